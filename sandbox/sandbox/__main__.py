@@ -1,0 +1,30 @@
+"""`python -m sandbox` / `consent-sandbox`: serve every simulator on one loopback port."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+from sandbox.core import Sandbox
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="consent-sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--size", type=int, default=1, help="scale of the generated data")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+    args = parser.parse_args(argv)
+    sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, size=args.size, latency=args.latency)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"sandbox serving on {sandbox.base_url} (seed {args.seed}, size {args.size})", flush=True)
+    try:
+        sandbox.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

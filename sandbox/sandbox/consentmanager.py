@@ -1,0 +1,324 @@
+"""consentmanager.net Data API simulator (vendor-api.md section 2).
+
+GET /api/data.php?key=..&type=N&from=YYYY-MM-DD&to=YYYY-MM-DD&output=json[&all=1]
+-> {"status": "created", "message": "Data report created", "data": [...]}
+
+Faithful quirks: numbers arrive as strings ("cmpID": "3"), some lists carry real ints, dates as
+"YYYY-MM-DD hh:mm:ss", types 2 and 4 are retired, the consent log (type 19) is archived after
+seven days and no longer served. Data is generated deterministically from (seed, size, day).
+
+Switches (`Sandbox.settings`): "consentmanager.drift" = "add" (a new column on the report and the
+consent log), "remove" (cmp_report loses consentReject), "retype" (pageView becomes a word).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import typing as t
+
+from sandbox.core import Request, Response, VendorApp
+from sandbox.jsonbody import envelope_chunks
+
+HISTORY_DAYS = 45  # reports exist this many days back from "today"
+CONSENT_LOG_DAYS = 7  # days served by type 19, today included
+COUNTRIES = ["DE", "SE", "FR", "NL", "US", "GB", "PL", "ES"]
+LANGS = ["de", "sv", "fr", "nl", "en", "pl", "es"]
+OS_NAMES = ["Windows", "macOS", "Linux", "Android", "iOS", "ChromeOS"]
+BROWSERS = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Samsung Internet", "Brave"]
+DEVICES = ["Desktop", "Mobile", "Tablet", "TV"]
+CONSENT_TYPES = ["Button click: Accept all", "Button click: Reject all", "Custom choices", "Implicit (scroll)", "Revoked"]
+
+DATE_RANGED = {1, 3, 16, 18, 19}
+REFERENCE_TYPES = {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17}
+RETIRED = {2, 4}
+STREAM_BY_TYPE = {
+    1: "cmp_report",
+    3: "crawler_report",
+    5: "cmps",
+    6: "designs",
+    7: "cookie_domains",
+    8: "text_versions",
+    9: "custom_vendors",
+    10: "custom_purposes",
+    11: "operating_systems",
+    12: "browsers",
+    13: "devices",
+    14: "consent_types",
+    15: "crawls",
+    16: "delivery_domains",
+    17: "subaccounts",
+    18: "changelog",
+    19: "consent_log",
+}
+
+
+def _stamp(day: dt.date, seconds: int) -> str:
+    return (dt.datetime.combine(day, dt.time()) + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+class ConsentmanagerApp(VendorApp):
+    name = "consentmanager"
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if request.path.rstrip("/") != "/api/data.php" or request.method != "GET":
+            return Response.json({"status": "error", "message": "Not found", "data": []}, status=404)
+        if not request.arg("key"):
+            return self._error("Missing or invalid key")
+        try:
+            data_type = int(request.arg("type") or "0")
+        except ValueError:
+            return self._error("Invalid type")
+        if data_type in RETIRED:
+            return self._error("This type is no longer supported")
+        if data_type not in STREAM_BY_TYPE:
+            return self._error("Invalid type")
+        if request.arg("output", "json") != "json":
+            return self._error("Only output=json is simulated")
+        try:
+            first = dt.date.fromisoformat(request.arg("from") or self.today().isoformat())
+            last = dt.date.fromisoformat(request.arg("to") or self.today().isoformat())
+        except ValueError:
+            return self._error("Invalid date")
+        rows = self.rows(data_type, first, last, all_vendors=request.arg("all") == "1")
+        body = envelope_chunks(rows, {"status": "created", "message": "Data report created"})
+        return Response(body=body)
+
+    def _error(self, message: str) -> Response:
+        return Response.json({"status": "error", "message": message, "data": []})
+
+    def envelope_error(self, request: Request) -> Response:
+        return self._error("Report could not be created: internal limit reached")
+
+    # -- ground truth ---------------------------------------------------------------------------
+
+    def ground_truth(
+        self, start: str | dt.date, end: str | dt.date | None = None, custom_vendors_all: bool = False, **_: t.Any
+    ) -> dict[str, list[dict]]:
+        """The raw vendor rows each stream must yield for a sync of days start..end."""
+        first = dt.date.fromisoformat(str(start))
+        last = dt.date.fromisoformat(str(end)) if end else self.today()
+        truth: dict[str, list[dict]] = {}
+        for data_type, stream in STREAM_BY_TYPE.items():
+            if data_type in DATE_RANGED:
+                truth[stream] = [row for day in _days(first, last) for row in self.rows(data_type, day, day)]
+            else:
+                truth[stream] = list(self.rows(data_type, first, last, all_vendors=bool(custom_vendors_all)))
+        return truth
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def rows(self, data_type: int, first: dt.date, last: dt.date, *, all_vendors: bool = False) -> t.Iterator[dict]:
+        if data_type in DATE_RANGED:
+            for day in _days(first, last):
+                yield from self._day_rows(data_type, day)
+        else:
+            yield from self._reference_rows(data_type, all_vendors)
+
+    def _has_data(self, day: dt.date) -> bool:
+        today = self.today()
+        return today - dt.timedelta(days=HISTORY_DAYS) <= day <= today
+
+    def _rng(self, *parts: t.Any) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
+
+    def _drift(self) -> str | None:
+        return self.sandbox.settings.get("consentmanager.drift")
+
+    def _day_rows(self, data_type: int, day: dt.date) -> t.Iterator[dict]:
+        if not self._has_data(day):
+            return
+        if data_type == 19 and day < self.today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1):
+            return  # archived: no longer served by the API
+        yield from {1: self._cmp_report, 3: self._crawler_report, 16: self._delivery_domains, 18: self._changelog, 19: self._consent_log}[
+            data_type
+        ](day)
+
+    def _cmp_report(self, day: dt.date) -> t.Iterator[dict]:
+        rng = self._rng(1, day)
+        drift = self._drift()
+        seen: set[tuple] = set()
+        for _ in range(24 * self.size):
+            dims = (
+                str(rng.randint(1, 3)),
+                str(rng.randint(1, 4)),
+                rng.choice(COUNTRIES),
+                str(rng.randint(0, 23)),
+                str(rng.randint(1, 6)),
+                str(rng.randint(0, len(OS_NAMES) - 1)),
+                str(rng.randint(0, len(BROWSERS) - 1)),
+                str(rng.randint(0, len(DEVICES) - 1)),
+            )
+            if dims in seen:
+                continue
+            seen.add(dims)
+            views = rng.randint(1, 5000)
+            row = {
+                "cmpID": dims[0],
+                "designID": dims[1],
+                "country": dims[2],
+                "date": day.isoformat(),
+                "hour": dims[3],
+                "urlID": dims[4],
+                "osID": dims[5],
+                "uaID": dims[6],
+                "deviceID": dims[7],
+                "pageView": str(views),
+                "consentView": str(views // 2),
+                "consentAccept": str(views // 3),
+                "consentReject": str(views // 10),
+                "consentCustom": str(views // 20),
+            }
+            if drift == "add":
+                row["bounceRate"] = f"{rng.random():.3f}"
+            elif drift == "remove":
+                del row["consentReject"]
+            elif drift == "retype":
+                row["pageView"] = "many"
+            yield row
+
+    def _crawler_report(self, day: dt.date) -> t.Iterator[dict]:
+        rng = self._rng(3, day)
+        for cmp_id in ("1", "2", "3"):
+            for hour in sorted(rng.sample(range(24), 2)):
+                crawls = rng.randint(1, 40)
+                yield {
+                    "cmpID": cmp_id,
+                    "date": day.isoformat(),
+                    "hour": str(hour),
+                    "crawls": str(crawls),
+                    "cookiesFound": str(crawls * 3),
+                    "cookiesNew": str(rng.randint(0, 5)),
+                    "domainsFound": str(crawls + 2),
+                    "domainsNew": str(rng.randint(0, 2)),
+                }
+
+    def _delivery_domains(self, day: dt.date) -> t.Iterator[dict]:
+        rng = self._rng(16, day)
+        for domain_id in sorted(rng.sample(range(1, 11), 4)):
+            yield {"id": str(domain_id), "domain": f"shop{domain_id}.example.com"}
+
+    def _changelog(self, day: dt.date) -> t.Iterator[dict]:
+        rng = self._rng(18, day)
+        base = (day - dt.date(2020, 1, 1)).days * 100
+        for n in range(3 + rng.randint(0, 2)):
+            item = rng.randint(1, 4)
+            yield {
+                "id": str(base + n),
+                "datatype": rng.choice(["cmp", "design", "text", "vendor"]),
+                "changetype": rng.choice(["create", "update", "delete"]),
+                "itemID": str(item),
+                "userID": str(rng.randint(100, 105)),
+                "subaccountID": str(rng.choice([0, 11, 12])),
+                "accountID": "9001",
+                "changedate": _stamp(day, rng.randint(0, 86399)),
+                "oldData": {"name": f"Item {item}", "status": "1"},
+                "newData": {"name": f"Item {item} v{n}", "status": str(rng.randint(0, 1))},
+            }
+
+    def _consent_log(self, day: dt.date) -> t.Iterator[dict]:
+        rng = self._rng(19, day)
+        drift = self._drift()
+        base = (day - dt.date(2020, 1, 1)).days * 1_000_000
+        count = 50 * self.size
+        seconds = sorted(rng.randint(0, 86399) for _ in range(count))
+        for n, second in enumerate(seconds):
+            row = {
+                "id": str(base + n),
+                "date": _stamp(day, second),
+                "type": rng.choice(["consent", "update", "revoke"]),
+                "consentType": str(rng.randint(1, len(CONSENT_TYPES))),
+                "country": rng.choice(COUNTRIES),
+                "lang": rng.choice(LANGS),
+                "ip": f"192.0.2.{rng.randint(0, 255)}",
+                "browser": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+                "url": f"https://shop{rng.randint(1, 6)}.example.com/page/{rng.randint(1, 99)}",
+                "consentData": "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",
+                "customPurposes": "c51,c52",
+                "customVendors": "c24,c25",
+                "internalID": f"int-{rng.randint(1, 10**9)}",
+                "externalID1": "",
+                "externalID2": "",
+                "externalID3": "",
+                "cmpID": str(rng.randint(1, 3)),
+                "designID": str(rng.randint(1, 4)),
+                "osID": str(rng.randint(0, len(OS_NAMES) - 1)),
+                "browserID": str(rng.randint(0, len(BROWSERS) - 1)),
+                "deviceID": str(rng.randint(0, len(DEVICES) - 1)),
+                "domainID": str(rng.randint(1, 10)),
+                "textVersion": str(rng.randint(0, 3)),
+                "cmpVersion": str(rng.randint(1, 9)),
+                "designVersion": str(rng.randint(1, 9)),
+                "cookiesAllowed": rng.choice(["1", "0"]),
+            }
+            if drift == "add":
+                row["gppString"] = "DBABMA~CPXxRfAPXxRfAAfKABENB"
+            yield row
+
+    def _reference_rows(self, data_type: int, all_vendors: bool) -> t.Iterator[dict]:
+        if data_type == 5:
+            for n, name in enumerate(["Main shop", "Blog", "Support"], start=1):
+                yield {"id": str(n), "name": name, "status": "1"}
+        elif data_type == 6:
+            for n in range(1, 5):
+                yield {"id": str(n), "name": f"Design {n}", "status": "1", "defaultDesign": "1" if n == 1 else "0"}
+        elif data_type == 7:
+            for n in range(1, 7):
+                yield {"id": str(n), "domain": f"cookies{n}.example.com"}
+        elif data_type == 8:
+            yield {"id": 0, "design": 0, "date": None, "lang": "", "jsonText": {"cc": "Default", "load": "Loading..."}}
+            for n, lang in enumerate(["de", "en", "sv"], start=1):
+                yield {
+                    "id": n,
+                    "design": 1 + n % 2,
+                    "date": "2026-01-1%d 10:00:00" % n,
+                    "lang": lang,
+                    "jsonText": {"cc": f"Cookies ({lang})", "load": "...", "hl": "Privacy", "txt": f"We use cookies ({lang})"},
+                }
+        elif data_type == 9:
+            count = 12 if all_vendors else 5
+            for n in range(1, count + 1):
+                yield {
+                    "id": f"c{20 + n}",
+                    "cmp": str(1 + n % 3),
+                    "name": f"Vendor {n}",
+                    "link": f"https://vendor{n}.example.com/privacy",
+                    "logo": "",
+                }
+        elif data_type == 10:
+            for n in range(1, 5):
+                yield {"id": f"c5{n}", "cmp": str(1 + n % 3), "name": f"Purpose {n}", "description": f"Custom purpose {n}"}
+        elif data_type in (11, 12, 13, 14):
+            names = {11: OS_NAMES, 12: BROWSERS, 13: DEVICES, 14: CONSENT_TYPES}[data_type]
+            start = 1 if data_type == 14 else 0
+            for n, name in enumerate(names, start=start):
+                yield {"id": n, "name": name}
+        elif data_type == 15:
+            for n in range(1, 4):
+                yield {
+                    "id": str(700 + n),
+                    "url": f"https://shop{n}.example.com/",
+                    "startDate": _stamp(self.today() - dt.timedelta(days=n), 3600 * n),
+                    "risk": str(n * 10),
+                }
+        elif data_type == 17:
+            for n in range(1, 3):
+                yield {
+                    "id": str(10 + n),
+                    "login": f"editor{n}",
+                    "mail": f"editor{n}@example.com",
+                    "rights": "cmp;designs;texts",
+                    "restrictCMP": "1" if n == 2 else "0",
+                    "allowedCMP": "3;4" if n == 2 else "",
+                    "status": "1",
+                    "lastLogin": _stamp(self.today() - dt.timedelta(days=n), 36000),
+                }
+
+
+def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)

@@ -1,0 +1,378 @@
+"""The sandbox's HTTP machinery: one loopback server, one simulator per vendor under /<vendor>/.
+
+A simulator is a `VendorApp`: it turns a `Request` into a `Response` and knows the ground truth
+(what each stream must yield). Faults are injected per test through `Sandbox.faults` (or
+`POST /_sandbox/faults`): each rule matches a vendor and a path fragment and fires a given number
+of times. Every request is logged, so tests can count them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import struct
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+FAULT_KINDS = (
+    "429",  # Too Many Requests with Retry-After in seconds (retry_after)
+    "429-date",  # Too Many Requests with Retry-After as an HTTP date
+    "500",
+    "502",
+    "503",
+    "reset",  # the connection is reset before any response
+    "slow",  # the response starts after `delay` seconds (longer than the tap's timeout)
+    "truncate",  # a 200 whose JSON body is cut in half
+    "html",  # a 200 whose body is an HTML error page
+    "empty",  # a 200 with an empty body
+    "401",
+    "403",
+    "envelope-error",  # a 200 whose envelope carries the vendor's error status (vendor-specific)
+)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str  # below the vendor prefix, e.g. /api/data.php
+    query: dict[str, list[str]]
+    headers: t.Mapping[str, str]
+    body: bytes = b""
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else default
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes | t.Iterable[bytes] = b""
+    content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    length: int | None = None  # for streamed bodies, when known
+
+    @classmethod
+    def json(cls, payload: t.Any, status: int = 200) -> Response:
+        return cls(status=status, body=json.dumps(payload, separators=(",", ":")).encode())
+
+    def with_headers(self, **headers: str) -> Response:
+        self.headers.update({name.replace("_", "-"): value for name, value in headers.items()})
+        return self
+
+
+class VendorApp:
+    """One vendor's simulator."""
+
+    name: str = "vendor"
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    @property
+    def seed(self) -> int:
+        return self.sandbox.seed
+
+    @property
+    def size(self) -> int:
+        return self.sandbox.size
+
+    def today(self) -> dt.date:
+        return self.sandbox.today()
+
+    def handle(self, request: Request) -> Response:
+        raise NotImplementedError
+
+    def envelope_error(self, request: Request) -> Response:
+        return Response.json({"error": "simulated vendor error"}, status=200)
+
+    def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
+        raise NotImplementedError
+
+
+@dataclass
+class FaultRule:
+    kind: str
+    vendor: str | None = None
+    path: str = ""  # substring of path+query
+    times: int = 1  # -1: forever
+    retry_after: float = 1.0
+    delay: float = 3.0
+
+    def matches(self, vendor: str, target: str) -> bool:
+        return self.times != 0 and (self.vendor in (None, vendor)) and self.path in target
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, *, vendor: str | None = None, path: str = "", times: int = 1, **options: t.Any) -> FaultRule:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        rule = FaultRule(kind=kind, vendor=vendor, path=path, times=times, **options)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, vendor: str, target: str) -> FaultRule | None:
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(vendor, target):
+                    if rule.times > 0:
+                        rule.times -= 1
+                    return rule
+        return None
+
+
+@dataclass
+class LoggedRequest:
+    vendor: str
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    status: int
+
+
+class Sandbox:
+    """All simulators behind one loopback HTTP server."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 42,
+        size: int = 1,
+        today: dt.date | None = None,
+        latency: float = 0.0,
+    ) -> None:
+        self.host = host
+        self.seed = seed
+        self.size = size
+        self._today = today
+        self.latency = latency
+        self.faults = Faults()
+        self.requests: list[LoggedRequest] = []
+        self.settings: dict[str, t.Any] = {}  # vendor switches, e.g. {"consentmanager.drift": "add"}
+        self._apps: dict[str, VendorApp] = {}
+        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+        from sandbox import registry
+
+        for app_class in registry.APPS:
+            self.mount(app_class(self))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def url(self, vendor: str) -> str:
+        return f"{self.base_url}/{vendor}"
+
+    def mount(self, app: VendorApp) -> None:
+        self._apps[app.name] = app
+
+    def app(self, vendor: str) -> VendorApp:
+        return self._apps[vendor]
+
+    def today(self) -> dt.date:
+        return self._today or dt.datetime.now(dt.timezone.utc).date()
+
+    def set_today(self, day: dt.date | None) -> None:
+        self._today = day
+
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Back to a clean slate between tests: no faults, no log, no switches."""
+        self.faults.clear()
+        self.requests.clear()
+        self.settings.clear()
+        self.latency = 0.0
+        for app in self._apps.values():
+            reset = getattr(app, "reset", None)
+            if reset:
+                reset()
+
+    def count(self, vendor: str, path: str = "") -> int:
+        return sum(1 for r in list(self.requests) if r.vendor == vendor and path in r.path)
+
+    # -- control API over HTTP (for the main job, benchmarks and other processes) ----------------
+
+    def control(self, request: Request) -> Response:
+        action = request.path.strip("/")
+        payload = json.loads(request.body or b"{}")
+        if action == "faults" and request.method == "POST":
+            self.faults.add(**payload)
+            return Response.json({"ok": True})
+        if action == "faults" and request.method == "DELETE":
+            self.faults.clear()
+            return Response.json({"ok": True})
+        if action == "reset" and request.method == "POST":
+            self.reset()
+            return Response.json({"ok": True})
+        if action == "settings" and request.method == "POST":
+            self.latency = float(payload.pop("latency", self.latency))
+            if "size" in payload:
+                self.size = int(payload.pop("size"))
+            self.settings.update(payload)
+            return Response.json({"ok": True})
+        if action == "requests":
+            return Response.json([r.__dict__ for r in list(self.requests)])
+        if action.startswith("truth/"):
+            vendor = action.split("/", 1)[1]
+            kwargs = {k: v[0] for k, v in request.query.items()}
+            return Response.json(self.app(vendor).ground_truth(**kwargs))
+        return Response.json({"error": "unknown control action"}, status=404)
+
+    # -- dispatch -------------------------------------------------------------------------------
+
+    def dispatch(self, handler: BaseHTTPRequestHandler, request_body: bytes) -> None:
+        parts = urlsplit(handler.path)
+        segments = parts.path.split("/", 2)
+        vendor = segments[1] if len(segments) > 1 else ""
+        rest = "/" + (segments[2] if len(segments) > 2 else "")
+        request = Request(
+            method=handler.command,
+            path=rest,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=handler.headers,
+            body=request_body,
+        )
+        if vendor == "_sandbox":
+            _send(handler, self.control(request))
+            return
+        app = self._apps.get(vendor)
+        if app is None:
+            _send(handler, Response.json({"error": f"no simulator named {vendor!r}"}, status=404))
+            return
+        if self.latency:
+            time.sleep(self.latency)
+        rule = self.faults.take(vendor, rest + "?" + parts.query)
+        response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
+        self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0))
+        if response is not None:
+            _send(handler, response, truncate=rule is not None and rule.kind == "truncate")
+
+    def _fault_response(
+        self, rule: FaultRule, app: VendorApp, request: Request, handler: BaseHTTPRequestHandler
+    ) -> Response | None:
+        kind = rule.kind
+        if kind == "429":
+            return Response.json({"error": "rate limited"}, status=429).with_headers(Retry_After=_seconds_text(rule.retry_after))
+        if kind == "429-date":
+            when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=rule.retry_after)
+            return Response.json({"error": "rate limited"}, status=429).with_headers(
+                Retry_After=format_datetime(when, usegmt=True)
+            )
+        if kind in ("500", "502", "503"):
+            return Response(status=int(kind), body=b"<html><body>Server error</body></html>", content_type="text/html")
+        if kind in ("401", "403"):
+            return Response.json({"error": "not authorized", "status": int(kind)}, status=int(kind))
+        if kind == "reset":
+            _reset_connection(handler)
+            return None
+        if kind == "slow":
+            time.sleep(rule.delay)
+            return app.handle(request)
+        if kind == "truncate":
+            return app.handle(request)
+        if kind == "html":
+            return Response(body=b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", content_type="text/html")
+        if kind == "empty":
+            return Response(body=b"")
+        if kind == "envelope-error":
+            return app.envelope_error(request)
+        raise AssertionError(kind)
+
+
+def _seconds_text(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+
+
+def _reset_connection(handler: BaseHTTPRequestHandler) -> None:
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+    handler.connection.close()
+
+
+def _send(handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool = False) -> None:
+    body = response.body
+    if truncate:
+        data = body if isinstance(body, bytes) else b"".join(body)
+        body = data[: max(1, len(data) // 2)]
+    try:
+        handler.send_response(response.status)
+        handler.send_header("Content-Type", response.content_type)
+        for name, value in response.headers.items():
+            handler.send_header(name, value)
+        if isinstance(body, bytes):
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+        elif response.length is not None:
+            handler.send_header("Content-Length", str(response.length))
+            handler.end_headers()
+            for chunk in body:
+                handler.wfile.write(chunk)
+        else:
+            handler.send_header("Transfer-Encoding", "chunked")
+            handler.end_headers()
+            for chunk in body:
+                if chunk:
+                    handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            handler.wfile.write(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+
+
+def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            request_body = self.rfile.read(length) if length else b""
+            sandbox.dispatch(self, request_body)
+
+        do_GET = do_POST = do_DELETE = do_PUT = _handle
+
+        def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
+            pass  # the request log is `Sandbox.requests`
+
+    return Handler

@@ -1,0 +1,140 @@
+"""One stream per live report type of the Data API (types 2 and 4 are retired by the vendor)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from importlib import resources
+
+from tapkit import DayWindowStream
+from tapkit.windows import utc_today
+
+from tap_consentmanager.client import ConsentmanagerStream
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = resources.files(__package__) / "schemas"
+CONSENT_LOG_DAYS = 7  # the vendor archives the consent log after seven days
+
+
+class ReferenceStream(ConsentmanagerStream):
+    """A small list, read whole every run."""
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.schema_filepath = SCHEMAS / f"{cls.name}.json"
+
+
+class ReportStream(DayWindowStream, ConsentmanagerStream):
+    """A date-ranged report, read one day per request (from=to=day)."""
+
+    replication_key = "date"
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.schema_filepath = SCHEMAS / f"{cls.name}.json"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._day: dt.date | None = None
+
+    def request_window(self, context: Context | None) -> tuple[dt.date, dt.date]:
+        assert self._day is not None
+        return self._day, self._day
+
+    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
+        self._day = day
+        yield from self.request_records(context)
+
+
+class CmpReportStream(ReportStream):
+    name = "cmp_report"
+    data_type = 1
+    primary_keys = ("cmp_id", "design_id", "country", "date", "hour", "url_id", "os_id", "ua_id", "device_id")
+
+
+class CrawlerReportStream(ReportStream):
+    name = "crawler_report"
+    data_type = 3
+    primary_keys = ("cmp_id", "date", "hour")
+
+
+class DeliveryDomainsStream(ReportStream):
+    """CMP delivery domains used on each day; the vendor row has no date, so it gets the window day."""
+
+    name = "delivery_domains"
+    data_type = 16
+    primary_keys = ("id",)
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict:
+        row.setdefault("date", self._day.isoformat() if self._day else None)
+        return row
+
+
+class ChangelogStream(ReportStream):
+    name = "changelog"
+    data_type = 18
+    primary_keys = ("id",)
+    replication_key = "changedate"
+
+
+class ConsentLogStream(ReportStream):
+    """The consent log: the vendor serves only the last seven days, so the window is clamped."""
+
+    name = "consent_log"
+    data_type = 19
+    primary_keys = ("id",)
+
+    def window_days(self, context: Context | None) -> list[dt.date]:
+        days = super().window_days(context)
+        oldest_served = utc_today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1)
+        lost = [day for day in days if day < oldest_served]
+        if lost:
+            self.logger.warning(
+                "consent_log: the days %s to %s can no longer be fetched: consentmanager archives the consent log "
+                "after seven days. Run this tap at least daily to keep the log complete.",
+                lost[0].isoformat(),
+                lost[-1].isoformat(),
+            )
+        return [day for day in days if day >= oldest_served]
+
+
+def _reference(name: str, data_type: int, keys: tuple[str, ...] = ("id",)) -> type[ReferenceStream]:
+    return type(
+        "".join(part.title() for part in name.split("_")) + "Stream",
+        (ReferenceStream,),
+        {"name": name, "data_type": data_type, "primary_keys": keys, "__module__": __name__},
+    )
+
+
+class CustomVendorsStream(ReferenceStream):
+    """Custom vendors; `custom_vendors_all` asks for every vendor created, not only those in use."""
+
+    name = "custom_vendors"
+    data_type = 9
+    primary_keys = ("id", "cmp")
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        params = super().get_url_params(context, next_page_token)
+        if self.config.get("custom_vendors_all"):
+            params["all"] = 1
+        return params
+
+
+REFERENCE_STREAMS = [
+    _reference("cmps", 5),
+    _reference("designs", 6),
+    _reference("cookie_domains", 7),
+    _reference("text_versions", 8, ("id", "design", "lang")),
+    CustomVendorsStream,
+    _reference("custom_purposes", 10, ("id", "cmp")),
+    _reference("operating_systems", 11),
+    _reference("browsers", 12),
+    _reference("devices", 13),
+    _reference("consent_types", 14),
+    _reference("crawls", 15),
+    _reference("subaccounts", 17),
+]
+REPORT_STREAMS = [CmpReportStream, CrawlerReportStream, DeliveryDomainsStream, ChangelogStream, ConsentLogStream]
+STREAM_TYPES = sorted(REFERENCE_STREAMS + REPORT_STREAMS, key=lambda stream: stream.data_type)

@@ -1,0 +1,74 @@
+"""tap-consentmanager: every live report type of the consentmanager.net Data API."""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+from tapkit import ConfigError, VendorTap, cli, request_settings
+
+from tap_consentmanager.streams import STREAM_TYPES
+
+
+class TapConsentmanager(VendorTap):
+    name = "tap-consentmanager"
+    vendor_name = "consentmanager.net"
+    auth_settings = ("api_key",)
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API key",
+            description="Data API key. It travels in the query string; the tap masks it in every output.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateType,
+            required=True,
+            title="Start date",
+            description="First day (YYYY-MM-DD) of the date-ranged reports on the first run.",
+        ),
+        th.Property(
+            "end_date",
+            th.DateType,
+            title="End date",
+            description="Last day (YYYY-MM-DD) of the date-ranged reports. Default: today (UTC).",
+        ),
+        th.Property(
+            "lookback_days",
+            th.IntegerType,
+            default=2,
+            title="Lookback days",
+            description="Days before the bookmark that are read again, since the vendor's recent aggregates still change.",
+        ),
+        th.Property(
+            "custom_vendors_all",
+            th.BooleanType,
+            default=False,
+            title="All custom vendors",
+            description="custom_vendors lists every vendor created (all=1), not only those used in a CMP.",
+        ),
+        *request_settings("https://app.consentmanager.net"),
+    ).to_dict()
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        start = self.require_date("start_date", required=True)
+        end = self.require_date("end_date")
+        if end is not None and start is not None and end < start:
+            raise ConfigError(f"setting end_date ({end}) is before start_date ({start})")
+        lookback = self.config.get("lookback_days")
+        if lookback is not None and lookback < 0:
+            raise ConfigError(f"setting lookback_days must be 0 or more, got {lookback!r}")
+
+    def discover_streams(self) -> list:
+        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+
+def main() -> None:
+    cli.run(TapConsentmanager)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""tapkit: what every tap of this collection stands on (nothing vendor-specific)."""
+
+from tapkit import cli
+from tapkit.errors import (
+    AuthenticationError,
+    ConfigError,
+    RetriesExhaustedError,
+    TapkitError,
+    VendorResponseError,
+)
+from tapkit.settings import request_settings
+from tapkit.shaping import EXTRA_COLUMN, RecordShaper, snake_case
+from tapkit.streams import VendorStream
+from tapkit.tap import VendorTap
+from tapkit.windows import DayWindowStream
+
+__all__ = [
+    "EXTRA_COLUMN",
+    "AuthenticationError",
+    "ConfigError",
+    "DayWindowStream",
+    "RecordShaper",
+    "RetriesExhaustedError",
+    "TapkitError",
+    "VendorResponseError",
+    "VendorStream",
+    "VendorTap",
+    "request_settings",
+    "snake_case",
+]

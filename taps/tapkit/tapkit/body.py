@@ -1,0 +1,119 @@
+"""Response bodies that never have to fit in memory.
+
+The whole body is read inside the retried request (so a reset or a timeout mid-body is retried
+like any other transient fault) into a spooled file: small bodies stay in memory and are decoded
+in C by msgspec in one go; bodies past `SPOOL_LIMIT` go to a temporary file and their records are
+parsed incrementally with ijson, so peak memory does not grow with the size of the response.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import typing as t
+
+import ijson
+import msgspec
+
+SPOOL_LIMIT = 4 * 1024 * 1024
+_CHUNK = 256 * 1024
+_DECODER = msgspec.json.Decoder()
+
+
+class BodyDecodeError(ValueError):
+    """The body is not the JSON it should be (truncated, HTML, empty...)."""
+
+
+class SpooledBody:
+    def __init__(self) -> None:
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
+        self.size = 0
+
+    @classmethod
+    def read_from(cls, chunks: t.Iterable[bytes]) -> SpooledBody:
+        body = cls()
+        for chunk in chunks:
+            body._file.write(chunk)
+            body.size += len(chunk)
+        body._file.seek(0)
+        return body
+
+    @property
+    def in_memory(self) -> bool:
+        return not getattr(self._file, "_rolled", False)
+
+    def head(self, length: int = 200) -> bytes:
+        self._file.seek(0)
+        data = self._file.read(length)
+        self._file.seek(0)
+        return data
+
+    def read_all(self) -> bytes:
+        self._file.seek(0)
+        data = self._file.read()
+        self._file.seek(0)
+        return data
+
+    def raw_file(self) -> t.BinaryIO:
+        self._file.seek(0)
+        return self._file  # type: ignore[return-value]
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def decode_document(body: SpooledBody) -> t.Any:
+    """Decode a whole (small) JSON document."""
+    if body.size == 0:
+        raise BodyDecodeError("the body is empty")
+    try:
+        return _DECODER.decode(body.read_all())
+    except msgspec.DecodeError as exc:
+        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+
+
+def _prefix_get(document: t.Any, prefix: str) -> t.Any:
+    """Follow an ijson prefix ('data.item', 'item') in an already decoded document."""
+    node = document
+    parts = prefix.split(".") if prefix else []
+    if parts and parts[-1] == "item":
+        parts = parts[:-1]
+    for part in parts:
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def iter_items(body: SpooledBody, prefix: str) -> t.Iterator[t.Any]:
+    """Yield each element of the array at `prefix` ("item" = top-level array, "data.item" ...)."""
+    if body.in_memory:
+        array = _prefix_get(decode_document(body), prefix)
+        if array is None:
+            return
+        if not isinstance(array, list):
+            raise BodyDecodeError(f"expected a JSON array at '{prefix.removesuffix('.item') or '$'}'")
+        yield from array
+        return
+    if body.size == 0:
+        raise BodyDecodeError("the body is empty")
+    try:
+        yield from ijson.items(body.raw_file(), prefix, use_float=True)
+    except ijson.JSONError as exc:
+        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+
+
+def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t.Any]:
+    """The scalar members `keys` of a top-level JSON object, without building its arrays."""
+    if body.in_memory:
+        document = decode_document(body)
+        if not isinstance(document, dict):
+            raise BodyDecodeError("expected a JSON object")
+        return {key: document.get(key) for key in keys}
+    found: dict[str, t.Any] = {}
+    try:
+        for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):
+            if prefix in keys and event in ("string", "number", "boolean", "null"):
+                found[prefix] = value
+    except ijson.JSONError as exc:
+        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+    return found

@@ -1,0 +1,81 @@
+"""When and how long to wait before trying a request again.
+
+Policy (documented in the README): up to `retry_max_attempts` attempts (default 6) for HTTP 429,
+any 5xx, connection errors and resets, and read timeouts. The wait is exactly what the vendor's
+`Retry-After` header says (seconds or an HTTP date), capped at `MAX_RETRY_AFTER_SECONDS`; without
+the header it is exponential backoff with full jitter: uniform(0, min(60, base * 2**n)).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import random
+import threading
+import time
+
+import requests
+
+MAX_RETRY_AFTER_SECONDS = 900.0
+MAX_BACKOFF_SECONDS = 60.0
+DEFAULT_MAX_ATTEMPTS = 6
+DEFAULT_BACKOFF_BASE = 1.0
+
+RETRIABLE_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionResetError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
+
+def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header value (delta-seconds or HTTP-date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        now = now or dt.datetime.now(dt.timezone.utc)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def backoff_seconds(attempt: int, base: float, rng: random.Random | None = None) -> float:
+    """Full-jitter exponential backoff for the given 1-based failed attempt."""
+    ceiling = min(MAX_BACKOFF_SECONDS, base * (2 ** (attempt - 1)))
+    return (rng or random).uniform(0, ceiling)
+
+
+class RateLimiter:
+    """Client-side request pacing shared by every stream (and thread) of one tap."""
+
+    def __init__(self, max_per_second: float | None) -> None:
+        self.interval = 1.0 / max_per_second if max_per_second else 0.0
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request back for `seconds` (a Retry-After applies to the whole client)."""
+        with self._lock:
+            self._next = max(self._next, time.monotonic() + seconds)

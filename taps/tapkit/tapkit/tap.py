@@ -1,0 +1,82 @@
+"""The base Tap: secrets registered before anything can print them, config checked before any request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from functools import cached_property
+
+import requests
+from requests.adapters import HTTPAdapter
+from singer_sdk import Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+
+from tapkit import secrets
+from tapkit.errors import ConfigError
+from tapkit.retry import RateLimiter
+
+
+def secret_setting_names(config_jsonschema: dict) -> list[str]:
+    return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
+
+
+class VendorTap(Tap):
+    """A singer-sdk Tap with the kit's conventions."""
+
+    #: how errors name the vendor ("consentmanager.net", "Lytics" ...)
+    vendor_name: t.ClassVar[str] = "vendor"
+    #: the settings a person should check when the vendor answers 401/403
+    auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
+
+    message_writer_class = MsgSpecWriter
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Register secrets first: nothing below (validation messages included) may print them.
+        self.register_secrets()
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if raise_errors:
+            self.check_settings()
+        return errors
+
+    def register_secrets(self) -> None:
+        values = [self._config.get(name) for name in secret_setting_names(self.config_jsonschema)]
+        secrets.install(value for value in values if isinstance(value, str))
+
+    # -- config checks (before any request) -----------------------------------------------------
+
+    def check_settings(self) -> None:
+        """Raise `ConfigError` for settings that the JSON schema cannot judge. Extend in a tap."""
+        for name in ("request_timeout", "max_requests_per_second"):
+            value = self._config.get(name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
+        concurrency = self._config.get("max_concurrency")
+        if concurrency is not None and concurrency < 1:
+            raise ConfigError(f"setting max_concurrency must be at least 1, got {concurrency!r}")
+
+    def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
+        value = self._config.get(name)
+        if value in (None, ""):
+            if required:
+                raise ConfigError(f"setting {name} is required (a date, YYYY-MM-DD)")
+            return None
+        try:
+            return dt.date.fromisoformat(str(value)[:10])
+        except ValueError:
+            raise ConfigError(f"setting {name} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+    # -- shared clients ---------------------------------------------------------------------------
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.config.get("max_requests_per_second"))
+
+    @cached_property
+    def http_session(self) -> requests.Session:
+        session = requests.Session()
+        pool = max(4, int(self.config.get("max_concurrency") or 4))
+        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = f"{self.name}/{self.plugin_version}"
+        return session
