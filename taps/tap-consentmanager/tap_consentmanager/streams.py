@@ -6,6 +6,7 @@ import datetime as dt
 import typing as t
 from importlib import resources
 
+from singer_sdk import SchemaDirectory, StreamSchema
 from tapkit import DayWindowStream
 from tapkit.windows import utc_today
 
@@ -14,26 +15,21 @@ from tap_consentmanager.client import ConsentmanagerStream
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
-SCHEMAS = resources.files(__package__) / "schemas"
+SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 CONSENT_LOG_DAYS = 7  # the vendor archives the consent log after seven days
 
 
 class ReferenceStream(ConsentmanagerStream):
     """A small list, read whole every run."""
 
-    def __init_subclass__(cls, **kwargs: t.Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.schema_filepath = SCHEMAS / f"{cls.name}.json"
+    schema = StreamSchema(SCHEMAS)
 
 
 class ReportStream(DayWindowStream, ConsentmanagerStream):
     """A date-ranged report, read one day per request (from=to=day)."""
 
     replication_key = "date"
-
-    def __init_subclass__(cls, **kwargs: t.Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.schema_filepath = SCHEMAS / f"{cls.name}.json"
+    schema = StreamSchema(SCHEMAS)
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,0 +1,15 @@
+"""Shared fixtures: the live sandbox (real HTTP on 127.0.0.1), reset around every test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.live import sandbox as live_sandbox
+
+
+@pytest.fixture
+def sandbox():
+    box = live_sandbox()
+    box.reset()
+    yield box
+    box.reset()
