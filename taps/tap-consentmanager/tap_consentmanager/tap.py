@@ -70,5 +70,11 @@ def main() -> None:
     cli.run(TapConsentmanager)
 
 
+def airbyte_main() -> None:
+    from tapkit.airbyte import run as run_airbyte
+
+    run_airbyte(TapConsentmanager)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,413 @@
+"""Run any tapkit tap as an Airbyte source (the `source-<vendor>` console scripts).
+
+The tap runs in-process, unchanged: the Airbyte commands are thin layers over the singer-sdk Tap.
+
+- `spec`: the tap's settings as connectionSpecification; secret settings get `airbyte_secret`.
+- `check --config`: the config is validated (schema + `check_settings`), then one cheap stream
+  fetches its first record; any `TapkitError` becomes CONNECTION_STATUS FAILED with its message.
+- `discover --config`: one AirbyteStream per Singer stream (schema, keys, cursor, sync modes).
+- `read --config --catalog [--state]`: the configured catalog becomes a Singer catalog selection
+  (full_refresh forces FULL_TABLE and drops that stream's state); the Airbyte per-stream state
+  becomes the Singer `{"bookmarks": ...}` state, and a writer in place of the Singer one turns
+  each Singer RECORD / SCHEMA / STATE into Airbyte RECORD / stream status / per-stream STATE.
+
+Everything on stdout is one AirbyteMessage per line: logs become LOG messages, stray prints go
+to stderr, and a failure is a TRACE error (config_error, transient_error or system_error) and
+exit code 1. Every message but RECORD passes through the kit's secret scrubber.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import sys
+import threading
+import time
+import traceback
+import typing as t
+from pathlib import Path
+
+from singer_sdk.contrib.msgspec import encoder
+from singer_sdk.exceptions import ConfigurationError
+from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMessage
+
+from tapkit import secrets
+from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
+from tapkit.tap import secret_setting_names
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Stream, Tap
+
+FULL_REFRESH = "full_refresh"
+INCREMENTAL = "incremental"
+LOG_LEVELS = {logging.CRITICAL: "FATAL", logging.ERROR: "ERROR", logging.WARNING: "WARN", logging.INFO: "INFO"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+class AirbyteOutput:
+    """The protocol stream: one JSON AirbyteMessage per line, shared by the writer and the logs."""
+
+    def __init__(self, stream: t.BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def record(self, stream: str, data: dict) -> None:
+        # Records are the bulk: no scrubbing (they hold vendor data, not settings), no flush.
+        line = encoder.encode({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": now_ms()}})
+        with self._lock:
+            self._stream.write(line + b"\n")
+
+    def message(self, message: dict) -> None:
+        line = secrets.scrub(encoder.encode(message).decode()).encode()
+        with self._lock:
+            self._stream.write(line + b"\n")
+            self._stream.flush()
+
+    def trace(self, kind: str, **payload: t.Any) -> None:
+        self.message({"type": "TRACE", "trace": {"type": kind, "emitted_at": float(now_ms()), **payload}})
+
+    def stream_status(self, stream: str, status: str) -> None:
+        self.trace("STREAM_STATUS", stream_status={"stream_descriptor": {"name": stream}, "status": status})
+
+    def error(self, exc: BaseException) -> None:
+        failure_type, message = describe_failure(exc)
+        self.trace(
+            "ERROR",
+            error={
+                "message": message,
+                "internal_message": f"{type(exc).__name__}: {exc}",
+                "stack_trace": "".join(traceback.format_exception(exc)),
+                "failure_type": failure_type,
+            },
+        )
+
+
+def describe_failure(exc: BaseException) -> tuple[str, str]:
+    """(failure_type, one line a person can act on) for an exception."""
+    if isinstance(exc, (ConfigError, AuthenticationError)):
+        return "config_error", str(exc)
+    if isinstance(exc, ConfigurationError):
+        details = "; ".join(getattr(exc, "errors", None) or [])
+        return "config_error", f"{exc}: {details}" if details else str(exc)
+    if isinstance(exc, RetriesExhaustedError):
+        return "transient_error", str(exc)
+    if isinstance(exc, TapkitError):
+        return "system_error", str(exc)
+    return "system_error", f"unexpected error: {type(exc).__name__}: {exc}"
+
+
+class AirbyteLogHandler(logging.Handler):
+    """Python logging -> Airbyte LOG messages."""
+
+    def __init__(self, output: AirbyteOutput) -> None:
+        super().__init__()
+        self.output = output
+        self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            log: dict[str, t.Any] = {
+                "level": LOG_LEVELS.get(record.levelno, "DEBUG"),
+                "message": record.name + ": " + record.getMessage(),
+            }
+            if record.exc_info:
+                log["stack_trace"] = "".join(traceback.format_exception(*record.exc_info))
+            self.output.message({"type": "LOG", "log": log})
+        except Exception:  # noqa: BLE001 - logging must never break the sync
+            self.handleError(record)
+
+
+# -- spec and discover ---------------------------------------------------------------------------
+
+
+def connection_specification(tap_class: type[Tap]) -> dict:
+    schema = copy.deepcopy(tap_class.config_jsonschema)
+    for name in secret_setting_names(schema):
+        schema["properties"][name]["airbyte_secret"] = True
+    # Airbyte reads connection specifications as JSON Schema draft-07, which these settings fit.
+    return {
+        **schema,
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": f"{tap_class.name} settings",
+        "additionalProperties": True,
+    }
+
+
+def airbyte_stream(stream: Stream) -> dict:
+    incremental = bool(stream.replication_key)
+    entry: dict[str, t.Any] = {
+        "name": stream.name,
+        "json_schema": stream.schema,
+        "supported_sync_modes": [FULL_REFRESH, INCREMENTAL] if incremental else [FULL_REFRESH],
+        "source_defined_cursor": incremental,
+        "source_defined_primary_key": [[key] for key in stream.primary_keys or ()],
+    }
+    if incremental:
+        entry["default_cursor_field"] = [stream.replication_key]
+    return entry
+
+
+# -- read: catalog and state translation ----------------------------------------------------------
+
+
+class ReadPlan:
+    """The configured catalog, checked against the tap's streams: stream name -> sync mode."""
+
+    def __init__(self, configured_catalog: dict, streams: dict[str, Stream]) -> None:
+        self.sync_modes: dict[str, str] = {}
+        for configured in configured_catalog.get("streams", []):
+            name = configured["stream"]["name"]
+            mode = configured.get("sync_mode", FULL_REFRESH)
+            stream = streams.get(name)
+            if stream is None:
+                raise ConfigError(f"the catalog asks for stream {name!r}, which this source does not have")
+            if mode not in (FULL_REFRESH, INCREMENTAL):
+                raise ConfigError(f"stream {name}: unknown sync_mode {mode!r}")
+            if mode == INCREMENTAL and not stream.replication_key:
+                raise ConfigError(f"stream {name} supports only full_refresh, the catalog asks for incremental")
+            self.sync_modes[name] = mode
+
+    def incremental(self, name: str) -> bool:
+        return self.sync_modes.get(name) == INCREMENTAL
+
+    def singer_catalog(self, discovered: dict) -> dict:
+        catalog = copy.deepcopy(discovered)
+        for entry in catalog["streams"]:
+            name = entry["tap_stream_id"]
+            for metadata in entry.get("metadata", []):
+                if metadata["breadcrumb"] == []:
+                    metadata["metadata"]["selected"] = name in self.sync_modes
+            if name in self.sync_modes and not self.incremental(name):
+                entry["replication_method"] = "FULL_TABLE"
+        return catalog
+
+    def singer_state(self, airbyte_state: t.Any) -> dict:
+        """The Singer state for this read: bookmarks of the incremental streams only."""
+        bookmarks = singer_bookmarks(airbyte_state)
+        return {"bookmarks": {name: value for name, value in bookmarks.items() if self.incremental(name)}}
+
+
+def singer_bookmarks(airbyte_state: t.Any) -> dict[str, dict]:
+    """Airbyte state (a list of per-stream STATE messages) -> Singer bookmarks by stream.
+
+    A legacy state holding a Singer state (`{"bookmarks": ...}`, bare or as LEGACY `data`) is
+    accepted too, so a Singer-era connection keeps its bookmarks.
+    """
+    if not airbyte_state:
+        return {}
+    if isinstance(airbyte_state, dict):
+        if "bookmarks" in airbyte_state:
+            return dict(airbyte_state["bookmarks"])
+        airbyte_state = [airbyte_state]
+    if not isinstance(airbyte_state, list):
+        raise ConfigError("the state must be a list of Airbyte STATE messages")
+    bookmarks: dict[str, dict] = {}
+    for message in airbyte_state:
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "STREAM":
+            stream_state = message["stream"]
+            bookmarks[stream_state["stream_descriptor"]["name"]] = dict(stream_state.get("stream_state") or {})
+        elif kind == "LEGACY" and isinstance(message.get("data"), dict) and "bookmarks" in message["data"]:
+            bookmarks.update(message["data"]["bookmarks"])
+        else:
+            raise ConfigError(f"the state holds a message this source cannot resume from (type {kind!r}); expected STREAM")
+    return bookmarks
+
+
+class AirbyteWriter:
+    """In place of the Singer writer: Singer messages in, Airbyte messages out.
+
+    singer-sdk only ever calls a writer's `write_message`, so no Singer serialization is needed.
+
+    A Singer STATE holds every stream's bookmark; it becomes one per-stream STATE for each selected
+    stream whose bookmark moved, or whose records since its last STATE it now covers.
+    """
+
+    def __init__(self, output: AirbyteOutput, selected: t.Iterable[str]) -> None:
+        self.output = output
+        self.selected = list(selected)
+        self._emitted: dict[str, dict] = {}
+        self._pending = dict.fromkeys(self.selected, 0)
+        self._started: set[str] = set()
+
+    def write_message(self, message: t.Any) -> None:
+        if isinstance(message, RecordMessage):
+            self.output.record(message.stream, message.record)
+            self._pending[message.stream] = self._pending.get(message.stream, 0) + 1
+        elif isinstance(message, SchemaMessage):
+            self._start(message.stream)
+        elif isinstance(message, StateMessage):
+            for name, stream_state in message.value.get("bookmarks", {}).items():
+                if name in self._pending and (self._pending[name] or self._emitted.get(name) != stream_state):
+                    self._emit_state(name, stream_state)
+        # ACTIVATE_VERSION and BATCH have no Airbyte counterpart.
+
+    def finish(self) -> None:
+        """End of a successful read: every selected stream is committed and COMPLETE."""
+        for name in self.selected:
+            self._start(name)
+            if self._pending[name] or name not in self._emitted:
+                self._emit_state(name, self._emitted.get(name, {}))
+            self.output.stream_status(name, "COMPLETE")
+
+    def fail(self) -> None:
+        for name in self.selected:
+            if name in self._started:
+                self.output.stream_status(name, "INCOMPLETE")
+
+    def _start(self, name: str) -> None:
+        if name in self._pending and name not in self._started:
+            self._started.add(name)
+            self.output.stream_status(name, "STARTED")
+
+    def _emit_state(self, name: str, stream_state: dict) -> None:
+        self._emitted[name] = copy.deepcopy(stream_state)
+        self.output.message(
+            {
+                "type": "STATE",
+                "state": {
+                    "type": "STREAM",
+                    "stream": {"stream_descriptor": {"name": name}, "stream_state": stream_state},
+                    "sourceStats": {"recordCount": float(self._pending[name])},
+                },
+            }
+        )
+        self._pending[name] = 0
+
+
+class NullWriter:
+    """Swallows Singer messages (check and discover write none)."""
+
+    def write_message(self, message: t.Any) -> None:
+        pass
+
+
+# -- commands ------------------------------------------------------------------------------------
+
+
+def read_json(path: str, what: str) -> t.Any:
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"the {what} file {path} does not exist") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"the {what} file {path} is not readable JSON: {exc}") from None
+
+
+def load_config(tap_class: type[Tap], path: str) -> dict:
+    config = read_json(path, "config")
+    if not isinstance(config, dict):
+        raise ConfigError(f"the config file {path} must hold a JSON object")
+    # Before anything can print them: secrets are masked in logs, traces and statuses.
+    secrets.install(config[name] for name in secret_setting_names(tap_class.config_jsonschema) if isinstance(config.get(name), str))
+    return config
+
+
+def check_stream(tap: Tap) -> Stream:
+    """The cheapest stream to prove the connection: the tap's choice, else a small unbookmarked list."""
+    streams = [stream for stream in tap.streams.values() if not stream.parent_stream_type]
+    chosen = getattr(tap, "airbyte_check_stream", None)
+    for stream in streams:
+        if stream.name == chosen:
+            return stream
+    return next((stream for stream in streams if not stream.replication_key), streams[0])
+
+
+def first_record(stream: Stream) -> dict | None:
+    """Fetch records of the stream's first partition until one arrives (the SDK's dry run logs an abort as an error)."""
+    partitions = stream.partitions or [None]
+    records = iter(stream.get_records(partitions[0]))
+    return next(records, None)
+
+
+def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:  # noqa: ARG001
+    output.message({"type": "SPEC", "spec": {"connectionSpecification": connection_specification(tap_class)}})
+    return 0
+
+
+def command_check(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
+    try:
+        tap = tap_class(config=load_config(tap_class, args.config), message_writer=NullWriter(), setup_mapper=False)
+        first_record(check_stream(tap))
+    except (TapkitError, ConfigurationError) as exc:
+        status = {"status": "FAILED", "message": describe_failure(exc)[1]}
+    else:
+        status = {"status": "SUCCEEDED"}
+    output.message({"type": "CONNECTION_STATUS", "connectionStatus": status})
+    return 0
+
+
+def command_discover(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
+    tap = tap_class(config=load_config(tap_class, args.config), message_writer=NullWriter(), setup_mapper=False)
+    streams = [airbyte_stream(stream) for stream in tap.streams.values()]
+    output.message({"type": "CATALOG", "catalog": {"streams": streams}})
+    return 0
+
+
+def command_read(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
+    config = load_config(tap_class, args.config)
+    probe = tap_class(config=config, message_writer=NullWriter(), setup_mapper=False)
+    plan = ReadPlan(read_json(args.catalog, "catalog"), probe.streams)
+    state = plan.singer_state(read_json(args.state, "state") if args.state else None)
+    writer = AirbyteWriter(output, plan.sync_modes)
+    tap = tap_class(config=config, catalog=plan.singer_catalog(probe.catalog_dict), state=state, message_writer=writer)
+    try:
+        tap.sync_all()
+    except BaseException:
+        writer.fail()
+        raise
+    writer.finish()
+    return 0
+
+
+COMMANDS = {"spec": command_spec, "check": command_check, "discover": command_discover, "read": command_read}
+
+
+def parse_args(tap_class: type[Tap], argv: t.Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=tap_class.name.replace("tap-", "source-", 1), description=f"{tap_class.name} as an Airbyte source"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("spec", help="print the connector specification")
+    for name in ("check", "discover", "read"):
+        command = commands.add_parser(name)
+        command.add_argument("--config", required=True, help="path to the config JSON")
+        if name == "read":
+            command.add_argument("--catalog", required=True, help="path to the configured catalog JSON")
+            command.add_argument("--state", help="path to the state JSON (a list of per-stream STATE messages)")
+    return parser.parse_args(argv)
+
+
+def main(tap_class: type[Tap], argv: t.Sequence[str], stdout: t.BinaryIO) -> int:
+    """Run one Airbyte command; returns the exit code."""
+    args = parse_args(tap_class, argv)
+    output = AirbyteOutput(stdout)
+    handler = AirbyteLogHandler(output)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(capture=True)
+    try:
+        return COMMANDS[args.command](tap_class, args, output)
+    except Exception as exc:  # noqa: BLE001 - every failure ends as a TRACE error a platform can show
+        output.error(exc)
+        return 1
+    finally:
+        root.removeHandler(handler)
+
+
+def run(tap_class: type[Tap]) -> t.NoReturn:
+    """Console-script body of `source-<vendor>`."""
+    protocol_stream = sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print() must not corrupt the protocol stream
+    code = main(tap_class, sys.argv[1:], protocol_stream)
+    protocol_stream.flush()
+    sys.exit(code)
