@@ -1,0 +1,222 @@
+"""Voyado Elevate 3 GDPR export simulator (vendor-api.md section 3).
+
+POST {base}/create-export-customer-job?customerKey=K  -> {"jid": "<uuid>", "status": "created"}
+GET  {base}/job-status?jid=J                          -> {"jid": J, "status": "waiting" | "running" | "done" | ...}
+GET  {base}/export-customer-job-result?jid=J          -> application/zip (JSON Lines files, or a lone empty.txt)
+POST {base}/create-remove-customer-job?customerKey=K  -> {"jid": ..., "status": "started"} (destructive; logged only)
+
+{base} is /api/v2/event-data (Elevate 3), /api/admin/v3/event-data or /api/admin/v4/event-data; jobs are
+shared between them. Header `Api-Key` is required (missing: HTTP 401).
+
+The vendor's timing, on the sandbox clock (`Sandbox.today()`, which tests advance): a job waits until the
+day after its creation, then runs while the day's data is archived, and is done `DONE_AFTER_DAYS` days
+after creation; its export stays downloadable `RETENTION_DAYS` days, and is deleted once downloaded
+(job-status and the result then answer not_found: a one-shot download).
+
+Customer keys choose special outcomes: "empty-..." exports no data (a zip holding empty.txt),
+"error-..." ends in status error, "missing-..." is forgotten by the vendor (not_found), and
+"instant-..." is done on its first status poll (as is every job when the setting "voyado.instant"
+is on, for the project's one-run demo pipeline). Data is generated from (seed, size, customer key).
+
+Switch "voyado.drift": "add" (job-status gains a field, lines gain a field), "remove" (lines lose
+`time`), "retype" (`time` becomes epoch seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import random
+import threading
+import typing as t
+import uuid
+import zipfile
+from dataclasses import dataclass
+
+from sandbox.core import Request, Response, VendorApp
+
+API_BASES = ("/api/v2/event-data", "/api/admin/v3/event-data", "/api/admin/v4/event-data")
+DONE_AFTER_DAYS = 6  # one day of waiting, then about five of archiving
+RETENTION_DAYS = 7  # a done export is kept about a week
+EMPTY_FILE = "empty.txt"
+EVENT_FILES = ("recent_atc.jsonl", "recent_views.jsonl", "recent_purchases.jsonl")
+LINKS_FILE = "customer_links.jsonl"
+MARKETS = ("SE", "NO", "DK", "FI", "DE")
+
+
+@dataclass
+class SimulatedJob:
+    jid: str
+    customer_key: str
+    created_on: dt.date
+    downloaded: bool = False
+
+
+def outcome_of(customer_key: str) -> str:
+    """How the vendor treats a key: normal, empty, error, missing or instant."""
+    for prefix in ("empty", "error", "missing", "instant"):
+        if customer_key.startswith(prefix + "-"):
+            return prefix
+    return "normal"
+
+
+class VoyadoApp(VendorApp):
+    name = "voyado"
+
+    def __init__(self, sandbox: t.Any) -> None:
+        super().__init__(sandbox)
+        self._lock = threading.Lock()
+        self.jobs: dict[str, SimulatedJob] = {}
+        self._created = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.jobs.clear()
+            self._created = 0
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if not request.headers.get("Api-Key"):
+            return Response.json({"error": "Unauthorized: missing Api-Key header"}, status=401)
+        base = next((b for b in API_BASES if request.path.startswith(b + "/")), None)
+        if base is None:
+            return Response.json({"error": "Not found"}, status=404)
+        operation = request.path[len(base) + 1 :].rstrip("/")
+        if operation in ("create-export-customer-job", "create-remove-customer-job") and request.method == "POST":
+            customer_key = request.arg("customerKey")
+            if not customer_key:
+                return Response.json({"error": "Missing required argument customerKey"}, status=400)
+            if operation == "create-remove-customer-job":
+                return Response.json({"jid": str(uuid.uuid4()), "status": "started"})
+            return Response.json({"jid": self.create_job(customer_key).jid, "status": "created"})
+        if operation in ("job-status", "export-customer-job-result") and request.method == "GET":
+            jid = request.arg("jid")
+            if not jid:
+                return Response.json({"error": "Missing required argument jid"}, status=400)
+            if operation == "job-status":
+                return Response.json(self._status_body(jid))
+            return self._result(jid)
+        return Response.json({"error": "Not found"}, status=404)
+
+    def create_job(self, customer_key: str) -> SimulatedJob:
+        with self._lock:
+            self._created += 1
+            rng = random.Random(f"{self.seed}:jid:{customer_key}:{self._created}")
+            job = SimulatedJob(str(uuid.UUID(int=rng.getrandbits(128), version=4)), customer_key, self.today())
+            self.jobs[job.jid] = job
+            return job
+
+    def status_of(self, jid: str) -> str:
+        job = self.jobs.get(jid)
+        if job is None or job.downloaded:
+            return "not_found"
+        outcome = outcome_of(job.customer_key)
+        if outcome == "missing":
+            return "not_found"
+        age = (self.today() - job.created_on).days
+        instant = outcome == "instant" or bool(self.sandbox.settings.get("voyado.instant"))
+        if age < 1 and not instant:
+            return "waiting"
+        if outcome == "error":
+            return "error"
+        if age < DONE_AFTER_DAYS and not instant:
+            return "running"
+        if age < DONE_AFTER_DAYS + RETENTION_DAYS:
+            return "done"
+        return "not_found"  # the export was never downloaded and has been deleted
+
+    def _status_body(self, jid: str) -> dict:
+        body: dict[str, t.Any] = {"jid": jid, "status": self.status_of(jid)}
+        if self.sandbox.settings.get("voyado.drift") == "add":
+            body["queuePosition"] = 0
+        return body
+
+    def _result(self, jid: str) -> Response:
+        job = self.jobs.get(jid)
+        status = self.status_of(jid)
+        if job is None or status != "done":
+            return Response.json({"jid": jid, "status": status})
+        job.downloaded = True  # "The export job will be removed once the download is completed"
+        return Response(body=self.zip_bytes(job.customer_key), content_type="application/zip")
+
+    def envelope_error(self, request: Request) -> Response:
+        return Response.json({"jid": request.arg("jid") or "", "status": "error"})
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def export_files(self, customer_key: str) -> dict[str, list[dict]]:
+        """The JSON Lines files of one key's export: file name -> the objects of its lines."""
+        if outcome_of(customer_key) in ("empty", "error", "missing"):
+            return {}
+        rng = random.Random(f"{self.seed}:data:{customer_key}")
+        drift = self.sandbox.settings.get("voyado.drift")
+        files: dict[str, list[dict]] = {}
+        start = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+        for file_name in EVENT_FILES:
+            count = rng.randint(0, 4) * self.size
+            lines = []
+            for n in range(count):
+                when = start + dt.timedelta(seconds=rng.randint(0, 150 * 86400))
+                line: dict[str, t.Any] = {
+                    "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "timeOfLastInteraction": (when + dt.timedelta(minutes=rng.randint(0, 90))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "sessionKey": f"s-{rng.getrandbits(48):012x}",
+                    "productKey": f"p{rng.randint(1, 500)}",
+                    "variantKey": f"v{rng.randint(1, 2000)}",
+                    "market": rng.choice(MARKETS),
+                    "quantity": rng.randint(1, 3),
+                }
+                if drift == "remove":
+                    del line["time"]
+                elif drift == "retype":
+                    line["time"] = int(when.timestamp())
+                elif drift == "add":
+                    line["channel"] = "web"
+                if n == 0 and file_name == "recent_purchases.jsonl":
+                    line["price"] = {"amount": rng.randint(100, 99900) / 100, "currency": "SEK"}
+                lines.append(line)
+            if lines:
+                files[file_name] = lines
+        files[LINKS_FILE] = [{"customerKey": customer_key, "linkedKeys": [f"linked-{rng.getrandbits(32):08x}"]}]
+        return files
+
+    def zip_bytes(self, customer_key: str) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            files = self.export_files(customer_key)
+            if not files:
+                archive.writestr(EMPTY_FILE, "")
+            for file_name, lines in files.items():
+                archive.writestr(file_name, "".join(json.dumps(line) + "\n" for line in lines))
+        return buffer.getvalue()
+
+    # -- ground truth ---------------------------------------------------------------------------
+
+    def final_status(self, customer_key: str) -> str:
+        """The tap's last word on a key once enough days have passed (export_jobs.status)."""
+        return {"error": "error", "missing": "not_found"}.get(outcome_of(customer_key), "downloaded")
+
+    def ground_truth(self, customer_keys: t.Sequence[str] | str = (), **_: t.Any) -> dict[str, list[dict]]:
+        """Rows each stream must yield once every key's job has ended (jids are the vendor's, so absent)."""
+        keys = customer_keys.split(",") if isinstance(customer_keys, str) else list(customer_keys)
+        keys = list(dict.fromkeys(key for key in keys if key))
+        customer_data = [
+            {"customer_key": key, "file_name": file_name, "line_number": number, "data": line}
+            for key in keys
+            for file_name, lines in self.export_files(key).items()
+            for number, line in enumerate(lines, start=1)
+        ]
+        export_jobs = [{"customer_key": key, "status": self.final_status(key)} for key in keys]
+        return {"export_jobs": export_jobs, "customer_data": customer_data}
+
+    def create_count(self, customer_key: str) -> int:
+        """How many export jobs were requested for a key (from the sandbox's request log)."""
+        return sum(
+            1
+            for r in list(self.sandbox.requests)
+            if r.vendor == self.name
+            and r.path.endswith("/create-export-customer-job")
+            and r.query.get("customerKey") == [customer_key]
+        )

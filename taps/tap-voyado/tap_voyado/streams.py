@@ -1,0 +1,171 @@
+"""The two streams: export_jobs drives the job lifecycle, customer_data emits each downloaded export.
+
+One run, in this order (the state is written after every step that must not be repeated):
+1. forget the local zips whose emission the input state confirms;
+2. create an export job for each configured key without one (STATE after each creation);
+3. for each open job: poll it; when done, save its zip locally (STATE), emit its lines as
+   customer_data (a child sync of the job's record), emit the job, then mark it downloaded (STATE);
+   jobs that ended in error, not_found or past job_timeout_days are emitted and logged as warnings.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from importlib import resources
+
+import msgspec
+from singer_sdk import SchemaDirectory, StreamSchema
+
+from tap_voyado import jobs
+from tap_voyado.client import VoyadoStream
+from tap_voyado.exports import DownloadStore, InvalidExportError
+from tap_voyado.keys import configured_keys
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
+_DECODER = msgspec.json.Decoder()
+
+
+class ExportJobsStream(VoyadoStream):
+    """One row per export job, emitted on each run that changed it; the job table lives in this stream's state."""
+
+    name = "export_jobs"
+    primary_keys = ("jid",)
+    replication_key = "last_checked_at"
+    is_sorted = True  # every row of a run carries that run's time
+    check_sorted = False  # a state written on a machine with a later clock must not stop the run
+    schema = StreamSchema(SCHEMAS)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._emitting: dict | None = None
+
+    @cached_property
+    def store(self) -> DownloadStore:
+        return DownloadStore(self.config["download_dir"])
+
+    @property
+    def job_table(self) -> dict[str, dict]:
+        return self.stream_state.setdefault("jobs", {})
+
+    def save_state(self) -> None:
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    # -- the run ------------------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        table = self.job_table
+        self.forget_emitted_downloads(table)
+        now = jobs.utc_now()
+        for customer_key in configured_keys(self.config):
+            if customer_key not in table:
+                created = self.create_export_job(customer_key)
+                table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
+                self.save_state()  # from here on this key never gets a second job
+        for job in list(table.values()):
+            if not jobs.is_open(job):
+                continue
+            self.advance(job, now)
+            if self.store.has(job["jid"]):
+                self._emitting = job
+                yield jobs.as_record(job, status=jobs.DOWNLOADED)  # its customer_data is emitted first
+                self._emitting = None
+                job["status"] = jobs.DOWNLOADED
+                self.save_state()
+            else:
+                yield jobs.as_record(job)
+
+    def forget_emitted_downloads(self, table: dict[str, dict]) -> None:
+        """Delete local zips whose lines the input state says were emitted (and so reached the target)."""
+        for job in table.values():
+            if job.get("status") == jobs.DOWNLOADED and self.store.has(job["jid"]):
+                self.store.remove(job["jid"])
+
+    def advance(self, job: dict, now: str) -> None:
+        """Poll an open job; download it when done; report it when it can no longer succeed."""
+        job["last_checked_at"] = now
+        jid = job["jid"]
+        if not self.store.has(jid):  # a zip already here was downloaded by a run that died before emitting
+            status = self.job_status(jid)
+            job["status"] = status.status
+            job["vendor_fields"] = status.other_fields or None
+            if status.status == jobs.DONE:
+                job["completed_at"] = job.get("completed_at") or now
+                self.download(job)
+        if self.store.has(jid):
+            job["status"] = jobs.DONE
+            job["completed_at"] = job.get("completed_at") or now
+            job["file_count"], job["record_count"] = self.store.summary(jid)
+            self.save_state()
+        elif job["status"] not in jobs.FAILED and jobs.past_timeout(job, now, int(self.config["job_timeout_days"])):
+            job["status"] = jobs.EXPIRED
+        if job["status"] in jobs.FAILED:
+            self.logger.warning(
+                "export job %s for customer key %r ended with status %s: its data cannot be downloaded. "
+                "It is not retried; to request a new export, remove the key from the state's job table.",
+                jid,
+                job["customer_key"],
+                job["status"],
+            )
+
+    def download(self, job: dict) -> None:
+        try:
+            answer = self.download_export(job["jid"], self.store)
+        except InvalidExportError as exc:
+            job["status"] = "error"
+            self.logger.warning("export job %s: %s", job["jid"], exc)
+            return
+        if answer is not None:  # the vendor sent a status instead of the zip (e.g. not_found)
+            job["status"] = answer.status
+
+    def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[Context | None]:
+        if self._emitting is not None and record.get("jid") == self._emitting["jid"]:
+            yield {"jid": self._emitting["jid"], "customer_key": self._emitting["customer_key"]}
+
+
+class CustomerDataStream(VoyadoStream):
+    """One row per line of a downloaded export, emitted once per job (before the job is marked downloaded)."""
+
+    name = "customer_data"
+    parent_stream_type = ExportJobsStream
+    primary_keys = ("jid", "file_name", "line_number")
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # the job table in export_jobs tracks what was emitted
+    field_renames: t.ClassVar[dict[str, str]] = {"time": "event_time"}
+    schema = StreamSchema(SCHEMAS)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._warned_unparsed = False
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None
+        store = DownloadStore(self.config["download_dir"])
+        for file_name, line_number, line in store.iter_lines(context["jid"]):
+            row = {
+                "jid": context["jid"],
+                "customer_key": context["customer_key"],
+                "file_name": file_name,
+                "line_number": line_number,
+            }
+            try:
+                data = _DECODER.decode(line)
+            except msgspec.DecodeError:
+                self.warn_unparsed(file_name)
+                yield {**row, "data": None, "_extra": {"unparsed_line": line.decode("utf-8", "replace").rstrip("\r\n")}}
+                continue
+            event_time = data.get("time") if isinstance(data, dict) else None
+            yield {**row, "time": event_time, "data": data}
+
+    def warn_unparsed(self, file_name: str) -> None:
+        if not self._warned_unparsed:
+            self._warned_unparsed = True
+            self.logger.warning(
+                "customer_data: a line of %s is not JSON; it is kept as text in _extra.unparsed_line", file_name
+            )
+
+
+STREAM_TYPES = [ExportJobsStream, CustomerDataStream]
