@@ -1,0 +1,416 @@
+"""Lytics API simulator (vendor-api.md section 5; the entity/GDPR excerpt in vendor-docs).
+
+Auth: header `Authorization: <token>` (raw, no `Bearer`); missing -> 401 with the Lytics error body.
+Envelope: {"data": ..., "status": 200, "message": "success", "request_id": "..."}; the segment list
+and deletion status answer `"status": "200"` (a string), as go-lytics warns the real API sometimes does.
+
+GET /api/account                                  accounts of the token
+GET /api/segment?table=user|content               audiences of a table
+GET /api/schema/<table>                           {name, by_fields, columns: [{as, is_by, type, op, ...}]}
+GET /api/segment/sizes?ids=a,b                    [{id, name, slug_name, size}] (ids or slugs)
+GET /api/segment/<id|slug>/scan?limit=&start=     a page of profiles + `_next` ("" on the last page) + total
+GET /api/entity/<table>/<field>/<value>           one profile with its `segments` (404 if unknown)
+GET /api/entity/deletestatus/<request_id>         {request_id, state: {current}, completed} (404 if unknown)
+DELETE ...                                        answered (and logged) so tests can prove no tap calls it
+
+Switch "lytics.drift": "add" (segments gain `ttl_days`, scanned profiles gain `loyalty_tier`, a field
+the schema does not list), "remove" (segments lose `description`, profiles lose `city`), "retype"
+(segment `created_ms` and profile `score_frequency` become words).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import random
+import typing as t
+from urllib.parse import unquote
+
+from sandbox.core import Request, Response, VendorApp
+
+DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
+MAX_SCAN_LIMIT = 1000
+PROFILES_PER_SIZE = 60
+DELETION_STATES = ("initial", "primary", "archive", "secondary", "done")
+DELETIONS_PER_STATE = 2
+CITIES = ["Stockholm", "Göteborg", "Malmö", "Berlin", "Paris", "Austin", "Oslo"]
+SWEDISH = {"Stockholm", "Göteborg", "Malmö"}
+CHANNELS = ["web", "email", "app", "sms"]
+EPOCH = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+
+# (as, type, is_by, op, shortdesc): the user table's schema, as /api/schema/user lists it.
+USER_COLUMNS = [
+    ("_uid", "string", True, "latest", "Lytics unique id"),
+    ("user_id", "string", True, "latest", "Customer user id"),
+    ("email", "string", True, "latest", "Email address"),
+    ("first_name", "string", False, "latest", "First name"),
+    ("city", "string", False, "latest", "City"),
+    ("score_frequency", "int", False, "latest", "Frequency score (0-100)"),
+    ("lifetime_value", "number", False, "sum", "Lifetime value (EUR)"),
+    ("is_subscriber", "bool", False, "latest", "Newsletter subscriber"),
+    ("last_active_ts", "date", False, "max", "Last activity"),
+    ("channels", "[]string", False, "set", "Channels seen"),
+    ("visit_counts", "map[string]int", False, "map", "Visits per channel"),
+    ("company", "string", False, "latest", "Company (never filled in this account)"),
+]
+CONTENT_COLUMNS = [
+    ("url", "string", True, "latest", "Content URL"),
+    ("title", "string", False, "latest", "Title"),
+]
+
+
+def _hex(*parts: t.Any, length: int = 32) -> str:
+    return hashlib.sha1(":".join(str(p) for p in parts).encode()).hexdigest()[:length]
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LyticsApp(VendorApp):
+    name = "lytics"
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def _rng(self, *parts: t.Any) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, "lytics", *parts)))
+
+    def _drift(self) -> str | None:
+        return self.sandbox.settings.get("lytics.drift")
+
+    @property
+    def account_id(self) -> str:
+        return _hex(self.seed, "account")
+
+    def accounts(self) -> list[dict]:
+        rows = []
+        for n, (name, domain) in enumerate([("Example Shop", "shop.example.com"), ("Example Shop EU", "eu.example.com")]):
+            created = EPOCH + dt.timedelta(days=30 * n)
+            rows.append(
+                {
+                    "id": _hex(self.seed, "account", n) if n else self.account_id,
+                    "aid": 4100 + n,
+                    "name": name,
+                    "domain": domain,
+                    "email": f"admin@{domain}",
+                    "fid": f"fid-{4100 + n}",
+                    "timezone": "Europe/Stockholm",
+                    "pubusers": n == 0,
+                    "masteraid": 4100,
+                    "created": _stamp(created),
+                    "updated": _stamp(created + dt.timedelta(days=10)),
+                }
+            )
+        return rows
+
+    def profiles(self) -> list[dict]:
+        """Every user profile, ordered by `_uid` (the scan order)."""
+        rows = []
+        for n in range(PROFILES_PER_SIZE * self.size):
+            rng = self._rng("profile", n)
+            channels = sorted(rng.sample(CHANNELS, rng.randint(1, 3)))
+            profile: dict[str, t.Any] = {
+                "_uid": _hex(self.seed, "uid", n, length=20),
+                "user_id": f"user{n:05d}",
+                "email": f"user{n:05d}@example.com",
+                "first_name": rng.choice(["Alva", "Noah", "Elsa", "Liam", "Maja", "Hugo"]),
+                "city": rng.choice(CITIES),
+                "score_frequency": rng.randint(0, 100),
+                "lifetime_value": round(rng.uniform(0, 900), 2),
+                "is_subscriber": rng.random() < 0.5,
+                "last_active_ts": _stamp(EPOCH + dt.timedelta(minutes=rng.randint(0, 300_000))),
+                "channels": channels,
+                "visit_counts": {channel: rng.randint(1, 40) for channel in channels},
+            }
+            rows.append(profile)
+        rows.sort(key=lambda p: p["_uid"])
+        for profile in rows:
+            profile["segments"] = [s["slug_name"] for s in self._segment_defs("user") if s["_rule"](profile)]
+        return rows
+
+    def _segment_defs(self, table: str) -> list[dict]:
+        if table == "user":
+            specs = [
+                ("all", "All users", "segment", lambda p: True),
+                ("subscribers", "Newsletter subscribers", "segment", lambda p: p["is_subscriber"]),
+                ("high_value", "High value", "segment", lambda p: p["lifetime_value"] >= 600),
+                ("sweden", "Living in Sweden", "segment", lambda p: p["city"] in SWEDISH),
+                ("dormant", "Dormant (nobody yet)", "segment", lambda p: False),
+                ("frequent", "Frequent visitors", "aspect", lambda p: p["score_frequency"] >= 80),
+            ]
+        elif table == "content":
+            specs = [("all_content", "All content", "segment", lambda p: True)]
+        else:
+            return []
+        return [
+            {"_rule": rule, "slug_name": slug, "name": name, "kind": kind, "table": table, "n": n}
+            for n, (slug, name, kind, rule) in enumerate(specs)
+        ]
+
+    def segments(self, table: str = "user") -> list[dict]:
+        drift = self._drift()
+        rows = []
+        for spec in self._segment_defs(table):
+            n = spec["n"]
+            created = EPOCH + dt.timedelta(days=n, hours=n)
+            updated = created + dt.timedelta(days=40 + n)
+            row: dict[str, t.Any] = {
+                "id": _hex(self.seed, "segment", table, spec["slug_name"]),
+                "account_id": self.account_id,
+                "aid": 4100,
+                "name": spec["name"],
+                "slug_name": spec["slug_name"],
+                "is_public": spec["kind"] == "segment",
+                "public_name": spec["slug_name"],
+                "table": table,
+                "kind": spec["kind"],
+                "author_id": _hex(self.seed, "author", length=16),
+                "description": f"{spec['name']} ({table})",
+                "segment_ql": f'FILTER * FROM {table} ALIAS {spec["slug_name"]}',
+                "ast": {"op": "*", "args": []},
+                "tags": ["sandbox", spec["kind"]],
+                "category": "",
+                "invalid": False,
+                "invalid_reason": "",
+                "created": _stamp(created),
+                "updated": _stamp(updated),
+                "created_ms": int(created.timestamp() * 1000),
+                "modified_ms": int(updated.timestamp() * 1000),
+                "short_id": f"s{n:03d}",
+            }
+            if drift == "add":
+                row["ttl_days"] = 30
+            elif drift == "remove":
+                del row["description"]
+            elif drift == "retype":
+                row["created_ms"] = "yesterday"
+            rows.append(row)
+        return rows
+
+    def find_segment(self, reference: str) -> dict | None:
+        for table in ("user", "content"):
+            for spec, row in zip(self._segment_defs(table), self.segments(table), strict=True):
+                if reference in (row["id"], row["slug_name"]):
+                    return {**row, "_rule": spec["_rule"]}
+        return None
+
+    def members(self, reference: str) -> list[dict]:
+        """The profiles a scan of the segment returns, in scan order (drift applied)."""
+        segment = self.find_segment(reference)
+        if segment is None or segment["table"] != "user":
+            return []
+        drift = self._drift()
+        rows = []
+        for profile in self.profiles():
+            if not segment["_rule"](profile):
+                continue
+            row = dict(profile)
+            if drift == "add":
+                row["loyalty_tier"] = "gold" if row["lifetime_value"] >= 600 else "silver"
+            elif drift == "remove":
+                del row["city"]
+            elif drift == "retype":
+                row["score_frequency"] = "high"
+            rows.append(row)
+        return rows
+
+    def schema(self, table: str) -> dict | None:
+        columns = {"user": USER_COLUMNS, "content": CONTENT_COLUMNS}.get(table)
+        if columns is None:
+            return None
+        return {
+            "name": table,
+            "by_fields": [name for name, _, is_by, _, _ in columns if is_by],
+            "columns": [
+                {
+                    "as": name,
+                    "is_by": is_by,
+                    "type": kind,
+                    "op": op,
+                    "shortdesc": short,
+                    "longdesc": f"{short}, from the web and email streams.",
+                    "froms": [name.lstrip("_")],
+                    "identities": [name] if is_by else [],
+                }
+                for name, kind, is_by, op, short in columns
+            ],
+        }
+
+    def entity(self, table: str, field: str, value: str) -> dict | None:
+        if table != "user":
+            return None
+        for profile in self.profiles():
+            if str(profile.get(field)) == value:
+                return profile
+        return None
+
+    def deletion_requests(self) -> list[dict]:
+        rows = []
+        for state in DELETION_STATES:
+            for n in range(DELETIONS_PER_STATE):
+                submitted = int((EPOCH + dt.timedelta(days=len(rows))).timestamp())
+                rows.append(
+                    {
+                        "request_id": f"{_hex(self.seed, 'deletion', state, n, length=20)}-{submitted}",
+                        "state": {"current": state},
+                        "completed": state == "done",
+                    }
+                )
+        return rows
+
+    # -- ground truth ------------------------------------------------------------------------------
+
+    def ground_truth(
+        self,
+        table: str = "user",
+        segments: t.Sequence[str] = (),
+        profile_lookups: t.Sequence[dict] = (),
+        deletion_request_ids: t.Sequence[str] = (),
+        **_: t.Any,
+    ) -> dict[str, list[dict]]:
+        """Raw vendor rows per stream for a sync with these settings.
+
+        audience_members rows are {"segment_id", "profile"}; profiles rows {"lookup_field",
+        "lookup_value", "data"} (data None when the entity is unknown); deletion_requests rows are the
+        vendor's `data` objects, None for an unknown id.
+        """
+        table_segments = self.segments(table)
+        chosen = [self.find_segment(ref) for ref in segments] if segments else table_segments
+        by_id = {row["request_id"]: row for row in self.deletion_requests()}
+        return {
+            "accounts": self.accounts(),
+            "segments": table_segments,
+            "schema_fields": (self.schema(table) or {"columns": []})["columns"],
+            "segment_sizes": [
+                {"id": s["id"], "name": s["name"], "slug_name": s["slug_name"], "size": len(self.members(s["id"]))}
+                for s in chosen
+                if s is not None
+            ],
+            "audience_members": [
+                {"segment_id": s["id"], "profile": profile} for s in chosen if s is not None for profile in self.members(s["id"])
+            ]
+            if segments
+            else [],
+            "profiles": [
+                {
+                    "lookup_field": lookup["field"],
+                    "lookup_value": lookup["value"],
+                    "data": self.entity(table, lookup["field"], lookup["value"]),
+                }
+                for lookup in profile_lookups
+            ],
+            "deletion_requests": [{"request_id": rid, "data": by_id.get(rid)} for rid in deletion_request_ids],
+        }
+
+    # -- the API -----------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        token = (request.headers.get("Authorization") or "").strip()
+        if not token or token.lower().startswith("bearer "):
+            return self._error(401, "Not authorized")
+        parts = [unquote(part) for part in request.path.split("/") if part]
+        if request.method == "DELETE" and parts[:2] == ["api", "entity"]:
+            return self._ok({"request_id": f"{_hex('del', request.path, length=20)}-1700000000", "completed": False})
+        if request.method != "GET" or parts[:1] != ["api"]:
+            return self._error(404, "Not Found")
+        route = parts[1:]
+        if route == ["account"]:
+            return self._ok(self.accounts())
+        if route == ["segment"]:
+            return self._ok(self.segments(request.arg("table", "user") or "user"), status="200")
+        if route == ["segment", "sizes"]:
+            return self._sizes(request)
+        if len(route) == 3 and route[0] == "segment" and route[2] == "scan":
+            return self._scan(route[1], request)
+        if len(route) == 2 and route[0] == "schema":
+            schema = self.schema(route[1])
+            return self._ok(schema) if schema else self._error(404, f"Not Found: no table {route[1]!r}")
+        if len(route) == 3 and route[:2] == ["entity", "deletestatus"]:
+            found = {row["request_id"]: row for row in self.deletion_requests()}.get(route[2])
+            if found is None:
+                return self._error(404, "Not Found: no deletion request with that id")
+            return self._ok(found, status="200", message="delete request received")
+        if len(route) == 4 and route[0] == "entity":
+            return self._entity(*route[1:])
+        return self._error(404, "Not Found")
+
+    def _sizes(self, request: Request) -> Response:
+        ids = [ref for ref in (request.arg("ids") or "").split(",") if ref]
+        rows = []
+        for ref in ids:
+            segment = self.find_segment(ref)
+            if segment is not None:
+                size = len(self.members(segment["id"]))
+                rows.append({"id": segment["id"], "name": segment["name"], "slug_name": segment["slug_name"], "size": size})
+        return self._ok(rows)
+
+    def _scan(self, reference: str, request: Request) -> Response:
+        segment = self.find_segment(reference)
+        if segment is None:
+            return self._error(404, f"Not Found: segment {reference!r}")
+        try:
+            limit = min(int(request.arg("limit") or DEFAULT_SCAN_LIMIT), MAX_SCAN_LIMIT)
+        except ValueError:
+            return self._error(400, "limit must be an integer")
+        offset = 0
+        start = request.arg("start")
+        if start:
+            decoded = _decode_cursor(start)
+            if decoded is None or decoded[0] != segment["id"]:
+                return self._error(400, "invalid start token")
+            offset = decoded[1]
+        members = self.members(segment["id"])
+        page = members[offset : offset + limit]
+        following = offset + len(page)
+        next_token = _encode_cursor(segment["id"], following) if following < len(members) else ""
+        return Response.json(
+            {
+                "data": page,
+                "status": 200,
+                "message": "success",
+                "request_id": _hex("req", request.path, offset, length=16),
+                "_next": next_token,
+                "total": len(members),
+            }
+        )
+
+    def _entity(self, table: str, field: str, value: str) -> Response:
+        schema = self.schema(table)
+        if schema is None:
+            return self._error(404, f"Not Found: no table {table!r}")
+        profile = self.entity(table, field, value)
+        if profile is None:
+            return self._error(404, "Not Found: entity not found")
+        body = {
+            "data": profile,
+            "status": 200,
+            "message": "success",
+            "request_id": _hex("req", table, field, value, length=16),
+            "meta": {"by_fields": schema["by_fields"], "format": "json", "name": table},
+        }
+        return Response.json(body)
+
+    def _ok(self, data: t.Any, *, status: int | str = 200, message: str = "success") -> Response:
+        return Response.json({"data": data, "status": status, "message": message, "request_id": _hex("req", message, status, length=16)})
+
+    def _error(self, status: int, message: str) -> Response:
+        return Response.json({"data": None, "status": status, "message": message, "request_id": _hex("err", message, length=16)}, status=status)
+
+    def envelope_error(self, request: Request) -> Response:
+        return Response.json(
+            {"data": None, "status": "503", "message": "query backend unavailable, try again later", "request_id": "err-envelope"}
+        )
+
+
+def _encode_cursor(segment_id: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{segment_id}:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(token: str) -> tuple[str, int] | None:
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        segment_id, offset = text.rsplit(":", 1)
+        return segment_id, int(offset)
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -1,0 +1,171 @@
+"""tap-lytics: Lytics accounts, audiences, schema, audience members, profiles and GDPR deletion status."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from functools import cached_property
+
+from singer_sdk import typing as th
+from tapkit import ConfigError, VendorTap, cli, request_settings
+
+from tap_lytics import scan_state
+from tap_lytics.profile_schema import profile_properties
+from tap_lytics.streams import (
+    PROFILE_RESERVED,
+    AccountsStream,
+    AudienceMembersStream,
+    DeletionRequestsStream,
+    ProfilesStream,
+    SchemaFieldsStream,
+    SegmentSizesStream,
+    SegmentsStream,
+    audience_members_schema,
+    profiles_schema,
+)
+
+TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+class TapLytics(VendorTap):
+    name = "tap-lytics"
+    vendor_name = "Lytics"
+    auth_settings = ("api_key",)
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API token",
+            description="Lytics access token with read roles, sent raw in the Authorization header.",
+        ),
+        th.Property(
+            "table",
+            th.StringType,
+            default="user",
+            title="Table",
+            description="Lytics table (entity type) whose schema, audiences and profiles are read.",
+        ),
+        th.Property(
+            "segments",
+            th.ArrayType(th.StringType),
+            default=[],
+            title="Audiences to export",
+            description="Ids or slugs of the audiences whose members audience_members scans. Default: none.",
+        ),
+        th.Property(
+            "scan_page_size",
+            th.IntegerType,
+            default=100,
+            title="Scan page size",
+            description="Profiles per segment-scan request (`limit`).",
+        ),
+        th.Property(
+            "profile_key",
+            th.StringType,
+            default="_uid",
+            title="Profile key",
+            description="Profile field whose value identifies a member (the profile_id column of audience_members).",
+        ),
+        th.Property(
+            "profile_lookups",
+            th.ArrayType(
+                th.ObjectType(
+                    th.Property("field", th.StringType, required=True),
+                    th.Property("value", th.StringType, required=True),
+                )
+            ),
+            default=[],
+            title="Profile lookups",
+            description="Subject-access lookups for the profiles stream: a list of {field, value}, e.g. {field: email, value: ...}.",
+        ),
+        th.Property(
+            "deletion_request_ids",
+            th.ArrayType(th.StringType),
+            default=[],
+            title="Deletion request ids",
+            description="Request ids of GDPR deletions whose state deletion_requests reads.",
+        ),
+        *request_settings("https://api.lytics.io"),
+    ).to_dict()
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        if not str(self.config.get("api_key") or "").strip():
+            raise ConfigError("setting api_key is empty: set a Lytics access token")
+        table = self.config.get("table")
+        if not TABLE_NAME.fullmatch(str(table)):
+            raise ConfigError(f"setting table must be a Lytics table name such as 'user', got {table!r}")
+        page_size = self.config.get("scan_page_size")
+        if page_size is not None and page_size < 1:
+            raise ConfigError(f"setting scan_page_size must be at least 1, got {page_size!r}")
+        if not str(self.config.get("profile_key") or "").strip():
+            raise ConfigError("setting profile_key is empty: name a profile identity field such as _uid")
+        for name in ("segments", "deletion_request_ids"):
+            if any(not str(value).strip() for value in self.config.get(name) or []):
+                raise ConfigError(f"setting {name} contains an empty entry")
+        for number, lookup in enumerate(self.config.get("profile_lookups") or [], start=1):
+            if not str(lookup.get("field") or "").strip() or not str(lookup.get("value") or "").strip():
+                raise ConfigError(f"setting profile_lookups: entry {number} needs a non-empty field and value")
+
+    # -- discovery -------------------------------------------------------------------------------
+
+    def discover_streams(self) -> list:
+        schema_fields = SchemaFieldsStream(tap=self)
+        columns = list(schema_fields.request_records(None))
+        profile_columns, untyped = profile_properties(columns, PROFILE_RESERVED)
+        if untyped:
+            self.logger.warning("Lytics fields of unknown type, kept in _extra: %s", ", ".join(untyped))
+        return [
+            AccountsStream(tap=self),
+            SegmentsStream(tap=self),
+            schema_fields,
+            SegmentSizesStream(tap=self),
+            AudienceMembersStream(tap=self, schema=audience_members_schema(profile_columns)),
+            ProfilesStream(tap=self, schema=profiles_schema(profile_columns)),
+            DeletionRequestsStream(tap=self),
+        ]
+
+    # -- shared by streams -------------------------------------------------------------------------
+
+    @cached_property
+    def run_started_at(self) -> str:
+        """The time of this run: segment_sizes.measured_at and deletion_requests.checked_at."""
+        return scan_state.utc_now().isoformat()
+
+    @cached_property
+    def table_segments(self) -> list[dict]:
+        """The table's audiences as Lytics lists them (one request, shared by the streams that need it)."""
+        return list(self.streams["segments"].request_records(None))
+
+    def audience_ids(self) -> list[str]:
+        """Ids of the configured audiences, given by id or slug; an unknown one is a setting error."""
+        known = {ref: row["id"] for row in self.table_segments for ref in (row.get("id"), row.get("slug_name")) if ref}
+        ids: list[str] = []
+        for reference in self.config.get("segments") or []:
+            if reference not in known:
+                raise ConfigError(
+                    f"setting segments: {reference!r} is not an audience (id or slug) of table {self.config['table']!r}"
+                )
+            if known[reference] not in ids:
+                ids.append(known[reference])
+        return ids
+
+    def sized_segment_ids(self) -> list[str]:
+        return self.audience_ids() if self.config.get("segments") else [row["id"] for row in self.table_segments]
+
+
+def main() -> None:
+    cli.run(TapLytics)
+
+
+def airbyte_main() -> None:
+    from tapkit.airbyte import run as run_airbyte  # built by another engineer in parallel
+
+    run_airbyte(TapLytics)
+
+
+if __name__ == "__main__":
+    main()
