@@ -118,11 +118,26 @@ class CustomVendorsStream(ReferenceStream):
         return params
 
 
+class TextVersionsStream(ReferenceStream):
+    """Text versions; the default texts (id 0) apply to every language and carry no `lang`."""
+
+    name = "text_versions"
+    data_type = 8
+    primary_keys = ("id", "design", "lang")
+    ALL_LANGUAGES = "*"
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict:
+        # `lang` is part of the key, and warehouses refuse an empty or null key column.
+        if not row.get("lang"):
+            row["lang"] = self.ALL_LANGUAGES
+        return row
+
+
 REFERENCE_STREAMS = [
     _reference("cmps", 5),
     _reference("designs", 6),
     _reference("cookie_domains", 7),
-    _reference("text_versions", 8, ("id", "design", "lang")),
+    TextVersionsStream,
     CustomVendorsStream,
     _reference("custom_purposes", 10, ("id", "cmp")),
     _reference("operating_systems", 11),

@@ -1,0 +1,57 @@
+"""Meltano plugin definitions generated from a tap's own settings, so the two never drift apart.
+
+`plugin_definition(TapClass, pip_url=...)` gives the extractor block (namespace, pip_url,
+executable, capabilities, settings with labels, descriptions, kinds and `sensitive: true`,
+settings_group_validation) that the project's meltano.yml includes and that users paste into
+their own project.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:
+    from singer_sdk import Tap
+
+CAPABILITIES = ["about", "catalog", "discover", "state", "stream-maps", "schema-flattening"]
+
+
+def _kind(prop: dict) -> str:
+    if prop.get("secret"):
+        return "password"
+    types = prop.get("type", "string")
+    types = [types] if isinstance(types, str) else [kind for kind in types if kind != "null"]
+    kind = types[0] if types else "string"
+    if kind == "string" and prop.get("format") in ("date", "date-time"):
+        return "date_iso8601"
+    return {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array", "object": "object"}.get(
+        kind, "string"
+    )
+
+
+def setting_definitions(config_jsonschema: dict) -> list[dict]:
+    settings = []
+    for name, prop in config_jsonschema.get("properties", {}).items():
+        setting: dict[str, t.Any] = {"name": name, "label": prop.get("title") or name.replace("_", " ").capitalize()}
+        if prop.get("description"):
+            setting["description"] = prop["description"]
+        setting["kind"] = _kind(prop)
+        if prop.get("secret"):
+            setting["sensitive"] = True
+        if "default" in prop:
+            setting["value"] = prop["default"]
+        settings.append(setting)
+    return settings
+
+
+def plugin_definition(tap_class: type[Tap], *, pip_url: str) -> dict:
+    schema = tap_class.config_jsonschema
+    return {
+        "name": tap_class.name,
+        "namespace": tap_class.name.replace("-", "_"),
+        "pip_url": pip_url,
+        "executable": tap_class.name,
+        "capabilities": CAPABILITIES,
+        "settings_group_validation": [sorted(schema.get("required", []))],
+        "settings": setting_definitions(schema),
+    }

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.pipelines.meltano_project import MeltanoRun, install_plugins
+from tests.pipelines.postgres import Postgres
+
+
+@pytest.fixture(scope="session")
+def meltano_plugins():
+    install_plugins()
+
+
+@pytest.fixture
+def meltano(meltano_plugins, sandbox, tmp_path) -> MeltanoRun:
+    return MeltanoRun(workdir=tmp_path, sandbox_url=sandbox.base_url, extra_env={})
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory) -> Postgres:
+    server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
+    yield server
+    server.server.cleanup()

@@ -1,0 +1,76 @@
+"""Run the project's real Meltano against the live sandbox, isolated per test.
+
+Each `MeltanoRun` has its own system database (so its own state), its own DuckDB file and, for
+PostgreSQL, its own database; the plugins themselves are installed once, in the project.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MELTANO = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "meltano")
+SANDBOX_START_DATE = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)).isoformat()
+
+
+def extractors() -> list[str]:
+    """Every tap of the project that has a truth module for its pipeline test."""
+    names = []
+    for tap_dir in sorted((ROOT / "taps").glob("tap-*")):
+        vendor = tap_dir.name.removeprefix("tap-")
+        if (ROOT / "tests" / vendor / "truth.py").exists() and (tap_dir / f"tap_{vendor}" / "tap.py").exists():
+            names.append(tap_dir.name)
+    return names
+
+
+def truth_module(tap: str):
+    return importlib.import_module(f"tests.{tap.removeprefix('tap-')}.truth")
+
+
+def resolved_sandbox_config(tap: str) -> dict:
+    config = dict(truth_module(tap).SANDBOX_CONFIG)
+    return {
+        key: SANDBOX_START_DATE if value == "${CONSENT_SANDBOX_START_DATE}" else value for key, value in config.items()
+    }
+
+
+@dataclass
+class MeltanoRun:
+    workdir: Path
+    sandbox_url: str
+    extra_env: dict
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.workdir / "warehouse.duckdb"
+
+    def env(self) -> dict:
+        return {
+            **os.environ,
+            "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
+            "CONSENT_SANDBOX_URL": self.sandbox_url,
+            "CONSENT_SANDBOX_START_DATE": SANDBOX_START_DATE,
+            "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
+            "TARGET_JSONL_DESTINATION_PATH": str(self.workdir / "jsonl"),
+            **self.extra_env,
+        }
+
+    def run(self, *blocks: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [MELTANO, "run", *blocks], cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+        )
+        (self.workdir / "meltano.log").write_text(proc.stdout + proc.stderr)
+        return proc
+
+
+def install_plugins() -> None:
+    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
+    for args in (["--plugin-type", "extractor"], ["target-duckdb", "target-postgres", "target-jsonl"]):
+        subprocess.run([MELTANO, "install", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)

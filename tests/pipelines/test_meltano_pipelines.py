@@ -1,0 +1,59 @@
+"""`meltano run <tap> <target>` into real DuckDB and a real PostgreSQL, against the sandbox.
+
+For every tap: the first run loads exactly the ground truth's rows per table; a second run
+(with the state Meltano kept) adds no duplicates.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from tests.pipelines.meltano_project import extractors, resolved_sandbox_config, truth_module
+
+TAPS = extractors()
+
+
+def duckdb_counts(path, schema: str) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [schema]
+            ).fetchall()
+        ]
+        return {table: conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] for table in tables}
+
+
+def expected_rows(sandbox, tap: str) -> dict[str, int]:
+    return truth_module(tap).expected_table_rows(sandbox, resolved_sandbox_config(tap))
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("tap", TAPS)
+def test_duckdb_exact_rows_and_no_duplicates_on_rerun(tap, meltano, sandbox):
+    first = meltano.run(tap, "target-duckdb")
+    assert first.returncode == 0, first.stderr[-3000:]
+    schema = tap.replace("-", "_")
+    expected = expected_rows(sandbox, tap)
+    assert duckdb_counts(meltano.duckdb_path, schema) == expected
+    assert all(count > 0 for count in expected.values()), expected
+
+    requests_first = len(sandbox.requests)
+    second = meltano.run(tap, "target-duckdb")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert duckdb_counts(meltano.duckdb_path, schema) == expected
+    assert len(sandbox.requests) - requests_first <= requests_first
+
+
+@pytest.mark.pipeline
+@pytest.mark.parametrize("tap", TAPS)
+def test_postgres_exact_rows_and_no_duplicates_on_rerun(tap, meltano, sandbox, postgres):
+    database = postgres.create_database()
+    meltano.extra_env["TARGET_POSTGRES_SQLALCHEMY_URL"] = postgres.sqlalchemy_url(database)
+    schema = tap.replace("-", "_")
+    expected = expected_rows(sandbox, tap)
+    for _ in range(2):
+        proc = meltano.run(tap, "target-postgres")
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert postgres.table_counts(database, schema) == expected
