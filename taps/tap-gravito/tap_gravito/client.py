@@ -1,0 +1,162 @@
+"""Gravito customer data access API: the vendor's quirks, in one place (vendor-api.md section 1).
+
+- one endpoint, `GET /api/gp/gravitocustomerdata?domainName=<domain>`, headers `gravitoaccess`
+  (the token) and `gravitoversion`; no paging, no time filter: every call returns the domain's
+  last seven days;
+- the body is a JSON array of {referer, message}; see `microprofile` for what is inside;
+- one response feeds all five streams, so the tap fetches each domain once per run (`DomainFeeds`)
+  and every stream reads the same spooled body;
+- when one response holds several snapshots of a profile id, the one with the greatest
+  timestamp is taken whole (the consent list is an append log, so it holds the older ones).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+from tapkit import VendorStream
+
+from tap_gravito.microprofile import Microprofile, parse_element
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk.helpers.types import Context
+
+API_DAYS = 7  # the API serves the last seven days only
+
+
+def parse_bookmark(value: t.Any) -> dt.datetime | None:
+    if not value:
+        return None
+    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+class DomainFeeds:
+    """Each domain's response, fetched once per run and shared by every stream."""
+
+    def __init__(self) -> None:
+        self._responses: dict[str, requests.Response] = {}
+        self._latest: dict[str, dict[str, int]] = {}
+
+    def profiles(self, stream: GravitoStream, domain: str) -> t.Iterator[tuple[Microprofile, bool]]:
+        """(profile, is_latest_snapshot) for every element of the domain's response."""
+        if domain not in self._responses:
+            self._fetch(stream, domain)
+        response = self._responses[domain]
+        latest = self._latest[domain]
+        for index, element in enumerate(stream.iter_body_items(response)):
+            profile = parse_element(element)
+            yield profile, latest.get(profile.profile_id) == index
+
+    def _fetch(self, stream: GravitoStream, domain: str) -> None:
+        stream.warn_if_window_lost(domain)
+        context = {"domain": domain}
+        prepared = stream.prepare_request(context, next_page_token=None)
+        response = stream.request_decorator(stream._request)(prepared, context)
+        # First pass: which element is each profile id's latest snapshot; count what did not parse.
+        best: dict[str, tuple[int, int]] = {}
+        unparsed = 0
+        for index, element in enumerate(stream.iter_body_items(response)):
+            profile = parse_element(element)
+            unparsed += profile.parse_error is not None
+            stamp = profile.updated_at if profile.updated_at is not None else -1
+            if profile.profile_id not in best or stamp >= best[profile.profile_id][0]:
+                best[profile.profile_id] = (stamp, index)
+        self._responses[domain] = response
+        self._latest[domain] = {profile_id: index for profile_id, (_, index) in best.items()}
+        if unparsed:
+            stream.logger.warning(
+                "gravito: domain '%s': %d message(s) were not valid microprofile JSON; they are kept in "
+                "microprofiles with parse_error set.",
+                domain,
+                unparsed,
+            )
+
+
+class GravitoStream(VendorStream):
+    """One view of the customer-data response, partitioned (and bookmarked) by domain."""
+
+    path = "/api/gp/gravitocustomerdata"
+    records_prefix = "item"
+    state_partitioning_keys: t.ClassVar[list[str]] = ["domain"]
+    is_sorted = False  # the vendor documents no order
+
+    @property
+    def partitions(self) -> list[dict]:
+        return [{"domain": domain} for domain in self.config["domains"]]
+
+    @property
+    def http_headers(self) -> dict:
+        headers = dict(super().http_headers)
+        headers["gravitoaccess"] = self.config["access_token"]
+        headers["gravitoversion"] = self.config.get("gravito_version") or "v3"
+        return headers
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"domainName": (context or {})["domain"]}
+
+    @property
+    def feeds(self) -> DomainFeeds:
+        return self._tap.domain_feeds  # type: ignore[attr-defined]
+
+    # -- incremental --------------------------------------------------------------------------
+
+    def emit_after(self, context: Context | None) -> float | None:
+        """Epoch seconds: rows at or before this were emitted by an earlier run (bookmark - lookback)."""
+        bookmark = parse_bookmark(self.get_context_state(context).get("replication_key_value"))
+        if bookmark is None:
+            return None
+        lookback = dt.timedelta(hours=float(self.config.get("lookback_hours") or 0))
+        return (bookmark - lookback).timestamp()
+
+    @staticmethod
+    def is_new(seconds: int | None, after: float | None) -> bool:
+        """Rows without a timestamp cannot be placed in time, so they are always emitted."""
+        return after is None or seconds is None or seconds > after
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        if latest_record.get(self.replication_key) is None:
+            return  # an untimed row says nothing about progress (and the SDK would warn per row)
+        super()._increment_stream_state(latest_record, context=context)
+
+    def warn_if_window_lost(self, domain: str) -> None:
+        """One warning per domain when a bookmark is older than the API's seven days."""
+        oldest_served = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=API_DAYS)
+        bookmarks = [
+            parse_bookmark(stored_bookmark(self._tap.state, stream.name, domain))
+            for stream in self._tap.streams.values()
+            if stream.selected
+        ]
+        stale = [bookmark for bookmark in bookmarks if bookmark is not None and bookmark < oldest_served]
+        if stale:
+            self.logger.warning(
+                "gravito: domain '%s': data between %s and %s can no longer be fetched: the Gravito API keeps only "
+                "the last %d days. Run this tap at least daily to keep the data complete.",
+                domain,
+                min(stale).isoformat(),
+                oldest_served.isoformat(timespec="seconds"),
+                API_DAYS,
+            )
+
+    # -- records ------------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        domain = (context or {})["domain"]
+        after = self.emit_after(context)
+        for profile, is_latest in self.feeds.profiles(self, domain):
+            if is_latest:
+                yield from self.rows_for(profile, domain, after)  # the SDK shapes them (post_process)
+
+    def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
+        raise NotImplementedError
+
+
+def stored_bookmark(state: dict, stream_name: str, domain: str) -> t.Any:
+    """A domain's bookmark as the run started, read without creating state entries."""
+    stream_state = state.get("bookmarks", {}).get(stream_name, {})
+    for partition in stream_state.get("partitions", []):
+        if partition.get("context") == {"domain": domain}:
+            return partition.get("replication_key_value")
+    return None
