@@ -1,0 +1,1 @@
+"""tap-claravine: a Singer tap for the Claravine Data Standards Cloud API."""

@@ -1,0 +1,329 @@
+"""Claravine Data Standards Cloud API simulator (vendor-api.md section 4).
+
+Claravine publishes paths but not its headers, shapes or pagination; this simulator follows the
+same assumptions as tap-claravine's client.py (listed in that tap's README):
+
+- auth: headers `X-API-Key` and `X-API-Secret`, both non-empty, else 401;
+- GET /v1/datasets -> {"datasets": [{"uuid", "name", "fields": [{"uuid", "name", "type"}]}]}; a
+  dataset whose rows carry a Claravine ID lists a read-only field named "CVID";
+- GET /v1/datasets/{d}/transactions?start-date=&end-date= -> {"transactions": [{"uuid", "name",
+  "submittedAt", "rowCount"}]}, inclusive dates on the submitted day (UTC), no pagination;
+- GET /v1/datasets/{d}/transactions/{t}/status -> {"uuid", "status"}, status Pending/Complete/Failed;
+- GET /v1/datasets/{d}/transaction/{t}/data (and .../transactions/{t}/data) -> {"fields": [header...],
+  "rows": [[value...]...]} mirroring the POST body; 409 before the transaction is complete.
+Trailing slashes are accepted everywhere.
+
+Data is generated deterministically from (seed, size, dataset, day). About one submission in five
+is slow: it stays Pending until the sandbox clock (`Sandbox.today()`) is SETTLE_DAYS past its day,
+then completes; about one in ten fails. CVID datasets get update submissions that overwrite rows
+of an earlier submission (same CVIDs, new values).
+
+Switches (`Sandbox.settings`): "claravine.drift" = "add" (a new member on transactions and
+datasets, a new column in data), "remove" (transactions lose rowCount), "retype" (rowCount becomes
+a word); "claravine.data_path" = "both" (default), "singular" or "plural": which data path is served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import typing as t
+import uuid
+from dataclasses import dataclass
+
+from sandbox.core import Request, Response, VendorApp
+
+HISTORY_DAYS = 60  # submissions exist this many days back from "today"
+SETTLE_DAYS = 3  # a slow submission is Pending until the clock is this many days past its day
+KEY_HEADER = "X-API-Key"
+SECRET_HEADER = "X-API-Secret"
+CVID = "CVID"
+
+# name, whether rows carry a CVID, fields (name, type)
+DATASET_SPECS: list[tuple[str, bool, list[tuple[str, str]]]] = [
+    (
+        "Paid Media Campaigns",
+        True,
+        [("Campaign Name", "text"), ("Site ID", "number"), ("Country", "list"), ("Launch Date", "date"), ("Budget", "number")],
+    ),
+    ("Email Tracking Codes", True, [("Email Name", "text"), ("Send Date", "date"), ("Audience", "list"), ("Tracking Code", "pattern")]),
+    ("Social Posts", False, [("Post Title", "text"), ("Channel", "list"), ("Boosted", "list")]),
+    ("Affiliate Links", False, [("Partner", "text"), ("Landing URL", "text"), ("Commission %", "number")]),
+]
+LIST_VALUES = {
+    "Country": ["US", "Canada", "Mexico", "Germany"],
+    "Audience": ["Prospecting", "Retargeting", "Loyalty"],
+    "Channel": ["Instagram", "TikTok", "LinkedIn", "X"],
+    "Boosted": ["yes", "no"],
+}
+_ROUTE = re.compile(
+    r"^/v1/datasets(?:/(?P<dataset>[^/]+)(?:/(?P<kind>transactions|transaction)(?:/(?P<tx>[^/]+)/(?P<leaf>status|data))?)?)?$"
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    uuid: str
+    name: str
+    has_cvid: bool
+    fields: tuple[tuple[str, str, str], ...]  # (uuid, name, type)
+
+    def as_json(self) -> dict:
+        fields = [{"uuid": f_uuid, "name": name, "type": kind} for f_uuid, name, kind in self.fields]
+        if self.has_cvid:
+            fields.insert(0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": CVID, "type": "cvid", "readOnly": True})
+        return {"uuid": self.uuid, "name": self.name, "fields": fields}
+
+
+@dataclass(frozen=True)
+class Transaction:
+    dataset: Dataset
+    uuid: str
+    name: str
+    day: dt.date
+    submitted_at: str
+    row_count: int
+    outcome: str  # Complete or Failed, once settled
+    slow: bool
+    overwrites: str | None  # uuid of the submission whose rows (CVIDs) this one updates
+
+
+def _uuid(*parts: t.Any) -> str:
+    return str(uuid.UUID(int=random.Random(":".join(map(str, parts))).getrandbits(128), version=4))
+
+
+class ClaravineApp(VendorApp):
+    name = "claravine"
+
+    # -- the API --------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        if not (request.headers.get(KEY_HEADER) and request.headers.get(SECRET_HEADER)):
+            return Response.json({"message": "Unauthorized"}, status=401)
+        match = _ROUTE.match(request.path.rstrip("/"))
+        if request.method != "GET" or match is None:
+            return _not_found("Not found")
+        if match["dataset"] is None:
+            return Response.json({"datasets": [self._dataset_json(d) for d in self.datasets()]})
+        dataset = self.dataset(match["dataset"])
+        if dataset is None:
+            return _not_found("Dataset not found")
+        if match["tx"] is None:
+            if match["kind"] != "transactions":
+                return _not_found("Not found")
+            return self._transactions(dataset, request)
+        transaction = self.transaction(dataset, match["tx"])
+        if transaction is None:
+            return _not_found("Transaction not found")
+        if match["leaf"] == "status":
+            if match["kind"] != "transactions":
+                return _not_found("Not found")
+            return Response.json({"uuid": transaction.uuid, "status": self.status(transaction)})
+        served = self.sandbox.settings.get("claravine.data_path", "both")
+        if served != "both" and served != {"transaction": "singular", "transactions": "plural"}[match["kind"]]:
+            return _not_found("Not found")
+        if self.status(transaction) != "Complete":
+            return Response.json({"message": "Transaction data is not available before it is complete"}, status=409)
+        fields, rows = self.data(transaction)
+        return Response.json({"fields": fields, "rows": rows})
+
+    def _transactions(self, dataset: Dataset, request: Request) -> Response:
+        try:
+            first = dt.date.fromisoformat(request.arg("start-date") or "1970-01-01")
+            last = dt.date.fromisoformat(request.arg("end-date") or self.today().isoformat())
+        except ValueError:
+            return Response.json({"message": "start-date and end-date must be YYYY-MM-DD"}, status=400)
+        listed = [self._transaction_json(tx) for day in _days(first, last) for tx in self.transactions(dataset, day)]
+        return Response.json({"transactions": listed})
+
+    def _dataset_json(self, dataset: Dataset) -> dict:
+        row = dataset.as_json()
+        if self._drift() == "add":
+            row["archived"] = False
+        return row
+
+    def _transaction_json(self, tx: Transaction) -> dict:
+        row: dict[str, t.Any] = {"uuid": tx.uuid, "name": tx.name, "submittedAt": tx.submitted_at, "rowCount": tx.row_count}
+        drift = self._drift()
+        if drift == "add":
+            row["submittedBy"] = "api-user@example.com"
+        elif drift == "remove":
+            del row["rowCount"]
+        elif drift == "retype":
+            row["rowCount"] = "unknown"
+        return row
+
+    # -- ground truth ---------------------------------------------------------------------------
+
+    def ground_truth(
+        self, start: str | dt.date, end: str | dt.date | None = None, datasets: t.Iterable[str] | None = None, **_: t.Any
+    ) -> dict[str, list[dict]]:
+        """What a first sync of days start..end sees, by the sandbox clock now.
+
+        "datasets": the dataset list rows; "transactions": list rows plus "datasetUuid" and
+        "status"; "transaction_rows": one dict per data row of each Complete submission, in order
+        ("datasetUuid", "transactionUuid", "rowNumber" from 1, "values": header -> value, "cvid").
+        """
+        first = dt.date.fromisoformat(str(start)[:10])
+        last = dt.date.fromisoformat(str(end)[:10]) if end else self.today()
+        wanted = set(datasets) if datasets else None
+        chosen = [d for d in self.datasets() if wanted is None or d.uuid in wanted]
+        truth: dict[str, list[dict]] = {"datasets": [self._dataset_json(d) for d in chosen], "transactions": [], "transaction_rows": []}
+        for dataset in chosen:
+            for day in _days(first, last):
+                for tx in self.transactions(dataset, day):
+                    status = self.status(tx)
+                    truth["transactions"].append({**self._transaction_json(tx), "datasetUuid": dataset.uuid, "status": status})
+                    if status == "Complete":
+                        truth["transaction_rows"].extend(self.rows_of(tx))
+        return truth
+
+    def rows_of(self, tx: Transaction) -> list[dict]:
+        fields, rows = self.data(tx)
+        out = []
+        for number, values in enumerate(rows, start=1):
+            by_header = dict(zip(fields, values, strict=True))
+            out.append(
+                {
+                    "datasetUuid": tx.dataset.uuid,
+                    "transactionUuid": tx.uuid,
+                    "rowNumber": number,
+                    "values": by_header,
+                    "cvid": by_header.get(CVID),
+                }
+            )
+        return out
+
+    def pending(self, start: str | dt.date, end: str | dt.date | None = None) -> list[Transaction]:
+        """The submissions of days start..end that are Pending by the sandbox clock now."""
+        first = dt.date.fromisoformat(str(start)[:10])
+        last = dt.date.fromisoformat(str(end)[:10]) if end else self.today()
+        return [
+            tx
+            for dataset in self.datasets()
+            for day in _days(first, last)
+            for tx in self.transactions(dataset, day)
+            if self.status(tx) == "Pending"
+        ]
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def _rng(self, *parts: t.Any) -> random.Random:
+        return random.Random(":".join(str(p) for p in (self.seed, *parts)))
+
+    def _drift(self) -> str | None:
+        return self.sandbox.settings.get("claravine.drift")
+
+    def datasets(self) -> list[Dataset]:
+        return [
+            Dataset(
+                uuid=_uuid(self.seed, "dataset", name),
+                name=name,
+                has_cvid=has_cvid,
+                fields=tuple((_uuid(self.seed, name, field), field, kind) for field, kind in fields),
+            )
+            for name, has_cvid, fields in DATASET_SPECS
+        ]
+
+    def dataset(self, dataset_uuid: str) -> Dataset | None:
+        return next((d for d in self.datasets() if d.uuid == dataset_uuid), None)
+
+    def transactions(self, dataset: Dataset, day: dt.date) -> list[Transaction]:
+        """The submissions of one dataset on one day, in submission order."""
+        today = self.today()
+        if not today - dt.timedelta(days=HISTORY_DAYS) <= day <= today:
+            return []
+        plan = self._plan(dataset, day)
+        # In a CVID dataset, the first submission of a day may update the rows of the last
+        # submission of the day before (never itself an update, so its CVIDs are its own).
+        earlier = self._plan(dataset, day - dt.timedelta(days=1)) if dataset.has_cvid else []
+        base = earlier[-1] if len(earlier) > 1 and earlier[-1].outcome == "Complete" else None
+        if base is not None and self._rng("update", dataset.uuid, day).random() < 0.4:
+            first = plan[0]
+            plan[0] = Transaction(
+                dataset=dataset,
+                uuid=first.uuid,
+                name=first.name.replace(" upload ", " update "),
+                day=day,
+                submitted_at=first.submitted_at,
+                row_count=min(base.row_count, 2),
+                outcome=first.outcome,
+                slow=first.slow,
+                overwrites=base.uuid,
+            )
+        return plan
+
+    def _plan(self, dataset: Dataset, day: dt.date) -> list[Transaction]:
+        rng = self._rng("tx", dataset.uuid, day)
+        count = rng.randint(1, 1 + self.size)
+        seconds = sorted(rng.sample(range(6 * 3600, 20 * 3600), count))
+        out = []
+        for n, second in enumerate(seconds, start=1):
+            roll = rng.random()
+            stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc) + dt.timedelta(seconds=second)
+            out.append(
+                Transaction(
+                    dataset=dataset,
+                    uuid=_uuid(self.seed, "tx", dataset.uuid, day, n),
+                    name=f"{dataset.name} upload {day.isoformat()} #{n}",
+                    day=day,
+                    submitted_at=stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    row_count=rng.randint(1, 4) * self.size,
+                    outcome="Failed" if roll < 0.1 else "Complete",
+                    slow=0.1 <= roll < 0.3,
+                    overwrites=None,
+                )
+            )
+        return out
+
+    def transaction(self, dataset: Dataset, tx_uuid: str) -> Transaction | None:
+        for day in _days(self.today() - dt.timedelta(days=HISTORY_DAYS), self.today()):
+            for tx in self.transactions(dataset, day):
+                if tx.uuid == tx_uuid:
+                    return tx
+        return None
+
+    def status(self, tx: Transaction) -> str:
+        if tx.slow and self.today() < tx.day + dt.timedelta(days=SETTLE_DAYS):
+            return "Pending"
+        return tx.outcome
+
+    def data(self, tx: Transaction) -> tuple[list[str], list[list[str]]]:
+        """The header and rows of a submission, as the data endpoint serves them."""
+        dataset = tx.dataset
+        fields = [name for _, name, _ in dataset.fields]
+        rng = self._rng("rows", tx.uuid)
+        rows = []
+        for n in range(1, tx.row_count + 1):
+            values = [self._value(rng, name, kind, tx.day) for _, name, kind in dataset.fields]
+            if dataset.has_cvid:
+                # An update resubmits rows of an earlier submission under their CVIDs.
+                values.insert(0, _uuid(self.seed, "cvid", tx.overwrites or tx.uuid, n))
+            if self._drift() == "add":
+                values.append(f"note {n}")
+            rows.append(values)
+        header = ([CVID] if dataset.has_cvid else []) + fields + (["Internal Note"] if self._drift() == "add" else [])
+        return header, rows
+
+    def _value(self, rng: random.Random, name: str, kind: str, day: dt.date) -> str:
+        if kind == "number":
+            return "" if rng.random() < 0.1 else str(rng.randint(1, 99999))
+        if kind == "date":
+            return (day + dt.timedelta(days=rng.randint(0, 30))).isoformat()
+        if kind == "list":
+            return rng.choice(LIST_VALUES[name])
+        if kind == "pattern":
+            return f"em_{rng.randint(100000, 999999)}"
+        return f"{name} {rng.randint(1, 500)}"
+
+
+def _not_found(message: str) -> Response:
+    return Response.json({"message": message}, status=404)
+
+
+def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
+    day = first
+    while day <= last:
+        yield day
+        day += dt.timedelta(days=1)

@@ -1,0 +1,274 @@
+"""Datasets, their transactions, the transactions' rows, and one typed table per dataset."""
+
+from __future__ import annotations
+
+import typing as t
+from importlib import resources
+
+from singer_sdk import SchemaDirectory, StreamSchema
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from tapkit import EXTRA_COLUMN, ConfigError, DayWindowStream, VendorResponseError, snake_case
+
+from tap_claravine.client import COMPLETE, PENDING, ClaravineStream, is_cvid_field
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
+PENDING_STATE_KEY = "pending_transactions"
+FIXED_STREAMS = ("datasets", "transactions", "transaction_rows")
+
+
+class DatasetsStream(ClaravineStream):
+    """The datasets (templates) the API key can read, or those the `datasets` setting names."""
+
+    name = "datasets"
+    path = "/v1/datasets"
+    primary_keys = ("uuid",)
+    schema = StreamSchema(SCHEMAS)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._definitions: list[dict] | None = None
+
+    def definitions(self) -> list[dict]:
+        """Fetched once per run: discovery builds the per-dataset streams from the same list."""
+        if self._definitions is None:
+            listed = self.list_datasets()
+            for item in listed:
+                if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
+                    raise VendorResponseError(f"{self.vendor}: GET /v1/datasets listed a dataset without a uuid: {item!r:.120}")
+            wanted = self.config.get("datasets") or []
+            unknown = sorted(set(wanted) - {item["uuid"] for item in listed})
+            if unknown:
+                raise ConfigError(
+                    f"setting datasets names datasets these credentials cannot read: {', '.join(unknown)} "
+                    "(check the UUIDs and the API user's template permissions)"
+                )
+            self._definitions = [item for item in listed if not wanted or item["uuid"] in wanted]
+        return self._definitions
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        names = dataset_stream_names(self.definitions())
+        for item in self.definitions():
+            yield {**item, "stream_name": names[item["uuid"]]}
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {"dataset_uuid": record["uuid"]}
+
+
+class TransactionsStream(DayWindowStream, ClaravineStream):
+    """Transactions (submissions) by submitted day, one bookmark per dataset.
+
+    A Pending transaction is kept in the dataset's state and checked again on every later run,
+    even once its day is behind the lookback, until it completes (then its rows are read) or fails.
+    """
+
+    name = "transactions"
+    path = "/v1/datasets/{dataset_uuid}/transactions"
+    parent_stream_type = DatasetsStream
+    primary_keys = ("dataset_uuid", "uuid")
+    replication_key = "submitted_at"
+    state_partitioning_keys = ("dataset_uuid",)
+    schema = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.recheck_pending(context)
+        yield from super().get_records(context)
+
+    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
+        for item in self.transactions_of_day(day.isoformat(), context):
+            yield item
+            # Runs once the SDK has written the record and synced its rows.
+            self.note_status(item, day.isoformat(), context)
+
+    def recheck_pending(self, context: Context | None) -> t.Iterable[dict]:
+        """Pending transactions of days before this run's window (later ones are listed anyway)."""
+        window = self.window_days(context)
+        first_day = window[0].isoformat() if window else "9999-12-31"
+        carried = [entry for entry in self.pending_entries(context) if entry["day"] < first_day]
+        for day in sorted({entry["day"] for entry in carried}):
+            wanted = {entry["uuid"] for entry in carried if entry["day"] == day}
+            for item in self.transactions_of_day(day, context, only=wanted):
+                wanted.discard(item["uuid"])
+                yield item
+                self.note_status(item, day, context)
+            for lost in sorted(wanted):
+                self.logger.warning(
+                    "transactions: pending transaction %s of dataset %s (submitted %s) is no longer listed by "
+                    "Claravine; it is no longer tracked.",
+                    lost,
+                    context and context["dataset_uuid"],
+                    day,
+                )
+                self.forget_pending(lost, context)
+
+    def transactions_of_day(self, day: str, context: Context | None, only: set[str] | None = None) -> t.Iterator[dict]:
+        dataset_uuid = context["dataset_uuid"]  # type: ignore[index]
+        for item in self.list_transactions(dataset_uuid, day, context):
+            if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
+                raise VendorResponseError(
+                    f"{self.vendor}: the transactions of dataset {dataset_uuid} on {day} include one without a uuid: {item!r:.120}"
+                )
+            if only is not None and item["uuid"] not in only:
+                continue
+            status = self.transaction_status(dataset_uuid, item["uuid"], context)
+            yield {**item, "datasetUuid": dataset_uuid, "status": status}
+
+    # -- pending transactions in state ------------------------------------------------------------
+
+    def pending_entries(self, context: Context | None) -> list[dict]:
+        return self.get_context_state(context).setdefault(PENDING_STATE_KEY, [])
+
+    def forget_pending(self, transaction_uuid: str, context: Context | None) -> None:
+        entries = self.pending_entries(context)
+        entries[:] = [entry for entry in entries if entry["uuid"] != transaction_uuid]
+
+    def note_status(self, item: dict, day: str, context: Context | None) -> None:
+        self.forget_pending(item["uuid"], context)
+        if item["status"] == PENDING:
+            self.pending_entries(context).append({"uuid": item["uuid"], "day": day})
+
+    # -- children: rows of complete transactions, each dataset's table only its own ------------
+
+    def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[dict]:
+        if record.get("status") == COMPLETE:
+            yield {"dataset_uuid": record["dataset_uuid"], "transaction_uuid": record["uuid"]}
+
+    def _sync_children(self, child_context: Context | None) -> None:
+        # The SDK syncs every child with every context; a dataset's table wants only its own
+        # dataset's transactions (else each one would cost a SCHEMA and a STATE message per table).
+        for child in self.child_streams:
+            wanted = getattr(child, "wants", lambda _: True)(child_context)
+            if wanted and (child.selected or child.has_selected_descendents):
+                try:
+                    child.sync(context=child_context)
+                except (AbortedSyncFailedException, AbortedSyncPausedException):
+                    continue
+
+
+class TransactionRowsStream(ClaravineStream):
+    """Every data row of every complete transaction, as header -> value."""
+
+    name = "transaction_rows"
+    path = "/v1/datasets/{dataset_uuid}/transaction/{transaction_uuid}/data"
+    parent_stream_type = TransactionsStream
+    primary_keys = ("dataset_uuid", "transaction_uuid", "row_number")
+    # Incremental through its parent; nothing of its own to bookmark, so no state per transaction.
+    state_partitioning_keys: t.ClassVar[tuple[str, ...]] = ()
+    schema = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        dataset_uuid, transaction_uuid = context["dataset_uuid"], context["transaction_uuid"]  # type: ignore[index]
+        for number, values in enumerate(self.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
+            cvid = next((value for header, value in values.items() if is_cvid_field(header)), None)
+            yield {
+                "dataset_uuid": dataset_uuid,
+                "transaction_uuid": transaction_uuid,
+                "row_number": number,
+                "cvid": cvid or None,
+                "values": values,
+            }
+
+
+# -- one typed stream per dataset -----------------------------------------------------------------
+
+ROW_COLUMNS = {
+    "transaction_uuid": {"type": ["string"], "description": "The transaction (submission) that carried this row."},
+    "row_number": {"type": ["integer"], "description": "Position of the row in its transaction's data, from 1."},
+}
+CVID_COLUMN = {"type": ["string"], "description": "Vendor field `CVID`. The row's Claravine ID: a later transaction that resubmits it overwrites it."}
+FIELD_TYPES = {
+    "number": {"type": ["number", "null"]},
+    "date": {"type": ["string", "null"], "format": "date"},
+}
+
+
+def dataset_stream_names(definitions: list[dict]) -> dict[str, str]:
+    """dataset uuid -> `dataset_<slug of the name>`; a clash gets the uuid's first 8 characters."""
+    names: dict[str, str] = {}
+    for definition in definitions:
+        name = "dataset_" + (snake_case(str(definition.get("name") or "")) or definition["uuid"][:8])
+        if name in names.values() or name in FIXED_STREAMS:
+            name = f"{name}_{snake_case(definition['uuid'][:8])}"
+        names[definition["uuid"]] = name
+    return names
+
+
+def field_columns(fields: list[dict]) -> dict[str, str]:
+    """Vendor field name -> column, snake_case, never clashing with the row columns or each other."""
+    taken = {*ROW_COLUMNS, "cvid", EXTRA_COLUMN}
+    columns: dict[str, str] = {}
+    for field in fields:
+        name = str(field.get("name") or "")
+        if not name or is_cvid_field(name) or name in columns:
+            continue
+        base = snake_case(name) or "field"
+        column, n = base, 2
+        while column in taken:
+            column, n = f"{base}_{n}", n + 1
+        taken.add(column)
+        columns[name] = column
+    return columns
+
+
+class DatasetRowsStream(ClaravineStream):
+    """The rows of one dataset's complete transactions, one column per field of the dataset.
+
+    Where the dataset's rows carry a CVID, the CVID is the key, so a row that a later
+    transaction overwrites is upserted; otherwise a row is keyed by its transaction and position.
+    """
+
+    parent_stream_type = TransactionsStream
+    lenient_numbers = True  # Claravine sends every value as text
+    state_partitioning_keys: t.ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, tap: t.Any, *, definition: dict, name: str) -> None:
+        fields = [field for field in definition.get("fields") or [] if isinstance(field, dict)]
+        self.dataset_uuid: str = definition["uuid"]
+        self.has_cvid = any(is_cvid_field(str(field.get("name") or "")) for field in fields)
+        self.field_renames = field_columns(fields)
+        kinds = {str(field.get("name")): str(field.get("type") or "") for field in fields}
+        self._typed_fields = {name for name in self.field_renames if kinds.get(name) in FIELD_TYPES}
+        properties: dict[str, dict] = {"cvid": CVID_COLUMN} if self.has_cvid else {}
+        properties.update(ROW_COLUMNS)
+        for field_name, column in self.field_renames.items():
+            kind = kinds.get(field_name, "")
+            prop = dict(FIELD_TYPES.get(kind, {"type": ["string", "null"]}))
+            prop["description"] = f"Claravine field `{field_name}` (type {kind or 'unknown'})."
+            properties[column] = prop
+        properties[EXTRA_COLUMN] = {
+            "type": ["object", "null"],
+            "additionalProperties": True,
+            "description": "Headers of the data not among the dataset's fields, or values that did not fit their column's type.",
+        }
+        schema = {
+            "type": "object",
+            "properties": properties,
+            "required": ["cvid"] if self.has_cvid else list(ROW_COLUMNS),
+            "additionalProperties": False,
+        }
+        super().__init__(tap=tap, name=name, schema=schema)
+        self.primary_keys = ("cvid",) if self.has_cvid else tuple(ROW_COLUMNS)
+
+    def wants(self, context: Context | None) -> bool:
+        return bool(context) and context["dataset_uuid"] == self.dataset_uuid  # type: ignore[index]
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        transaction_uuid = context["transaction_uuid"]  # type: ignore[index]
+        for number, values in enumerate(self.transaction_data(self.dataset_uuid, transaction_uuid, context), start=1):
+            row: dict[str, t.Any] = {"transaction_uuid": transaction_uuid, "row_number": number}
+            for header, value in values.items():
+                if is_cvid_field(header):
+                    row["cvid"] = value or None
+                else:
+                    # An empty cell of a number or date field is no value, not a mistyped one.
+                    row[header] = None if value == "" and header in self._typed_fields else value
+            if self.has_cvid and not row.get("cvid"):
+                raise VendorResponseError(
+                    f"{self.vendor}: row {number} of transaction {transaction_uuid} in dataset {self.dataset_uuid} "
+                    "has no CVID, though the dataset lists a CVID field (its key)"
+                )
+            yield row
