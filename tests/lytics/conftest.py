@@ -1,0 +1,14 @@
+"""Config pointing tap-lytics at the live simulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.lytics.truth import SANDBOX_CONFIG
+
+SECRET = "lytics-secret-token-7f3a"
+
+
+@pytest.fixture
+def config(sandbox) -> dict:
+    return {**SANDBOX_CONFIG, "api_key": SECRET, "api_url": sandbox.url("lytics"), "retry_backoff_seconds": 0}

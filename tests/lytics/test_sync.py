@@ -1,0 +1,125 @@
+"""A full sync: exact records per stream against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.lytics.conftest import SECRET
+from tests.lytics.truth import expected_table_rows, ground_truth
+from tests.support.singer import run_tap
+
+
+def utc(text: str) -> str:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+
+
+def profile_columns(profile: dict) -> dict:
+    """The typed columns a raw Lytics profile becomes (columns are snake_case: `_uid` -> `uid`)."""
+    columns = {("uid" if field == "_uid" else field): value for field, value in profile.items()}
+    columns["last_active_ts"] = utc(profile["last_active_ts"])
+    return columns
+
+
+def test_full_sync_matches_ground_truth(sandbox, config):
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    truth = ground_truth(sandbox, config)
+    counts = run.counts()
+    assert dict(counts) == expected_table_rows(sandbox, config)
+    assert counts["audience_members"] == 60 + len(sandbox.app("lytics").members("sweden"))  # "dormant" is empty
+
+    accounts = {r["id"]: r for r in run.records("accounts")}
+    for raw in truth["accounts"]:
+        assert accounts[raw["id"]] == {**raw, "created": utc(raw["created"]), "updated": utc(raw["updated"])}
+
+    segments = {r["id"]: r for r in run.records("segments")}
+    for raw in truth["segments"]:
+        assert segments[raw["id"]] == {**raw, "created": utc(raw["created"]), "updated": utc(raw["updated"])}
+
+    fields = {(r["table"], r["field"]): r for r in run.records("schema_fields")}
+    for raw in truth["schema_fields"]:
+        assert fields["user", raw["as"]] == {
+            "table": "user",
+            "field": raw["as"],
+            "type": raw["type"],
+            "is_identity": raw["is_by"],
+            "merge_op": raw["op"],
+            "short_description": raw["shortdesc"],
+            "long_description": raw["longdesc"],
+            "source_fields": raw["froms"],
+            "identities": raw["identities"],
+        }
+
+    sizes = run.records("segment_sizes")
+    assert len({r["measured_at"] for r in sizes}) == 1
+    assert {r["segment_id"]: r["size"] for r in sizes} == {raw["id"]: raw["size"] for raw in truth["segment_sizes"]}
+
+    members = {(r["segment_id"], r["profile_id"]): r for r in run.records("audience_members")}
+    assert len(members) == len(truth["audience_members"])
+    for raw in truth["audience_members"]:
+        profile = raw["profile"]
+        expected = {**profile_columns(profile), "segment_id": raw["segment_id"], "profile_id": profile["_uid"]}
+        assert members[raw["segment_id"], profile["_uid"]] == expected
+
+    profiles = {(r["lookup_field"], r["lookup_value"]): r for r in run.records("profiles")}
+    for raw in truth["profiles"]:
+        identity = {"lookup_field": raw["lookup_field"], "lookup_value": raw["lookup_value"]}
+        if raw["data"] is None:
+            assert profiles[raw["lookup_field"], raw["lookup_value"]] == {**identity, "found": False}
+        else:
+            assert profiles[raw["lookup_field"], raw["lookup_value"]] == {**identity, "found": True, **profile_columns(raw["data"])}
+    assert "profiles: 1 of 3 lookups matched no Lytics profile" in run.stderr
+
+    checked = {r["request_id"]: r for r in run.records("deletion_requests")}
+    assert {r["checked_at"] for r in checked.values()} == {sizes[0]["measured_at"]}
+    for raw in truth["deletion_requests"]:
+        data = raw["data"]
+        expected = {"request_id": raw["request_id"], "checked_at": sizes[0]["measured_at"]}
+        if data is None:
+            expected["found"] = False
+        else:
+            expected.update(found=True, state=data["state"]["current"], completed=data["completed"])
+        assert checked[raw["request_id"]] == expected
+    assert {r.get("state") for r in checked.values()} == {"initial", "primary", "archive", "secondary", "done", None}
+
+
+def test_requests_are_read_only_and_authenticated_with_the_raw_token(sandbox, config):
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sandbox.requests and {r.method for r in sandbox.requests} == {"GET"}
+    assert all(r.status in (200, 404) for r in sandbox.requests)
+    assert SECRET not in run.stdout and SECRET not in run.stderr
+
+
+def test_scan_pages_follow_next_until_empty(sandbox, config):
+    config = {**config, "segments": ["all"], "scan_page_size": 7}
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    scans = [r for r in sandbox.requests if r.path.endswith("/scan")]
+    assert len(scans) == 9  # 60 profiles, 7 per page
+    assert [r.query.get("limit") for r in scans] == [["7"]] * 9
+    assert "start" not in scans[0].query and all("start" in r.query for r in scans[1:])
+    assert run.counts()["audience_members"] == 60
+
+
+def test_segments_by_id_or_slug_and_no_segments(sandbox, config):
+    app = sandbox.app("lytics")
+    sweden_id = app.find_segment("sweden")["id"]
+    run = run_tap("tap-lytics", {**config, "segments": [sweden_id, "sweden"]})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {r["segment_id"] for r in run.records("audience_members")} == {sweden_id}
+    assert run.counts()["audience_members"] == len(app.members("sweden"))
+    assert [r["segment_id"] for r in run.records("segment_sizes")] == [sweden_id]
+
+    run = run_tap("tap-lytics", {**config, "segments": []})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.counts()["audience_members"] == 0
+    assert {r["segment_id"] for r in run.records("segment_sizes")} == {s["id"] for s in app.segments("user")}
+
+
+def test_transient_faults_are_retried_without_loss(sandbox, config):
+    sandbox.faults.add("500", vendor="lytics", path="/scan", times=2)
+    sandbox.faults.add("reset", vendor="lytics", path="/api/entity/deletestatus", times=1)
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert dict(run.counts()) == expected_table_rows(sandbox, config)
