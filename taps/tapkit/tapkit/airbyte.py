@@ -129,7 +129,12 @@ class AirbyteLogHandler(logging.Handler):
 
 
 def connection_specification(tap_class: type[Tap]) -> dict:
+    """The tap's own settings; singer-sdk's built-ins (stream maps, flattening, batch) are Singer-only."""
     schema = copy.deepcopy(tap_class.config_jsonschema)
+    builtin: dict = {"properties": {}}
+    tap_class.append_builtin_config(builtin)
+    for name in builtin["properties"]:
+        schema["properties"].pop(name, None)
     for name in secret_setting_names(schema):
         schema["properties"][name]["airbyte_secret"] = True
     # Airbyte reads connection specifications as JSON Schema draft-07, which these settings fit.
