@@ -53,7 +53,7 @@ def is_open(job: t.Mapping[str, t.Any]) -> bool:
 
 def past_timeout(job: t.Mapping[str, t.Any], now: str, timeout_days: int) -> bool:
     requested = dt.datetime.fromisoformat(job["requested_at"])
-    return dt.datetime.fromisoformat(now) - requested > dt.timedelta(days=timeout_days)
+    return dt.datetime.fromisoformat(now) - requested >= dt.timedelta(days=timeout_days)
 
 
 def as_record(job: t.Mapping[str, t.Any], *, status: str | None = None) -> dict[str, t.Any]:
