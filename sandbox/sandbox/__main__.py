@@ -16,8 +16,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--size", type=int, default=1, help="scale of the generated data")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every response")
+    parser.add_argument(
+        "--voyado-instant", action="store_true", help="Voyado export jobs are done on their first status poll"
+    )
     args = parser.parse_args(argv)
     sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, size=args.size, latency=args.latency)
+    if args.voyado_instant:
+        sandbox.settings["voyado.instant"] = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"sandbox serving on {sandbox.base_url} (seed {args.seed}, size {args.size})", flush=True)
     try:
