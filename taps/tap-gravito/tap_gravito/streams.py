@@ -59,7 +59,9 @@ class EntryStream(GravitoStream):
         raise NotImplementedError
 
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
-        for entry in self.entries(profile):
+        # The same id logged twice in one second is one primary key: the later entry wins.
+        latest = {(repr(entry.get("i")), repr(entry.get("t"))): entry for entry in self.entries(profile)}
+        for entry in latest.values():
             seconds = epoch_seconds(entry.get("t"))
             if not self.is_new(seconds, after):
                 continue
