@@ -15,6 +15,8 @@ CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 
 
 class TapVoyado(VendorTap):
+    """Voyado Elevate GDPR customer-data exports: one asynchronous export job per customer key, across runs."""
+
     name = "tap-voyado"
     vendor_name = "Voyado Elevate"
     auth_settings = ("api_key",)
