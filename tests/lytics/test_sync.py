@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tap_lytics.tap import TapLytics
 from tests.lytics.conftest import SECRET
 from tests.lytics.truth import expected_table_rows, ground_truth
 from tests.support.singer import run_tap
@@ -82,27 +83,20 @@ def test_full_sync_matches_ground_truth(sandbox, config):
         assert checked[raw["request_id"]] == expected
     assert {r.get("state") for r in checked.values()} == {"initial", "primary", "archive", "secondary", "done", None}
 
+    # scans follow `_next` until it is empty: all (60) in pages of 25, sweden in pages of 25, dormant (empty)
+    scans = [r for r in sandbox.requests if r.path.endswith("/scan")]
+    sweden_pages = -(-len(sandbox.app("lytics").members("sweden")) // 25)
+    assert len(scans) == 3 + sweden_pages + 1
+    assert {tuple(r.query["limit"]) for r in scans} == {("25",)}
+    assert sum("start" not in r.query for r in scans) == 3  # one first page per audience
 
-def test_requests_are_read_only_and_authenticated_with_the_raw_token(sandbox, config):
-    run = run_tap("tap-lytics", config)
-    assert run.returncode == 0, run.stderr[-2000:]
+    # read only (never a DELETE), and the token never shows
     assert sandbox.requests and {r.method for r in sandbox.requests} == {"GET"}
     assert all(r.status in (200, 404) for r in sandbox.requests)
     assert SECRET not in run.stdout and SECRET not in run.stderr
 
 
-def test_scan_pages_follow_next_until_empty(sandbox, config):
-    config = {**config, "segments": ["all"], "scan_page_size": 7}
-    run = run_tap("tap-lytics", config)
-    assert run.returncode == 0, run.stderr[-2000:]
-    scans = [r for r in sandbox.requests if r.path.endswith("/scan")]
-    assert len(scans) == 9  # 60 profiles, 7 per page
-    assert [r.query.get("limit") for r in scans] == [["7"]] * 9
-    assert "start" not in scans[0].query and all("start" in r.query for r in scans[1:])
-    assert run.counts()["audience_members"] == 60
-
-
-def test_segments_by_id_or_slug_and_no_segments(sandbox, config):
+def test_segments_by_id_or_slug(sandbox, config):
     app = sandbox.app("lytics")
     sweden_id = app.find_segment("sweden")["id"]
     run = run_tap("tap-lytics", {**config, "segments": [sweden_id, "sweden"]})
@@ -111,15 +105,23 @@ def test_segments_by_id_or_slug_and_no_segments(sandbox, config):
     assert run.counts()["audience_members"] == len(app.members("sweden"))
     assert [r["segment_id"] for r in run.records("segment_sizes")] == [sweden_id]
 
-    run = run_tap("tap-lytics", {**config, "segments": []})
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert run.counts()["audience_members"] == 0
-    assert {r["segment_id"] for r in run.records("segment_sizes")} == {s["id"] for s in app.segments("user")}
+
+def test_without_segments_no_scan_and_every_audience_sized(sandbox, config):
+    tap = TapLytics(config={**config, "segments": []})
+    assert tap.streams["audience_members"].partitions == []
+    sizes = list(tap.streams["segment_sizes"].get_records(None))
+    assert {row["id"]: row["size"] for row in sizes} == {
+        s["id"]: len(sandbox.app("lytics").members(s["id"])) for s in sandbox.app("lytics").segments("user")
+    }
 
 
-def test_transient_faults_are_retried_without_loss(sandbox, config):
+def test_transient_faults_are_retried_without_loss(sandbox, config, capsys):
+    tap = TapLytics(config=config)
     sandbox.faults.add("500", vendor="lytics", path="/scan", times=2)
     sandbox.faults.add("reset", vendor="lytics", path="/api/entity/deletestatus", times=1)
-    run = run_tap("tap-lytics", config)
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert dict(run.counts()) == expected_table_rows(sandbox, config)
+    members = tap.streams["audience_members"]
+    rows = [row for context in members.partitions for row in members.get_records(context)]
+    assert len(rows) == expected_table_rows(sandbox, config)["audience_members"]
+    requests = list(tap.streams["deletion_requests"].get_records(None))
+    assert len(requests) == len(config["deletion_request_ids"])
+    assert sandbox.count("lytics", "/scan") == 6 + 2

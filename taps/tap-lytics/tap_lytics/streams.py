@@ -139,7 +139,8 @@ class AudienceMembersStream(LyticsStream):
         state = self.get_context_state(context)
         cursor, why = scan_state.resume_cursor(state, scan_state.utc_now())
         if state.get("next"):
-            self.logger.info("audience_members: segment %s: %s", context["segment_id"], why)
+            log = self.logger.info if cursor else self.logger.warning  # a restart re-reads what was loaded
+            log("audience_members: segment %s: %s", context["segment_id"], why)
         send = self.request_decorator(self._request)
         resumed = cursor is not None
         while True:

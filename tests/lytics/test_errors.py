@@ -1,0 +1,67 @@
+"""Bad settings and vendor errors end on one clear line, non-zero, without leaking the token."""
+
+from __future__ import annotations
+
+import pytest
+from tapkit import ConfigError, VendorResponseError
+
+from tap_lytics.tap import TapLytics
+from tests.lytics.conftest import SECRET
+from tests.support.singer import run_tap
+
+
+def test_bad_setting_stops_before_any_request(sandbox, config):
+    run = run_tap("tap-lytics", {**config, "scan_page_size": 0})
+    assert run.returncode == 1
+    assert run.last_stderr_line == "tap-lytics: error: setting scan_page_size must be at least 1, got 0"
+    assert sandbox.count("lytics") == 0
+    assert run.counts() == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"api_key": "  "}, "setting api_key is empty"),
+        ({"table": "user/../x"}, "setting table must be a Lytics table name"),
+        ({"profile_key": ""}, "setting profile_key is empty"),
+        ({"segments": ["all", " "]}, "setting segments contains an empty entry"),
+        ({"deletion_request_ids": [""]}, "setting deletion_request_ids contains an empty entry"),
+        ({"profile_lookups": [{"field": "email", "value": ""}]}, "profile_lookups: entry 1 needs a non-empty field and value"),
+    ],
+)
+def test_settings_checked_before_any_request(sandbox, config, change, message):
+    with pytest.raises(ConfigError, match=message):
+        TapLytics(config={**config, **change})
+    assert sandbox.count("lytics") == 0
+
+
+def test_refused_token_names_the_setting_and_stays_secret(sandbox, config):
+    sandbox.faults.add("401", vendor="lytics", times=-1)
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 1
+    assert "authentication failed: check api_key" in run.last_stderr_line
+    assert sandbox.count("lytics") == 1  # discovery's schema request; nothing retried
+    assert SECRET not in run.stdout + run.stderr
+
+
+def test_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys):
+    tap = TapLytics(config=config)
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account")
+    with pytest.raises(VendorResponseError) as raised:
+        tap.streams["accounts"].sync()
+    assert str(raised.value) == (
+        "Lytics: GET /lytics/api/account answered status '503': query backend unavailable, try again later"
+    )
+
+
+def test_unknown_audience_is_a_setting_error(sandbox, config, capsys):
+    tap = TapLytics(config={**config, "segments": ["all", "no_such_audience"]})
+    with pytest.raises(ConfigError, match="setting segments: 'no_such_audience' is not an audience"):
+        tap.streams["audience_members"].sync()
+    assert sandbox.count("lytics", "/scan") == 0
+
+
+def test_profile_without_the_profile_key_is_a_clear_error(sandbox, config, capsys):
+    tap = TapLytics(config={**config, "segments": ["sweden"], "profile_key": "company"})
+    with pytest.raises(Exception, match="has no single value in field 'company'; set profile_key"):
+        tap.streams["audience_members"].sync()
