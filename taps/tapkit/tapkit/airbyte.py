@@ -177,7 +177,8 @@ class ReadPlan:
             if mode not in (FULL_REFRESH, INCREMENTAL):
                 raise ConfigError(f"stream {name}: unknown sync_mode {mode!r}")
             if mode == INCREMENTAL and not stream.replication_key:
-                raise ConfigError(f"stream {name} supports only full_refresh, the catalog asks for incremental")
+                # As in Airbyte's CDK: a stream without a cursor is read whole (PyAirbyte asks every stream incremental).
+                mode = FULL_REFRESH
             self.sync_modes[name] = mode
 
     def incremental(self, name: str) -> bool:
