@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tapkit import body as bodies
+
+
+def spooled(data: bytes) -> bodies.SpooledBody:
+    return bodies.SpooledBody.read_from([data[i : i + 65536] for i in range(0, len(data), 65536)])
+
+
+def test_small_envelope_is_decoded_in_memory():
+    body = spooled(json.dumps({"status": "created", "data": [{"a": 1}, {"a": 2}]}).encode())
+    assert body.in_memory
+    assert list(bodies.iter_items(body, "data.item")) == [{"a": 1}, {"a": 2}]
+    assert bodies.top_level_scalars(body, ("status",)) == {"status": "created"}
+
+
+def test_large_body_spills_to_disk_and_streams_the_same_records():
+    rows = [{"id": n, "text": "x" * 100, "rate": 0.5} for n in range(60_000)]
+    body = spooled(json.dumps({"status": "created", "data": rows, "message": "done"}).encode())
+    assert body.size > bodies.SPOOL_LIMIT and not body.in_memory
+    assert list(bodies.iter_items(body, "data.item")) == rows
+    assert bodies.top_level_scalars(body, ("status", "message")) == {"status": "created", "message": "done"}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"<!DOCTYPE html><html>Maintenance</html>", b'{"status":"created","data":[{"a":1},{"a"'],
+)
+def test_bad_bodies_raise_a_decode_error(data):
+    with pytest.raises(bodies.BodyDecodeError):
+        list(bodies.iter_items(spooled(data), "data.item"))
+
+
+def test_truncated_large_body_raises_a_decode_error():
+    data = json.dumps([{"id": n, "text": "y" * 200} for n in range(30_000)]).encode()
+    body = spooled(data[: len(data) - 50])
+    assert not body.in_memory
+    with pytest.raises(bodies.BodyDecodeError):
+        list(bodies.iter_items(body, "item"))
