@@ -40,7 +40,18 @@ class Source:
         return config | overrides
 
 
+def sandbox_settings(vendor: str) -> t.Callable[[], dict]:
+    """The settings the tap's engineer chose for the Meltano sandbox environment (tests/<vendor>/truth.py)."""
+    return lambda: dict(import_module(f"tests.{vendor}.truth").SANDBOX_CONFIG)
+
+
 SOURCES = [
+    # consentmanager's Meltano setting is an environment template; three days read every stream.
     Source("consentmanager", "tap_consentmanager.tap:TapConsentmanager", lambda: {"start_date": days_ago(3)}),
+    Source("gravito", "tap_gravito.tap:TapGravito", sandbox_settings("gravito")),
+    Source("voyado", "tap_voyado.tap:TapVoyado", sandbox_settings("voyado")),
+    # claravine's Meltano week takes long to read; two days give every stream rows too.
+    Source("claravine", "tap_claravine.tap:TapClaravine", lambda: {"start_date": days_ago(2), "lookback_days": 1}),
+    Source("lytics", "tap_lytics.tap:TapLytics", sandbox_settings("lytics")),
 ]
 SOURCE_IDS = [source.vendor for source in SOURCES]
