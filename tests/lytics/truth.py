@@ -48,3 +48,6 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
         "profiles": len({(row["lookup_field"], row["lookup_value"]) for row in truth["profiles"]}),
         "deletion_requests": len({row["request_id"] for row in truth["deletion_requests"]}),
     }
+
+#: streams that append one snapshot per run (key includes measured_at): n runs hold n times the rows
+PER_RUN_SNAPSHOTS = ("segment_sizes",)

@@ -7,6 +7,7 @@ PostgreSQL, its own database; the plugins themselves are installed once, in the 
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import importlib
 import os
 import subprocess
@@ -59,6 +60,7 @@ class MeltanoRun:
             "CONSENT_SANDBOX_START_DATE": SANDBOX_START_DATE,
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
             "TARGET_JSONL_DESTINATION_PATH": str(self.workdir / "jsonl"),
+            "TAP_VOYADO_DOWNLOAD_DIR": str(self.workdir / "voyado-downloads"),
             **self.extra_env,
         }
 
@@ -71,6 +73,10 @@ class MeltanoRun:
 
 
 def install_plugins() -> None:
+    """Install the plugins into the project once; test workers running in parallel take turns."""
     env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
-    for args in (["--plugin-type", "extractor"], ["target-duckdb", "target-postgres", "target-jsonl"]):
-        subprocess.run([MELTANO, "install", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    (ROOT / ".meltano").mkdir(exist_ok=True)
+    with open(ROOT / ".meltano" / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for args in (["--plugin-type", "extractor"], ["target-duckdb", "target-postgres", "target-jsonl"]):
+            subprocess.run([MELTANO, "install", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)

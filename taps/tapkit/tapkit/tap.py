@@ -10,6 +10,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.exceptions import ConfigValidationError
 
 from tapkit import secrets
 from tapkit.errors import ConfigError
@@ -33,7 +34,11 @@ class VendorTap(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
-        errors = super()._validate_config(raise_errors=raise_errors)
+        try:
+            errors = super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            # One line that names every offending setting, not "Config validation failed" alone.
+            raise ConfigError(f"invalid config: {'; '.join(exc.errors)}") from None
         if raise_errors:
             self.check_settings()
         return errors
