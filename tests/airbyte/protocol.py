@@ -47,7 +47,10 @@ class SourceRun:
         return list(latest.values())
 
     def bookmarks(self) -> dict[str, dict]:
-        return {state["stream"]["stream_descriptor"]["name"]: state["stream"]["stream_state"] for state in self.final_state()}
+        return {
+            state["stream"]["stream_descriptor"]["name"]: state["stream"]["stream_state"]
+            for state in self.final_state()
+        }
 
     def errors(self) -> list:
         return [m.trace.error for m in self.of_type(Type.TRACE) if m.trace.error is not None]

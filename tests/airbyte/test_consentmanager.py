@@ -11,6 +11,7 @@ from tests.airbyte.protocol import SourceRun, configured_catalog, run_in_process
 from tests.airbyte.sources import SECRET, days_ago
 from tests.consentmanager.truth import raw_rows
 
+
 def read(**inputs: object) -> SourceRun:
     """A read in-process (the console script itself is exercised in test_sources.py)."""
     return run_in_process(TapConsentmanager, "read", **inputs)
@@ -32,7 +33,12 @@ def config(sandbox) -> dict:
 
 
 def test_read_emits_every_vendor_row_of_the_selected_streams(sandbox, config) -> None:
-    selected = {"changelog": "incremental", "cmp_report": "incremental", "consent_log": "incremental", "text_versions": "full_refresh"}
+    selected = {
+        "changelog": "incremental",
+        "cmp_report": "incremental",
+        "consent_log": "incremental",
+        "text_versions": "full_refresh",
+    }
     run = read(config=config, catalog=configured_catalog(selected))
     assert run.returncode == 0
     truth = raw_rows(sandbox, config)
@@ -77,7 +83,10 @@ def test_state_messages_are_per_stream_and_count_the_records_they_cover(sandbox,
         name = state.stream.stream_descriptor.name
         covered[name] = covered.get(name, 0) + state.sourceStats.recordCount
     assert covered == {name: float(count) for name, count in run.counts().items()}
-    assert run.bookmarks()["crawler_report"] == {"replication_key": "date", "replication_key_value": sandbox.today().isoformat()}
+    assert run.bookmarks()["crawler_report"] == {
+        "replication_key": "date",
+        "replication_key_value": sandbox.today().isoformat(),
+    }
 
 
 def test_incremental_asked_of_a_stream_without_cursor_reads_it_whole(sandbox, config) -> None:
@@ -104,7 +113,9 @@ def test_drift_is_kept_in_extra_and_logged_once(sandbox, config) -> None:
     records = run.records("cmp_report")
     assert len(records) == len(raw_rows(sandbox, config)["cmp_report"])
     assert all(set(record["_extra"]) == {"bounceRate"} for record in records)
-    warnings = [m.log.message for m in run.messages if m.log and m.log.level.value == "WARN" and "bounceRate" in m.log.message]
+    warnings = [
+        m.log.message for m in run.messages if m.log and m.log.level.value == "WARN" and "bounceRate" in m.log.message
+    ]
     assert len(warnings) == 1
 
 
@@ -116,7 +127,9 @@ def test_drift_is_kept_in_extra_and_logged_once(sandbox, config) -> None:
         ("envelope-error", "system_error", "consentmanager.net: GET /consentmanager/api/data.php?key=***"),
     ],
 )
-def test_a_failed_read_ends_with_one_trace_error_and_exit_1(sandbox, config, fault, failure_type, message_start) -> None:
+def test_a_failed_read_ends_with_one_trace_error_and_exit_1(
+    sandbox, config, fault, failure_type, message_start
+) -> None:
     sandbox.faults.add(fault, vendor="consentmanager", path="type=3", times=-1)
     catalog = configured_catalog({"cmps": "full_refresh", "crawler_report": "incremental"})
     run = read(config=config | {"retry_max_attempts": 2}, catalog=catalog)
@@ -132,8 +145,16 @@ def test_a_failed_read_ends_with_one_trace_error_and_exit_1(sandbox, config, fau
 @pytest.mark.parametrize(
     ("catalog", "state", "message"),
     [
-        (configured_catalog({"consents": "full_refresh"}), None, "the catalog asks for stream 'consents', which this source does not have"),
-        (configured_catalog({"cmps": "full_refresh"}), [{"type": "GLOBAL"}], "the state holds a message this source cannot resume from"),
+        (
+            configured_catalog({"consents": "full_refresh"}),
+            None,
+            "the catalog asks for stream 'consents', which this source does not have",
+        ),
+        (
+            configured_catalog({"cmps": "full_refresh"}),
+            [{"type": "GLOBAL"}],
+            "the state holds a message this source cannot resume from",
+        ),
     ],
 )
 def test_bad_catalog_or_state_is_a_config_error_before_any_request(sandbox, config, catalog, state, message) -> None:
@@ -150,5 +171,7 @@ def test_bad_config_on_read_is_a_config_error_naming_the_setting(sandbox, config
     assert run.returncode == 1
     (error,) = run.errors()
     assert error.failure_type.value == "config_error"
-    assert error.message == "Config validation failed: 'two' is not of type 'integer', 'null' in config['lookback_days']"
+    assert (
+        error.message == "invalid config: 'two' is not of type 'integer', 'null' in config['lookback_days']"
+    )
     assert sandbox.count("consentmanager") == 0

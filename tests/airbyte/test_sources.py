@@ -23,7 +23,8 @@ def all_streams(source: Source, sandbox, mode: str | None = None) -> dict[str, s
     """Every discovered stream, incremental where it can be (or `mode` for all)."""
     catalog = run_in_process(source.tap_class, "discover", config=source.config(sandbox)).catalog
     return {
-        name: mode or ("incremental" if "incremental" in [m.value for m in stream.supported_sync_modes] else "full_refresh")
+        name: mode
+        or ("incremental" if "incremental" in [m.value for m in stream.supported_sync_modes] else "full_refresh")
         for name, stream in catalog.items()
     }
 
@@ -33,7 +34,14 @@ def test_spec_is_the_taps_settings_with_secrets_marked(source: Source) -> None:
     assert run.returncode == 0
     spec = run.spec.connectionSpecification
     tap_schema = source.tap_class.config_jsonschema
-    shared = {"api_url", "request_timeout", "max_requests_per_second", "max_concurrency", "retry_max_attempts", "retry_backoff_seconds"}
+    shared = {
+        "api_url",
+        "request_timeout",
+        "max_requests_per_second",
+        "max_concurrency",
+        "retry_max_attempts",
+        "retry_backoff_seconds",
+    }
     assert shared | set(tap_schema.get("required", [])) <= spec["properties"].keys() <= tap_schema["properties"].keys()
     assert not {"stream_maps", "flattening_enabled", "batch_config"} & spec["properties"].keys(), "Singer-only settings"
     for name, prop in spec["properties"].items():
@@ -136,7 +144,9 @@ def test_read_emits_ground_truth_and_resumes_like_the_singer_tap(source: Source,
     for name in incremental:  # same shape; values may hold clocks and job ids, so they differ between runs
         assert first.bookmarks()[name].keys() == singer_bookmarks[name].keys()
 
-    second = run_in_process(source.tap_class, "read", config=config, catalog=configured_catalog(streams), state=first.final_state())
+    second = run_in_process(
+        source.tap_class, "read", config=config, catalog=configured_catalog(streams), state=first.final_state()
+    )
     singer_second = run_tap(f"tap-{source.vendor}", config, state=singer_first.last_state)
     assert second.returncode == 0
     assert second.counts() == singer_second.counts()

@@ -177,7 +177,7 @@ class ReadPlan:
             if mode not in (FULL_REFRESH, INCREMENTAL):
                 raise ConfigError(f"stream {name}: unknown sync_mode {mode!r}")
             if mode == INCREMENTAL and not stream.replication_key:
-                # As in Airbyte's CDK: a stream without a cursor is read whole (PyAirbyte asks every stream incremental).
+                # As in Airbyte's CDK, a stream without cursor is read whole (PyAirbyte asks all for incremental).
                 mode = FULL_REFRESH
             self.sync_modes[name] = mode
 
@@ -224,7 +224,9 @@ def singer_bookmarks(airbyte_state: t.Any) -> dict[str, dict]:
         elif kind == "LEGACY" and isinstance(message.get("data"), dict) and "bookmarks" in message["data"]:
             bookmarks.update(message["data"]["bookmarks"])
         else:
-            raise ConfigError(f"the state holds a message this source cannot resume from (type {kind!r}); expected STREAM")
+            raise ConfigError(
+                f"the state holds a message this source cannot resume from (type {kind!r}); expected STREAM"
+            )
     return bookmarks
 
 
@@ -313,7 +315,9 @@ def load_config(tap_class: type[Tap], path: str) -> dict:
     if not isinstance(config, dict):
         raise ConfigError(f"the config file {path} must hold a JSON object")
     # Before anything can print them: secrets are masked in logs, traces and statuses.
-    secrets.install(config[name] for name in secret_setting_names(tap_class.config_jsonschema) if isinstance(config.get(name), str))
+    secrets.install(
+        config[name] for name in secret_setting_names(tap_class.config_jsonschema) if isinstance(config.get(name), str)
+    )
     return config
 
 
