@@ -12,6 +12,8 @@ import pytest
 from tests.pipelines.meltano_project import extractors, resolved_sandbox_config, truth_module
 
 TAPS = extractors()
+# Meltano keeps per-plugin run files in the project's .meltano/run: runs of one project go one at a time.
+pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
 
 
 def duckdb_counts(path, schema: str) -> dict[str, int]:
@@ -34,7 +36,6 @@ def expected_rows(sandbox, tap: str, runs: int = 1) -> dict[str, int]:
     return expected
 
 
-@pytest.mark.pipeline
 @pytest.mark.parametrize("tap", TAPS)
 def test_duckdb_exact_rows_and_no_duplicates_on_rerun(tap, meltano, sandbox):
     first = meltano.run(tap, "target-duckdb")
@@ -54,7 +55,6 @@ def test_duckdb_exact_rows_and_no_duplicates_on_rerun(tap, meltano, sandbox):
     assert 0 < sandbox.count(vendor) - requests_first <= requests_first
 
 
-@pytest.mark.pipeline
 @pytest.mark.parametrize("tap", TAPS)
 def test_postgres_exact_rows_and_no_duplicates_on_rerun(tap, meltano, sandbox, postgres):
     database = postgres.create_database()

@@ -60,6 +60,9 @@ class SpooledBody:
     def close(self) -> None:
         self._file.close()
 
+    def __del__(self) -> None:
+        self._file.close()
+
 
 def decode_document(body: SpooledBody) -> t.Any:
     """Decode a whole (small) JSON document."""
