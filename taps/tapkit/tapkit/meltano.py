@@ -1,9 +1,9 @@
 """Meltano plugin definitions generated from a tap's own settings, so the two never drift apart.
 
-`plugin_definition(TapClass, pip_url=...)` gives the extractor block (namespace, pip_url,
-executable, capabilities, settings with labels, descriptions, kinds and `sensitive: true`,
-settings_group_validation) that the project's meltano.yml includes and that users paste into
-their own project.
+`plugin_definition(TapClass, pip_url=..., description=...)` gives the extractor block (name, label,
+description, namespace, pip_url, executable, capabilities, settings with labels, descriptions,
+kinds and `sensitive: true`, settings_group_validation) that the project's meltano.yml includes and
+that users paste into their own project.
 """
 
 from __future__ import annotations
@@ -13,20 +13,19 @@ import typing as t
 if t.TYPE_CHECKING:
     from singer_sdk import Tap
 
-CAPABILITIES = ["about", "catalog", "discover", "state", "stream-maps", "schema-flattening"]
+#: What Meltano acts on (flags it passes, features it offers). Every tap here supports these; the
+#: SDK's other capabilities (batch, activate-version ...) are not promised by the kit.
+CAPABILITIES = ("about", "catalog", "discover", "state", "stream-maps", "schema-flattening")
+_KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array", "object": "object"}
 
 
 def _kind(prop: dict) -> str:
-    if prop.get("secret"):
-        return "password"
     types = prop.get("type", "string")
     types = [types] if isinstance(types, str) else [kind for kind in types if kind != "null"]
     kind = types[0] if types else "string"
     if kind == "string" and prop.get("format") in ("date", "date-time"):
         return "date_iso8601"
-    return {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array", "object": "object"}.get(
-        kind, "string"
-    )
+    return _KINDS.get(kind, "string")
 
 
 def setting_definitions(config_jsonschema: dict) -> list[dict]:
@@ -35,6 +34,7 @@ def setting_definitions(config_jsonschema: dict) -> list[dict]:
         setting: dict[str, t.Any] = {"name": name, "label": prop.get("title") or name.replace("_", " ").capitalize()}
         if prop.get("description"):
             setting["description"] = prop["description"]
+        # `kind: password` is deprecated in Meltano: a secret is a string marked sensitive (redacted in output).
         setting["kind"] = _kind(prop)
         if prop.get("secret"):
             setting["sensitive"] = True
@@ -44,14 +44,24 @@ def setting_definitions(config_jsonschema: dict) -> list[dict]:
     return settings
 
 
-def plugin_definition(tap_class: type[Tap], *, pip_url: str) -> dict:
+def capabilities(tap_class: type[Tap]) -> list[str]:
+    declared = {str(capability) for capability in tap_class.capabilities}
+    missing = [capability for capability in CAPABILITIES if capability not in declared]
+    if missing:
+        raise ValueError(f"{tap_class.name} no longer declares capabilities {missing}")
+    return list(CAPABILITIES)
+
+
+def plugin_definition(tap_class: type[Tap], *, pip_url: str, label: str, description: str) -> dict:
     schema = tap_class.config_jsonschema
     return {
         "name": tap_class.name,
+        "label": label,
+        "description": description,
         "namespace": tap_class.name.replace("-", "_"),
         "pip_url": pip_url,
         "executable": tap_class.name,
-        "capabilities": CAPABILITIES,
+        "capabilities": capabilities(tap_class),
         "settings_group_validation": [sorted(schema.get("required", []))],
         "settings": setting_definitions(schema),
     }
