@@ -34,23 +34,29 @@ def parse_bookmark(value: t.Any) -> dt.datetime | None:
 
 
 class DomainFeeds:
-    """Each domain's response, fetched once per run and shared by every stream."""
+    """Each domain's response, fetched once per run and shared by every stream.
+
+    The first stream to ask starts fetching every configured domain ahead, `max_concurrency` at a
+    time (`VendorTap.prefetch`); streams still read the domains in their configured order.
+    """
 
     def __init__(self) -> None:
-        self._responses: dict[str, requests.Response] = {}
-        self._latest: dict[str, dict[str, int]] = {}
+        self._feeds: dict[str, tuple[requests.Response, dict[str, int]]] = {}
+        self._prefetch: t.Any = None
 
     def profiles(self, stream: GravitoStream, domain: str) -> t.Iterator[tuple[Microprofile, bool]]:
         """(profile, is_latest_snapshot) for every element of the domain's response."""
-        if domain not in self._responses:
-            self._fetch(stream, domain)
-        response = self._responses[domain]
-        latest = self._latest[domain]
+        if domain not in self._feeds:
+            if self._prefetch is None:
+                self._prefetch = stream._tap.prefetch(stream.config["domains"], lambda key: [self._fetch(stream, key)])
+            (self._feeds[domain],) = self._prefetch.take(domain)
+        response, latest = self._feeds[domain]
         for index, element in enumerate(stream.iter_body_items(response)):
             profile = parse_element(element)
             yield profile, latest.get(profile.profile_id) == index
 
-    def _fetch(self, stream: GravitoStream, domain: str) -> None:
+    def _fetch(self, stream: GravitoStream, domain: str) -> tuple[requests.Response, dict[str, int]]:
+        """The domain's response and, per profile id, the index of its latest snapshot (runs in a worker)."""
         stream.warn_if_window_lost(domain)
         context = {"domain": domain}
         prepared = stream.prepare_request(context, next_page_token=None)
@@ -64,8 +70,6 @@ class DomainFeeds:
             stamp = profile.updated_at if profile.updated_at is not None else -1
             if profile.profile_id not in best or stamp >= best[profile.profile_id][0]:
                 best[profile.profile_id] = (stamp, index)
-        self._responses[domain] = response
-        self._latest[domain] = {profile_id: index for profile_id, (_, index) in best.items()}
         if unparsed:
             stream.logger.warning(
                 "gravito: domain '%s': %d message(s) were not valid microprofile JSON; they are kept in "
@@ -73,6 +77,7 @@ class DomainFeeds:
                 domain,
                 unparsed,
             )
+        return response, {profile_id: index for profile_id, (_, index) in best.items()}
 
 
 class GravitoStream(VendorStream):

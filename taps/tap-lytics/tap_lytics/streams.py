@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
@@ -141,6 +142,34 @@ class AudienceMembersStream(LyticsStream):
         if state.get("next"):
             log = self.logger.info if cursor else self.logger.warning  # a restart re-reads what was loaded
             log("audience_members: segment %s: %s", context["segment_id"], why)
+        for response, requested, following in self.scans.take(context["segment_id"]):
+            yield from self.parse_response(response)
+            if following is not None and following == requested:
+                raise VendorResponseError(f"{self.vendor}: the scan of segment {context['segment_id']} returned the same _next twice")
+            scan_state.save(state, following, scan_state.utc_now())
+            self.state_manager.is_flushed = False
+            self._write_state_message()
+
+    @cached_property
+    def scans(self) -> t.Any:
+        """Every audience's scan, fetched ahead by `max_concurrency` workers (emitted in order)."""
+        now = scan_state.utc_now()
+        starts = {
+            partition["segment_id"]: scan_state.resume_cursor(self.saved_partition_state(partition), now)[0]
+            for partition in self.partitions
+        }
+        return self._tap.prefetch(starts, lambda segment_id: self.scan_pages(segment_id, starts[segment_id]))
+
+    def saved_partition_state(self, context: dict) -> dict:
+        """A partition's state as the run started, read without creating state entries."""
+        for partition in self.stream_state.get("partitions", []):
+            if partition.get("context") == context:
+                return partition
+        return {}
+
+    def scan_pages(self, segment_id: str, cursor: str | None) -> t.Iterator[tuple[t.Any, str | None, str | None]]:
+        """(response, the cursor it was asked with, the `_next` it gave) per page (runs in a worker)."""
+        context = {"segment_id": segment_id}
         send = self.request_decorator(self._request)
         resumed = cursor is not None
         while True:
@@ -149,20 +178,15 @@ class AudienceMembersStream(LyticsStream):
             except VendorResponseError as exc:
                 if not resumed:
                     raise
-                self.logger.warning("audience_members: segment %s: the saved cursor was refused (%s); scanning again", context["segment_id"], exc)
+                self.logger.warning("audience_members: segment %s: the saved cursor was refused (%s); scanning again", segment_id, exc)
                 cursor, resumed = None, False
                 continue
             resumed = False
-            yield from self.parse_response(response)
             following = self.body_scalars(response, ("_next",)).get("_next") or None
-            if following is not None and following == cursor:
-                raise VendorResponseError(f"{self.vendor}: the scan of segment {context['segment_id']} returned the same _next twice")
-            cursor = following
-            scan_state.save(state, cursor, scan_state.utc_now())
-            self.state_manager.is_flushed = False
-            self._write_state_message()
-            if cursor is None:
+            yield response, cursor, following
+            if following is None or following == cursor:
                 return
+            cursor = following
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         key = self.config["profile_key"]

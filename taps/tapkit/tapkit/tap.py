@@ -9,12 +9,13 @@ from functools import cached_property
 import requests
 from requests.adapters import HTTPAdapter
 from singer_sdk import Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tapkit import secrets
+from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.retry import RateLimiter
+from tapkit.writer import BufferedRecordWriter
 
 
 def secret_setting_names(config_jsonschema: dict) -> list[str]:
@@ -29,7 +30,7 @@ class VendorTap(Tap):
     #: the settings a person should check when the vendor answers 401/403
     auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
 
-    message_writer_class = MsgSpecWriter
+    message_writer_class = BufferedRecordWriter
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
@@ -85,3 +86,28 @@ class VendorTap(Tap):
         session.mount("https://", adapter)
         session.headers["User-Agent"] = f"{self.name}/{self.plugin_version}"
         return session
+
+    # -- partitions fetched ahead (see tapkit.concurrency) -----------------------------------------
+
+    def prefetch(self, keys: t.Iterable[t.Any], produce: t.Callable[[t.Any], t.Iterable[t.Any]]) -> OrderedPrefetch:
+        """An ordered prefetch over `keys` with `max_concurrency` workers, closed when the sync ends."""
+        prefetch = OrderedPrefetch(keys, produce, workers=int(self.config.get("max_concurrency") or 1))
+        self._prefetches.append(prefetch)
+        return prefetch
+
+    @cached_property
+    def _prefetches(self) -> list[OrderedPrefetch]:
+        return []
+
+    def sync_all(self) -> None:
+        try:
+            super().sync_all()
+        finally:
+            for prefetch in self._prefetches:
+                prefetch.close()
+            self.message_writer_flush()
+
+    def message_writer_flush(self) -> None:
+        flush = getattr(self.message_writer, "flush", None)
+        if flush is not None:
+            flush()
