@@ -6,6 +6,9 @@ import pytest
 
 from tests.support.live import sandbox as live_sandbox
 
+# The reliability matrix's summary table: a plugin here, so the xdist controller loads it too.
+pytest_plugins = ["tests.reliability.matrix_report"]
+
 
 @pytest.fixture
 def sandbox():

@@ -1,0 +1,14 @@
+"""Tag every reliability test with its cell of the matrix (its `scenario` and `vendor` parameters)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.matrix_report import CELL
+
+
+@pytest.fixture(autouse=True)
+def _matrix_cell(request):
+    params = getattr(request.node, "callspec", None)
+    if params is not None and {"scenario", "vendor"} <= set(params.params):
+        request.node.user_properties.append((CELL, (params.params["scenario"], params.params["vendor"])))

@@ -1,0 +1,62 @@
+"""The reliability matrix: every scenario, in the order of the summary table, and the cells that do
+not apply to a tap (with the reason the table prints)."""
+
+from __future__ import annotations
+
+from tests.reliability.taps import TAPS
+
+SCENARIOS: dict[str, str] = {
+    "429-seconds": "429, Retry-After in seconds: waits, then exact ground truth",
+    "429-date": "429, Retry-After as an HTTP date: waits, then exact ground truth",
+    "500": "500 once: retried, exact ground truth",
+    "502": "502 once: retried, exact ground truth",
+    "503": "503 once: retried, exact ground truth",
+    "reset": "connection reset once: retried, exact ground truth",
+    "slow": "response slower than request_timeout once: retried, exact ground truth",
+    "429-always": "429 on every try: exit 1 after retry_max_attempts, one line",
+    "500-always": "500 on every try: exit 1 after retry_max_attempts, one line",
+    "502-always": "502 on every try: exit 1 after retry_max_attempts, one line",
+    "503-always": "503 on every try: exit 1 after retry_max_attempts, one line",
+    "reset-always": "reset on every try: exit 1 after retry_max_attempts, one line",
+    "slow-always": "too slow on every try: exit 1 after retry_max_attempts, one line",
+    "401": "401: exit 1 before any record, names the setting",
+    "403": "403: exit 1 before any record, names the setting",
+    "truncate": "truncated JSON with 200: clear error or exact output",
+    "html": "HTML error page with 200: clear error or exact output",
+    "empty": "empty body with 200: clear error or exact output",
+    "envelope-error": "error envelope with 200: clear error or exact output",
+    "config: missing setting": "a required setting missing: one line, no request",
+    "config: malformed date": "a malformed date: one line, no request",
+    "config: unknown api_version": "an unknown api_version: one line, no request",
+    "config: empty domains list": "an empty domains list: one line, no request",
+    "config: missing customer_keys_file": "a customer_keys_file that does not exist: one line, no request",
+    "drift: add": "a new vendor field: completes, value in _extra, one warning",
+    "drift: remove": "a vendor field gone: completes with exact ground truth",
+    "drift: retype": "a number turned string: completes, value in _extra, one warning",
+    "kill and resume": "SIGKILL at seeded random points, resume from last STATE: nothing lost",
+    "kill after download": "the process dies right after the export download: nothing lost",
+    "meltano, secrets": "meltano run into target-jsonl: sentinel secrets absent from log and state",
+}
+
+#: what the gravito and claravine simulators send for "envelope-error" (their APIs document none)
+NO_ERROR_ENVELOPE = {
+    "gravito": "no error envelope documented: the fault is a 200 with an object where the array belongs",
+    "claravine": "no error envelope documented: the fault is a 200 with {\"error\": ...} where data belongs",
+}
+
+
+def bad_config_scenarios(vendor: str) -> list[str]:
+    return [f"config: {label}" for label, _, _ in TAPS[vendor].bad_configs]
+
+
+def applies(scenario: str, vendor: str) -> bool:
+    if scenario.startswith("config: "):
+        return scenario in bad_config_scenarios(vendor)
+    if scenario == "kill after download":
+        return vendor == "voyado"
+    return True
+
+
+def cells() -> list[tuple[str, str]]:
+    """Every (scenario, tap vendor) the full matrix runs."""
+    return [(scenario, vendor) for scenario in SCENARIOS for vendor in TAPS if applies(scenario, vendor)]

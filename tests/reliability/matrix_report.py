@@ -1,0 +1,92 @@
+"""A pytest plugin: collect the outcome of every reliability cell, print the table at the end of the
+run, and write docs/reliability.md when the full matrix ran.
+
+Loaded from tests/conftest.py so that the xdist controller (which collects nothing) has it too: the
+workers' reports reach the controller's `pytest_runtest_logreport` with their user properties.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.reliability.matrix import NO_ERROR_ENVELOPE, SCENARIOS, applies, cells
+from tests.reliability.taps import TAPS
+
+CELL = "reliability-cell"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+
+_outcomes: dict[tuple[str, str], str] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    cell = dict(report.user_properties).get(CELL)
+    if cell is None:
+        return
+    cell = tuple(cell)
+    if report.failed:
+        _outcomes[cell] = "FAIL"
+    elif report.when == "call" and report.passed:
+        _outcomes.setdefault(cell, "pass")
+
+
+def table() -> list[str]:
+    vendors = list(TAPS)
+    lines = ["| scenario | " + " | ".join(vendors) + " |", "|---|" + "---|" * len(vendors)]
+    for scenario in SCENARIOS:
+        row = [_outcomes.get((scenario, vendor), "not run") if applies(scenario, vendor) else "n/a" for vendor in vendors]
+        lines.append(f"| {scenario} | " + " | ".join(row) + " |")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter, config) -> None:
+    if not _outcomes or hasattr(config, "workerinput"):
+        return
+    terminalreporter.section("reliability matrix (scenario by tap)")
+    for line in table():
+        terminalreporter.write_line(line)
+    if all(cell in _outcomes for cell in cells()):
+        DOC.write_text(document())
+        terminalreporter.write_line(f"written to {DOC.relative_to(DOC.parents[1])}")
+
+
+def document() -> str:
+    scenarios = "\n".join(f"- **{name}**: {what}" for name, what in SCENARIOS.items())
+    envelopes = "\n".join(f"- {vendor}: {why}" for vendor, why in NO_ERROR_ENVELOPE.items())
+    return f"""# Reliability matrix
+
+Every tap runs as a real process against the sandbox (real HTTP on 127.0.0.1) under each fault, and
+the outcome is asserted (tests/reliability). This table is written by the test run itself
+(`./scripts/test`, or `uv run pytest tests/reliability -n 2`) whenever the whole matrix ran; it is the
+result of the last such run committed.
+
+{chr(10).join(table())}
+
+n/a: the tap has no such setting (no date setting in tap-voyado and tap-lytics; api_version, a keys
+file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export).
+
+## Scenarios
+
+{scenarios}
+
+Every scenario runs with each secret setting set to a sentinel value and asserts the sentinel appears
+nowhere in the tap's stdout or stderr (and, for the Meltano run, in Meltano's log and `meltano state get`).
+Retries run with `retry_max_attempts` 3 and `retry_backoff_seconds` 0.01; "slow" uses
+`request_timeout` 1 s and a 2 s delay. The 429 cells assert the elapsed time is at least the
+Retry-After (a correctness bound, not a speed test).
+
+"Exact ground truth" means: per stream, the distinct primary keys equal the simulator's ground truth
+(tests/<vendor>/truth.py) and the record count equals a fault-free run's.
+
+## Vendors without an error envelope
+
+{envelopes}
+
+## Kill and resume
+
+The tap is killed with SIGKILL after a seeded random number of stdout lines, three times, each run
+starting from the last STATE the previous one emitted, then runs to the end. The union of the records
+(deduplicated by primary key, as a warehouse upserts) equals the ground truth; a record emitted by two
+runs is allowed only where the later run had to re-read it: after the killed run's last STATE (the
+uncommitted window), or in a stream the state did not yet bookmark (a full-table stream, re-read on
+every run by design).
+"""
