@@ -1,0 +1,114 @@
+"""The new user: an empty Meltano project, one tap pasted in from its meltano-plugin.yml, installed from the
+locally built wheels, `meltano run <tap> target-jsonl` against the sandbox, the loaded rows checked against ground truth.
+
+Each test has its own project folder (its own .meltano, system database and output), so these run beside the
+project's own pipeline tests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.distribution.conftest import PACKAGES, dist_stem
+from tests.pipelines.meltano_project import MELTANO, ROOT, resolved_sandbox_config, truth_module
+
+TAPS = [package for package in PACKAGES if package.startswith("tap-")]
+TARGET_JSONL = {
+    "name": "target-jsonl",
+    "namespace": "target_jsonl",
+    "pip_url": "target-jsonl==0.1.4",
+    "executable": "target-jsonl",
+    "settings": [{"name": "destination_path", "kind": "string"}, {"name": "do_timestamp_file", "kind": "boolean"}],
+    "config": {"destination_path": "output", "do_timestamp_file": False},
+}
+
+
+def plugin_file_extractor(tap: str) -> dict:
+    (extractor,) = yaml.safe_load((ROOT / "taps" / tap / "meltano-plugin.yml").read_text())["plugins"]["extractors"]
+    return extractor
+
+
+def new_project(path: Path, tap: str, wheelhouse: Path) -> None:
+    """What the how-to tells a user to do: wheels into wheels/, the plugin file pasted into meltano.yml."""
+    (path / "wheels").mkdir(parents=True)
+    for package in ("tapkit", tap):
+        shutil.copy(wheelhouse / f"{dist_stem(package)}-py3-none-any.whl", path / "wheels")
+    project = {
+        "version": 1,
+        "project_id": f"new-user-{tap}",
+        "send_anonymous_usage_stats": False,
+        "venv": {"backend": "uv"},
+        "default_environment": "dev",
+        "environments": [{"name": "dev"}],
+        "plugins": {"extractors": [plugin_file_extractor(tap)], "loaders": [TARGET_JSONL]},
+    }
+    (path / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
+
+
+def sandbox_settings(tap: str, sandbox) -> dict:
+    """The sandbox's credentials as the project's `sandbox` environment declares them, then the truth module's settings."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (environment,) = [env for env in project["environments"] if env["name"] == "sandbox"]
+    (declared,) = [p["config"] for p in environment["config"]["plugins"]["extractors"] if p["name"] == tap]
+    settings = {key: value for key, value in declared.items() if "${" not in str(value)}
+    settings["api_url"] = sandbox.url(tap.removeprefix("tap-"))
+    return {**settings, **resolved_sandbox_config(tap)}
+
+
+def setting_env(tap: str, settings: dict) -> dict:
+    """TAP_<NAME>_<SETTING> variables, as a user's CI would set them (lists and objects as JSON)."""
+    prefix = tap.upper().replace("-", "_")
+    return {
+        f"{prefix}_{name.upper()}": value if isinstance(value, str) else json.dumps(value)
+        for name, value in settings.items()
+    }
+
+
+def meltano(project: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [MELTANO, *args], cwd=project, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, f"meltano {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+    return proc
+
+
+def primary_keys(tap: str, settings: dict) -> dict[str, list[str]]:
+    module = importlib.import_module(f"{tap.replace('-', '_')}.tap")
+    (tap_class,) = [obj for obj in vars(module).values() if isinstance(obj, type) and getattr(obj, "name", None) == tap]
+    return {name: list(stream.primary_keys) for name, stream in tap_class(config=settings).streams.items()}
+
+
+def distinct_rows(output: Path, keys: dict[str, list[str]]) -> dict[str, int]:
+    counts = {}
+    for path in sorted(output.glob("*.jsonl")):
+        stream = path.stem
+        records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        counts[stream] = len({tuple(json.dumps(record.get(key)) for key in keys[stream]) for record in records})
+    return counts
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_new_user_adds_the_tap_from_its_plugin_file_and_loads_jsonl(tap, sandbox, wheelhouse, tmp_path):
+    project = tmp_path / "my-meltano-project"
+    new_project(project, tap, wheelhouse)
+    settings = sandbox_settings(tap, sandbox)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("MELTANO_", "TAP_", "TARGET_"))}
+    env.update(MELTANO_CLI_DISABLE_VERSION_CHECK="1", **setting_env(tap, settings))
+
+    meltano(project, env, "install")
+    run = meltano(project, env, "run", tap, "target-jsonl")
+
+    expected = truth_module(tap).expected_table_rows(sandbox, settings)
+    assert distinct_rows(project / "output", primary_keys(tap, settings)) == expected
+    assert all(count > 0 for count in expected.values()), expected
+    assert sandbox.count(tap.removeprefix("tap-")) > 0  # the run went to this test's sandbox
+    secrets = [settings[s["name"]] for s in plugin_file_extractor(tap)["settings"] if s.get("sensitive")]
+    assert secrets and not [secret for secret in secrets if secret in run.stdout + run.stderr]
