@@ -222,7 +222,7 @@ class ConsentmanagerApp(VendorApp):
         rng = self._rng(19, day)
         drift = self._drift()
         base = (day - dt.date(2020, 1, 1)).days * 1_000_000
-        count = 50 * self.size
+        count = int(self.sandbox.settings.get("consentmanager.consent_log_rows") or 50 * self.size)  # benchmarks set a day's size
         seconds = sorted(rng.randint(0, 86399) for _ in range(count))
         for n, second in enumerate(seconds):
             row = {

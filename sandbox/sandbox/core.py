@@ -143,6 +143,7 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     status: int
+    received_at: float = 0.0  # time.time() when the request arrived (benchmarks time sync phases)
 
 
 class Sandbox:
@@ -281,11 +282,12 @@ class Sandbox:
         if app is None:
             _send(handler, Response.json({"error": f"no simulator named {vendor!r}"}, status=404))
             return
+        received_at = time.time()
         if self.latency:
             time.sleep(self.latency)
         rule = self.faults.take(vendor, rest + "?" + parts.query)
         response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
-        self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0))
+        self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
         if response is not None:
             _send(handler, response, truncate=rule is not None and rule.kind == "truncate")
 

@@ -225,11 +225,12 @@ class GravitoApp(VendorApp):
         return int((end - dt.timedelta(days=WINDOW_DAYS - 1)).timestamp()), int(end.timestamp()) - 1
 
     def profiles(self, domain: str) -> list[Profile]:
-        if domain not in DOMAINS:
+        per_domain = self.sandbox.settings.get("gravito.profiles_per_domain")  # benchmarks: any domain, any size
+        if domain not in DOMAINS and not per_domain:
             return []
         rng = self._rng("gravito", domain)
         first, last = self._window()
-        count = (6 + DOMAINS.index(domain) * 2) * self.size
+        count = int(per_domain) if per_domain else (6 + DOMAINS.index(domain) * 2) * self.size
         profiles = [self._profile(domain, rng, n, first, last) for n in range(count)]
         # The vendor's own shape: a profile with events only (no keyring, no consents, no time).
         profiles.append(Profile(str(uuid.UUID(int=rng.getrandbits(128))), domain, {"id1": "abcd", "matchOnId": "Id001"}))

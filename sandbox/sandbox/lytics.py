@@ -105,7 +105,14 @@ class LyticsApp(VendorApp):
         return rows
 
     def profiles(self) -> list[dict]:
-        """Every user profile, ordered by `_uid` (the scan order)."""
+        """Every user profile, ordered by `_uid` (the scan order); built once per (seed, size, segments)."""
+        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"))
+        cached = getattr(self, "_profiles_cache", None)
+        if cached is None or cached[0] != key:
+            self._profiles_cache = (key, self._build_profiles())
+        return [dict(profile) for profile in self._profiles_cache[1]]
+
+    def _build_profiles(self) -> list[dict]:
         rows = []
         for n in range(PROFILES_PER_SIZE * self.size):
             rng = self._rng("profile", n)
@@ -139,6 +146,9 @@ class LyticsApp(VendorApp):
                 ("dormant", "Dormant (nobody yet)", "segment", lambda p: False),
                 ("frequent", "Frequent visitors", "aspect", lambda p: p["score_frequency"] >= 80),
             ]
+            # Benchmarks: extra audiences of every user ("lytics.extra_segments" = how many).
+            extra = int(self.sandbox.settings.get("lytics.extra_segments") or 0)
+            specs += [(f"bench_{n:02d}", f"Benchmark audience {n}", "segment", lambda p: True) for n in range(extra)]
         elif table == "content":
             specs = [("all_content", "All content", "segment", lambda p: True)]
         else:

@@ -1,0 +1,277 @@
+"""Benchmarks against the sandbox on loopback: throughput vs an orjson floor, peak RSS by response
+size, concurrent partitions at 200 ms latency, requests of a second run. Prints the table and writes
+docs/benchmarks.md. Not a test: numbers, not pass/fail (the targets are shown next to them)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import orjson
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+TODAY = dt.datetime.now(dt.timezone.utc).date()
+MB = 1024 * 1024
+
+
+class Sandbox:
+    """The sandbox in its own process (so it does not share a GIL with the floor), driven over HTTP."""
+
+    def __init__(self, port: int = 8799) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], stdout=subprocess.PIPE)
+        self.proc.stdout.readline()
+
+    def control(self, action: str, payload: dict | None = None) -> None:
+        requests.post(f"{self.url}/_sandbox/{action}", json=payload or {}).raise_for_status()
+
+    def configure(self, **settings) -> None:
+        self.control("reset")
+        self.control("settings", settings)
+
+    def log(self) -> list[dict]:
+        return requests.get(f"{self.url}/_sandbox/requests").json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait()
+
+
+# -- the taps' benchmark configurations ---------------------------------------------------------
+
+def tap_config(vendor: str, sandbox: Sandbox, **extra) -> dict:
+    base = {
+        "consentmanager": {"api_key": "bench-key", "start_date": TODAY.isoformat(), "lookback_days": 2},
+        "gravito": {"access_token": "bench-token", "domains": ["shop.example.com"]},
+        "lytics": {"api_key": "bench-token", "segments": ["all"], "scan_page_size": 1000},
+    }[vendor]
+    return {**base, "api_url": f"{sandbox.url}/{vendor}", **extra}
+
+
+HEADERS = {"gravito": {"gravitoaccess": "bench-token", "gravitoversion": "v3"}, "lytics": {"Authorization": "bench-token"}}
+
+
+def floor_records(vendor: str, document) -> list:
+    """The records of one page as plainly as possible (Gravito: one per consent entry, like the tap)."""
+    if vendor == "gravito":
+        return [entry for element in document if element["message"].startswith("{") for entry in _consents(element["message"])]
+    return document["data"]
+
+
+def _consents(message: str) -> list:
+    try:
+        return orjson.loads(message).get("c") or []
+    except orjson.JSONDecodeError:
+        return []
+
+
+def run_tap(vendor: str, config: dict, *, stream: str | None = None, state: dict | None = None, out=subprocess.DEVNULL):
+    """Run the console script; returns (seconds, end time, peak RSS MB, stderr, state file text)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [str(BIN / f"tap-{vendor}"), "--config", f"{tmp}/config.json"]
+        Path(tmp, "config.json").write_text(json.dumps(config))
+        if stream:
+            catalog = json.loads(subprocess.run([*command, "--discover"], capture_output=True, check=True).stdout)
+            for entry in catalog["streams"]:
+                for item in entry["metadata"]:
+                    if item["breadcrumb"] == []:
+                        item["metadata"]["selected"] = entry["tap_stream_id"] == stream
+            Path(tmp, "catalog.json").write_text(json.dumps(catalog))
+            command += ["--catalog", f"{tmp}/catalog.json"]
+        if state is not None:
+            Path(tmp, "state.json").write_text(json.dumps(state))
+            command += ["--state", f"{tmp}/state.json"]
+        stderr = Path(tmp, "stderr")
+        started = time.time()
+        with stderr.open("wb") as err:
+            proc = subprocess.Popen(command, stdout=out, stderr=err)
+            _, status, usage = os.wait4(proc.pid, 0)
+        ended = time.time()
+        if status:
+            raise SystemExit(f"tap-{vendor} failed:\n{stderr.read_text()[-3000:]}")
+        return ended - started, ended, usage.ru_maxrss / 1024, stderr.read_text()
+
+
+def record_count(stderr: str, stream: str) -> int:
+    total = 0
+    for line in stderr.splitlines():
+        if '"metric":"record_count"' in line and f'"stream":"{stream}"' in line:
+            total += json.loads(line.split("METRIC: ", 1)[1])["value"]
+    return total
+
+
+# -- 1. throughput ---------------------------------------------------------------------------------
+
+THROUGHPUT = {  # vendor: (largest stream, sandbox settings, tap settings, path of its requests)
+    "consentmanager": ("consent_log", {"consentmanager.consent_log_rows": 150_000}, {"lookback_days": 0}, "/api/data.php"),
+    "gravito": ("consents", {"gravito.profiles_per_domain": 40_000}, {}, "/api/gp"),
+    "lytics": ("audience_members", {"size": 100}, {}, "/scan"),
+}
+
+
+def throughput(sandbox: Sandbox, vendor: str, quick: bool) -> dict:
+    stream, settings, extra, path = THROUGHPUT[vendor]
+    if quick:
+        settings = {key: max(1, value // 3) for key, value in settings.items()}
+    sandbox.configure(**settings)
+    _, ended, _, stderr = run_tap(vendor, tap_config(vendor, sandbox, **extra), stream=stream)
+    pages = [r for r in sandbox.log() if path in r["path"] and (vendor != "consentmanager" or r["query"]["type"] == ["19"])]
+    records = record_count(stderr, stream)
+    tap_rate = records / (ended - pages[0]["received_at"])
+    floor_count, floor_seconds = floor(sandbox, vendor, pages)
+    floor_rate = floor_count / floor_seconds
+    return {"vendor": vendor, "stream": stream, "records": records, "tap": tap_rate, "floor": floor_rate, "ratio": tap_rate / floor_rate}
+
+
+def floor(sandbox: Sandbox, vendor: str, pages: list[dict]) -> tuple[int, float]:
+    """Fetch the same pages with requests, parse with orjson, write RECORD lines to /dev/null."""
+    session = requests.Session()
+    count = 0
+    with open(os.devnull, "wb") as out:
+        started = time.time()
+        for page in pages:
+            query = {name: values[0] for name, values in page["query"].items()}
+            body = session.get(f"{sandbox.url}/{vendor}{page['path']}", params=query, headers=HEADERS.get(vendor, {})).content
+            for record in floor_records(vendor, orjson.loads(body)):
+                out.write(orjson.dumps({"type": "RECORD", "stream": vendor, "record": record}) + b"\n")
+                count += 1
+        return count, time.time() - started
+
+
+# -- 2. memory ---------------------------------------------------------------------------------------
+
+MEMORY = {  # vendor: (sandbox setting for rows in the one response, stream)
+    "consentmanager": ("consentmanager.consent_log_rows", "consent_log"),
+    "gravito": ("gravito.profiles_per_domain", "microprofiles"),
+}
+
+
+def peak_rss(sandbox: Sandbox, vendor: str, size_mb: int) -> dict:
+    setting, stream = MEMORY[vendor]
+    sample_rows = 2000
+    sandbox.configure(**{setting: sample_rows})
+    url = f"{sandbox.url}/{vendor}" + ("/api/data.php?key=k&type=19" if vendor == "consentmanager" else "/api/gp/gravitocustomerdata?domainName=shop.example.com")
+    sample = len(requests.get(url, headers=HEADERS.get(vendor, {})).content)
+    rows = int(size_mb * MB / (sample / sample_rows))
+    sandbox.configure(**{setting: rows})
+    seconds, _, rss, stderr = run_tap(vendor, tap_config(vendor, sandbox, lookback_days=0), stream=stream)
+    return {"vendor": vendor, "size_mb": size_mb, "rows": rows, "records": record_count(stderr, stream), "rss_mb": rss, "seconds": seconds}
+
+
+# -- 3. concurrency ------------------------------------------------------------------------------------
+
+def partitions(sandbox: Sandbox, vendor: str) -> dict:
+    if vendor == "gravito":
+        settings = {"gravito.profiles_per_domain": 30}
+        config = tap_config(vendor, sandbox, domains=[f"site{n:02d}.example.com" for n in range(16)])
+        stream, path = "microprofiles", "/api/gp"
+    else:
+        settings = {"lytics.extra_segments": 16}
+        config = tap_config(vendor, sandbox, segments=[f"bench_{n:02d}" for n in range(16)], scan_page_size=20)
+        stream, path = "audience_members", "/scan"
+    timings = {}
+    for label, concurrency in (("sequential", 1), ("concurrent", None)):
+        sandbox.configure(latency=0.2, **settings)
+        run_config = config if concurrency is None else {**config, "max_concurrency": concurrency}
+        seconds, ended, _, _ = run_tap(vendor, run_config, stream=stream)
+        requests_made = [r for r in sandbox.log() if path in r["path"]]
+        timings[label] = (seconds, ended - requests_made[0]["received_at"], len(requests_made))
+    sandbox.configure()
+    (seq_total, seq_phase, n), (con_total, con_phase, _) = timings["sequential"], timings["concurrent"]
+    return {"vendor": vendor, "requests": n, "seq": seq_phase, "con": con_phase, "ratio": seq_phase / con_phase, "seq_total": seq_total, "con_total": con_total}
+
+
+# -- 4. a second run with nothing changed ----------------------------------------------------------------
+
+SECOND_RUN_NEED = {
+    "consentmanager": ("lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19) + 1 per reference list", None),
+    "gravito": ("one request per domain (the API has no time filter)", 1),
+    "lytics": ("segments, schema, sizes: 1 each; one scan per audience (no time filter)", None),
+}
+
+
+def second_run(sandbox: Sandbox, vendor: str) -> dict:
+    sandbox.configure()
+    config = tap_config(vendor, sandbox, **({"scan_page_size": 100} if vendor == "lytics" else {}))
+    with tempfile.NamedTemporaryFile("w+") as out:
+        run_tap(vendor, config, out=out)
+        out.seek(0)
+        states = [json.loads(line)["value"] for line in out if line.startswith('{"type":"STATE"')]
+    first = len(sandbox.log())
+    sandbox.control("reset")
+    run_tap(vendor, config, state=states[-1])
+    log = sandbox.log()
+    by_path: dict[str, int] = {}
+    for r in log:
+        key = r["path"] + (f"?type={r['query']['type'][0]}" if "type" in r["query"] else "")
+        by_path[key] = by_path.get(key, 0) + 1
+    return {"vendor": vendor, "first": first, "second": len(log), "by_path": by_path, "need": SECOND_RUN_NEED[vendor][0]}
+
+
+# -- report ---------------------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
+    ram = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / MB
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("singer-sdk", "msgspec", "ijson", "orjson", "tap-consentmanager", "tap-gravito", "tap-lytics"))
+    return f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM; Python {platform.python_version()}; {versions}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller throughput runs, no 1 GB responses")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    sandbox = Sandbox()
+    lines = [f"# Benchmarks\n\nMeasured by `./scripts/benchmark{' --quick' if args.quick else ''}` on {dt.date.today()}: {machine()}.\n"]
+
+    def emit(*rows: str) -> None:
+        for row in rows:
+            print(row, flush=True)
+            lines.append(row)
+
+    try:
+        emit("## Throughput of each tap's largest stream (target: >= 0.5x the orjson floor)", "",
+             "Records per second from the stream's first request to the end of the process (tap: its console script, "
+             "stdout to /dev/null; floor: requests + orjson writing RECORD lines for the same pages).", "",
+             "| tap | stream | records | tap rec/s | floor rec/s | ratio | target met |", "|---|---|---|---|---|---|---|")
+        for vendor in THROUGHPUT:
+            r = throughput(sandbox, vendor, args.quick)
+            emit(f"| tap-{vendor} | {r['stream']} | {r['records']:,} | {r['tap']:,.0f} | {r['floor']:,.0f} | {r['ratio']:.2f}x | {'yes' if r['ratio'] >= 0.5 else 'no'} |")
+        emit("", "## Peak RSS of the tap for one response (target: < 150 MB)", "",
+             "| tap | response | rows | records | peak RSS | seconds | target met |", "|---|---|---|---|---|---|---|")
+        for vendor in MEMORY:
+            for size in (10, 100) if args.quick else (10, 100, 1024):
+                r = peak_rss(sandbox, vendor, size)
+                emit(f"| tap-{vendor} | {size} MB | {r['rows']:,} | {r['records']:,} | {r['rss_mb']:.0f} MB | {r['seconds']:.1f} | {'yes' if r['rss_mb'] < 150 else 'no'} |")
+        emit("", "## 16 partitions at 200 ms latency per request (target: concurrent >= 3.5x faster)", "",
+             "Partition phase: from the first partition request to the end of the process; the whole process "
+             "(start-up, discovery) in brackets.", "",
+             "| tap | requests | sequential (max_concurrency=1) | default (max_concurrency=4) | ratio | target met |", "|---|---|---|---|---|---|")
+        for vendor in ("gravito", "lytics"):
+            r = partitions(sandbox, vendor)
+            emit(f"| tap-{vendor} | {r['requests']} | {r['seq']:.2f} s ({r['seq_total']:.2f} s) | {r['con']:.2f} s ({r['con_total']:.2f} s) | {r['ratio']:.2f}x ({r['seq_total'] / r['con_total']:.2f}x) | {'yes' if r['ratio'] >= 3.5 else 'no'} |")
+        emit("", "## Requests of a second run with nothing changed", "", "| tap | first run | second run | requests by endpoint | what the lookback needs |", "|---|---|---|---|---|")
+        for vendor in ("consentmanager", "gravito", "lytics"):
+            r = second_run(sandbox, vendor)
+            paths = ", ".join(f"`{path}` {count}" for path, count in sorted(r["by_path"].items()))
+            emit(f"| tap-{vendor} | {r['first']} | {r['second']} | {paths} | {r['need']} |")
+    finally:
+        sandbox.stop()
+    Path(args.output).write_text("\n".join(lines) + "\n")
+    print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
