@@ -96,11 +96,22 @@ def run_tap(vendor: str, config: dict, *, stream: str | None = None, state: dict
         started = time.time()
         with stderr.open("wb") as err:
             proc = subprocess.Popen(command, stdout=out, stderr=err)
-            _, status, usage = os.wait4(proc.pid, 0)
+            peak = 0
+            while proc.poll() is None:  # VmHWM: the tap's own high-water mark (ru_maxrss counts the forked parent)
+                peak = max(peak, high_water_mark_kb(proc.pid))
+                time.sleep(0.05)
         ended = time.time()
-        if status:
+        if proc.returncode:
             raise SystemExit(f"tap-{vendor} failed:\n{stderr.read_text()[-3000:]}")
-        return ended - started, ended, usage.ru_maxrss / 1024, stderr.read_text()
+        return ended - started, ended, peak / 1024, stderr.read_text()
+
+
+def high_water_mark_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
 
 
 def record_count(stderr: str, stream: str) -> int:
