@@ -110,6 +110,8 @@ class ClaravineStream(VendorStream):
         """Each data row of a complete transaction as {header: value}, parsed incrementally."""
         response = self._data_response(dataset_uuid, transaction_uuid, context)
         headers = [str(name) for name in self.iter_body_items(response, "fields.item")]
+        if not headers:  # an error object or another shape: never a transaction silently without rows
+            raise VendorResponseError(self.bad_response_message(response, "no list 'fields' (the shape the tap assumes)"))
         for number, values in enumerate(self.iter_body_items(response, "rows.item"), start=1):
             if not isinstance(values, list) or len(values) != len(headers):
                 raise VendorResponseError(
