@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+# helpers that assert, outside test modules: show their values on failure
+pytest.register_assert_rewrite("tests.reliability.runner")
+
 from tests.reliability.matrix_report import CELL
 
 

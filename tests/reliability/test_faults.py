@@ -9,10 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.reliability.matrix_report import NOTE
 from tests.reliability.runner import (
     assert_clear_last_line,
     assert_exact_ground_truth,
     clean_counts,
+    distinct_keys,
     sync,
 )
 from tests.reliability.taps import FAST_RETRIES, TAPS
@@ -116,15 +118,22 @@ def test_refused_credentials_stop_before_any_record_naming_the_setting(sandbox, 
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("where", ["first request", "records mid-sync"])
 @pytest.mark.parametrize("scenario", ["truncate", "html", "empty", "envelope-error"])
-def test_a_bad_body_is_a_clear_error_or_an_exact_sync_never_a_short_one(sandbox, tmp_path, vendor, scenario):
+def test_a_bad_body_is_a_clear_error_or_an_exact_sync_never_a_short_one(request, sandbox, tmp_path, vendor, where, scenario):
     profile = TAPS[vendor]
     clean = clean_counts(profile, sandbox, tmp_path)
-    rule = sandbox.faults.add(scenario, vendor=vendor, times=1)
+    rule = sandbox.faults.add(scenario, vendor=vendor, path="" if where == "first request" else profile.records_path, times=1)
     config = profile.config(sandbox, tmp_path)
     run = sync(profile, config)
     assert rule.times == 0, "the fault never fired"
-    if run.returncode == 0:
-        assert_exact_ground_truth(run, profile, sandbox, config, clean)
+    if run.returncode != 0:
+        assert_clear_last_line(run, profile, profile.vendor_label, " /")
+        outcome = "clear error"
+    elif profile.reported_loss and (expected := profile.reported_loss(run, sandbox, config)) is not None:
+        assert distinct_keys(run) == {stream: count for stream, count in expected.items() if count}
+        outcome = "kept and reported"
     else:
-        assert_clear_last_line(run, profile, profile.vendor_label)
+        assert_exact_ground_truth(run, profile, sandbox, config, clean)
+        outcome = "exact output"
+    request.node.user_properties.append((NOTE, outcome))
