@@ -7,7 +7,7 @@ import pytest
 # helpers that assert, outside test modules: show their values on failure
 pytest.register_assert_rewrite("tests.reliability.runner")
 
-from tests.reliability.matrix_report import CELL
+from tests.reliability.matrix_report import CELL  # noqa: E402 - after the rewrite registration
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ SCENARIOS: dict[str, str] = {
 #: what the gravito and claravine simulators send for "envelope-error" (their APIs document none)
 NO_ERROR_ENVELOPE = {
     "gravito": "no error envelope documented: the fault is a 200 with an object where the array belongs",
-    "claravine": "no error envelope documented: the fault is a 200 with {\"error\": ...} where data belongs",
+    "claravine": 'no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
 }
 
 

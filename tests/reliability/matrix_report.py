@@ -84,6 +84,13 @@ Retries run with `retry_max_attempts` 3 and `retry_backoff_seconds` 0.01; "slow"
 `request_timeout` 1 s and a 2 s delay. The 429 cells assert the elapsed time is at least the
 Retry-After (a correctness bound, not a speed test).
 
+The bad-body cells (truncate, html, empty, envelope-error) fault the tap's first request and, in a
+second run, a request that serves records mid-sync; the cell shows which outcomes were seen:
+"clear error" (exit 1, the last line names the vendor and the endpoint), "exact output" (the fault
+was harmless) or "kept and reported" (tap-voyado: a download that is not a zip cannot be fetched
+again, because the vendor deletes an export once downloaded; the file is kept, the job's
+export_jobs row says `error` and a warning names the key; every other record is exact).
+
 "Exact ground truth" means: per stream, the distinct primary keys equal the simulator's ground truth
 (tests/<vendor>/truth.py) and the record count equals a fault-free run's.
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sandbox.gravito import DOMAINS
+
 from tests.claravine.truth import expected_table_rows as claravine_rows
 from tests.consentmanager.truth import expected_table_rows as consentmanager_rows
 from tests.gravito.truth import expected_table_rows as gravito_rows
@@ -63,11 +64,16 @@ def voyado_reported_loss(run: t.Any, sandbox: t.Any, config: dict) -> dict[str, 
     """A download that is not a zip cannot be fetched again (the vendor deletes an export once
     downloaded): tap-voyado keeps the file, marks the job `error` in export_jobs and warns."""
     failed = [row["customer_key"] for row in run.records("export_jobs") if row["status"] == "error"]
-    warned = [key for key in failed if any(f"'{key}' ended with status error" in line for line in run.stderr.splitlines())]
+    warned = [
+        key for key in failed if any(f"'{key}' ended with status error" in line for line in run.stderr.splitlines())
+    ]
     if not failed or warned != failed:
         return None
     keys = config["customer_keys"]
-    return {**voyado_rows(sandbox, {**config, "customer_keys": [k for k in keys if k not in failed]}), "export_jobs": len(keys)}
+    return {
+        **voyado_rows(sandbox, {**config, "customer_keys": [k for k in keys if k not in failed]}),
+        "export_jobs": len(keys),
+    }
 
 
 TAPS: dict[str, TapProfile] = {
@@ -81,7 +87,7 @@ TAPS: dict[str, TapProfile] = {
             auth_check="api_key",
             settings=lambda scratch: {"start_date": _days_ago(3)},
             expected=consentmanager_rows,
-            records_path='type=1&',
+            records_path="type=1&",
             no_lookback={"lookback_days": 0},
             bad_configs=(
                 ("missing setting", {"start_date": None}, "start_date"),
@@ -96,7 +102,7 @@ TAPS: dict[str, TapProfile] = {
             auth_check="access_token",
             settings=lambda scratch: {"domains": list(DOMAINS)},
             expected=gravito_rows,
-            records_path='domainName=news.example.org',
+            records_path="domainName=news.example.org",
             no_lookback={"lookback_hours": 0},
             bad_configs=(
                 ("missing setting", {"domains": None}, "domains"),
@@ -112,7 +118,7 @@ TAPS: dict[str, TapProfile] = {
             settings=lambda scratch: {**VOYADO_CONFIG, "download_dir": str(scratch / "downloads")},
             expected=voyado_rows,
             reported_loss=voyado_reported_loss,
-            records_path='/export-customer-job-result',
+            records_path="/export-customer-job-result",
             bad_configs=(
                 ("missing setting", {"customer_keys": None}, "customer_keys"),
                 ("unknown api_version", {"api_version": "v3"}, "setting api_version must be one of"),
@@ -127,7 +133,7 @@ TAPS: dict[str, TapProfile] = {
             auth_check="api_key and api_secret",
             settings=lambda scratch: {"start_date": _days_ago(6), "end_date": _days_ago(5)},
             expected=claravine_rows,
-            records_path='/data?',
+            records_path="/data?",
             no_lookback={"lookback_days": 0},
             bad_configs=(
                 ("missing setting", {"start_date": None}, "start_date"),
@@ -142,7 +148,7 @@ TAPS: dict[str, TapProfile] = {
             auth_check="api_key",
             settings=lambda scratch: dict(LYTICS_CONFIG),
             expected=lytics_rows,
-            records_path='/scan?limit=25&start=',
+            records_path="/scan?limit=25&start=",
             bad_configs=(("missing setting", {"api_key": None}, "api_key"),),
         ),
     )

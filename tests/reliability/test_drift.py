@@ -24,7 +24,9 @@ def test_drift_completes_keeps_the_value_in_extra_and_warns_once(sandbox, tmp_pa
     run = sync(profile, config)
     assert_exact_ground_truth(run, profile, sandbox, config, clean)
 
-    warnings = Counter(DRIFT_WARNING.search(line).groups() for line in run.stderr.splitlines() if DRIFT_WARNING.search(line))
+    warnings = Counter(
+        DRIFT_WARNING.search(line).groups() for line in run.stderr.splitlines() if DRIFT_WARNING.search(line)
+    )
     assert all(count == 1 for count in warnings.values()), warnings
     if drift == "remove":
         return

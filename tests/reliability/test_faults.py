@@ -52,7 +52,9 @@ def test_retry_after_is_waited_for_then_the_sync_is_exact(sandbox, tmp_path, tim
     assert_exact_ground_truth(run, profile, sandbox, config, clean)
 
     [(refused_at, refused)] = [(at, r) for at, r in timed_requests.timed() if r.status == 429]
-    retried_at = next(at for at, r in timed_requests.timed() if at > refused_at and (r.path, r.query) == (refused.path, refused.query))
+    retried_at = next(
+        at for at, r in timed_requests.timed() if at > refused_at and (r.path, r.query) == (refused.path, refused.query)
+    )
     # An HTTP date has whole seconds: the server's date is floor(answer time + Retry-After).
     must_wait = RETRY_AFTER if fault == "429" else math.floor(refused_at + RETRY_AFTER) - refused_at
     assert retried_at - refused_at >= must_wait - 0.05
@@ -90,18 +92,23 @@ def _logged(sandbox, vendor: str, target: str) -> int:
         for r in list(sandbox.requests)
         if r.vendor == vendor
         and r.path == path
-        and {k: v for k, v in r.query.items() if shown.get(k) != ["***"]} == {k: v for k, v in shown.items() if v != ["***"]}
+        and {k: v for k, v in r.query.items() if shown.get(k) != ["***"]}
+        == {k: v for k, v in shown.items() if v != ["***"]}
     )
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize(("scenario", "fault"), [(f"{kind}-always", kind) for kind in CAUSES])
-def test_the_same_fault_on_every_try_ends_in_one_line_after_the_last_attempt(sandbox, tmp_path, vendor, scenario, fault):
+def test_the_same_fault_on_every_try_ends_in_one_line_after_the_last_attempt(
+    sandbox, tmp_path, vendor, scenario, fault
+):
     profile = TAPS[vendor]
     sandbox.faults.add(fault, vendor=vendor, times=-1, retry_after=0, delay=2)
     run = sync(profile, profile.config(sandbox, tmp_path, **SLOW))
     attempts = FAST_RETRIES["retry_max_attempts"]
-    line = assert_clear_last_line(run, profile, profile.vendor_label, f"failed after {attempts} attempts", CAUSES[fault])
+    line = assert_clear_last_line(
+        run, profile, profile.vendor_label, f"failed after {attempts} attempts", CAUSES[fault]
+    )
     endpoint = re.search(r"\b(GET|POST) (\S+) failed after", line)
     assert endpoint, line
     assert attempts_at(sandbox, vendor, endpoint.group(2), attempts) == attempts
@@ -120,10 +127,14 @@ def test_refused_credentials_stop_before_any_record_naming_the_setting(sandbox, 
 @pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize("where", ["first request", "records mid-sync"])
 @pytest.mark.parametrize("scenario", ["truncate", "html", "empty", "envelope-error"])
-def test_a_bad_body_is_a_clear_error_or_an_exact_sync_never_a_short_one(request, sandbox, tmp_path, vendor, where, scenario):
+def test_a_bad_body_is_a_clear_error_or_an_exact_sync_never_a_short_one(
+    request, sandbox, tmp_path, vendor, where, scenario
+):
     profile = TAPS[vendor]
     clean = clean_counts(profile, sandbox, tmp_path)
-    rule = sandbox.faults.add(scenario, vendor=vendor, path="" if where == "first request" else profile.records_path, times=1)
+    rule = sandbox.faults.add(
+        scenario, vendor=vendor, path="" if where == "first request" else profile.records_path, times=1
+    )
     config = profile.config(sandbox, tmp_path)
     run = sync(profile, config)
     assert rule.times == 0, "the fault never fired"

@@ -5,6 +5,7 @@ where the resumed run had to read it again."""
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import subprocess
@@ -12,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from tap_voyado.exports import CRASH_AFTER_SAVE_ENV, CRASH_EXIT_CODE
+
 from tests.reliability.runner import assert_no_secret, key_of
 from tests.reliability.taps import TAPS, TapProfile
 from tests.support.singer import tap_executable
@@ -29,6 +30,7 @@ VOYADO_KEYS = {"customer_keys": [f"instant-kill-{n}" for n in range(8)]}
 class Attempt:
     returncode: int
     messages: list[dict] = field(default_factory=list)
+    stderr: str = ""
 
     @property
     def last_state(self) -> dict | None:
@@ -40,53 +42,66 @@ class Attempt:
         return max((i for i, m in enumerate(self.messages) if m["type"] == "STATE"), default=-1)
 
 
-def start(profile: TapProfile, config: dict, state: dict | None, scratch: Path, env: dict) -> subprocess.Popen:
+def command(profile: TapProfile, config: dict, state: dict | None, scratch: Path) -> list[str]:
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "config.json").write_text(json.dumps(config))
-    command = [tap_executable(profile.name), "--config", str(scratch / "config.json")]
+    args = [tap_executable(profile.name), "--config", str(scratch / "config.json")]
     if state is not None:
         (scratch / "state.json").write_text(json.dumps(state))
-        command += ["--state", str(scratch / "state.json")]
-    stderr = open(scratch / "stderr.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env={**__import__("os").environ, **env})
+        args += ["--state", str(scratch / "state.json")]
+    return args
 
 
-def attempt(profile: TapProfile, config: dict, state: dict | None, scratch: Path, kill_after: int | None, env=None) -> Attempt:
-    proc = start(profile, config, state, scratch, env or {})
+def attempt(
+    profile: TapProfile, config: dict, state: dict | None, scratch: Path, kill_after: int | None, env=None
+) -> Attempt:
+    """One run of the tap, killed with SIGKILL once `kill_after` messages were read (None: to the end)."""
     result = Attempt(returncode=0)
-    for line in proc.stdout:
-        assert_no_secret(line)
-        if line.startswith("{"):
-            result.messages.append(json.loads(line))
-        if kill_after is not None and len(result.messages) >= kill_after:
-            proc.send_signal(signal.SIGKILL)
-            break
-    proc.stdout.close()
-    result.returncode = proc.wait(timeout=120)
-    proc.stderr.close() if proc.stderr else None
-    assert_no_secret((scratch / "stderr.log").read_text())
+    with open(scratch.parent / f"{scratch.name}.stderr", "w") as stderr:
+        proc = subprocess.Popen(
+            command(profile, config, state, scratch),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
+        with proc.stdout:
+            for line in proc.stdout:
+                assert_no_secret(line)
+                if line.startswith("{"):
+                    result.messages.append(json.loads(line))
+                if kill_after is not None and len(result.messages) >= kill_after:
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        result.returncode = proc.wait(timeout=120)
+    result.stderr = (scratch.parent / f"{scratch.name}.stderr").read_text()
+    assert_no_secret(result.stderr)
     return result
 
 
-def resume_until_done(profile: TapProfile, config: dict, scratch: Path, kill_points: list[int], env=None) -> list[Attempt]:
+def resume_until_done(profile: TapProfile, config: dict, scratch: Path, kill_points: list[int]) -> list[Attempt]:
+    """Kill at each point in turn, each run resuming from the last STATE emitted so far, then run to the end."""
     attempts: list[Attempt] = []
     state = None
-    for number in range(len(kill_points) + 10):
-        kill_after = kill_points[number] if number < len(kill_points) else None
-        run = attempt(profile, config, state, scratch / f"run{number}", kill_after, env if number == 0 else None)
+    for number, kill_after in enumerate(kill_points):
+        run = attempt(profile, config, state, scratch / f"run{number}", kill_after)
         attempts.append(run)
-        if kill_after is None or run.returncode == 0:
-            assert run.returncode == 0, (scratch / f"run{number}" / "stderr.log").read_text()[-2000:]
+        if run.returncode == 0:  # it finished before the kill point
             return attempts
+        assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
         state = run.last_state or state
-    raise AssertionError("the sync never finished")
+    last = attempt(profile, config, state, scratch / "last", None)
+    assert last.returncode == 0, last.stderr[-2000:]
+    return [*attempts, last]
 
 
 def schemas(attempts: list[Attempt]) -> dict[str, dict]:
     return {m["stream"]: m for run in attempts for m in run.messages if m["type"] == "SCHEMA"}
 
 
-def bookmark_reaches(state: dict | None, stream: str, record: dict, replication_key: str | None, *, committed: bool) -> bool:
+def bookmark_reaches(
+    state: dict | None, stream: str, record: dict, replication_key: str | None, *, committed: bool
+) -> bool:
     """Whether `state` holds a position past the record, so that a resumed run must not load it again.
 
     Positions: a replication key value (the day it names is re-read: day windows and singer's ">="
@@ -110,18 +125,24 @@ def bookmark_reaches(state: dict | None, stream: str, record: dict, replication_
     return False
 
 
-def assert_nothing_lost_and_duplicates_only_where_re_read(sandbox, profile: TapProfile, config: dict, attempts: list[Attempt]):
+def assert_nothing_lost_and_duplicates_only_where_re_read(
+    sandbox, profile: TapProfile, config: dict, attempts: list[Attempt]
+):
     streams = schemas(attempts)
     keys = {name: m.get("key_properties") or [] for name, m in streams.items()}
     replication = {name: (m.get("bookmark_properties") or [None])[0] for name, m in streams.items()}
 
     loaded: dict[tuple, int] = {}  # (stream, key) -> the run that first loaded it
     committed = [
-        {(m["stream"], key_of(m["record"], keys[m["stream"]])) for m in run.messages[: run.committed_upto()] if m["type"] == "RECORD"}
+        {
+            (m["stream"], key_of(m["record"], keys[m["stream"]]))
+            for m in run.messages[: run.committed_upto()]
+            if m["type"] == "RECORD"
+        }
         for run in attempts
     ]
     for number, run in enumerate(attempts):
-        for position, message in enumerate(run.messages):
+        for message in run.messages:
             if message["type"] != "RECORD":
                 continue
             stream, record = message["stream"], message["record"]
@@ -134,9 +155,7 @@ def assert_nothing_lost_and_duplicates_only_where_re_read(sandbox, profile: TapP
             covered = bookmark_reaches(
                 previous.last_state, stream, record, replication[stream], committed=identity in committed[number - 1]
             )
-            assert not covered, (
-                f"{stream} {identity[1]} was loaded again although the state said it was done"
-            )
+            assert not covered, f"{stream} {identity[1]} was loaded again although the state said it was done"
 
     union: dict[str, int] = {}
     for stream, _ in loaded:
@@ -157,7 +176,7 @@ def test_killed_and_resumed_sync_loses_nothing(sandbox, tmp_path, vendor, scenar
     overrides = {**profile.no_lookback, **(VOYADO_KEYS if vendor == "voyado" else {})}
     config = profile.config(sandbox, tmp_path, **overrides)
     whole = attempt(profile, config, None, tmp_path / "whole", None)
-    assert whole.returncode == 0
+    assert whole.returncode == 0, whole.stderr[-2000:]
     if vendor == "voyado":  # its vendor deletes a downloaded export: start over with fresh jobs
         sandbox.reset()
         sandbox.size, sandbox.latency = SIZE, LATENCY
@@ -179,5 +198,5 @@ def test_voyado_dying_right_after_a_download_loses_nothing(sandbox, tmp_path, ve
     assert crashed.returncode == CRASH_EXIT_CODE
     assert len(list(Path(config["download_dir"]).glob("*.zip"))) == 1  # downloaded; the vendor deleted it
     resumed = attempt(profile, config, crashed.last_state, tmp_path / "resumed", None)
-    assert resumed.returncode == 0
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_nothing_lost_and_duplicates_only_where_re_read(sandbox, profile, config, [crashed, resumed])

@@ -34,7 +34,12 @@ def test_meltano_run_never_shows_a_secret(meltano_plugins, sandbox, tmp_path, ve
     # the environment variables win over the sandbox environment's placeholder secrets
     shown = subprocess.run(
         [MELTANO, "config", "--unsafe", "print", "--format=json", profile.name],
-        cwd=ROOT, env=meltano.env(), capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        env=meltano.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert all(json.loads(shown.stdout)[name] == f"{SENTINEL}-{name}" for name in profile.secrets)
 
@@ -45,7 +50,12 @@ def test_meltano_run_never_shows_a_secret(meltano_plugins, sandbox, tmp_path, ve
 
     state = subprocess.run(
         [MELTANO, "state", "get", f"sandbox:{profile.name}-to-target-jsonl"],
-        cwd=ROOT, env=meltano.env(), capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=meltano.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert state.returncode == 0, state.stderr[-2000:]
     assert '"bookmarks"' in state.stdout
