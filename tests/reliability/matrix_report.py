@@ -79,7 +79,7 @@ file and a domains list belong to one tap each) or no such step (only tap-voyado
 {scenarios}
 
 Every scenario runs with each secret setting set to a sentinel value and asserts the sentinel appears
-nowhere in the tap's stdout or stderr (and, for the Meltano run, in Meltano's log and `meltano state get`).
+nowhere in the tap's stdout or stderr (see Secrets for the Meltano runs).
 Retries run with `retry_max_attempts` 3 and `retry_backoff_seconds` 0.01; "slow" uses
 `request_timeout` 1 s and a 2 s delay. The 429 cells assert the elapsed time is at least the
 Retry-After (a correctness bound, not a speed test).
@@ -100,10 +100,23 @@ export_jobs row says `error` and a warning names the key; every other record is 
 
 ## Kill and resume
 
-The tap is killed with SIGKILL after a seeded random number of stdout lines, three times, each run
-starting from the last STATE the previous one emitted, then runs to the end. The union of the records
-(deduplicated by primary key, as a warehouse upserts) equals the ground truth; a record emitted by two
-runs is allowed only where the later run had to re-read it: after the killed run's last STATE (the
-uncommitted window), or in a stream the state did not yet bookmark (a full-table stream, re-read on
-every run by design).
+The tap is killed with SIGKILL after a seeded random number of Singer messages, three times, each
+run starting from the last STATE the previous one emitted, then runs to the end (sandbox size 4 and
+20 ms per request, so that every kill lands mid-sync; lookbacks set to 0). The union of the records
+(deduplicated by primary key, as a warehouse upserts) equals the ground truth. A record loaded by two
+runs is allowed only where the state the later run started from held no position past it: records
+after the killed run's last STATE (the uncommitted window), the day a bookmark names (day windows
+re-read their bookmarked day), a scan that had finished (tap-lytics re-scans an audience on every run,
+a snapshot) and full-table streams. A record the state had passed (an earlier day, a scan page before
+the saved cursor) must not come again. "kill after download" uses tap-voyado's test-only hook
+(TAP_VOYADO_TEST_CRASH_AFTER_SAVE): the process dies right after an export is on disk, before any STATE.
+
+## Secrets
+
+Every tap run of the matrix gets a sentinel for each secret setting and fails if the sentinel shows up
+in stdout or stderr (kill-and-resume checks every line as it is read). The "meltano, secrets" cells run
+`meltano run <tap> target-jsonl` with the sentinels given as TAP_<NAME>_<SETTING> environment variables
+(checked to win over the `sandbox` environment's values), one retried 503 so that the log carries a
+warning naming an endpoint, and look for the sentinel in Meltano's log, the loaded files,
+`meltano state get` and the system database that keeps the state.
 """
