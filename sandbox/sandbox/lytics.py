@@ -107,10 +107,15 @@ class LyticsApp(VendorApp):
     def profiles(self) -> list[dict]:
         """Every user profile, ordered by `_uid` (the scan order); built once per (seed, size, segments)."""
         key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"))
+        return [dict(profile) for profile in self._cached_profiles()]
+
+    def _cached_profiles(self) -> list[dict]:
+        """The shared, read-only list behind `profiles()` (large sizes: no copy per request)."""
+        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"))
         cached = getattr(self, "_profiles_cache", None)
         if cached is None or cached[0] != key:
             self._profiles_cache = (key, self._build_profiles())
-        return [dict(profile) for profile in self._profiles_cache[1]]
+        return self._profiles_cache[1]
 
     def _build_profiles(self) -> list[dict]:
         rows = []
@@ -212,8 +217,11 @@ class LyticsApp(VendorApp):
             return []
         drift = self._drift()
         rows = []
-        for profile in self.profiles():
+        for profile in self._cached_profiles():
             if not segment["_rule"](profile):
+                continue
+            if not drift:
+                rows.append(profile)  # served as is, never mutated
                 continue
             row = dict(profile)
             if drift == "add":

@@ -117,6 +117,8 @@ def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t
         for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):
             if prefix in keys and event in ("string", "number", "boolean", "null"):
                 found[prefix] = value
+                if len(found) == len(keys):
+                    break  # envelopes put their status first: no need to read the records twice
     except ijson.JSONError as exc:
         raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
     return found

@@ -64,82 +64,79 @@ def _to_date_text(value: t.Any) -> str:
     raise Mismatch
 
 
-def _converter(prop: dict, lenient_numbers: bool) -> t.Callable[[t.Any], t.Any]:
+def _is_int_text(value: str) -> bool:
+    digits = value[1:] if value[:1] in ("+", "-") else value
+    return digits.isascii() and digits.isdigit()
+
+
+class ColumnPlan(t.NamedTuple):
+    """How one column takes its values: `exact` passes unchanged, anything else goes through `convert`."""
+
+    column: str
+    exact: type | None
+    nullable: bool
+    convert: t.Callable[[t.Any], t.Any] | None  # None: the column takes anything (a union or untyped)
+
+
+def _integer(lenient: bool) -> t.Callable[[t.Any], t.Any]:
+    def convert(value: t.Any) -> int:
+        if type(value) is float and value.is_integer():
+            return int(value)
+        if lenient and type(value) is str:
+            if value.isdigit() and value.isascii():  # the common case, in C
+                return int(value)
+            if _is_int_text(value.strip()):
+                return int(value)
+        raise Mismatch
+
+    return convert
+
+
+def _number(lenient: bool) -> t.Callable[[t.Any], t.Any]:
+    def convert(value: t.Any) -> float | int:
+        if type(value) is int:
+            return value
+        if lenient and type(value) is str and _NUMBER_TEXT.fullmatch(value.strip()):
+            return int(value) if _is_int_text(value.strip()) else float(value)
+        raise Mismatch
+
+    return convert
+
+
+def _boolean(lenient: bool) -> t.Callable[[t.Any], t.Any]:
+    def convert(value: t.Any) -> bool:
+        if lenient and value in (0, 1, "0", "1", "true", "false"):
+            return value in (1, "1", "true")
+        raise Mismatch
+
+    return convert
+
+
+def _refuse(value: t.Any) -> t.NoReturn:
+    raise Mismatch
+
+
+def column_plan(column: str, prop: dict, lenient_numbers: bool) -> ColumnPlan:
     types = prop.get("type", [])
     types = [types] if isinstance(types, str) else list(types)
     nullable = "null" in types
     kinds = [kind for kind in types if kind != "null"]
-    fmt = prop.get("format")
-    kind = kinds[0] if len(kinds) == 1 else None
-
-    def convert(value: t.Any) -> t.Any:
-        if value is None:
-            if nullable:
-                return None
-            raise Mismatch
-        return _convert_one(value)
-
-    if not kinds or kind is None:
-        return lambda value: value  # a union or untyped column takes anything
-
-    if kind == "integer":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if type(value) is int:
-                return value
-            if type(value) is float and value.is_integer():
-                return int(value)
-            if lenient_numbers and isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
-                return int(value)
-            raise Mismatch
-
-    elif kind == "number":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if type(value) in (int, float):
-                return value
-            if lenient_numbers and isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
-                number = float(value)
-                return int(number) if _INT_TEXT.fullmatch(value.strip()) else number
-            raise Mismatch
-
-    elif kind == "boolean":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if type(value) is bool:
-                return value
-            if lenient_numbers and value in (0, 1, "0", "1", "true", "false"):
-                return value in (1, "1", "true")
-            raise Mismatch
-
-    elif kind == "string" and fmt == "date-time":
-        _convert_one = to_datetime_text
-    elif kind == "string" and fmt == "date":
-        _convert_one = _to_date_text
-    elif kind == "string":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if isinstance(value, str):
-                return value
-            raise Mismatch
-
-    elif kind == "object":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if isinstance(value, dict):
-                return value
-            raise Mismatch
-
-    elif kind == "array":
-
-        def _convert_one(value: t.Any) -> t.Any:
-            if isinstance(value, list):
-                return value
-            raise Mismatch
-
-    else:
-        return lambda value: value
-    return convert
+    if len(kinds) != 1:
+        return ColumnPlan(column, None, True, None)
+    kind, fmt = kinds[0], prop.get("format")
+    if kind == "string" and fmt == "date-time":
+        return ColumnPlan(column, None, nullable, to_datetime_text)
+    if kind == "string" and fmt == "date":
+        return ColumnPlan(column, None, nullable, _to_date_text)
+    exact, convert = {
+        "integer": (int, _integer(lenient_numbers)),
+        "number": (float, _number(lenient_numbers)),
+        "boolean": (bool, _boolean(lenient_numbers)),
+        "string": (str, _refuse),
+        "object": (dict, _refuse),
+        "array": (list, _refuse),
+    }.get(kind, (None, None))
+    return ColumnPlan(column, exact, nullable, convert)
 
 
 class RecordShaper:
@@ -158,43 +155,50 @@ class RecordShaper:
         self.logger = logger or logging.getLogger(stream_name)
         properties = schema.get("properties", {})
         self.has_extra = EXTRA_COLUMN in properties
-        self._converters = {
-            column: _converter(prop, lenient_numbers) for column, prop in properties.items() if column != EXTRA_COLUMN
-        }
+        self._lenient = lenient_numbers
+        self._properties = {column: prop for column, prop in properties.items() if column != EXTRA_COLUMN}
         self._renames = dict(renames or {})
-        self._column_of: dict[str, str] = {}
+        self._plans: dict[str, ColumnPlan | None] = {}  # vendor field -> plan (None: not in the schema)
         self._warned: set[tuple[str, str]] = set()
         self.drift_counts: dict[str, int] = {}
 
     def column_for(self, field: str) -> str:
-        column = self._column_of.get(field)
-        if column is None:
-            column = self._renames.get(field) or (field if field in self._converters else snake_case(field))
-            self._column_of[field] = column
-        return column
+        return self._renames.get(field) or (field if field in self._properties else snake_case(field))
+
+    def _plan_for(self, field: str) -> ColumnPlan | None:
+        column = self.column_for(field)
+        prop = self._properties.get(column)
+        plan = None if prop is None else column_plan(column, prop, self._lenient)
+        self._plans[field] = plan
+        return plan
 
     def shape(self, row: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         record: dict[str, t.Any] = {}
         extra: dict[str, t.Any] | None = None
-        converters = self._converters
+        plans = self._plans
         for field, value in row.items():
-            column = self.column_for(field)
-            convert = converters.get(column)
-            if convert is None:
+            plan = plans[field] if field in plans else self._plan_for(field)
+            if plan is None:
                 if field == EXTRA_COLUMN and isinstance(value, dict):
                     extra = {**(extra or {}), **value}
                     continue
                 extra = extra or {}
                 extra[field] = value
-                self._drift("undeclared", field, column)
+                self._drift("undeclared", field, self.column_for(field))
+                continue
+            # The common cases first, without a function call: the value already has the column's type.
+            if type(value) is plan.exact or plan.convert is None or (value is None and plan.nullable):
+                record[plan.column] = value
                 continue
             try:
-                record[column] = convert(value)
+                if value is None:
+                    raise Mismatch
+                record[plan.column] = plan.convert(value)
             except Mismatch:
-                record[column] = None
+                record[plan.column] = None
                 extra = extra or {}
                 extra[field] = value
-                self._drift("mistyped", field, column)
+                self._drift("mistyped", field, plan.column)
         if extra:
             record[EXTRA_COLUMN] = extra
         return record
