@@ -278,11 +278,18 @@ class ClaravineApp(VendorApp):
         return out
 
     def transaction(self, dataset: Dataset, tx_uuid: str) -> Transaction | None:
-        for day in _days(self.today() - dt.timedelta(days=HISTORY_DAYS), self.today()):
-            for tx in self.transactions(dataset, day):
-                if tx.uuid == tx_uuid:
-                    return tx
-        return None
+        # An index of the whole history, built once per (seed, size, clock, dataset): large sizes stay fast.
+        key = (self.seed, self.size, self.today(), dataset.uuid)
+        cache = getattr(self, "_tx_index", {})
+        index = cache.get(key)
+        if index is None:
+            index = {
+                tx.uuid: tx
+                for day in _days(self.today() - dt.timedelta(days=HISTORY_DAYS), self.today())
+                for tx in self.transactions(dataset, day)
+            }
+            self._tx_index = {key: index, **{k: v for k, v in cache.items() if k[:3] == key[:3]}}
+        return index.get(tx_uuid)
 
     def status(self, tx: Transaction) -> str:
         if tx.slow and self.today() < tx.day + dt.timedelta(days=SETTLE_DAYS):

@@ -7,7 +7,8 @@ partition in the order a sequential run would. Records, keys and state therefore
 as a sequential run gives them; only the waiting overlaps. Rate limiting and Retry-After stay
 with the kit's shared, thread-safe `RateLimiter`.
 
-With `workers <= 1` nothing runs in a thread: each partition is fetched when it is taken.
+With `workers <= 1` nothing runs in a thread: each partition is fetched when it is taken. With more,
+even a single partition is fetched ahead, page by page, while the main thread emits.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class OrderedPrefetch(t.Generic[K, T]):
         self._keys = list(dict.fromkeys(keys))
         self._lanes: dict[K, _Lane] = {}
         self._pool: ThreadPoolExecutor | None = None
-        if workers > 1 and len(self._keys) > 1:
+        # Even one partition gains: its next pages are fetched while the main thread emits the current one.
+        if workers > 1 and self._keys:
             self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
             for key in self._keys:  # FIFO: the partition taken next has always started
                 lane = self._lanes[key] = _Lane()
