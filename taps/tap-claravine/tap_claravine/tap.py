@@ -10,6 +10,8 @@ from tap_claravine.streams import DatasetRowsStream, DatasetsStream, Transaction
 
 
 class TapClaravine(VendorTap):
+    """Claravine API: datasets (templates), transactions (submissions) and their rows, with one typed table per dataset."""
+
     name = "tap-claravine"
     vendor_name = "Claravine"
     auth_settings = ("api_key", "api_secret")

@@ -9,6 +9,8 @@ from tap_consentmanager.streams import STREAM_TYPES
 
 
 class TapConsentmanager(VendorTap):
+    """consentmanager.net Data API: all 17 live report types (CMP statistics, consent log, vendors, purposes, changelog ...), typed and incremental by day."""
+
     name = "tap-consentmanager"
     vendor_name = "consentmanager.net"
     auth_settings = ("api_key",)

@@ -12,6 +12,8 @@ from tap_gravito.streams import STREAM_TYPES
 
 
 class TapGravito(VendorTap):
+    """Gravito customer data access API: microprofiles, consent histories, keyrings and decoded TCF strings, per domain."""
+
     name = "tap-gravito"
     vendor_name = "Gravito"
     auth_settings = ("access_token",)

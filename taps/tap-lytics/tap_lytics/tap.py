@@ -28,6 +28,8 @@ TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 class TapLytics(VendorTap):
+    """Lytics API: accounts, audiences and their sizes, schema, audience members, profile lookups and GDPR deletion status."""
+
     name = "tap-lytics"
     vendor_name = "Lytics"
     auth_settings = ("api_key",)
