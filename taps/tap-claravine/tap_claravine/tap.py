@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, cli, request_settings
+from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_claravine.client import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER
 from tap_claravine.streams import DatasetRowsStream, DatasetsStream, TransactionRowsStream, TransactionsStream, dataset_stream_names
@@ -113,14 +113,9 @@ class TapClaravine(VendorTap):
         ]
 
 
-def main() -> None:
-    cli.run(TapClaravine)
-
-
-def airbyte_main() -> None:
-    from tapkit.airbyte import run as run_airbyte  # built by another engineer in parallel
-
-    run_airbyte(TapClaravine)
+# Console scripts (kept as module attributes so existing entry points keep working).
+main = TapClaravine.run_singer
+airbyte_main = TapClaravine.run_airbyte
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, cli, request_settings
+from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_consentmanager.streams import STREAM_TYPES
 
@@ -68,14 +68,9 @@ class TapConsentmanager(VendorTap):
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
 
-def main() -> None:
-    cli.run(TapConsentmanager)
-
-
-def airbyte_main() -> None:
-    from tapkit.airbyte import run as run_airbyte
-
-    run_airbyte(TapConsentmanager)
+# Console scripts (kept as module attributes so existing entry points keep working).
+main = TapConsentmanager.run_singer
+airbyte_main = TapConsentmanager.run_airbyte
 
 
 if __name__ == "__main__":

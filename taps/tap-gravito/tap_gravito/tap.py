@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, cli, request_settings
+from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_gravito.client import DomainFeeds
 from tap_gravito.streams import STREAM_TYPES
@@ -78,14 +78,9 @@ class TapGravito(VendorTap):
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
 
-def main() -> None:
-    cli.run(TapGravito)
-
-
-def airbyte_main() -> None:
-    from tapkit.airbyte import run as run_airbyte  # built by another engineer in parallel
-
-    run_airbyte(TapGravito)
+# Console scripts (kept as module attributes so existing entry points keep working).
+main = TapGravito.run_singer
+airbyte_main = TapGravito.run_airbyte
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, cli, request_settings
+from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_lytics import scan_state
 from tap_lytics.profile_schema import profile_properties
@@ -159,14 +159,9 @@ class TapLytics(VendorTap):
         return self.audience_ids() if self.config.get("segments") else [row["id"] for row in self.table_segments]
 
 
-def main() -> None:
-    cli.run(TapLytics)
-
-
-def airbyte_main() -> None:
-    from tapkit.airbyte import run as run_airbyte  # built by another engineer in parallel
-
-    run_airbyte(TapLytics)
+# Console scripts (kept as module attributes so existing entry points keep working).
+main = TapLytics.run_singer
+airbyte_main = TapLytics.run_airbyte
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, cli, request_settings
+from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_voyado.client import API_BASE_PATHS, DEFAULT_API_VERSION
 from tap_voyado.keys import configured_keys
@@ -99,14 +99,9 @@ class TapVoyado(VendorTap):
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
 
-def main() -> None:
-    cli.run(TapVoyado)
-
-
-def airbyte_main() -> None:
-    from tapkit.airbyte import run as run_airbyte  # built by another engineer in parallel
-
-    run_airbyte(TapVoyado)
+# Console scripts (kept as module attributes so existing entry points keep working).
+main = TapVoyado.run_singer
+airbyte_main = TapVoyado.run_airbyte
 
 
 if __name__ == "__main__":

@@ -71,6 +71,22 @@ class VendorTap(Tap):
         except ValueError:
             raise ConfigError(f"setting {name} must be a date (YYYY-MM-DD), got {value!r}") from None
 
+    # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
+
+    @classmethod
+    def run_singer(cls) -> None:
+        """`tap-<vendor>`: the Singer CLI, ending on one clear line when it fails."""
+        from tapkit import cli
+
+        cli.run(cls)
+
+    @classmethod
+    def run_airbyte(cls) -> None:
+        """`source-<vendor>`: the same tap speaking the Airbyte protocol."""
+        from tapkit.airbyte import run
+
+        run(cls)
+
     # -- shared clients ---------------------------------------------------------------------------
 
     @cached_property
