@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from array import array
 
 from tapkit import VendorStream
 
@@ -41,7 +42,7 @@ class DomainFeeds:
     """
 
     def __init__(self) -> None:
-        self._feeds: dict[str, tuple[requests.Response, dict[str, int]]] = {}
+        self._feeds: dict[str, tuple[requests.Response, frozenset[int]]] = {}
         self._prefetch: t.Any = None
 
     def profiles(self, stream: GravitoStream, domain: str) -> t.Iterator[tuple[Microprofile, bool]]:
@@ -50,26 +51,25 @@ class DomainFeeds:
             if self._prefetch is None:
                 self._prefetch = stream._tap.prefetch(stream.config["domains"], lambda key: [self._fetch(stream, key)])
             (self._feeds[domain],) = self._prefetch.take(domain)
-        response, latest = self._feeds[domain]
+        response, superseded = self._feeds[domain]
         for index, element in enumerate(stream.iter_body_items(response)):
-            profile = parse_element(element)
-            yield profile, latest.get(profile.profile_id) == index
+            yield parse_element(element), index not in superseded
 
-    def _fetch(self, stream: GravitoStream, domain: str) -> tuple[requests.Response, dict[str, int]]:
-        """The domain's response and, per profile id, the index of its latest snapshot (runs in a worker)."""
+    def _fetch(self, stream: GravitoStream, domain: str) -> tuple[requests.Response, frozenset[int]]:
+        """The domain's response and the indexes of older snapshots of a profile id (runs in a worker)."""
         stream.warn_if_window_lost(domain)
         context = {"domain": domain}
         prepared = stream.prepare_request(context, next_page_token=None)
         response = stream.request_decorator(stream._request)(prepared, context)
-        # First pass: which element is each profile id's latest snapshot; count what did not parse.
-        best: dict[str, tuple[int, int]] = {}
+        # First pass: a compact (id hash, timestamp) per element, so a domain of millions of profiles
+        # stays within bounded memory; the elements themselves are parsed again, one at a time, later.
+        id_hashes, stamps = array("q"), array("q")
         unparsed = 0
-        for index, element in enumerate(stream.iter_body_items(response)):
+        for element in stream.iter_body_items(response):
             profile = parse_element(element)
             unparsed += profile.parse_error is not None
-            stamp = profile.updated_at if profile.updated_at is not None else -1
-            if profile.profile_id not in best or stamp >= best[profile.profile_id][0]:
-                best[profile.profile_id] = (stamp, index)
+            id_hashes.append(hash(profile.profile_id))
+            stamps.append(profile.updated_at if profile.updated_at is not None else -1)
         if unparsed:
             stream.logger.warning(
                 "gravito: domain '%s': %d message(s) were not valid microprofile JSON; they are kept in "
@@ -77,7 +77,28 @@ class DomainFeeds:
                 domain,
                 unparsed,
             )
-        return response, {profile_id: index for profile_id, (_, index) in best.items()}
+        return response, superseded_snapshots(id_hashes, stamps)
+
+
+def superseded_snapshots(id_hashes: t.Sequence[int], stamps: t.Sequence[int]) -> frozenset[int]:
+    """Indexes of elements whose profile id appears again with a later (or equal, later-listed) timestamp.
+
+    Ids are compared by their 64-bit hash: for a million profiles in one response, the chance that two
+    different ids collide is about 3 in 100 million, and a collision would only drop the older-looking one.
+    """
+    order = sorted(range(len(id_hashes)), key=id_hashes.__getitem__)
+    superseded: set[int] = set()
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and id_hashes[order[end + 1]] == id_hashes[order[start]]:
+            end += 1
+        if end > start:
+            group = order[start : end + 1]
+            latest = max(group, key=lambda index: (stamps[index], index))
+            superseded.update(index for index in group if index != latest)
+        start = end + 1
+    return frozenset(superseded)
 
 
 class GravitoStream(VendorStream):
