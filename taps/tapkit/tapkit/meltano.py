@@ -28,9 +28,19 @@ def _kind(prop: dict) -> str:
     return _KINDS.get(kind, "string")
 
 
-def setting_definitions(config_jsonschema: dict) -> list[dict]:
+def builtin_setting_names(tap_class: type[Tap]) -> set[str]:
+    """singer-sdk's own settings (stream maps, flattening, batch). The SDK adds them to the class's
+    schema in place once a tap is validated, so they are told apart by asking the SDK for them."""
+    probe: dict = {"properties": {}}
+    tap_class.append_builtin_config(probe)
+    return set(probe["properties"])
+
+
+def setting_definitions(config_jsonschema: dict, *, exclude: t.Collection[str] = ()) -> list[dict]:
     settings = []
     for name, prop in config_jsonschema.get("properties", {}).items():
+        if name in exclude:
+            continue
         setting: dict[str, t.Any] = {"name": name, "label": prop.get("title") or name.replace("_", " ").capitalize()}
         if prop.get("description"):
             setting["description"] = prop["description"]
@@ -63,5 +73,5 @@ def plugin_definition(tap_class: type[Tap], *, pip_url: str, label: str, descrip
         "executable": tap_class.name,
         "capabilities": capabilities(tap_class),
         "settings_group_validation": [sorted(schema.get("required", []))],
-        "settings": setting_definitions(schema),
+        "settings": setting_definitions(schema, exclude=builtin_setting_names(tap_class)),
     }
