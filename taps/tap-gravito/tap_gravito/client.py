@@ -80,24 +80,35 @@ class DomainFeeds:
         return response, superseded_snapshots(id_hashes, stamps)
 
 
+_BITMAP_BITS = 1 << 24  # 2 MB: a first, cheap filter of ids that may occur more than once
+
+
 def superseded_snapshots(id_hashes: t.Sequence[int], stamps: t.Sequence[int]) -> frozenset[int]:
     """Indexes of elements whose profile id appears again with a later (or equal, later-listed) timestamp.
 
-    Ids are compared by their 64-bit hash: for a million profiles in one response, the chance that two
-    different ids collide is about 3 in 100 million, and a collision would only drop the older-looking one.
+    Memory stays small for millions of elements: a bitmap of hashes finds the few ids that may repeat,
+    and only those are grouped. Ids are compared by their 64-bit hash: for a million profiles in one
+    response, the chance that two different ids collide is about 3 in 100 million, and a collision
+    would only drop the older-looking one.
     """
-    order = sorted(range(len(id_hashes)), key=id_hashes.__getitem__)
+    seen = bytearray(_BITMAP_BITS // 8)
+    maybe_repeated: set[int] = set()
+    for id_hash in id_hashes:
+        slot = id_hash & (_BITMAP_BITS - 1)
+        if seen[slot >> 3] & (1 << (slot & 7)):
+            maybe_repeated.add(id_hash)
+        else:
+            seen[slot >> 3] |= 1 << (slot & 7)
+    del seen
+    groups: dict[int, list[int]] = {}
+    for index, id_hash in enumerate(id_hashes):
+        if id_hash in maybe_repeated:
+            groups.setdefault(id_hash, []).append(index)
     superseded: set[int] = set()
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and id_hashes[order[end + 1]] == id_hashes[order[start]]:
-            end += 1
-        if end > start:
-            group = order[start : end + 1]
+    for group in groups.values():
+        if len(group) > 1:
             latest = max(group, key=lambda index: (stamps[index], index))
             superseded.update(index for index in group if index != latest)
-        start = end + 1
     return frozenset(superseded)
 
 
