@@ -228,7 +228,9 @@ def peak_rss(sandbox: Sandbox, vendor: str, size_mb: int) -> dict:
     sample = len(requests.get(url, headers=HEADERS.get(vendor, {})).content)
     rows = int(size_mb * MB / (sample / sample_rows))
     sandbox.configure(**{setting: rows})
-    seconds, _, rss, stderr = run_tap(vendor, tap_config(vendor, sandbox, lookback_days=0), stream=stream)
+    # The simulator needs minutes to generate 1 GB before its first byte: wait for it, do not retry.
+    config = tap_config(vendor, sandbox, lookback_days=0, request_timeout=1800)
+    seconds, _, rss, stderr = run_tap(vendor, config, stream=stream)
     return {"vendor": vendor, "size_mb": size_mb, "rows": rows, "records": record_count(stderr, stream), "rss_mb": rss, "seconds": seconds}
 
 

@@ -59,6 +59,8 @@ def describe_network_error(exc: BaseException) -> str:
         return "the connection broke while the body was being read"
     if isinstance(exc, (ConnectionResetError, requests.exceptions.ConnectionError)):
         text = str(exc)
+        if "timed out" in text.lower():  # urllib3's read timeouts can arrive wrapped in a ConnectionError
+            return "the response took longer than request_timeout"
         if "reset" in text.lower() or "aborted" in text.lower():
             return "the connection was reset"
         return "could not connect"
