@@ -166,6 +166,7 @@ class Sandbox:
         self.latency = latency
         self.faults = Faults()
         self.requests: list[LoggedRequest] = []
+        self._log_since = 0.0  # requests received before the last reset are not logged (see dispatch)
         self.settings: dict[str, t.Any] = {}  # vendor switches, e.g. {"consentmanager.drift": "add"}
         self._apps: dict[str, VendorApp] = {}
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
@@ -222,6 +223,7 @@ class Sandbox:
     def reset(self) -> None:
         """Back to a clean slate between tests: no faults, no log, no switches."""
         self.faults.clear()
+        self._log_since = time.time()
         self.requests.clear()
         self.settings.clear()
         self.latency = 0.0
@@ -287,7 +289,10 @@ class Sandbox:
             time.sleep(self.latency)
         rule = self.faults.take(vendor, rest + "?" + parts.query)
         response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
-        self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
+        # A delayed answer to a request from before the last reset (a tap that gave up waiting, in an
+        # earlier test) must not land in the fresh log.
+        if received_at >= self._log_since:
+            self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
         if response is not None:
             _send(handler, response, truncate=rule is not None and rule.kind == "truncate")
 

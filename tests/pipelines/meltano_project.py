@@ -6,11 +6,13 @@ PostgreSQL, its own database; the plugins themselves are installed once, in the 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import importlib
 import os
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,18 +67,30 @@ class MeltanoRun:
         }
 
     def run(self, *blocks: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        proc = subprocess.run(
-            [MELTANO, "run", *blocks], cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
-        )
+        with project_lock():
+            proc = subprocess.run(
+                [MELTANO, "run", *blocks], cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+            )
         (self.workdir / "meltano.log").write_text(proc.stdout + proc.stderr)
         return proc
+
+
+@contextlib.contextmanager
+def project_lock() -> Iterator[None]:
+    """One Meltano command at a time in the project, across test workers.
+
+    Every run of a plugin rewrites its files under .meltano/run/<plugin>/ (config, logging config): a
+    second run of the same target truncates the logging file the first one is still reading.
+    """
+    (ROOT / ".meltano").mkdir(exist_ok=True)
+    with open(ROOT / ".meltano" / "project.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def install_plugins() -> None:
     """Install the plugins into the project once; test workers running in parallel take turns."""
     env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
-    (ROOT / ".meltano").mkdir(exist_ok=True)
-    with open(ROOT / ".meltano" / "install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with project_lock():
         for args in (["--plugin-type", "extractor"], ["target-duckdb", "target-postgres", "target-jsonl"]):
             subprocess.run([MELTANO, "install", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
