@@ -74,8 +74,11 @@ def _uint(value: int, width: int) -> str:
 
 
 def _flags(ids: t.Iterable[int], width: int) -> str:
-    chosen = set(ids)
-    return "".join("1" if n in chosen else "0" for n in range(1, width + 1))
+    bits = ["0"] * width
+    for n in ids:
+        if 1 <= n <= width:
+            bits[n - 1] = "1"
+    return "".join(bits)
 
 
 def _letters(text: str) -> str:
@@ -122,7 +125,7 @@ def encode_tc_string(model: TcModel) -> str:
     bits += "0" * (-len(bits) % 8)
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     bits += "0" * (-len(bits) % 6)
-    return "".join(alphabet[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6)) + model.publisher_segment
+    return "".join([alphabet[int(bits[i : i + 6], 2)] for i in range(0, len(bits), 6)]) + model.publisher_segment
 
 
 # -- the data ------------------------------------------------------------------------------------
@@ -150,11 +153,12 @@ class Profile:
         return encode_tc_string(self.tc) if self.tc else self.tc_string
 
     def gravito_data_text(self) -> str | None:
-        if self.raw_tc_string is None and self.non_tcf is None:
+        tc_string = self.raw_tc_string  # encoded once: the simulator's cost must not mask the tap's
+        if tc_string is None and self.non_tcf is None:
             return None
         parts = []
-        if self.raw_tc_string is not None:
-            parts.append('"TCString":' + json.dumps(self.raw_tc_string))
+        if tc_string is not None:
+            parts.append('"TCString":' + json.dumps(tc_string))
         if self.non_tcf is not None:
             vendors = ",".join(json.dumps(v, separators=(",", ":")) for v in self.non_tcf)
             parts.append('"NonTCFVendors":[' + vendors + ("," if self.trailing_comma and vendors else "") + "]")
