@@ -152,7 +152,11 @@ class VendorStream(RESTStream):
         self._tap.rate_limiter.acquire()
         authenticated = self.authenticator(prepared_request)
         response = self.requests_session.send(
-            authenticated, timeout=self.timeout, allow_redirects=self.allow_redirects, stream=True
+            authenticated,
+            timeout=self.timeout,
+            allow_redirects=self.allow_redirects,
+            stream=True,
+            proxies=self._tap.proxies_for(authenticated),
         )
         try:
             response.body = bodies.SpooledBody.read_from(response.iter_content(bodies._CHUNK))  # type: ignore[attr-defined]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from functools import cached_property
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import resolve_proxies
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 
@@ -102,6 +104,20 @@ class VendorTap(Tap):
         session.mount("https://", adapter)
         session.headers["User-Agent"] = f"{self.name}/{self.plugin_version}"
         return session
+
+    def proxies_for(self, request: requests.PreparedRequest) -> dict[str, str]:
+        """The proxies for the request's scheme and host (HTTP(S)_PROXY, NO_PROXY), read from the
+        environment once per host: requests would read it again on every call, a few % of a sync."""
+        key = urlsplit(request.url or "")[:2]
+        proxies = self._proxies_by_host.get(key)
+        if proxies is None:
+            session = self.http_session
+            proxies = self._proxies_by_host[key] = resolve_proxies(request, session.proxies, session.trust_env)
+        return proxies
+
+    @cached_property
+    def _proxies_by_host(self) -> dict[tuple[str, str], dict[str, str]]:
+        return {}
 
     # -- partitions fetched ahead (see tapkit.concurrency) -----------------------------------------
 
