@@ -34,6 +34,10 @@ MAX_SCAN_LIMIT = 1000
 PROFILES_PER_SIZE = 60
 DELETION_STATES = ("initial", "primary", "archive", "secondary", "done")
 DELETIONS_PER_STATE = 2
+ENVELOPE_ERROR_MESSAGES = {  # error envelopes behind HTTP 200, by status
+    "503": "query backend unavailable, try again later",
+    "400": "invalid FilterQL: unexpected token",
+}
 CITIES = ["Stockholm", "Göteborg", "Malmö", "Berlin", "Paris", "Austin", "Oslo"]
 SWEDISH = {"Stockholm", "Göteborg", "Malmö"}
 CHANNELS = ["web", "email", "app", "sms"]
@@ -416,9 +420,10 @@ class LyticsApp(VendorApp):
         return Response.json({"data": None, "status": status, "message": message, "request_id": _hex("err", message, length=16)}, status=status)
 
     def envelope_error(self, request: Request) -> Response:
-        return Response.json(
-            {"data": None, "status": "503", "message": "query backend unavailable, try again later", "request_id": "err-envelope"}
-        )
+        # The switch picks a lasting error (e.g. "400") instead of the default transient one.
+        status = str(self.sandbox.settings.get("lytics.envelope_error_status", "503"))
+        message = ENVELOPE_ERROR_MESSAGES.get(status, "error")
+        return Response.json({"data": None, "status": status, "message": message, "request_id": "err-envelope"})
 
 
 def _encode_cursor(segment_id: str, offset: int) -> str:

@@ -44,14 +44,36 @@ def test_refused_token_names_the_setting_and_stays_secret(sandbox, config):
     assert SECRET not in run.stdout + run.stderr
 
 
-def test_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys):
+def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys):
     tap = TapLytics(config=config)
+    sandbox.settings["lytics.envelope_error_status"] = "400"
     sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account")
     with pytest.raises(VendorResponseError) as raised:
         tap.streams["accounts"].sync()
-    assert str(raised.value) == (
-        "Lytics: GET /lytics/api/account answered status '503': query backend unavailable, try again later"
+    assert str(raised.value) == "Lytics: GET /lytics/api/account answered status '400': invalid FilterQL: unexpected token"
+    assert sandbox.count("lytics", "/api/account") == 1  # not retried
+
+
+def test_transient_error_envelope_with_http_200_is_retried(sandbox, config, capsys):
+    clean = run_tap("tap-lytics", {**config, "retry_backoff_seconds": 0.01})
+    sandbox.reset()
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account", times=1)
+    run = run_tap("tap-lytics", {**config, "retry_backoff_seconds": 0.01})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.records("accounts") == clean.records("accounts") != []
+    assert sandbox.count("lytics", "/api/account") == 2
+    assert "envelope status '503': query backend unavailable, try again later; attempt 1 of 6" in run.stderr
+
+
+def test_transient_error_envelope_on_every_try_names_it_after_the_last_attempt(sandbox, config):
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account", times=-1)
+    run = run_tap("tap-lytics", {**config, "retry_max_attempts": 3, "retry_backoff_seconds": 0.01})
+    assert run.returncode == 1
+    assert run.last_stderr_line == (
+        "tap-lytics: error: Lytics: GET /lytics/api/account failed after 3 attempts: "
+        "envelope status '503': query backend unavailable, try again later"
     )
+    assert sandbox.count("lytics", "/api/account") == 3
 
 
 def test_unknown_audience_is_a_setting_error(sandbox, config, capsys):

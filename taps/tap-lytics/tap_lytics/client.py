@@ -3,7 +3,8 @@
 - auth is the raw token in `Authorization` (no `Bearer` prefix);
 - every answer is an envelope {data, status, message, request_id}; `status` is sometimes the
   string "200" (go-lytics notes it), so both forms count as success, and any other status is an
-  error showing the vendor's message, even when the HTTP status is 200;
+  error showing the vendor's message, even when the HTTP status is 200; an envelope status of 429
+  or 5xx (the vendor's "server error, retry with backoff") is retried like the HTTP status would be;
 - path segments (tables, identity values such as emails, request ids) are percent-encoded whole;
 - an HTTP 404 with a Lytics error body on a lookup means "no such entity", which streams that look
   things up report as a record rather than a failure.
@@ -16,6 +17,7 @@ from http import HTTPStatus
 from urllib.parse import quote
 
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 from tapkit import VendorResponseError, VendorStream
 from tapkit import body as bodies
 from tapkit.streams import describe_request
@@ -28,6 +30,12 @@ SUCCESS_STATUS = "200"
 
 def is_success(status: t.Any) -> bool:
     return status is not None and str(status).strip() == SUCCESS_STATUS
+
+
+def is_transient(status: t.Any) -> bool:
+    """An envelope status worth another try: 429 (rate limited) or any 5xx."""
+    code = str(status).strip()
+    return code.isdigit() and (int(code) == HTTPStatus.TOO_MANY_REQUESTS or 500 <= int(code) <= 599)
 
 
 class LyticsStream(VendorStream):
@@ -50,6 +58,11 @@ class LyticsStream(VendorStream):
         if self.lookup and self.is_unknown_entity(response):
             return
         super().validate_response(response)
+        # Inside the retried request: a transient error envelope behind HTTP 200 is tried again.
+        envelope = self.body_scalars(response, ("status", "message"))
+        if is_transient(envelope.get("status")):
+            message = envelope.get("message") or "(no message)"
+            raise RetriableAPIError(f"envelope status {envelope.get('status')!r}: {message}", response)
 
     def is_unknown_entity(self, response: requests.Response) -> bool:
         """A 404 with the Lytics error envelope (not, say, an HTML 404 from a wrong api_url)."""

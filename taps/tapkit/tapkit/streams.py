@@ -121,7 +121,9 @@ class VendorStream(RESTStream):
                     return func(prepared_request, context)
                 except RetriableAPIError as exc:
                     response = exc.response
-                    cause = f"HTTP {response.status_code} {response.reason}" if response is not None else str(exc)
+                    # A failed HTTP status speaks for itself; behind a 2xx, the vendor's error is in the message.
+                    failed = response is not None and not response.ok
+                    cause = f"HTTP {response.status_code} {response.reason}" if failed else str(exc)
                     wait = retry.parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
                 except retry.RETRIABLE_NETWORK_ERRORS as exc:
                     cause = describe_network_error(exc)
