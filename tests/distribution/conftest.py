@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from tests.pipelines.meltano_project import ROOT
+from tests.support.uv import uv
 
 #: folders under taps/: the kit and every tap
 PACKAGES = ["tapkit", *sorted(path.name for path in (ROOT / "taps").glob("tap-*"))]
@@ -23,11 +22,6 @@ def project(package: str) -> dict:
 def dist_stem(package: str) -> str:
     """How the package's wheel and sdist file names start, e.g. consent_tapkit-0.1.0."""
     return f"{project(package)['name'].replace('-', '_')}-{project(package)['version']}"
-
-
-def uv() -> list[str]:
-    found = shutil.which("uv")
-    return [found] if found else [sys.executable, "-m", "uv"]
 
 
 @pytest.fixture(scope="session")

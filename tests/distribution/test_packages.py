@@ -11,7 +11,8 @@ from email.parser import Parser
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from tests.distribution.conftest import PACKAGES, dist_stem, project, uv
+from tests.distribution.conftest import PACKAGES, dist_stem, project
+from tests.support.uv import uv
 
 TAPS = [package for package in PACKAGES if package.startswith("tap-")]
 
