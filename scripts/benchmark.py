@@ -261,15 +261,19 @@ def partitions(sandbox: Sandbox, vendor: str) -> dict:
 # -- 4. a second run with nothing changed ----------------------------------------------------------------
 
 SECOND_RUN_NEED = {
-    "consentmanager": ("lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19) + 1 per reference list", None),
+    "consentmanager": ("start_date a week back, lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19) + 1 per reference list (12) = 27", None),
     "gravito": ("one request per domain (the API has no time filter)", 1),
-    "lytics": ("segments, schema, sizes: 1 each; one scan per audience (no time filter)", None),
+    "lytics": ("account, segments, schema, sizes: 1 each; one scan per audience (no time filter)", None),
+}
+SECOND_RUN_SETTINGS = {
+    "consentmanager": {"start_date": (TODAY - dt.timedelta(days=7)).isoformat()},  # so that the lookback applies
+    "lytics": {"scan_page_size": 100},
 }
 
 
 def second_run(sandbox: Sandbox, vendor: str) -> dict:
     sandbox.configure()
-    config = tap_config(vendor, sandbox, **({"scan_page_size": 100} if vendor == "lytics" else {}))
+    config = tap_config(vendor, sandbox, **SECOND_RUN_SETTINGS.get(vendor, {}))
     with tempfile.NamedTemporaryFile("w+") as out:
         run_tap(vendor, config, out=out)
         out.seek(0)

@@ -37,6 +37,10 @@ def test_full_sync_matches_ground_truth(sandbox, config):
     for raw in truth["segments"]:
         assert segments[raw["id"]] == {**raw, "created": utc(raw["created"]), "updated": utc(raw["updated"])}
 
+    # the schema that typed the profile columns at discovery is the one schema_fields emits, and the
+    # audience list that resolves segments is the one segments emits: one request each
+    assert sandbox.count("lytics", "/api/schema/") == 1
+    assert sum(1 for r in sandbox.requests if r.vendor == "lytics" and r.path == "/api/segment") == 1
     fields = {(r["table"], r["field"]): r for r in run.records("schema_fields")}
     for raw in truth["schema_fields"]:
         assert fields["user", raw["as"]] == {

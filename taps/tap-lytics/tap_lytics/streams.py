@@ -60,8 +60,26 @@ class AccountsStream(LyticsStream):
     schema = StreamSchema(SCHEMAS)
 
 
-class SegmentsStream(LyticsStream):
-    """The audiences of the table; at most 500 per account, so read whole every run."""
+class FetchedOnceStream(LyticsStream):
+    """A small list read in one request that other parts of the run need too: fetched once per run,
+    then shared (the rows as the vendor sent them) by those parts and by this stream's own sync."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._fetched: list[dict] | None = None
+
+    def fetch_rows(self) -> list[dict]:
+        if self._fetched is None:
+            self._fetched = list(super().request_records(None))
+        return self._fetched
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.fetch_rows()
+
+
+class SegmentsStream(FetchedOnceStream):
+    """The audiences of the table; at most 500 per account, so read whole every run (once: the
+    audience streams resolve their segments from the same answer)."""
 
     name = "segments"
     path = "/api/segment"
@@ -72,7 +90,9 @@ class SegmentsStream(LyticsStream):
         return {"table": self.config["table"]}
 
 
-class SchemaFieldsStream(LyticsStream):
+class SchemaFieldsStream(FetchedOnceStream):
+    """The table's columns (once: discovery types the profile streams from the same answer)."""
+
     name = "schema_fields"
     path = "/api/schema/{table}"
     records_prefix = "data.columns.item"

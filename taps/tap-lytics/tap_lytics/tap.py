@@ -116,7 +116,7 @@ class TapLytics(VendorTap):
 
     def discover_streams(self) -> list:
         schema_fields = SchemaFieldsStream(tap=self)
-        columns = list(schema_fields.request_records(None))
+        columns = schema_fields.fetch_rows()
         profile_columns, untyped = profile_properties(columns, PROFILE_RESERVED)
         if untyped:
             self.logger.warning("Lytics fields of unknown type, kept in _extra: %s", ", ".join(untyped))
@@ -140,7 +140,7 @@ class TapLytics(VendorTap):
     @cached_property
     def table_segments(self) -> list[dict]:
         """The table's audiences as Lytics lists them (one request, shared by the streams that need it)."""
-        return list(self.streams["segments"].request_records(None))
+        return self.streams["segments"].fetch_rows()
 
     def audience_ids(self) -> list[str]:
         """Ids of the configured audiences, given by id or slug; an unknown one is a setting error."""
