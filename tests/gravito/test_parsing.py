@@ -19,8 +19,12 @@ DOC_GRAVITO_DATA = (
 def test_trailing_commas_are_dropped_outside_strings_only():
     assert lenient_json.loads('{"a":[1,2,],"b":{"c":"x,]",},}') == {"a": [1, 2], "b": {"c": "x,]"}}
     assert lenient_json.loads('["a\\",]", 1 , ]') == ['a",]', 1]
+    assert lenient_json.strip_trailing_commas('[1,\r\n\t ]') == "[1\r\n\t ]"
+    assert lenient_json.strip_trailing_commas(r'{"a\\":",}",}') == r'{"a\\":",}"}'  # an escaped backslash ends no string
     with pytest.raises(ValueError):
         lenient_json.loads('{"a":,}')
+    with pytest.raises(ValueError):
+        lenient_json.loads('["open string,]')
 
 
 def test_the_vendor_sample_with_a_trailing_comma_parses():

@@ -7,36 +7,21 @@ before a `}` or `]` (outside strings) and try again. Anything else that is not J
 from __future__ import annotations
 
 import json
+import re
 import typing as t
 
-_CLOSERS = "}]"
-_WHITESPACE = " \t\r\n"
+# A whole string literal (kept as it is), or a comma that only JSON whitespace separates from a `}` or `]`
+# (dropped). Strings are matched first, so a comma inside one is never touched.
+_STRING_OR_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=[ \t\r\n]*[}\]])', re.DOTALL)
+
+
+def _keep_strings(match: re.Match[str]) -> str:
+    token = match.group(0)
+    return token if token[0] == '"' else ""
 
 
 def strip_trailing_commas(text: str) -> str:
-    out: list[str] = []
-    in_string = escaped = False
-    pending_comma: int | None = None  # index in `out` of a comma that may turn out to be trailing
-    for char in text:
-        if in_string:
-            out.append(char)
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            continue
-        if char in _CLOSERS and pending_comma is not None:
-            del out[pending_comma]
-        if char not in _WHITESPACE:
-            pending_comma = None
-        if char == ",":
-            pending_comma = len(out)
-        elif char == '"':
-            in_string = True
-        out.append(char)
-    return "".join(out)
+    return _STRING_OR_TRAILING_COMMA.sub(_keep_strings, text)
 
 
 def loads(text: str) -> t.Any:
