@@ -291,6 +291,15 @@ def second_run(sandbox: Sandbox, vendor: str) -> dict:
 
 # -- report ---------------------------------------------------------------------------------------------------
 
+NOTES = [
+    "- Ratios on a 2-core machine spread by about ±25% from run to run (see the stack notes); compare ratios "
+    "measured in the same run, never absolute rates across runs.",
+    "- The simulator generates every page in one Python process, so its speed bounds both the tap and the floor: "
+    "the faster the simulator, the more the tap's own per-record work shows in the ratio.",
+    "- Partitions: with `max_concurrency` at its default of 4 the ceiling is 4x; accounts with many domains or "
+    "audiences can raise it (it honours `max_requests_per_second` and Retry-After either way).",
+]
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
     ram = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / MB
@@ -339,6 +348,7 @@ def main() -> None:
             r = second_run(sandbox, vendor)
             paths = ", ".join(f"`{path}` {count}" for path, count in sorted(r["by_path"].items()))
             emit(f"| tap-{vendor} | {r['first']} | {r['second']} | {paths} | {r['need']} |")
+        emit("", "## Reading these numbers", "", *NOTES)
     finally:
         sandbox.stop()
     Path(args.output).write_text("\n".join(lines) + "\n")
