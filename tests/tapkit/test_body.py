@@ -41,3 +41,20 @@ def test_truncated_large_body_raises_a_decode_error():
     assert not body.in_memory
     with pytest.raises(bodies.BodyDecodeError):
         list(bodies.iter_items(body, "item"))
+
+
+def test_a_small_body_is_decoded_once_for_every_reader(monkeypatch):
+    body = spooled(json.dumps({"status": 200, "data": [{"id": 1}, {"id": 2}]}).encode())
+    decodes = []
+    real = bodies._DECODER
+
+    class CountingDecoder:
+        def decode(self, data):
+            decodes.append(len(data))
+            return real.decode(data)
+
+    monkeypatch.setattr(bodies, "_DECODER", CountingDecoder())
+    assert bodies.top_level_scalars(body, ["status"]) == {"status": 200}  # the envelope check
+    assert bodies.top_level_scalars(body, ["status"]) == {"status": 200}  # a second check, in parse_response
+    assert list(bodies.iter_items(body, "data.item")) == [{"id": 1}, {"id": 2}]
+    assert len(decodes) == 1

@@ -19,6 +19,9 @@ _CHUNK = 256 * 1024
 _DECODER = msgspec.json.Decoder()
 
 
+_NOT_DECODED = object()
+
+
 class BodyDecodeError(ValueError):
     """The body is not the JSON it should be (truncated, HTML, empty...)."""
 
@@ -27,6 +30,7 @@ class SpooledBody:
     def __init__(self) -> None:
         self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
         self.size = 0
+        self.document: t.Any = _NOT_DECODED  # a small body, decoded once for every reader of it
 
     @classmethod
     def read_from(cls, chunks: t.Iterable[bytes]) -> SpooledBody:
@@ -65,13 +69,16 @@ class SpooledBody:
 
 
 def decode_document(body: SpooledBody) -> t.Any:
-    """Decode a whole (small) JSON document."""
+    """Decode a whole (small) JSON document, once: the envelope checks and the records share it."""
+    if body.document is not _NOT_DECODED:
+        return body.document
     if body.size == 0:
         raise BodyDecodeError("the body is empty")
     try:
-        return _DECODER.decode(body.read_all())
+        body.document = _DECODER.decode(body.read_all())
     except msgspec.DecodeError as exc:
         raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+    return body.document
 
 
 def _prefix_get(document: t.Any, prefix: str) -> t.Any:
