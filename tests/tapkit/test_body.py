@@ -58,3 +58,21 @@ def test_a_small_body_is_decoded_once_for_every_reader(monkeypatch):
     assert bodies.top_level_scalars(body, ["status"]) == {"status": 200}  # a second check, in parse_response
     assert list(bodies.iter_items(body, "data.item")) == [{"id": 1}, {"id": 2}]
     assert len(decodes) == 1
+
+
+def test_a_large_body_is_scanned_once_for_its_envelope_however_many_checks_ask(monkeypatch):
+    rows = [{"id": n, "text": "x" * 100} for n in range(50_000)]  # about 6 MB: spooled to disk
+    body = spooled(json.dumps({"data": rows, "status": 200, "message": "success"}).encode())  # status after data
+    assert not body.in_memory
+    scans = []
+    real_parse = bodies.ijson.parse
+
+    def counting_parse(*args, **kwargs):
+        scans.append(1)
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(bodies.ijson, "parse", counting_parse)
+    assert bodies.top_level_scalars(body, ("status", "message")) == {"status": 200, "message": "success"}
+    assert bodies.top_level_scalars(body, ["message", "status"]) == {"status": 200, "message": "success"}
+    assert len(scans) == 1
+    assert sum(1 for _ in bodies.iter_items(body, "data.item")) == 50_000

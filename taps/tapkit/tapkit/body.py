@@ -31,6 +31,7 @@ class SpooledBody:
         self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
         self.size = 0
         self.document: t.Any = _NOT_DECODED  # a small body, decoded once for every reader of it
+        self.scalars: dict[frozenset[str], dict[str, t.Any]] = {}  # a large body's top-level scalars, by keys
 
     @classmethod
     def read_from(cls, chunks: t.Iterable[bytes]) -> SpooledBody:
@@ -119,13 +120,17 @@ def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t
         if not isinstance(document, dict):
             raise BodyDecodeError("expected a JSON object")
         return {key: document.get(key) for key in keys}
+    wanted = frozenset(keys)
+    if wanted in body.scalars:  # a large body is scanned once per set of keys, however many checks ask
+        return dict(body.scalars[wanted])
     found: dict[str, t.Any] = {}
     try:
         for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):
-            if prefix in keys and event in ("string", "number", "boolean", "null"):
+            if prefix in wanted and event in ("string", "number", "boolean", "null"):
                 found[prefix] = value
-                if len(found) == len(keys):
-                    break  # envelopes put their status first: no need to read the records twice
+                if len(found) == len(wanted):
+                    break  # envelopes that put their status first need no read of the records
     except ijson.JSONError as exc:
         raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
-    return found
+    body.scalars[wanted] = found
+    return dict(found)
