@@ -19,8 +19,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--voyado-instant", action="store_true", help="Voyado export jobs are done on their first status poll"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="VENDOR.NAME",
+        help="switch on a simulator variant (another reading of the vendor's docs), e.g. lytics.uids-array; repeatable",
+    )
     args = parser.parse_args(argv)
     sandbox = Sandbox(host=args.host, port=args.port, seed=args.seed, size=args.size, latency=args.latency)
+    by_vendor: dict[str, list[str]] = {}
+    for spec in args.variant:
+        vendor, _, name = spec.partition(".")
+        by_vendor.setdefault(vendor, []).append(name)
+    for vendor, names in by_vendor.items():
+        sandbox.set_variants(vendor, *names)
     if args.voyado_instant:
         sandbox.settings["voyado.instant"] = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -71,6 +71,10 @@ class VendorApp:
     """One vendor's simulator."""
 
     name: str = "vendor"
+    #: readings of the vendor's docs that are still open: variant name -> what it switches on.
+    #: The default (no variant on) is what the docs say; each variant is the other plausible reading
+    #: (often the one newer public evidence shows). Switch them with `Sandbox.set_variants`.
+    VARIANTS: t.ClassVar[dict[str, str]] = {}
 
     def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
@@ -88,6 +92,12 @@ class VendorApp:
 
     def handle(self, request: Request) -> Response:
         raise NotImplementedError
+
+    def variant(self, name: str) -> bool:
+        """Whether variant `name` (one of `VARIANTS`) is switched on for this simulator."""
+        if name not in self.VARIANTS:
+            raise KeyError(f"{self.name} has no variant {name!r}; known: {', '.join(self.VARIANTS) or 'none'}")
+        return name in self.sandbox.settings.get(f"{self.name}.variants", ())
 
     def envelope_error(self, request: Request) -> Response:
         return Response.json({"error": "simulated vendor error"}, status=200)
@@ -231,6 +241,14 @@ class Sandbox:
             reset = getattr(app, "reset", None)
             if reset:
                 reset()
+
+    def set_variants(self, vendor: str, *names: str) -> None:
+        """Switch on exactly `names` (from the vendor's `VARIANTS`); no names: the documented default."""
+        app = self.app(vendor)
+        unknown = [name for name in names if name not in app.VARIANTS]
+        if unknown:
+            raise KeyError(f"{vendor} has no variant {', '.join(unknown)}; known: {', '.join(app.VARIANTS) or 'none'}")
+        self.settings[f"{vendor}.variants"] = list(names)
 
     def count(self, vendor: str, path: str = "") -> int:
         return sum(1 for r in list(self.requests) if r.vendor == vendor and path in r.path)

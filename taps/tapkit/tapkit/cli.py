@@ -10,11 +10,15 @@ from tapkit.errors import TapkitError
 from tapkit.secrets import scrub
 
 if t.TYPE_CHECKING:
-    from singer_sdk import Tap
+    from tapkit.tap import VendorTap
 
 
-def run(tap_class: type[Tap]) -> t.NoReturn:
+def run(tap_class: type[VendorTap]) -> t.NoReturn:
+    from tapkit import probe
+
     try:
+        if probe.wants_probe(sys.argv[1:]):
+            sys.exit(probe.run(tap_class, sys.argv[1:]))
         tap_class.cli()
     except TapkitError as exc:
         _die(f"{tap_class.name}: error: {exc}")

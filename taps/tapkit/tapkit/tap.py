@@ -16,6 +16,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from tapkit import secrets
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
+from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.writer import BufferedRecordWriter
 
@@ -72,6 +73,12 @@ class VendorTap(Tap):
             return dt.date.fromisoformat(str(value)[:10])
         except ValueError:
             raise ConfigError(f"setting {name} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+    # -- `--probe`: the tap's assumptions about its vendor, checked against a live account -------
+
+    def probe(self) -> t.Iterable[ProbeResult]:
+        """Yield one `ProbeResult` per assumption, making only read-only requests. Override in a tap."""
+        raise ConfigError(f"{self.name} has no probe yet")
 
     # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
 
