@@ -16,6 +16,10 @@ DELETE ...                                        answered (and logged) so tests
 Switch "lytics.drift": "add" (segments gain `ttl_days`, scanned profiles gain `loyalty_tier`, a field
 the schema does not list), "remove" (segments lose `description`, profiles lose `city`), "retype"
 (segment `created_ms` and profile `score_frequency` become words).
+
+Variants (`VARIANTS`, switched with `Sandbox.set_variants("lytics", ...)`): the default is the documented
+reading; each variant is the reading of newer public evidence (vendor-evidence.md). `ground_truth()` follows
+them: it gives what a correct tap must yield (typed values, no credential fields, every member once).
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import itertools
 import random
+import threading
 import typing as t
 from urllib.parse import unquote
 
@@ -31,6 +37,13 @@ from sandbox.core import Request, Response, VendorApp
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
+EVIDENCE_SCAN_LIMIT = 100  # variant page-cap-100: at most 100 rows per page whatever `limit` asks
+#: account fields holding API keys (variant account-credentials; lytics-js `LyticsAccount`)
+CREDENTIAL_FIELDS = ("apikey", "dataapikey")
+#: profile fields that identify a person (the schema's is_by columns)
+IDENTITY_FIELDS = ("_uid", "_uids", "user_id", "email")
+SPARSE_EVERY = 8  # variant sparse-rows: of every 8 profiles, one is anonymous and one carries no identity
+SPARSE_ANONYMOUS, SPARSE_UNIDENTIFIED = 2, 5
 PROFILES_PER_SIZE = 60
 DELETION_STATES = ("initial", "primary", "archive", "secondary", "done")
 DELETIONS_PER_STATE = 2
@@ -58,6 +71,7 @@ USER_COLUMNS = [
     ("visit_counts", "map[string]int", False, "map", "Visits per channel"),
     ("company", "string", False, "latest", "Company (never filled in this account)"),
 ]
+UIDS_COLUMN = ("_uids", "[]string", True, "set", "Lytics unique ids")  # replaces `_uid` under variant uids-array
 CONTENT_COLUMNS = [
     ("url", "string", True, "latest", "Content URL"),
     ("title", "string", False, "latest", "Title"),
@@ -74,6 +88,28 @@ def _stamp(when: dt.datetime) -> str:
 
 class LyticsApp(VendorApp):
     name = "lytics"
+    VARIANTS: t.ClassVar[dict[str, str]] = {
+        "uids-array": "profiles and scan rows carry `_uids`, an array of strings, and no scalar `_uid`; the schema "
+        "lists `_uids` ([]string) last in by_fields (go-lytics mock/json/get_entity.json, get_catalog_user_limit.json)",
+        "string-scalars": 'numbers and booleans arrive as strings: "100", "12.5", "t"/"f" or "true"/"false", map values '
+        "too, in scan rows and entity lookups (go-lytics mocks)",
+        "page-cap-100": "a scan page holds at most 100 rows whatever `limit` asks (lytics/agent-skills)",
+        "repeating-next": "a scan's `_next` stays the same from page to page: the server pages by its own state and, "
+        "past the end, serves the last page again (lytics/agent-skills: the cursor can look the same)",
+        "account-credentials": "account records carry `apikey` and `dataapikey` (lytics-js src/types.ts LyticsAccount)",
+        "sparse-rows": "scan rows carry only populated fields: of every 8 profiles one is anonymous (no user_id, no "
+        "email) and one carries no identity field at all (go-lytics get_segment_scan_*.json)",
+    }
+
+    def __init__(self, sandbox: t.Any) -> None:
+        super().__init__(sandbox)
+        self._scan_sessions: dict[str, int] = {}  # variant repeating-next: cursor -> offset (server-side state)
+        self._session_lock = threading.Lock()
+        self._session_counter = itertools.count()
+
+    def reset(self) -> None:
+        with self._session_lock:
+            self._scan_sessions.clear()
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -106,16 +142,24 @@ class LyticsApp(VendorApp):
                     "updated": _stamp(created + dt.timedelta(days=10)),
                 }
             )
+            if self.variant("account-credentials"):
+                rows[-1].update({field: self.credential_value(field, n) for field in CREDENTIAL_FIELDS})
         return rows
 
+    def credential_value(self, field: str, n: int) -> str:
+        """The API key an account record carries under variant account-credentials (tests look for it)."""
+        return f"SENTINEL-lytics-{field}-{_hex(self.seed, field, n, length=12)}"
+
+    def credential_values(self) -> list[str]:
+        return [self.credential_value(field, n) for field in CREDENTIAL_FIELDS for n in range(2)]
+
     def profiles(self) -> list[dict]:
-        """Every user profile, ordered by `_uid` (the scan order); built once per (seed, size, segments)."""
-        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"))
+        """Every user profile, ordered by `_uid` (the scan order); built once per (seed, size, segments, uids)."""
         return [dict(profile) for profile in self._cached_profiles()]
 
     def _cached_profiles(self) -> list[dict]:
         """The shared, read-only list behind `profiles()` (large sizes: no copy per request)."""
-        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"))
+        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"), self.variant("uids-array"))
         cached = getattr(self, "_profiles_cache", None)
         if cached is None or cached[0] != key:
             self._profiles_cache = (key, self._build_profiles())
@@ -143,6 +187,8 @@ class LyticsApp(VendorApp):
         rows.sort(key=lambda p: p["_uid"])
         for profile in rows:
             profile["segments"] = [s["slug_name"] for s in self._segment_defs("user") if s["_rule"](profile)]
+        if self.variant("uids-array"):
+            rows = [_with_uids_array(profile, self._rng("uids", profile["_uid"])) for profile in rows]
         return rows
 
     def _segment_defs(self, table: str) -> list[dict]:
@@ -220,14 +266,15 @@ class LyticsApp(VendorApp):
         if segment is None or segment["table"] != "user":
             return []
         drift = self._drift()
+        sparse = self.variant("sparse-rows")
         rows = []
         for profile in self._cached_profiles():
             if not segment["_rule"](profile):
                 continue
-            if not drift:
+            if not drift and not sparse:
                 rows.append(profile)  # served as is, never mutated
                 continue
-            row = dict(profile)
+            row = _sparse(profile) if sparse else dict(profile)
             if drift == "add":
                 row["loyalty_tier"] = "gold" if row["lifetime_value"] >= 600 else "silver"
             elif drift == "remove":
@@ -241,9 +288,13 @@ class LyticsApp(VendorApp):
         columns = {"user": USER_COLUMNS, "content": CONTENT_COLUMNS}.get(table)
         if columns is None:
             return None
+        by_fields = [name for name, _, is_by, _, _ in columns if is_by]
+        if table == "user" and self.variant("uids-array"):
+            columns = [UIDS_COLUMN if name == "_uid" else (name, *rest) for name, *rest in columns]
+            by_fields = [name for name in by_fields if name != "_uid"] + ["_uids"]  # go-lytics: `_uids` last
         return {
             "name": table,
-            "by_fields": [name for name, _, is_by, _, _ in columns if is_by],
+            "by_fields": by_fields,
             "columns": [
                 {
                     "as": name,
@@ -291,9 +342,13 @@ class LyticsApp(VendorApp):
         deletion_request_ids: t.Sequence[str] = (),
         **_: t.Any,
     ) -> dict[str, list[dict]]:
-        """Raw vendor rows per stream for a sync with these settings.
+        """Vendor rows per stream for a sync with these settings, as a correct tap must read them.
 
-        audience_members rows are {"segment_id", "profile"}; profiles rows {"lookup_field",
+        Values are typed (variant string-scalars only changes the wire); accounts carry no credential
+        field (variant account-credentials: a tap must never emit them); each member is listed once per
+        audience (variant repeating-next re-serves rows; a tap must not emit them twice).
+        audience_members rows are {"segment_id", "profile"} (under sparse-rows, some profiles carry no
+        identity field: a tap can key those on nothing and must count them); profiles rows {"lookup_field",
         "lookup_value", "data"} (data None when the entity is unknown); deletion_requests rows are the
         vendor's `data` objects, None for an unknown id.
         """
@@ -301,7 +356,7 @@ class LyticsApp(VendorApp):
         chosen = [self.find_segment(ref) for ref in segments] if segments else table_segments
         by_id = {row["request_id"]: row for row in self.deletion_requests()}
         return {
-            "accounts": self.accounts(),
+            "accounts": [{k: v for k, v in row.items() if k not in CREDENTIAL_FIELDS} for row in self.accounts()],
             "segments": table_segments,
             "schema_fields": (self.schema(table) or {"columns": []})["columns"],
             "segment_sizes": [
@@ -372,9 +427,12 @@ class LyticsApp(VendorApp):
         if segment is None:
             return self._error(404, f"Not Found: segment {reference!r}")
         try:
-            limit = min(int(request.arg("limit") or DEFAULT_SCAN_LIMIT), MAX_SCAN_LIMIT)
+            limit = int(request.arg("limit") or DEFAULT_SCAN_LIMIT)
         except ValueError:
             return self._error(400, "limit must be an integer")
+        limit = min(limit, EVIDENCE_SCAN_LIMIT if self.variant("page-cap-100") else MAX_SCAN_LIMIT)
+        if self.variant("repeating-next"):
+            return self._scan_by_session(segment, request, limit)
         offset = 0
         start = request.arg("start")
         if start:
@@ -386,16 +444,45 @@ class LyticsApp(VendorApp):
         page = members[offset : offset + limit]
         following = offset + len(page)
         next_token = _encode_cursor(segment["id"], following) if following < len(members) else ""
+        return self._scan_page(request, page, next_token, len(members), offset)
+
+    def _scan_by_session(self, segment: dict, request: Request, limit: int) -> Response:
+        """Variant repeating-next: one opaque cursor per scan, the offset kept on the server; past the
+        end the last page is served again, with the same cursor."""
+        members = self.members(segment["id"])
+        start = request.arg("start")
+        with self._session_lock:
+            if start:
+                if start not in self._scan_sessions:
+                    return self._error(400, "invalid start token")
+                token = start
+            else:
+                token = _hex("scan", segment["id"], next(self._session_counter), length=24)
+                self._scan_sessions[token] = 0
+            offset = self._scan_sessions[token]
+            if offset >= len(members):
+                offset = max(0, len(members) - limit)  # already served: the last page again
+            page = members[offset : offset + limit]
+            self._scan_sessions[token] = max(self._scan_sessions[token], offset + len(page))
+        return self._scan_page(request, page, token if members else "", len(members), offset)
+
+    def _scan_page(self, request: Request, page: list[dict], next_token: str, total: int, offset: int) -> Response:
         return Response.json(
             {
-                "data": page,
+                "data": [self._wire(row) for row in page] if self.variant("string-scalars") else page,
                 "status": 200,
                 "message": "success",
                 "request_id": _hex("req", request.path, offset, length=16),
                 "_next": next_token,
-                "total": len(members),
+                "total": total,
             }
         )
+
+    def _wire(self, profile: dict) -> dict:
+        """Variant string-scalars: numbers and booleans as text, the way go-lytics' mocks show them."""
+        score = profile.get("score_frequency")
+        words = ("true", "false") if isinstance(score, int) and score % 2 else ("t", "f")
+        return {field: _as_text(value, words) for field, value in profile.items()}
 
     def _entity(self, table: str, field: str, value: str) -> Response:
         schema = self.schema(table)
@@ -405,7 +492,7 @@ class LyticsApp(VendorApp):
         if profile is None:
             return self._error(404, "Not Found: entity not found")
         body = {
-            "data": profile,
+            "data": self._wire(profile) if self.variant("string-scalars") else profile,
             "status": 200,
             "message": "success",
             "request_id": _hex("req", table, field, value, length=16),
@@ -424,6 +511,36 @@ class LyticsApp(VendorApp):
         status = str(self.sandbox.settings.get("lytics.envelope_error_status", "503"))
         message = ENVELOPE_ERROR_MESSAGES.get(status, "error")
         return Response.json({"data": None, "status": status, "message": message, "request_id": "err-envelope"})
+
+
+def _with_uids_array(profile: dict, rng: random.Random) -> dict:
+    """Variant uids-array: `_uid` becomes one element of `_uids` (with 0-2 stitched cookie ids), in no order."""
+    row = {("_uids" if field == "_uid" else field): value for field, value in profile.items()}
+    uids = [profile["_uid"], *(_hex("cookie", profile["_uid"], k, length=20) for k in range(rng.randint(0, 2)))]
+    rng.shuffle(uids)
+    row["_uids"] = uids
+    return row
+
+
+def _sparse(profile: dict) -> dict:
+    """Variant sparse-rows: the scan row of an anonymous profile has no user_id/email; of an unidentified
+    one, no identity field at all. Which profiles: by the number in user_id (stable across scans)."""
+    kind = int(profile["user_id"][4:]) % SPARSE_EVERY
+    if kind == SPARSE_ANONYMOUS:
+        return {field: value for field, value in profile.items() if field not in ("user_id", "email")}
+    if kind == SPARSE_UNIDENTIFIED:
+        return {field: value for field, value in profile.items() if field not in IDENTITY_FIELDS}
+    return dict(profile)
+
+
+def _as_text(value: t.Any, words: tuple[str, str]) -> t.Any:
+    if isinstance(value, bool):
+        return words[0] if value else words[1]
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _as_text(item, words) for key, item in value.items()}
+    return value
 
 
 def _encode_cursor(segment_id: str, offset: int) -> str:
