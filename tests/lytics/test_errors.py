@@ -83,7 +83,17 @@ def test_unknown_audience_is_a_setting_error(sandbox, config, capsys):
     assert sandbox.count("lytics", "/scan") == 0
 
 
-def test_profile_without_the_profile_key_is_a_clear_error(sandbox, config, capsys):
-    tap = TapLytics(config={**config, "segments": ["sweden"], "profile_key": "company"})
-    with pytest.raises(Exception, match="has no single value in field 'company'; set profile_key"):
-        tap.streams["audience_members"].sync()
+def test_profiles_without_the_profile_key_are_counted_in_one_warning(sandbox, config):
+    # Before issue 14 this stopped the sync; now the rows are counted and reported, the rest syncs.
+    app = sandbox.app("lytics")
+    sweden = app.find_segment("sweden")["id"]
+    run = run_tap("tap-lytics", {**config, "segments": ["sweden"], "profile_key": "company"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.counts()["audience_members"] == 0
+    assert run.counts()["accounts"] == len(app.accounts())
+    warning = (
+        f"audience_members: {len(app.members('sweden'))} profile(s) had no usable identity in field 'company' "
+        f"(setting profile_key) and were not emitted (audience {sweden}: {len(app.members('sweden'))})"
+    )
+    assert run.stderr.count(warning) == 1
+    assert run.stderr.count("had no usable identity") == 1

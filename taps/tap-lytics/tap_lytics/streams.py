@@ -8,15 +8,20 @@ from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from tapkit import EXTRA_COLUMN, VendorResponseError
+from tapkit import secrets as kit_secrets
 
 from tap_lytics import scan_state
 from tap_lytics.client import LyticsObjectStream, LyticsStream
+from tap_lytics.identity import MemberKey, identity_fields
+from tap_lytics.scalars import ScalarTyping
+from tap_lytics.scan_pages import ScanPage, ScanProgress
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 SIZES_PER_REQUEST = 50  # keeps `ids=` well under URL length limits (accounts have up to 500 audiences)
+MAX_SCAN_PAGE = 100  # lytics/agent-skills: a scan page holds at most 100 rows whatever `limit` asks
 
 _EXTRA_SCHEMA = {
     "type": ["object", "null"],
@@ -39,7 +44,12 @@ def _object_schema(properties: dict[str, dict], required: list[str]) -> dict:
 def audience_members_schema(profile_columns: dict[str, dict]) -> dict:
     keys = {
         "segment_id": {"type": ["string"], "description": "Id of the scanned audience (resolved from setting `segments`)."},
-        "profile_id": {"type": ["string"], "description": "Value of the profile field named by setting `profile_key`."},
+        "profile_id": {
+            "type": ["string"],
+            "description": "The member's key: the value of the field named by setting `profile_key`; unset, "
+            "`<field>:<value>` of the first identity field of /api/schema (by_fields, then is_by columns) the "
+            "profile has (an array such as `_uids`: its smallest element).",
+        },
     }
     return _object_schema({**keys, "segments": _SEGMENT_SLUGS, **profile_columns}, list(keys))
 
@@ -54,10 +64,36 @@ def profiles_schema(profile_columns: dict[str, dict]) -> dict:
 
 
 class AccountsStream(LyticsStream):
+    """The accounts of the token. lytics-js lists `apikey` and `dataapikey` among account fields: they
+    are dropped before shaping, so they reach no record, `_extra`, log or state (one warning per field,
+    naming it, never its value), and their values are masked in anything printed afterwards."""
+
     name = "accounts"
     path = "/api/account"
     primary_keys = ("id",)
     schema = StreamSchema(SCHEMAS)
+    #: account fields holding credentials, never emitted (compared case-insensitively)
+    credential_fields: t.ClassVar[frozenset[str]] = frozenset({"apikey", "dataapikey"})
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._dropped: set[str] = set()
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict:
+        found = [name for name in row if name.lower() in self.credential_fields]
+        if not found:
+            return row
+        kit_secrets.install(str(row[name]) for name in found if isinstance(row[name], (str, int)))
+        for name in found:
+            del row[name]
+        new = [name for name in found if name not in self._dropped]
+        if new:
+            self._dropped.update(new)
+            self.logger.warning(
+                "accounts: dropped credential field(s) %s from the account records (API keys are never emitted)",
+                ", ".join(new),
+            )
+        return row
 
 
 class FetchedOnceStream(LyticsStream):
@@ -107,6 +143,20 @@ class SchemaFieldsStream(FetchedOnceStream):
         "froms": "source_fields",
     }
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.by_fields: list[str] = []  # `by_fields` of the schema answer (the table's identity fields)
+
+    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
+        data = self.envelope_document(response).get("data")
+        if not isinstance(data, dict):
+            raise VendorResponseError(self.bad_response_message(response, "no schema object in `data`"))
+        self.by_fields = [field for field in data.get("by_fields") or [] if isinstance(field, str)]
+        yield from (column for column in data.get("columns") or [] if isinstance(column, dict))
+
+    def identity_fields(self) -> tuple[str, ...]:
+        return identity_fields(self.by_fields, self.fetch_rows())
+
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return {"table": self.config["table"], **row}
 
@@ -136,7 +186,9 @@ class AudienceMembersStream(LyticsStream):
     """The profiles of each configured audience, by segment scan; one state partition per audience.
 
     State per partition: {"next": cursor of the next page or None, "saved_at"}, written after each
-    page is fully emitted (see `scan_state`).
+    page is fully emitted (see `scan_state`). Pages are asked with `limit` at most 100; each member is
+    keyed by `identity.MemberKey` and emitted once per scan (see `scan_pages`); rows with no usable
+    identity are counted and reported in one warning after the last audience.
     """
 
     name = "audience_members"
@@ -144,12 +196,31 @@ class AudienceMembersStream(LyticsStream):
     primary_keys = ("segment_id", "profile_id")
     state_partitioning_keys: t.ClassVar[list[str]] = ["segment_id"]
 
+    def __init__(self, *args: t.Any, member_key: MemberKey, typing: ScalarTyping, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.member_key = member_key
+        self.typing = typing
+        self.unidentified: dict[str, int] = {}  # segment id -> rows without a usable identity
+        self.repeated: dict[str, int] = {}  # segment id -> rows the scan served again
+
     @property
     def partitions(self) -> list[dict]:
         return [{"segment_id": segment_id} for segment_id in self._tap.audience_ids()]
 
+    @cached_property
+    def scan_limit(self) -> int:
+        asked = int(self.config["scan_page_size"])
+        if asked > MAX_SCAN_PAGE:
+            self.logger.warning(
+                "setting scan_page_size is %d; Lytics serves at most %d rows per scan page, so pages of %d are asked",
+                asked,
+                MAX_SCAN_PAGE,
+                MAX_SCAN_PAGE,
+            )
+        return min(asked, MAX_SCAN_PAGE)
+
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        params: dict[str, t.Any] = {"limit": self.config["scan_page_size"]}
+        params: dict[str, t.Any] = {"limit": self.scan_limit}
         if next_page_token:
             params["start"] = next_page_token
         return params
@@ -157,22 +228,34 @@ class AudienceMembersStream(LyticsStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         if not context:
             return  # no audience configured
+        segment_id = context["segment_id"]
         state = self.get_context_state(context)
         cursor, why = scan_state.resume_cursor(state, scan_state.utc_now())
         if state.get("next"):
             log = self.logger.info if cursor else self.logger.warning  # a restart re-reads what was loaded
-            log("audience_members: segment %s: %s", context["segment_id"], why)
-        for response, requested, following in self.scans.take(context["segment_id"]):
-            yield from self.parse_response(response)
-            if following is not None and following == requested:
-                raise VendorResponseError(f"{self.vendor}: the scan of segment {context['segment_id']} returned the same _next twice")
-            scan_state.save(state, following, scan_state.utc_now())
+            log("audience_members: segment %s: %s", segment_id, why)
+        for page in self.scans.take(segment_id):
+            self.unidentified[segment_id] = self.unidentified.get(segment_id, 0) + page.unidentified
+            self.repeated[segment_id] = self.repeated.get(segment_id, 0) + page.repeated
+            for key, row in page.members:
+                row["segment_id"] = segment_id
+                row["profile_id"] = key
+                yield row
+            scan_state.save(state, None if page.done else page.following, scan_state.utc_now())
             self.state_manager.is_flushed = False
             self._write_state_message()
+        if context == self.partitions[-1]:
+            self.report_scan_counts()  # once per stream, after its last audience
 
     @cached_property
     def scans(self) -> t.Any:
         """Every audience's scan, fetched ahead by `max_concurrency` workers (emitted in order)."""
+        if not self.member_key.fields:
+            raise VendorResponseError(
+                f"{self.vendor}: /api/schema/{self.config['table']} lists no identity field (by_fields, is_by), so no "
+                "audience member can be keyed: set profile_key to the profile field that identifies a person"
+            )
+        self.scan_limit  # noqa: B018 - warn (once, here in the main thread) before the workers start
         now = scan_state.utc_now()
         starts = {
             partition["segment_id"]: scan_state.resume_cursor(self.saved_partition_state(partition), now)[0]
@@ -187,11 +270,12 @@ class AudienceMembersStream(LyticsStream):
                 return partition
         return {}
 
-    def scan_pages(self, segment_id: str, cursor: str | None) -> t.Iterator[tuple[t.Any, str | None, str | None]]:
-        """(response, the cursor it was asked with, the `_next` it gave) per page (runs in a worker)."""
+    def scan_pages(self, segment_id: str, cursor: str | None) -> t.Iterator[ScanPage]:
+        """The scan's pages, keyed and deduplicated (runs in a worker)."""
         context = {"segment_id": segment_id}
         send = self.request_decorator(self._request)
         resumed = cursor is not None
+        progress = ScanProgress(self.member_key)
         while True:
             try:
                 response = send(self.prepare_request(context, next_page_token=cursor), context)
@@ -203,20 +287,35 @@ class AudienceMembersStream(LyticsStream):
                 continue
             resumed = False
             following = self.body_scalars(response, ("_next",)).get("_next") or None
-            yield response, cursor, following
-            if following is None or following == cursor:
+            page = progress.take(self.parse_response(response), cursor, following)
+            yield page
+            if page.done:
                 return
             cursor = following
 
-    def prepare_row(self, row: dict, context: Context | None) -> dict:
-        key = self.config["profile_key"]
-        value = row.get(key)
-        if value is None or value == "" or isinstance(value, (list, dict)):
-            raise VendorResponseError(
-                f"{self.vendor}: a profile in segment {(context or {}).get('segment_id')} has no single value in field "
-                f"{key!r}; set profile_key to an identity field every profile has (default _uid)"
+    def report_scan_counts(self) -> None:
+        """One warning per stream for rows without identity, one for rows served again (if any)."""
+        missing = {segment: count for segment, count in self.unidentified.items() if count}
+        if missing:
+            self.logger.warning(
+                "audience_members: %d profile(s) had no usable identity in %s and were not emitted (%s); "
+                "set profile_key to a field every profile has to key them",
+                sum(missing.values()),
+                self.member_key.describe(),
+                ", ".join(f"audience {segment}: {count}" for segment, count in missing.items()),
             )
-        return {**row, "segment_id": (context or {})["segment_id"], "profile_id": str(value)}
+        repeated = {segment: count for segment, count in self.repeated.items() if count}
+        if repeated:
+            self.logger.warning(
+                "audience_members: %d row(s) repeated a member already read in the same scan and were skipped (%s)",
+                sum(repeated.values()),
+                ", ".join(f"audience {segment}: {count}" for segment, count in repeated.items()),
+            )
+        self.unidentified.clear()
+        self.repeated.clear()
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict:
+        return self.typing.apply(row)
 
 
 class ProfilesStream(LyticsObjectStream):
@@ -226,6 +325,13 @@ class ProfilesStream(LyticsObjectStream):
     path = "/api/entity/{table}/{lookup_field}/{lookup_value}"
     primary_keys = ("lookup_field", "lookup_value")
     lookup = True
+
+    def __init__(self, *args: t.Any, typing: ScalarTyping, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.typing = typing
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict:
+        return self.typing.apply(row)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         return {"segments": "true"}

@@ -10,7 +10,9 @@ from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_lytics import scan_state
+from tap_lytics.identity import MemberKey
 from tap_lytics.profile_schema import profile_properties
+from tap_lytics.scalars import ScalarTyping
 from tap_lytics.streams import (
     PROFILE_RESERVED,
     AccountsStream,
@@ -62,14 +64,17 @@ class TapLytics(VendorTap):
             th.IntegerType,
             default=100,
             title="Scan page size",
-            description="Profiles per segment-scan request (`limit`).",
+            description="Profiles per segment-scan request (`limit`), at most 100: Lytics serves at most 100 rows "
+            "per scan page whatever `limit` asks, so a larger value is used as 100 (with a warning).",
         ),
         th.Property(
             "profile_key",
             th.StringType,
-            default="_uid",
             title="Profile key",
-            description="Profile field whose value identifies a member (the profile_id column of audience_members).",
+            description="Profile field whose value identifies a member (the profile_id column of audience_members). "
+            "Unset (the default): the table's identity fields from /api/schema/<table> (by_fields, then columns "
+            "marked is_by), the first one a profile has, as `<field>:<value>`; an array such as `_uids` gives its "
+            "smallest element. A profile with no such value is counted and reported, not emitted.",
         ),
         th.Property(
             "profile_lookups",
@@ -103,8 +108,12 @@ class TapLytics(VendorTap):
         page_size = self.config.get("scan_page_size")
         if page_size is not None and page_size < 1:
             raise ConfigError(f"setting scan_page_size must be at least 1, got {page_size!r}")
-        if not str(self.config.get("profile_key") or "").strip():
-            raise ConfigError("setting profile_key is empty: name a profile identity field such as _uid")
+        profile_key = self.config.get("profile_key")
+        if profile_key is not None and not str(profile_key).strip():
+            raise ConfigError(
+                "setting profile_key is empty: name a profile identity field such as user_id, "
+                "or leave it unset to key members on the table's identity fields"
+            )
         for name in ("segments", "deletion_request_ids"):
             if any(not str(value).strip() for value in self.config.get(name) or []):
                 raise ConfigError(f"setting {name} contains an empty entry")
@@ -120,15 +129,26 @@ class TapLytics(VendorTap):
         profile_columns, untyped = profile_properties(columns, PROFILE_RESERVED)
         if untyped:
             self.logger.warning("Lytics fields of unknown type, kept in _extra: %s", ", ".join(untyped))
+        member_key = MemberKey(self.config.get("profile_key"), schema_fields.identity_fields())
+        typing = ScalarTyping(columns)
         return [
             AccountsStream(tap=self),
             SegmentsStream(tap=self),
             schema_fields,
             SegmentSizesStream(tap=self),
-            AudienceMembersStream(tap=self, schema=audience_members_schema(profile_columns)),
-            ProfilesStream(tap=self, schema=profiles_schema(profile_columns)),
+            AudienceMembersStream(
+                tap=self, schema=audience_members_schema(profile_columns), member_key=member_key, typing=typing
+            ),
+            ProfilesStream(tap=self, schema=profiles_schema(profile_columns), typing=typing),
             DeletionRequestsStream(tap=self),
         ]
+
+    # -- `--probe` -------------------------------------------------------------------------------
+
+    def probe(self) -> t.Iterable:
+        from tap_lytics.probe import probe
+
+        return probe(self)
 
     # -- shared by streams -------------------------------------------------------------------------
 
