@@ -8,6 +8,7 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
 
 from tap_lytics import scan_state
 from tap_lytics.identity import MemberKey
@@ -145,10 +146,11 @@ class TapLytics(VendorTap):
 
     # -- `--probe` -------------------------------------------------------------------------------
 
-    def probe(self) -> t.Iterable:
-        from tap_lytics.probe import probe
+    def probe(self) -> t.Iterable[ProbeResult]:
+        """Each assumption about Lytics checked with a handful of read-only requests (tap_lytics.probe)."""
+        from tap_lytics.probe import probe_lytics  # only `--probe` needs it
 
-        return probe(self)
+        return probe_lytics(self)
 
     # -- shared by streams -------------------------------------------------------------------------
 

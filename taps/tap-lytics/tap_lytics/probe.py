@@ -1,0 +1,236 @@
+"""`tap-lytics --probe`: each assumption the tap makes about Lytics, checked against a live account.
+
+Seven read-only GETs through the tap's own client (rate limit, retries, scrubbing): the account list,
+the table schema, the audience list, audience sizes, one scan page with `limit=101` of the largest
+audience (configured audiences, else all), and two scan pages with `limit=2`. Each assumption is the
+documented reading; `does not hold` means the account shows the reading of newer evidence
+(vendor-evidence.md), which the tap also handles (README, "Assumptions"). Identity values, profile
+values and credentials are never shown: rows name fields and counts only.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from tapkit import TapkitError, probe
+from tapkit import secrets as kit_secrets
+from tapkit.errors import AuthenticationError
+from tapkit.streams import describe_request
+
+from tap_lytics.client import LyticsStream
+from tap_lytics.identity import MemberKey, identity_fields
+from tap_lytics.streams import SIZES_PER_REQUEST, AccountsStream
+
+if t.TYPE_CHECKING:
+    from tapkit.probe import ProbeResult
+
+    from tap_lytics.tap import TapLytics
+
+AUTH = "the token is accepted raw in the Authorization header (no Bearer prefix)"
+NO_CREDENTIALS = "account records carry no credential fields (apikey, dataapikey)"
+SCALAR_IDENTITY = "identity fields hold one value each (no array such as _uids)"
+KEYED_ROWS = "every scan row carries a usable member key (profile_key, else an identity field)"
+TYPED_VALUES = "numbers and booleans arrive typed as the schema says, not as text"
+PAGE_LIMIT = "a scan page holds as many rows as `limit` asks, above 100 too"
+CURSOR_ADVANCES = "`_next` changes from page to page (empty after the last)"
+ASSUMPTIONS = (AUTH, NO_CREDENTIALS, SCALAR_IDENTITY, KEYED_ROWS, TYPED_VALUES, PAGE_LIMIT, CURSOR_ADVANCES)
+
+PROBE_LIMIT = 101  # one above the evidence's cap: a full page of 101 shows `limit` is honoured
+CURSOR_LIMIT = 2  # small pages, so even a small audience has a second page
+TYPED_KINDS = frozenset({"int", "number", "float", "bool"})
+
+
+class ProbeRequests(LyticsStream):
+    """GETs for the probe on the tap's client (never a stream of records)."""
+
+    name = "probe"
+    schema: t.ClassVar[dict] = {"type": "object", "properties": {}}
+
+    def get(self, path: str, params: dict | None = None) -> tuple[str, dict]:
+        """(the request as shown, the checked envelope)."""
+        prepared = self.build_prepared_request(
+            method="GET", url=self.url_base + path, params=params or {}, headers=self.http_headers
+        )
+        asked = describe_request(prepared)
+        try:
+            response = self.request_decorator(self._request)(prepared, None)
+            return asked, self.envelope_document(response)
+        except TapkitError as exc:
+            raise ProbeRequestError(asked, exc) from None
+
+
+class ProbeRequestError(Exception):
+    def __init__(self, asked: str, error: TapkitError) -> None:
+        super().__init__(str(error))
+        self.asked, self.error = asked, error
+
+
+def untested(assumptions: t.Iterable[str], failed: ProbeRequestError) -> t.Iterator[ProbeResult]:
+    for assumption in assumptions:
+        yield probe.could_not_tell(assumption, failed.asked, failed.error)
+
+
+def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
+    client = ProbeRequests(tap=tap)
+    table = str(tap.config["table"])
+    try:
+        asked, accounts = client.get("/api/account")
+    except ProbeRequestError as failed:
+        if isinstance(failed.error, AuthenticationError):
+            yield probe.result(AUTH, failed.asked, failed.error, False)
+            yield from untested(ASSUMPTIONS[1:], failed)
+            return
+        yield from untested(ASSUMPTIONS, failed)
+        return
+    rows = [row for row in _as_list(accounts.get("data")) if isinstance(row, dict)]
+    yield probe.result(AUTH, asked, f"envelope status {accounts.get('status')!r}, {len(rows)} account(s)", True)
+    yield credentials_check(asked, rows)
+
+    try:
+        asked_schema, schema = client.get(f"/api/schema/{table}")
+        data = schema.get("data") if isinstance(schema.get("data"), dict) else {}
+        columns = [column for column in _as_list(data.get("columns")) if isinstance(column, dict)]
+        identity = identity_fields(_as_list(data.get("by_fields")), columns)
+        segment_id, size, asked_segments = largest_audience(client, tap)
+        if segment_id is None:
+            yield from untested(ASSUMPTIONS[2:], ProbeRequestError(asked_segments, TapkitError(f"table {table!r} has no audience to scan")))
+            return
+        asked_page, page = client.get(f"/api/segment/{segment_id}/scan", {"limit": PROBE_LIMIT})
+    except ProbeRequestError as failed:
+        yield from untested(ASSUMPTIONS[2:6], failed)
+        yield from cursor_check(client, None)
+        return
+    scanned = [row for row in _as_list(page.get("data")) if isinstance(row, dict)]
+    asked_rows = f"{asked_schema}; {asked_page}"
+    key_fields = tuple(dict.fromkeys([*([tap.config["profile_key"]] if tap.config.get("profile_key") else []), *identity]))
+    yield scalar_identity_check(asked_rows, scanned, columns, key_fields)
+    yield keyed_rows_check(asked_rows, scanned, MemberKey(tap.config.get("profile_key"), identity))
+    yield typed_values_check(asked_rows, scanned, columns)
+    yield page_limit_check(asked_page, scanned, page.get("total"), size)
+    yield from cursor_check(client, segment_id)
+
+
+def credentials_check(asked: str, accounts: list[dict]) -> ProbeResult:
+    found = sorted({name for row in accounts for name in row if name.lower() in AccountsStream.credential_fields})
+    for row in accounts:  # mask them in anything printed from now on
+        kit_secrets.install(str(row[name]) for name in row if name in found and isinstance(row[name], (str, int)))
+    if not accounts:
+        return probe.result(NO_CREDENTIALS, asked, "no account record", None)
+    if found:
+        return probe.result(NO_CREDENTIALS, asked, f"account records carry {', '.join(found)} (values not shown; the tap drops them)", False)
+    return probe.result(NO_CREDENTIALS, asked, f"fields: {', '.join(sorted({n for row in accounts for n in row}))}", True)
+
+
+def largest_audience(client: ProbeRequests, tap: TapLytics) -> tuple[str | None, int | None, str]:
+    """(id, size, requests) of the biggest audience among the configured ones, else among the table's."""
+    asked_list, listing = client.get("/api/segment", {"table": tap.config["table"]})
+    segments = [row for row in _as_list(listing.get("data")) if isinstance(row, dict) and row.get("id")]
+    wanted = set(tap.config.get("segments") or [])
+    chosen = [row["id"] for row in segments if not wanted or {row.get("id"), row.get("slug_name")} & wanted]
+    if not chosen:
+        return None, None, asked_list
+    asked_sizes, sizes = client.get("/api/segment/sizes", {"ids": ",".join(chosen[:SIZES_PER_REQUEST])})
+    sized = [(row.get("size"), row.get("id")) for row in _as_list(sizes.get("data")) if isinstance(row, dict)]
+    sized = [(int(size), str(segment)) for size, segment in sized if _is_count(size) and segment]
+    if not sized:
+        return chosen[0], None, f"{asked_list}; {asked_sizes}"
+    size, segment = max(sized)
+    return segment, size, f"{asked_list}; {asked_sizes}"
+
+
+def scalar_identity_check(asked: str, rows: list[dict], columns: list[dict], fields: t.Sequence[str]) -> ProbeResult:
+    types = {str(column.get("as")): str(column.get("type") or "") for column in columns}
+    arrays = sorted(
+        {field for field in fields if "[]" in types.get(field, "")}
+        | {field for row in rows for field in fields if isinstance(row.get(field), list)}
+    )
+    seen = sorted({field for row in rows for field in fields if row.get(field) not in (None, "")})
+    if arrays:
+        return probe.result(SCALAR_IDENTITY, asked, f"array-valued identity field(s): {', '.join(arrays)} (the tap keys on the smallest element)", False)
+    if not seen:
+        return probe.result(SCALAR_IDENTITY, asked, f"no identity field ({', '.join(fields) or 'none listed'}) on {len(rows)} row(s)", None)
+    return probe.result(SCALAR_IDENTITY, asked, f"single values in {', '.join(seen)}", True)
+
+
+def keyed_rows_check(asked: str, rows: list[dict], key: MemberKey) -> ProbeResult:
+    if not rows:
+        return probe.result(KEYED_ROWS, asked, "the scan page held no row", None)
+    missing = sum(1 for row in rows if key(row) is None)
+    answer = f"{missing} of {len(rows)} row(s) without a value in {', '.join(key.fields) or '(no identity field)'}"
+    return probe.result(KEYED_ROWS, asked, answer + ("; the tap counts and reports them" if missing else ""), missing == 0)
+
+
+def typed_values_check(asked: str, rows: list[dict], columns: list[dict]) -> ProbeResult:
+    kinds = {str(column.get("as")): _base_kind(str(column.get("type") or "")) for column in columns}
+    typed_fields = {field for field, kind in kinds.items() if kind in TYPED_KINDS}
+    as_text: set[str] = set()
+    native = 0
+    for row in rows:
+        for field in typed_fields & row.keys():
+            values = _scalars_of(row[field])
+            as_text.update(field for value in values if isinstance(value, str))
+            native += sum(1 for value in values if not isinstance(value, str))
+    if as_text:
+        return probe.result(TYPED_VALUES, asked, f"text values in {', '.join(sorted(as_text))} (the tap types them by the schema)", False)
+    if not native:
+        return probe.result(TYPED_VALUES, asked, "no number or boolean field on the rows read", None)
+    return probe.result(TYPED_VALUES, asked, f"{native} typed value(s) in {', '.join(sorted(typed_fields))}", True)
+
+
+def page_limit_check(asked: str, rows: list[dict], total: t.Any, size: int | None) -> ProbeResult:
+    members = int(total) if _is_count(total) else size
+    if len(rows) > PROBE_LIMIT:
+        return probe.result(PAGE_LIMIT, asked, f"{len(rows)} rows for limit={PROBE_LIMIT}", False)
+    if members is None or members <= PROBE_LIMIT - 1:
+        return probe.result(PAGE_LIMIT, asked, f"{len(rows)} rows; the audience has {members} members, more than 100 are needed to tell", None)
+    expected = min(PROBE_LIMIT, members)
+    answer = f"{len(rows)} rows for limit={PROBE_LIMIT} (audience of {members})"
+    return probe.result(PAGE_LIMIT, asked, answer + ("" if len(rows) == expected else "; the tap asks at most 100 anyway"), len(rows) == expected)
+
+
+def cursor_check(client: ProbeRequests, segment_id: str | None) -> t.Iterator[ProbeResult]:
+    if segment_id is None:
+        yield probe.result(CURSOR_ADVANCES, "(no scan)", "no audience could be scanned", None)
+        return
+    path = f"/api/segment/{segment_id}/scan"
+    try:
+        asked_first, first = client.get(path, {"limit": CURSOR_LIMIT})
+        cursor = first.get("_next") or None
+        if cursor is None:
+            yield probe.result(CURSOR_ADVANCES, asked_first, "the first page of 2 was the last (empty `_next`)", None)
+            return
+        asked_second, second = client.get(path, {"limit": CURSOR_LIMIT, "start": cursor})
+    except ProbeRequestError as failed:
+        yield from untested([CURSOR_ADVANCES], failed)
+        return
+    following = second.get("_next") or None
+    asked = f"{asked_first}; then start=<page 1's _next>"
+    if following == cursor:
+        yield probe.result(CURSOR_ADVANCES, asked, "page 2 gave the same `_next` as page 1 (the tap stops when a page brings no unseen row)", False)
+    else:
+        yield probe.result(CURSOR_ADVANCES, asked, "page 2 gave " + ("an empty `_next`" if following is None else "a new `_next`"), True)
+
+
+def _as_list(value: t.Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _is_count(value: t.Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, str) and value.strip().isdigit())
+
+
+def _base_kind(lytics_type: str) -> str:
+    """`int` for int, []int, map[string]int ..."""
+    kind = lytics_type.strip()
+    return kind.split("]", 1)[1] if "]" in kind else kind
+
+
+def _scalars_of(value: t.Any) -> list:
+    if isinstance(value, dict):
+        return [item for item in value.values() if item is not None]
+    if isinstance(value, list):
+        return [item for item in value if item is not None]
+    return [] if value is None else [value]
+
+
+__all__ = ["ASSUMPTIONS", "probe_lytics"]
