@@ -36,15 +36,43 @@ def ground_truth(sandbox: t.Any, config: dict) -> dict[str, list[dict]]:
     )
 
 
+def identity_fields(sandbox: t.Any, table: str = "user") -> list[str]:
+    """The table's identity fields as the simulator's schema lists them: by_fields, then is_by columns."""
+    schema = sandbox.app("lytics").schema(table)
+    fields = list(schema["by_fields"])
+    return fields + [column["as"] for column in schema["columns"] if column["is_by"] and column["as"] not in fields]
+
+
+def _identity_text(value: t.Any) -> str | None:
+    if isinstance(value, list):  # an array identity (`_uids`): its smallest element
+        texts = [text for text in map(_identity_text, value) if text is not None]
+        return min(texts) if texts else None
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value) if isinstance(value, (str, int, float)) else None
+
+
+def member_key(sandbox: t.Any, config: dict, profile: dict) -> str | None:
+    """The profile_id the README promises: profile_key's value, else `<field>:<value>` of the first
+    identity field the profile has; None: the profile cannot be keyed (counted, not emitted)."""
+    if config.get("profile_key"):
+        return _identity_text(profile.get(config["profile_key"]))
+    for field in identity_fields(sandbox, config.get("table", "user")):
+        text = _identity_text(profile.get(field))
+        if text is not None:
+            return f"{field}:{text}"
+    return None
+
+
 def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     truth = ground_truth(sandbox, config)
-    key = config.get("profile_key", "_uid")
+    keys = [(row["segment_id"], member_key(sandbox, config, row["profile"])) for row in truth["audience_members"]]
     return {
         "accounts": len({row["id"] for row in truth["accounts"]}),
         "segments": len({row["id"] for row in truth["segments"]}),
         "schema_fields": len({row["as"] for row in truth["schema_fields"]}),
         "segment_sizes": len({row["id"] for row in truth["segment_sizes"]}),  # one snapshot (measured_at) per run
-        "audience_members": len({(row["segment_id"], str(row["profile"][key])) for row in truth["audience_members"]}),
+        "audience_members": len({(segment, key) for segment, key in keys if key is not None}),
         "profiles": len({(row["lookup_field"], row["lookup_value"]) for row in truth["profiles"]}),
         "deletion_requests": len({row["request_id"] for row in truth["deletion_requests"]}),
     }
