@@ -58,7 +58,7 @@ def tap_config(vendor: str, sandbox: Sandbox, **extra) -> dict:
     base = {
         "consentmanager": {"api_key": "bench-key", "start_date": TODAY.isoformat(), "lookback_days": 2},
         "gravito": {"access_token": "bench-token", "domains": ["shop.example.com"]},
-        "lytics": {"api_key": "bench-token", "segments": ["all"], "scan_page_size": 1000},
+        "lytics": {"api_key": "bench-token", "segments": ["all"], "scan_page_size": 100},  # Lytics serves at most 100 per page
         "voyado": {"api_key": "bench-key", "customer_keys": VOYADO_KEYS, "download_dir": tempfile.mkdtemp(prefix="voyado-bench-")},
         "claravine": {"api_key": "bench-key", "api_secret": "bench-secret", "start_date": (TODAY - dt.timedelta(days=7)).isoformat()},
     }[vendor]

@@ -267,12 +267,17 @@ class LyticsApp(VendorApp):
             return []
         drift = self._drift()
         sparse = self.variant("sparse-rows")
+        profiles = self._cached_profiles()
+        if not drift and not sparse:  # served as is: computed once per audience (pages of 100 ask often)
+            cached = getattr(self, "_members_cache", None)
+            if cached is None or cached[0] is not profiles:
+                cached = self._members_cache = (profiles, {})
+            if segment["id"] not in cached[1]:
+                cached[1][segment["id"]] = [profile for profile in profiles if segment["_rule"](profile)]
+            return cached[1][segment["id"]]
         rows = []
-        for profile in self._cached_profiles():
+        for profile in profiles:
             if not segment["_rule"](profile):
-                continue
-            if not drift and not sparse:
-                rows.append(profile)  # served as is, never mutated
                 continue
             row = _sparse(profile) if sparse else dict(profile)
             if drift == "add":
