@@ -8,6 +8,14 @@
 - path segments (tables, identity values such as emails, request ids) are percent-encoded whole;
 - an HTTP 404 with a Lytics error body on a lookup means "no such entity", which streams that look
   things up report as a record rather than a failure.
+
+From newer public evidence (vendor-evidence.md; each checked by `tap-lytics --probe`, see probe.py):
+- account records may carry the API keys `apikey` and `dataapikey` (lytics-js): `AccountsStream` drops them;
+- profiles carry `_uids`, an array, not a scalar `_uid`, and scan rows only their populated fields: members
+  are keyed by `identity.MemberKey` (profile_key, else the schema's identity fields), unkeyed rows counted;
+- numbers and booleans may arrive as text ("100", "t"): `scalars.ScalarTyping` types them by the schema;
+- a scan page holds at most 100 rows whatever `limit` asks, and `_next` can stay the same from page to page:
+  `limit` is at most 100, and `scan_pages` ends a scan once a page brings no unseen member.
 """
 
 from __future__ import annotations
