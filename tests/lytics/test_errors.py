@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from tapkit import ConfigError, VendorResponseError
 
+from tap_lytics.identity import MemberKey
 from tap_lytics.tap import TapLytics
 from tests.lytics.conftest import SECRET
 from tests.support.singer import run_tap
@@ -97,3 +98,12 @@ def test_profiles_without_the_profile_key_are_counted_in_one_warning(sandbox, co
     )
     assert run.stderr.count(warning) == 1
     assert run.stderr.count("had no usable identity") == 1
+
+
+def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile_key(sandbox, config, capsys):
+    tap = TapLytics(config={key: value for key, value in config.items() if key != "profile_key"})
+    members = tap.streams["audience_members"]
+    members.member_key = MemberKey(None, ())  # as if /api/schema listed no by_fields and no is_by column
+    with pytest.raises(VendorResponseError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
+        list(members.get_records(members.partitions[0]))
+    assert sandbox.count("lytics", "/scan") == 0
