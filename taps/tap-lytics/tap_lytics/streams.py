@@ -65,8 +65,8 @@ def profiles_schema(profile_columns: dict[str, dict]) -> dict:
 
 class AccountsStream(LyticsStream):
     """The accounts of the token. lytics-js lists `apikey` and `dataapikey` among account fields: they
-    are dropped before shaping, so they reach no record, `_extra`, log or state (one warning per field,
-    naming it, never its value), and their values are masked in anything printed afterwards."""
+    are dropped before shaping, so they reach no record, `_extra`, log or state (one warning names the
+    dropped fields, never their values), and their values are masked in anything printed afterwards."""
 
     name = "accounts"
     path = "/api/account"
