@@ -5,8 +5,9 @@ GET  {base}/job-status?jid=J                          -> {"jid": J, "status": "w
 GET  {base}/export-customer-job-result?jid=J          -> application/zip (JSON Lines files, or a lone empty.txt)
 POST {base}/create-remove-customer-job?customerKey=K  -> {"jid": ..., "status": "started"} (destructive; logged only)
 
-{base} is /api/v2/event-data (Elevate 3), /api/admin/v3/event-data or /api/admin/v4/event-data; jobs are
-shared between them. Header `Api-Key` is required (missing: HTTP 401).
+{base} is /api/admin/v4/event-data, /api/admin/v3/event-data or /api/v2/event-data (Elevate 3), all
+served by default (the docs describe each); jobs are shared between them. Header `Api-Key` is
+required (missing: HTTP 401).
 
 The vendor's timing, on the sandbox clock (`Sandbox.today()`, which tests advance): a job waits until the
 day after its creation, then runs while the day's data is archived, and is done `DONE_AFTER_DAYS` days
@@ -16,9 +17,10 @@ after creation; its export stays downloadable `RETENTION_DAYS` days, and is dele
 Customer keys choose special outcomes: "empty-..." exports no data (a zip holding empty.txt),
 "error-..." ends in status error, "missing-..." is forgotten by the vendor (not_found), and
 "instant-..." is done on its first status poll (as is every job when the setting "voyado.instant"
-is on, for the project's one-run demo pipeline). Data is generated from (seed, size, customer key).
+is on, for the project's one-run demo pipeline), "taken-..." is done on its first poll but downloaded
+by someone else before the tap asks for it (the result is not downloadable, then not_found). Data is generated from (seed, size, customer key).
 
-Switch "voyado.drift": "add" (job-status gains a field, lines gain a field), "remove" (lines lose
+Variants (`VARIANTS`) switch on the other readings of the docs and the evidence. Switch "voyado.drift": "add" (job-status gains a field, lines gain a field), "remove" (lines lose
 `time`), "retype" (`time` becomes epoch seconds).
 """
 
@@ -36,7 +38,9 @@ from dataclasses import dataclass
 
 from sandbox.core import Request, Response, VendorApp
 
-API_BASES = ("/api/v2/event-data", "/api/admin/v3/event-data", "/api/admin/v4/event-data")
+V4_BASE, V3_BASE, V2_BASE = "/api/admin/v4/event-data", "/api/admin/v3/event-data", "/api/v2/event-data"
+API_BASES = (V4_BASE, V3_BASE, V2_BASE)
+EXPORT_OPERATIONS = ("create-export-customer-job", "job-status", "export-customer-job-result")
 DONE_AFTER_DAYS = 6  # one day of waiting, then about five of archiving
 RETENTION_DAYS = 7  # a done export is kept about a week
 EMPTY_FILE = "empty.txt"
@@ -50,12 +54,13 @@ class SimulatedJob:
     jid: str
     customer_key: str
     created_on: dt.date
+    base: str = V4_BASE  # the API version that created it
     downloaded: bool = False
 
 
 def outcome_of(customer_key: str) -> str:
-    """How the vendor treats a key: normal, empty, error, missing or instant."""
-    for prefix in ("empty", "error", "missing", "instant"):
+    """How the vendor treats a key: normal, empty, error, missing, instant or taken."""
+    for prefix in ("empty", "error", "missing", "instant", "taken"):
         if customer_key.startswith(prefix + "-"):
             return prefix
     return "normal"
@@ -63,6 +68,20 @@ def outcome_of(customer_key: str) -> str:
 
 class VoyadoApp(VendorApp):
     name = "voyado"
+    VARIANTS: t.ClassVar[dict[str, str]] = {
+        "v4-exports-missing": "admin/v4 serves no export operation (the docs show only create-remove-customer-job "
+        "there): its create-export-customer-job, job-status and export-customer-job-result answer 404",
+        "v3-ended": "admin/v3 has reached its end of life (2026-12-31): every admin/v3 path answers 410 Gone",
+        "v2-ended": "web-api-v2 has reached its end of life (2024-04-20): every /api/v2 path answers 404",
+        "jobs-per-version": "a jid is known only to the API version that created it (another version's "
+        "job-status answers not_found)",
+        "not-found-as-404": "job-status and the result answer an unknown or removed job with HTTP 404 "
+        "(body still the job status document) instead of 200",
+        "result-400": "the result endpoint answers a job it cannot hand out with HTTP 400 and an error text "
+        "instead of a job status document (the docs list only 200/400/403)",
+        "empty-zip": "an export without data is a zip with no member at all (no empty.txt)",
+        "empty-as-text": "an export without data is a bare empty empty.txt (text/plain), not a zip",
+    }
 
     def __init__(self, sandbox: t.Any) -> None:
         super().__init__(sandbox)
@@ -84,39 +103,58 @@ class VoyadoApp(VendorApp):
         if base is None:
             return Response.json({"error": "Not found"}, status=404)
         operation = request.path[len(base) + 1 :].rstrip("/")
+        not_served = self._not_served(base, operation)
+        if not_served is not None:
+            return not_served
         if operation in ("create-export-customer-job", "create-remove-customer-job") and request.method == "POST":
             customer_key = request.arg("customerKey")
             if not customer_key:
                 return Response.json({"error": "Missing required argument customerKey"}, status=400)
             if operation == "create-remove-customer-job":
                 return Response.json({"jid": str(uuid.uuid4()), "status": "started"})
-            return Response.json({"jid": self.create_job(customer_key).jid, "status": "created"})
+            return Response.json({"jid": self.create_job(customer_key, base).jid, "status": "created"})
         if operation in ("job-status", "export-customer-job-result") and request.method == "GET":
             jid = request.arg("jid")
             if not jid:
                 return Response.json({"error": "Missing required argument jid"}, status=400)
             if operation == "job-status":
-                return Response.json(self._status_body(jid))
-            return self._result(jid)
+                body = self._status_body(jid, base)
+                return Response.json(body, status=self._status_code(body["status"]))
+            return self._result(jid, base)
         return Response.json({"error": "Not found"}, status=404)
 
-    def create_job(self, customer_key: str) -> SimulatedJob:
+    def _not_served(self, base: str, operation: str) -> Response | None:
+        """The answer of a path the switched-on variants take away (None: served)."""
+        if base == V4_BASE and operation in EXPORT_OPERATIONS and self.variant("v4-exports-missing"):
+            return Response.json({"error": "Not found"}, status=404)
+        if base == V3_BASE and self.variant("v3-ended"):
+            return Response.json({"error": "admin/v3 reached its end of life on 2026-12-31"}, status=410)
+        if base == V2_BASE and self.variant("v2-ended"):
+            return Response.json({"error": "Not found"}, status=404)
+        return None
+
+    def _status_code(self, status: str) -> int:
+        return 404 if status == "not_found" and self.variant("not-found-as-404") else 200
+
+    def create_job(self, customer_key: str, base: str = V4_BASE) -> SimulatedJob:
         with self._lock:
             self._created += 1
             rng = random.Random(f"{self.seed}:jid:{customer_key}:{self._created}")
-            job = SimulatedJob(str(uuid.UUID(int=rng.getrandbits(128), version=4)), customer_key, self.today())
+            job = SimulatedJob(str(uuid.UUID(int=rng.getrandbits(128), version=4)), customer_key, self.today(), base)
             self.jobs[job.jid] = job
             return job
 
-    def status_of(self, jid: str) -> str:
+    def status_of(self, jid: str, base: str | None = None) -> str:
         job = self.jobs.get(jid)
         if job is None or job.downloaded:
+            return "not_found"
+        if base is not None and base != job.base and self.variant("jobs-per-version"):
             return "not_found"
         outcome = outcome_of(job.customer_key)
         if outcome == "missing":
             return "not_found"
         age = (self.today() - job.created_on).days
-        instant = outcome == "instant" or bool(self.sandbox.settings.get("voyado.instant"))
+        instant = outcome in ("instant", "taken") or bool(self.sandbox.settings.get("voyado.instant"))
         if age < 1 and not instant:
             return "waiting"
         if outcome == "error":
@@ -127,18 +165,28 @@ class VoyadoApp(VendorApp):
             return "done"
         return "not_found"  # the export was never downloaded and has been deleted
 
-    def _status_body(self, jid: str) -> dict:
-        body: dict[str, t.Any] = {"jid": jid, "status": self.status_of(jid)}
+    def _status_body(self, jid: str, base: str | None = None) -> dict:
+        body: dict[str, t.Any] = {"jid": jid, "status": self.status_of(jid, base)}
         if self.sandbox.settings.get("voyado.drift") == "add":
             body["queuePosition"] = 0
         return body
 
-    def _result(self, jid: str) -> Response:
+    def _result(self, jid: str, base: str | None = None) -> Response:
         job = self.jobs.get(jid)
-        status = self.status_of(jid)
+        status = self.status_of(jid, base)
+        if job is not None and status == "done" and outcome_of(job.customer_key) == "taken":
+            job.downloaded = True  # someone else's download came first
+            status = "not_found"
         if job is None or status != "done":
-            return Response.json({"jid": jid, "status": status})
+            if self.variant("result-400"):
+                return Response.json({"error": f"Job {jid} is not available for download"}, status=400)
+            return Response.json({"jid": jid, "status": status}, status=self._status_code(status))
         job.downloaded = True  # "The export job will be removed once the download is completed"
+        files = self.export_files(job.customer_key)
+        if not files and self.variant("empty-as-text"):
+            return Response(body=b"", content_type="text/plain").with_headers(
+                Content_Disposition='attachment; filename="empty.txt"'
+            )
         return Response(body=self.zip_bytes(job.customer_key), content_type="application/zip")
 
     def envelope_error(self, request: Request) -> Response:
@@ -148,7 +196,7 @@ class VoyadoApp(VendorApp):
 
     def export_files(self, customer_key: str) -> dict[str, list[dict]]:
         """The JSON Lines files of one key's export: file name -> the objects of its lines."""
-        if outcome_of(customer_key) in ("empty", "error", "missing"):
+        if outcome_of(customer_key) in ("empty", "error", "missing", "taken"):
             return {}
         rng = random.Random(f"{self.seed}:data:{customer_key}")
         drift = self.sandbox.settings.get("voyado.drift")
@@ -186,7 +234,7 @@ class VoyadoApp(VendorApp):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             files = self.export_files(customer_key)
-            if not files:
+            if not files and not self.variant("empty-zip"):
                 archive.writestr(EMPTY_FILE, "")
             for file_name, lines in files.items():
                 archive.writestr(file_name, "".join(json.dumps(line) + "\n" for line in lines))
@@ -196,7 +244,7 @@ class VoyadoApp(VendorApp):
 
     def final_status(self, customer_key: str) -> str:
         """The tap's last word on a key once enough days have passed (export_jobs.status)."""
-        return {"error": "error", "missing": "not_found"}.get(outcome_of(customer_key), "downloaded")
+        return {"error": "error", "missing": "not_found", "taken": "not_found"}.get(outcome_of(customer_key), "downloaded")
 
     def ground_truth(self, customer_keys: t.Sequence[str] | str = (), **_: t.Any) -> dict[str, list[dict]]:
         """Rows each stream must yield once every key's job has ended (jids are the vendor's, so absent)."""

@@ -23,8 +23,8 @@ def test_a_missing_keys_file_stops_the_console_script_before_any_request(sandbox
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"api_url": None}, "set cluster_id (https://{cluster_id}.api.esales.apptus.cloud) or api_url"),
-        ({"api_version": "v3"}, "setting api_version must be one of v2, admin-v3, admin-v4, got 'v3'"),
+        ({"api_url": None}, "set cluster_id (https://{cluster_id}.elevate-api.cloud) or api_url"),
+        ({"api_version": "v3"}, "setting api_version must be one of admin-v4, admin-v3, v2, got 'v3'"),
         ({"customer_keys": None}, "set customer_keys (a list) or customer_keys_file (one key per line)"),
         ({"cluster_id": "my cluster/1"}, "setting cluster_id must be letters, digits and dashes, got 'my cluster/1'"),
         ({"job_timeout_days": -1}, "setting job_timeout_days must be 0 or more, got -1"),
@@ -38,11 +38,34 @@ def test_bad_settings_are_config_errors_before_any_request(sandbox, voyado_confi
     assert sandbox.count("voyado") == 0
 
 
-def test_cluster_id_gives_the_vendor_url_and_api_version_the_base_path(voyado_config):
-    config = {**voyado_config(["cust-1"], cluster_id="w1a2b3", api_version="admin-v3")}
-    del config["api_url"]
-    stream = TapVoyado(config=config).streams["export_jobs"]
-    assert stream.api_base == "https://w1a2b3.api.esales.apptus.cloud/api/admin/v3/event-data"
-    assert TapVoyado(config={**config, "api_version": "v2"}).streams["export_jobs"].api_base.endswith(
-        ".apptus.cloud/api/v2/event-data"
-    )
+def tap_for(**settings) -> TapVoyado:
+    """A tap built from settings alone (no request is made: URL building needs no server)."""
+    return TapVoyado(config={"api_key": API_KEY, "customer_keys": ["cust-1"], **settings})
+
+
+@pytest.mark.parametrize(
+    ("settings", "base"),
+    [
+        ({"cluster_id": "w1a2b3"}, "https://w1a2b3.elevate-api.cloud/api/admin/v4/event-data"),
+        ({"cluster_id": "w1a2b3", "api_version": "admin-v3"}, "https://w1a2b3.elevate-api.cloud/api/admin/v3/event-data"),
+        ({"cluster_id": "w1a2b3", "api_version": "v2"}, "https://w1a2b3.elevate-api.cloud/api/v2/event-data"),
+        # the older docs' host stays reachable through api_url (which wins over cluster_id)
+        (
+            {"cluster_id": "ignored", "api_url": "https://w1a2b3.api.esales.apptus.cloud/", "api_version": "v2"},
+            "https://w1a2b3.api.esales.apptus.cloud/api/v2/event-data",
+        ),
+        ({"api_url": "http://127.0.0.1:9/voyado"}, "http://127.0.0.1:9/voyado/api/admin/v4/event-data"),
+    ],
+)
+def test_the_base_url_is_the_elevate4_host_with_the_versions_path(settings, base):
+    assert tap_for(**settings).streams["export_jobs"].api_base == base
+
+
+def test_each_version_has_its_own_base_under_one_host():
+    stream = tap_for(cluster_id="c-9").streams["export_jobs"]
+    assert stream.configured_version == "admin-v4"
+    assert {name: stream.version_base(name) for name in ("admin-v4", "admin-v3", "v2")} == {
+        "admin-v4": "https://c-9.elevate-api.cloud/api/admin/v4/event-data",
+        "admin-v3": "https://c-9.elevate-api.cloud/api/admin/v3/event-data",
+        "v2": "https://c-9.elevate-api.cloud/api/v2/event-data",
+    }

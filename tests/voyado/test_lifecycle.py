@@ -19,6 +19,7 @@ JOB_FIELDS = {
     "file_count",
     "record_count",
     "vendor_fields",
+    "api_version",  # the version that created the job (the default, admin-v4, here)
 }
 
 
@@ -59,6 +60,7 @@ def test_jobs_progress_over_days_and_each_key_is_exported_once(sandbox, clock, v
     table = first.last_state["bookmarks"]["export_jobs"]["jobs"]
     assert set(table) == set(KEYS)
     assert all(set(job) == JOB_FIELDS for job in table.values())
+    assert {job["api_version"] for job in table.values()} == {"admin-v4"}
     jid_of = {key: job["jid"] for key, job in table.items()}
     assert {row["jid"] for row in first.records("export_jobs")} == set(jid_of.values())
     assert "missing-5" in first.stderr and "not_found" in first.stderr

@@ -17,8 +17,8 @@ from importlib import resources
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
 
-from tap_voyado import jobs
-from tap_voyado.client import VoyadoStream
+from tap_voyado import jobs, versions
+from tap_voyado.client import JobStatus, VoyadoStream
 from tap_voyado.exports import DownloadStore, InvalidExportError
 from tap_voyado.keys import configured_keys
 
@@ -60,11 +60,13 @@ class ExportJobsStream(VoyadoStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         table = self.job_table
         self.forget_emitted_downloads(table)
+        self.warn_if_version_ended()
         now = jobs.utc_now()
         for customer_key in configured_keys(self.config):
             if customer_key not in table:
-                created = self.create_export_job(customer_key)
+                created, version = self.create_export_job_on_run_version(customer_key)
                 table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
+                table[customer_key]["api_version"] = version  # polled and downloaded on it, always
                 self.save_state()  # from here on this key never gets a second job
         for job in list(table.values()):
             if not jobs.is_open(job):
@@ -90,10 +92,11 @@ class ExportJobsStream(VoyadoStream):
         job["last_checked_at"] = now
         jid = job["jid"]
         if not self.store.has(jid):  # a zip already here was downloaded by a run that died before emitting
-            status = self.job_status(jid)
-            job["status"] = status.status
-            job["vendor_fields"] = status.other_fields or None
-            if status.status == jobs.DONE:
+            status = self.poll(job)
+            if status is not None:
+                job["status"] = status.status
+                job["vendor_fields"] = status.other_fields or None
+            if status is not None and status.status == jobs.DONE:
                 job["completed_at"] = job.get("completed_at") or now
                 self.download(job)
         if self.store.has(jid):
@@ -112,9 +115,21 @@ class ExportJobsStream(VoyadoStream):
                 job["status"],
             )
 
+    def poll(self, job: dict) -> JobStatus | None:
+        """The job's status on the version that created it; None when that version's path is not served."""
+        version = versions.of_job(job, self.configured_version)
+        try:
+            return self.job_status(job["jid"], version)
+        except versions.NotServedError as exc:
+            self.warn_job_version_not_served(job, exc)
+            return None
+
     def download(self, job: dict) -> None:
         try:
-            answer = self.download_export(job["jid"], self.store)
+            answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))
+        except versions.NotServedError as exc:
+            self.warn_job_version_not_served(job, exc)
+            return
         except InvalidExportError as exc:
             job["status"] = "error"
             self.logger.warning("export job %s: %s", job["jid"], exc)

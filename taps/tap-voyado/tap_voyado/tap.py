@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import typing as t
+from functools import cached_property
 
 from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
 
-from tap_voyado.client import API_BASE_PATHS, DEFAULT_API_VERSION
+from tap_voyado import versions
+from tap_voyado.client import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION
 from tap_voyado.keys import configured_keys
 from tap_voyado.streams import STREAM_TYPES
 
@@ -34,16 +37,15 @@ class TapVoyado(VendorTap):
             "cluster_id",
             th.StringType,
             title="Cluster ID",
-            description="Elevate cluster id: the API is https://{cluster_id}.api.esales.apptus.cloud. "
-            "Required unless api_url is set.",
+            description=f"Elevate cluster id: the API is {CLUSTER_URL} (the Elevate 4 docs' host). "
+            "Required unless api_url is set; for the older host, set api_url to https://{cluster_id}.api.esales.apptus.cloud.",
         ),
         th.Property(
             "api_version",
             th.StringType,
             default=DEFAULT_API_VERSION,
             title="API version",
-            description="v2 (Elevate 3, /api/v2/event-data), admin-v3 (/api/admin/v3/event-data) "
-            "or admin-v4 (/api/admin/v4/event-data).",
+            description=versions.describe_setting(),
         ),
         th.Property(
             "customer_keys",
@@ -80,7 +82,7 @@ class TapVoyado(VendorTap):
         super().check_settings()
         api_url, cluster_id = self.config.get("api_url"), self.config.get("cluster_id")
         if not api_url and not cluster_id:
-            raise ConfigError("set cluster_id (https://{cluster_id}.api.esales.apptus.cloud) or api_url")
+            raise ConfigError(f"set cluster_id ({CLUSTER_URL}) or api_url")
         if cluster_id and not CLUSTER_ID.fullmatch(str(cluster_id)):
             raise ConfigError(f"setting cluster_id must be letters, digits and dashes, got {cluster_id!r}")
         version = self.config.get("api_version") or DEFAULT_API_VERSION
@@ -94,6 +96,16 @@ class TapVoyado(VendorTap):
             raise ConfigError(f"setting job_timeout_days must be 0 or more, got {timeout!r}")
         if not str(self.config.get("download_dir") or "").strip():
             raise ConfigError("setting download_dir must name a directory")
+
+    @cached_property
+    def run_version(self) -> versions.RunVersion:
+        """The API version this run creates jobs on (it may fall back once; see tap_voyado.versions)."""
+        return versions.RunVersion(str(self.config.get("api_version") or DEFAULT_API_VERSION))
+
+    def probe(self) -> t.Iterable:
+        from tap_voyado.probe import probe_rows
+
+        return probe_rows(self)
 
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]

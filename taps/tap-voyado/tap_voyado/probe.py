@@ -1,0 +1,134 @@
+"""`tap-voyado --probe`: the tap's assumptions about the GDPR API, checked with read-only requests.
+
+It never creates (or removes) a job: every request names a made-up jid, which no export can have, so
+asking for its status or its result reads nothing and deletes nothing. Three requests at most: the
+job status on the configured version (and on its fallback), then the result.
+"""
+
+from __future__ import annotations
+
+import typing as t
+import uuid
+
+from tapkit import TapkitError, probe
+from tapkit import body as bodies
+from tapkit.errors import AuthenticationError
+
+from tap_voyado import versions
+from tap_voyado.client import VoyadoStream
+
+if t.TYPE_CHECKING:
+    import requests
+
+    from tap_voyado.tap import TapVoyado
+
+#: the documented answer for a jid the vendor does not know
+UNKNOWN_JOB_STATUS = "not_found"
+
+
+def made_up_jid() -> str:
+    return str(uuid.uuid4())
+
+
+def probe_rows(tap: TapVoyado) -> t.Iterator[probe.ProbeResult]:
+    stream: VoyadoStream = tap.streams["export_jobs"]  # type: ignore[assignment]
+    configured = versions.VERSIONS[stream.configured_version]
+    yield version_life_row(configured)
+
+    jid = made_up_jid()
+    candidates = [configured.name] + ([versions.FALLBACK[configured.name]] if configured.name in versions.FALLBACK else [])
+    served: list[tuple[str, requests.Response]] = []
+    for index, name in enumerate(candidates):
+        row, response, stop = served_row(stream, name, jid, fallback=index > 0)
+        yield row
+        if stop:  # the key was refused, or the host did not answer: nothing further can be told
+            for assumption in (UNKNOWN_STATUS_ASSUMPTION, RESULT_ASSUMPTION):
+                yield probe.could_not_tell(assumption, "(not asked)", row.answered)
+            return
+        if response is not None:
+            served.append((name, response))
+    if not served:
+        for assumption in (UNKNOWN_STATUS_ASSUMPTION, RESULT_ASSUMPTION):
+            yield probe.could_not_tell(assumption, "(not asked)", "no API version the tap may use is served")
+        return
+    version, status_response = served[0]
+    yield unknown_status_row(stream, version, jid, status_response)
+    yield result_row(stream, version, jid)
+
+
+def version_life_row(version: versions.ApiVersion) -> probe.ProbeResult:
+    today = versions.today()
+    return probe.result(
+        f"api_version {version.name} ({version.vendor_name}) has not reached its end of life",
+        "the vendor's docs (no request)",
+        f"{version.life(today)}; today is {today.isoformat()}",
+        not version.ended(today),
+    )
+
+
+def served_row(
+    stream: VoyadoStream, version: str, jid: str, *, fallback: bool
+) -> tuple[probe.ProbeResult, requests.Response | None, bool]:
+    """Whether the version's job-status path answers (with the Api-Key accepted) at the configured host;
+    the response when it does; whether the probe must stop (a refused key, no answer at all)."""
+    role = "the fallback of the default" if fallback else "the configured"
+    assumption = (
+        f"{role} version {version}'s export API is served at {stream.url_base} and accepts the Api-Key header"
+    )
+    if version == "admin-v4":
+        assumption += " (paths inferred from admin/v3)"
+    asked = f"GET {versions.VERSIONS[version].base_path}/job-status?jid=<made-up>"
+    try:
+        response = stream.call("GET", "job-status", {"jid": jid}, version)
+    except versions.NotServedError as exc:
+        return probe.result(assumption, asked, str(exc), False), None, False
+    except AuthenticationError as exc:
+        return probe.result(assumption, asked, str(exc), False), None, True
+    except TapkitError as exc:
+        return probe.could_not_tell(assumption, asked, exc), None, True
+    return probe.result(assumption, asked, answer_of(response), True), response, False
+
+
+UNKNOWN_STATUS_ASSUMPTION = "job-status answers HTTP 200 with {jid, status: not_found} for a job that does not exist"
+RESULT_ASSUMPTION = (
+    "export-customer-job-result answers HTTP 200 with a job status document (not an HTTP error) for a job "
+    "it cannot hand out"
+)
+
+
+def unknown_status_row(stream: VoyadoStream, version: str, jid: str, response: requests.Response) -> probe.ProbeResult:
+    asked = f"GET {versions.VERSIONS[version].base_path}/job-status?jid=<made-up>"
+    document = status_document(response)
+    holds = (
+        response.status_code == 200
+        and document is not None
+        and document.get("status") == UNKNOWN_JOB_STATUS
+        and document.get("jid") == jid
+    )
+    return probe.result(UNKNOWN_STATUS_ASSUMPTION, asked, answer_of(response), holds)
+
+
+def result_row(stream: VoyadoStream, version: str, jid: str) -> probe.ProbeResult:
+    asked = f"GET {versions.VERSIONS[version].base_path}/export-customer-job-result?jid=<made-up>"
+    try:
+        response = stream.call("GET", "export-customer-job-result", {"jid": jid}, version)
+    except versions.NotServedError as exc:
+        return probe.result(RESULT_ASSUMPTION, asked, str(exc), False)
+    except TapkitError as exc:
+        return probe.could_not_tell(RESULT_ASSUMPTION, asked, exc)
+    document = status_document(response)
+    holds = response.status_code == 200 and document is not None
+    return probe.result(RESULT_ASSUMPTION, asked, answer_of(response), holds)
+
+
+def status_document(response: requests.Response) -> dict | None:
+    if not VoyadoStream.holds_job_status(response):
+        return None
+    return bodies.decode_document(response.body)  # type: ignore[attr-defined]
+
+
+def answer_of(response: requests.Response) -> str:
+    """`HTTP 200 {...}`: the status and the start of the body."""
+    head = response.body.head(160).decode("utf-8", "replace")  # type: ignore[attr-defined]
+    return f"HTTP {response.status_code} {head}"
+
