@@ -260,11 +260,12 @@ class VoyadoApp(VendorApp):
         return {"export_jobs": export_jobs, "customer_data": customer_data}
 
     def create_count(self, customer_key: str) -> int:
-        """How many export jobs were requested for a key (from the sandbox's request log)."""
+        """How many export jobs were created for a key (answered create requests in the sandbox's log)."""
         return sum(
             1
             for r in list(self.sandbox.requests)
             if r.vendor == self.name
+            and r.status == 200
             and r.path.endswith("/create-export-customer-job")
             and r.query.get("customerKey") == [customer_key]
         )

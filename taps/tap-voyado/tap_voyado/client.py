@@ -24,10 +24,11 @@ import io
 import typing as t
 import zipfile
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from tapkit import VendorResponseError, VendorStream
 from tapkit import body as bodies
-from tapkit.streams import describe_request
+from tapkit.secrets import scrub
 
 from tap_voyado import versions
 
@@ -120,7 +121,9 @@ class VoyadoStream(VendorStream):
         if status < 400 or self.holds_job_status(response):
             return response
         if status in versions.NOT_SERVED_STATUSES:
-            raise versions.NotServedError(version, describe_request(response.request), status)
+            # method and path only: the query names a customer key or a jid, and adds nothing here
+            path = urlsplit(response.request.url or "").path
+            raise versions.NotServedError(version, scrub(f"{method} {path}"), status)
         if status == 400 and operation == "export-customer-job-result":
             return response
         raise VendorResponseError(self.bad_response_message(response, f"an error (HTTP {status})"))

@@ -125,10 +125,20 @@ class RunVersion:
 
     def stop_message(self) -> str:
         """One line for a run that cannot create jobs on any version it may use."""
-        tried = "; ".join(f"{VERSIONS[e.version].name}: {e}" for e in self.not_served)
-        version = VERSIONS[self.not_served[-1].version]
+        now = today()
+        named = [VERSIONS[e.version] for e in self.not_served]
+        tried = "; ".join(f"{e.version}: {e}" for e in self.not_served)
+        if len(named) == 1:
+            what = f"the export API of api_version {named[0].name} ({named[0].vendor_name}, which {named[0].life(now)})"
+            verb = "is not"
+        else:
+            first, last = named[0], named[-1]
+            what = (
+                f"neither the export API of api_version {first.name} ({first.vendor_name}, paths inferred from admin/v3) "
+                f"nor its fallback {last.name} ({last.vendor_name}, which {last.life(now)})"
+            )
+            verb = "is"
         return (
-            f"the export API of api_version {version.name} ({version.vendor_name}, which {version.life(today())}) "
-            f"is not served at this host ({tried}); check cluster_id or api_url, and set api_version to a version "
-            f"the account serves ({', '.join(VERSIONS)})"
+            f"{what} {verb} served at this host ({tried}); check cluster_id or api_url, and set api_version "
+            f"to a version the account serves ({', '.join(VERSIONS)})"
         )
