@@ -71,12 +71,9 @@ def served_row(
 ) -> tuple[probe.ProbeResult, requests.Response | None, bool]:
     """Whether the version's job-status path answers (with the Api-Key accepted) at the configured host;
     the response when it does; whether the probe must stop (a refused key, no answer at all)."""
-    role = "the fallback of the default" if fallback else "the configured"
-    assumption = (
-        f"{role} version {version}'s export API is served at {stream.url_base} and accepts the Api-Key header"
-    )
-    if version == "admin-v4":
-        assumption += " (paths inferred from admin/v3)"
+    name = f"{version}, the fallback of admin-v4," if fallback else f"api_version {version}"
+    inferred = " (paths inferred from admin/v3)" if version == "admin-v4" else ""
+    assumption = f"{name} serves the export API{inferred} at {stream.url_base} and accepts the Api-Key header"
     asked = f"GET {versions.VERSIONS[version].base_path}/job-status?jid=<made-up>"
     try:
         response = stream.call("GET", "job-status", {"jid": jid}, version)
