@@ -1,0 +1,42 @@
+"""`meltano invoke tap-voyado --probe` in the project's sandbox environment: the same table, read-only."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from tests.pipelines.meltano_project import MELTANO, ROOT, MeltanoRun, install_plugins, project_lock
+
+pytestmark = pytest.mark.xdist_group("meltano-project")  # one Meltano project: its runs go one at a time
+
+SECRET = "voyado-meltano-probe-secret-5521"
+
+
+@pytest.fixture(scope="module")
+def meltano_plugins():
+    install_plugins()
+
+
+@pytest.mark.parametrize(("variants", "returncode"), [((), 0), (("v4-exports-missing",), 1)])
+def test_meltano_invoke_probe(meltano_plugins, sandbox, tmp_path, variants, returncode):
+    sandbox.set_variants("voyado", *variants)
+    meltano = MeltanoRun(workdir=tmp_path, sandbox_url=sandbox.base_url, extra_env={"TAP_VOYADO_API_KEY": SECRET})
+    with project_lock():
+        run = subprocess.run(
+            [MELTANO, "invoke", "tap-voyado", "--probe"],
+            cwd=ROOT,
+            env=meltano.env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert run.returncode == returncode, run.stdout + run.stderr[-3000:]
+    lines = run.stdout.splitlines()
+    assert lines[0].split()[:2] == ["verdict", "assumption"]
+    assert lines[-1] == f"{5 - returncode} of 5 assumptions hold"
+    assert ("does not hold" in run.stdout) == bool(returncode)
+    requests = [r for r in list(sandbox.requests) if r.vendor == "voyado"]
+    assert len(requests) == 3 and not any("create-" in r.path for r in requests)
+    assert SECRET not in run.stdout + run.stderr
