@@ -8,8 +8,8 @@ import pytest
 
 from tests.pipelines.meltano_project import MELTANO, ROOT, MeltanoRun, install_plugins, project_lock
 
-pytestmark = pytest.mark.xdist_group("meltano-project")  # one Meltano project: its runs go one at a time
-
+# No xdist_group marker (tests/voyado also runs with -p no:xdist): project_lock() already makes this
+# test's Meltano commands take turns with every other test's in the one project.
 SECRET = "voyado-meltano-probe-secret-5521"
 
 

@@ -150,11 +150,10 @@ class VoyadoStream(VendorStream):
             return None
         if response.status_code == 400 and not self.holds_job_status(response):
             self.logger.warning(
-                "%s: the export of job %s is not downloadable although its status was done (%s); "
+                "%s. The export of job %s is not downloadable although its status was done: "
                 "it stays done and is tried again next run",
-                self.vendor,
+                self.bad_response_message(response, "an error instead of the export's zip"),
                 jid,
-                self.bad_response_message(response, "HTTP 400"),
             )
             return JobStatus(jid, "done")
         return self.parse_job_status(response)
