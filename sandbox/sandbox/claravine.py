@@ -5,12 +5,14 @@ same assumptions as tap-claravine's client.py (listed in that tap's README):
 
 - auth: headers `X-API-Key` and `X-API-Secret`, both non-empty, else 401;
 - GET /v1/datasets -> {"datasets": [{"uuid", "name", "fields": [{"uuid", "name", "type"}]}]}; a
-  dataset whose rows carry a Claravine ID lists a read-only field named "CVID";
+  dataset whose rows carry a Claravine ID lists a read-only field named "CVID" (type "cvid");
+- GET /v1/datasets/{d}/definition -> the same object for one dataset, every field listed;
 - GET /v1/datasets/{d}/transactions?start-date=&end-date= -> {"transactions": [{"uuid", "name",
   "submittedAt", "rowCount"}]}, inclusive dates on the submitted day (UTC), no pagination;
 - GET /v1/datasets/{d}/transactions/{t}/status -> {"uuid", "status"}, status Pending/Complete/Failed;
 - GET /v1/datasets/{d}/transaction/{t}/data (and .../transactions/{t}/data) -> {"fields": [header...],
-  "rows": [[value...]...]} mirroring the POST body; 409 before the transaction is complete.
+  "rows": [[value...]...]} mirroring the POST body; 409 before the transaction is complete; the
+  top-level plural /v1/transactions/{t}/data only under a plural-data-path variant.
 Trailing slashes are accepted everywhere.
 
 Data is generated deterministically from (seed, size, dataset, day). About one submission in five
@@ -20,7 +22,13 @@ of an earlier submission (same CVIDs, new values).
 
 Switches (`Sandbox.settings`): "claravine.drift" = "add" (a new member on transactions and
 datasets, a new column in data), "remove" (transactions lose rowCount), "retype" (rowCount becomes
-a word); "claravine.data_path" = "both" (default), "singular" or "plural": which data path is served.
+a word); "claravine.data_path" = "both" (default), "singular" or "plural": which of the two
+dataset-scoped data paths is served.
+
+Variants (`VARIANTS`, `Sandbox.set_variants("claravine", ...)`): the other readings of the docs
+and of the newer evidence (vendor-evidence.md). They combine: a name variant with an unlisted one.
+GET /v1/datasets/{d}/definition (the "Get Dataset Definition" endpoint) always answers the whole
+dataset, its read-only id field included.
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ SETTLE_DAYS = 3  # a slow submission is Pending until the clock is this many day
 KEY_HEADER = "X-API-Key"
 SECRET_HEADER = "X-API-Secret"
 CVID = "CVID"
+CLARAVINE_ID = "Claravine ID"  # the data dictionary's name (vendor-evidence.md)
+OTHER_CASING_ID = "claravine_id"
 
 # name, whether rows carry a CVID, fields (name, type)
 DATASET_SPECS: list[tuple[str, bool, list[tuple[str, str]]]] = [
@@ -58,8 +68,10 @@ LIST_VALUES = {
     "Boosted": ["yes", "no"],
 }
 _ROUTE = re.compile(
-    r"^/v1/datasets(?:/(?P<dataset>[^/]+)(?:/(?P<kind>transactions|transaction)(?:/(?P<tx>[^/]+)/(?P<leaf>status|data))?)?)?$"
+    r"^/v1/datasets(?:/(?P<dataset>[^/]+)(?:/(?P<definition>definition)|/(?P<kind>transactions|transaction)"
+    r"(?:/(?P<tx>[^/]+)/(?P<leaf>status|data))?)?)?$"
 )
+_TOP_LEVEL_DATA = re.compile(r"^/v1/transactions/(?P<tx>[^/]+)/data$")  # the plural path of a Claravine use case
 
 
 @dataclass(frozen=True)
@@ -69,10 +81,11 @@ class Dataset:
     has_cvid: bool
     fields: tuple[tuple[str, str, str], ...]  # (uuid, name, type)
 
-    def as_json(self) -> dict:
+    def as_json(self, id_name: str = CVID, id_type: str = "cvid") -> dict:
+        """The whole definition: every field, the read-only id field (named `id_name`) first."""
         fields = [{"uuid": f_uuid, "name": name, "type": kind} for f_uuid, name, kind in self.fields]
         if self.has_cvid:
-            fields.insert(0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": CVID, "type": "cvid", "readOnly": True})
+            fields.insert(0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": id_name, "type": id_type, "readOnly": True})
         return {"uuid": self.uuid, "name": self.name, "fields": fields}
 
 
@@ -95,20 +108,35 @@ def _uuid(*parts: t.Any) -> str:
 
 class ClaravineApp(VendorApp):
     name = "claravine"
+    VARIANTS: t.ClassVar[dict[str, str]] = {
+        "id-field-claravine-id": 'the row id field is "Claravine ID" of type `cv_id` (the data dictionary), not "CVID"',
+        "id-field-other-casing": 'the row id field is "claravine_id" of type "string": only its name tells',
+        "id-field-unlisted": "List Datasets omits the read-only id field; only the definition endpoint lists it",
+        "fields-unlisted": "List Datasets lists no fields at all (no `fields` member); the definition endpoint has them",
+        "plural-data-path": "the data path is the plural /v1/transactions/{t}/data; the dataset-scoped ones answer 404",
+        "plural-data-path-400": "as plural-data-path, but the singular path answers 400",
+        "plural-data-path-403": "as plural-data-path, but the singular path answers 403",
+    }
 
     # -- the API --------------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         if not (request.headers.get(KEY_HEADER) and request.headers.get(SECRET_HEADER)):
             return Response.json({"message": "Unauthorized"}, status=401)
-        match = _ROUTE.match(request.path.rstrip("/"))
+        path = request.path.rstrip("/")
+        top_level = _TOP_LEVEL_DATA.match(path)
+        if request.method == "GET" and top_level is not None:
+            return self._top_level_data(top_level["tx"])
+        match = _ROUTE.match(path)
         if request.method != "GET" or match is None:
             return _not_found("Not found")
         if match["dataset"] is None:
-            return Response.json({"datasets": [self._dataset_json(d) for d in self.datasets()]})
+            return Response.json({"datasets": [self._listed_json(d) for d in self.datasets()]})
         dataset = self.dataset(match["dataset"])
         if dataset is None:
             return _not_found("Dataset not found")
+        if match["definition"]:
+            return Response.json(self._dataset_json(dataset))
         if match["tx"] is None:
             if match["kind"] != "transactions":
                 return _not_found("Not found")
@@ -120,9 +148,32 @@ class ClaravineApp(VendorApp):
             if match["kind"] != "transactions":
                 return _not_found("Not found")
             return Response.json({"uuid": transaction.uuid, "status": self.status(transaction)})
+        refusal = self._plural_variant_refusal(match["kind"])
+        if refusal is not None:
+            return refusal
         served = self.sandbox.settings.get("claravine.data_path", "both")
         if served != "both" and served != {"transaction": "singular", "transactions": "plural"}[match["kind"]]:
             return _not_found("Not found")
+        return self._data_response(transaction)
+
+    def _plural_variant_refusal(self, kind: str) -> Response | None:
+        """Under a plural-data-path variant, the dataset-scoped data paths refuse (the singular as the variant says)."""
+        statuses = {"plural-data-path": 404, "plural-data-path-400": 400, "plural-data-path-403": 403}
+        on = [status for name, status in statuses.items() if self.variant(name)]
+        if not on:
+            return None
+        status = on[0] if kind == "transaction" else 404
+        return Response.json({"message": {400: "Bad request", 403: "Forbidden", 404: "Not found"}[status]}, status=status)
+
+    def _top_level_data(self, tx_uuid: str) -> Response:
+        if not any(self.variant(name) for name in ("plural-data-path", "plural-data-path-400", "plural-data-path-403")):
+            return _not_found("Not found")
+        transaction = next((tx for d in self.datasets() if (tx := self.transaction(d, tx_uuid)) is not None), None)
+        if transaction is None:
+            return _not_found("Transaction not found")
+        return self._data_response(transaction)
+
+    def _data_response(self, transaction: Transaction) -> Response:
         if self.status(transaction) != "Complete":
             return Response.json({"message": "Transaction data is not available before it is complete"}, status=409)
         fields, rows = self.data(transaction)
@@ -137,10 +188,28 @@ class ClaravineApp(VendorApp):
         listed = [self._transaction_json(tx) for day in _days(first, last) for tx in self.transactions(dataset, day)]
         return Response.json({"transactions": listed})
 
+    def id_field(self) -> tuple[str, str]:
+        """(name, type) of the read-only row id field, as the variants switch it."""
+        if self.variant("id-field-claravine-id"):
+            return CLARAVINE_ID, "cv_id"
+        if self.variant("id-field-other-casing"):
+            return OTHER_CASING_ID, "string"
+        return CVID, "cvid"
+
     def _dataset_json(self, dataset: Dataset) -> dict:
-        row = dataset.as_json()
+        """The definition endpoint's answer: every field (what the tap's `datasets` stream yields)."""
+        row = dataset.as_json(*self.id_field())
         if self._drift() == "add":
             row["archived"] = False
+        return row
+
+    def _listed_json(self, dataset: Dataset) -> dict:
+        """List Datasets' entry: read-only fields (the id field) or every field left out, as the variants say."""
+        row = self._dataset_json(dataset)
+        if self.variant("fields-unlisted"):
+            del row["fields"]
+        elif self.variant("id-field-unlisted"):
+            row["fields"] = [field for field in row["fields"] if not field.get("readOnly")]
         return row
 
     def _transaction_json(self, tx: Transaction) -> dict:
@@ -161,15 +230,23 @@ class ClaravineApp(VendorApp):
     ) -> dict[str, list[dict]]:
         """What a first sync of days start..end sees, by the sandbox clock now.
 
-        "datasets": the dataset list rows; "transactions": list rows plus "datasetUuid" and
+        "datasets": each dataset's definition (every field, the read-only id field included,
+        whatever List Datasets leaves out); "transactions": list rows plus "datasetUuid" and
         "status"; "transaction_rows": one dict per data row of each Complete submission, in order
-        ("datasetUuid", "transactionUuid", "rowNumber" from 1, "values": header -> value, "cvid").
+        ("datasetUuid", "transactionUuid", "rowNumber" from 1, "values": header -> value, "cvid": the
+        value of the row id field); "id_fields": [{"datasetUuid", "name"}], the name of each dataset's
+        row id field (None where its rows carry none).
         """
         first = dt.date.fromisoformat(str(start)[:10])
         last = dt.date.fromisoformat(str(end)[:10]) if end else self.today()
         wanted = set(datasets) if datasets else None
         chosen = [d for d in self.datasets() if wanted is None or d.uuid in wanted]
-        truth: dict[str, list[dict]] = {"datasets": [self._dataset_json(d) for d in chosen], "transactions": [], "transaction_rows": []}
+        truth: dict[str, list[dict]] = {
+            "datasets": [self._dataset_json(d) for d in chosen],
+            "transactions": [],
+            "transaction_rows": [],
+            "id_fields": [{"datasetUuid": d.uuid, "name": self.id_field()[0] if d.has_cvid else None} for d in chosen],
+        }
         for dataset in chosen:
             for day in _days(first, last):
                 for tx in self.transactions(dataset, day):
@@ -190,7 +267,7 @@ class ClaravineApp(VendorApp):
                     "transactionUuid": tx.uuid,
                     "rowNumber": number,
                     "values": by_header,
-                    "cvid": by_header.get(CVID),
+                    "cvid": by_header.get(self.id_field()[0]) if tx.dataset.has_cvid else None,
                 }
             )
         return out
@@ -310,7 +387,7 @@ class ClaravineApp(VendorApp):
             if self._drift() == "add":
                 values.append(f"note {n}")
             rows.append(values)
-        header = ([CVID] if dataset.has_cvid else []) + fields + (["Internal Note"] if self._drift() == "add" else [])
+        header = ([self.id_field()[0]] if dataset.has_cvid else []) + fields + (["Internal Note"] if self._drift() == "add" else [])
         return header, rows
 
     def _value(self, rng: random.Random, name: str, kind: str, day: dt.date) -> str:

@@ -63,11 +63,11 @@ def truth_for(sandbox, cfg: dict) -> dict:
     return app(sandbox).ground_truth(start=cfg["start_date"], end=cfg.get("end_date"), datasets=cfg.get("datasets"))
 
 
-def expected_dataset_record(dataset: dict, row: dict) -> dict:
+def expected_dataset_record(dataset: dict, row: dict, id_name: str | None = "CVID") -> dict:
     kinds = {field["name"]: field["type"] for field in dataset["fields"]}
     record = {"transaction_uuid": row["transactionUuid"], "row_number": row["rowNumber"]}
     for header, value in row["values"].items():
-        if header == "CVID":
+        if header == id_name:
             record["cvid"] = value
         elif kinds[header] == "number":
             record[COLUMNS[header]] = int(value) if value else None

@@ -27,9 +27,10 @@ def expected_table_rows(sandbox, config: dict) -> dict[str, int]:
         ),
     }
     names = dataset_stream_names(truth["datasets"])
+    id_fields = {entry["datasetUuid"]: entry["name"] for entry in truth["id_fields"]}
     for dataset in truth["datasets"]:
         rows = [row for row in truth["transaction_rows"] if row["datasetUuid"] == dataset["uuid"]]
-        keyed_by_cvid = any(field["name"] == "CVID" for field in dataset["fields"])
+        keyed_by_cvid = id_fields[dataset["uuid"]] is not None
         keys = {row["cvid"] for row in rows} if keyed_by_cvid else {(row["transactionUuid"], row["rowNumber"]) for row in rows}
         counts[names[dataset["uuid"]]] = len(keys)
     return counts

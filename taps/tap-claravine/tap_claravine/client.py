@@ -5,47 +5,64 @@ this module assumes (the README lists it under "Assumptions to verify with a Cla
 
 - auth: the API key and the API secret travel in two headers, named by the settings `key_header`
   and `secret_header` (defaults `X-API-Key` and `X-API-Secret`);
-- GET /v1/datasets answers {"datasets": [{"uuid", "name", "fields": [{"uuid", "name", "type"}]}]};
-  a dataset whose rows carry a Claravine ID lists a field named `CVID`;
+- GET /v1/datasets answers {"datasets": [{"uuid", "name", "fields": [{"uuid", "name", "type"}]}]}.
+  The vendor says List Datasets does not show read-only fields, and the row id field ("CVID", or
+  "Claravine ID" of type `cv_id` in the data dictionary) is read-only: the id field is found by
+  type or name (`id_field.py`), and where the list gives no fields or no id field the dataset's
+  definition (GET /v1/datasets/{d}/definition, the same object for one dataset, or under a
+  `dataset` member) is read instead; a definition that answers 404 leaves the list's fields;
 - GET /v1/datasets/{d}/transactions?start-date=D&end-date=D answers {"transactions": [{"uuid",
   "name", "submittedAt", "rowCount"}]}: both dates inclusive, on the submitted day, no pagination;
 - GET /v1/datasets/{d}/transactions/{t}/status answers {"status": "Pending"|"Complete"|"Failed"};
 - the data of a complete transaction is {"fields": [header, ...], "rows": [[value, ...], ...]}, the
   shape of the POST body; the vendor's page spells its path with a singular `transaction`, other
-  pages with the plural: the tap tries the singular first, falls back to the plural on 404, and
-  keeps to whichever answered for the rest of the run.
+  pages with the plural, and a use case calls the top-level /v1/transactions/{t}/data: the tap tries
+  them in `DATA_PATHS` order, goes on to the next on 400/401/403/404 (a path the API does not serve
+  may answer any of them), and keeps to the first that answers for the rest of the run. Only when
+  every path answers 401/403 is it an authentication error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 from http import HTTPStatus
 
 import requests
-from tapkit import VendorResponseError, VendorStream
+from tapkit import AuthenticationError, VendorResponseError, VendorStream
 from tapkit.body import BodyDecodeError, decode_document
+from tapkit.streams import describe_request
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 DEFAULT_KEY_HEADER = "X-API-Key"
 DEFAULT_SECRET_HEADER = "X-API-Secret"
-CVID_FIELD = "CVID"
 STATUSES = ("Pending", "Complete", "Failed")
 COMPLETE = "Complete"
 PENDING = "Pending"
 DATA_PATHS = (
-    "/v1/datasets/{dataset}/transaction/{transaction}/data",  # as the vendor's page spells it
-    "/v1/datasets/{dataset}/transactions/{transaction}/data",
+    "/v1/datasets/{dataset}/transaction/{transaction}/data",  # as the vendor's support page spells it
+    "/v1/datasets/{dataset}/transactions/{transaction}/data",  # the plural of the other pages
+    "/v1/transactions/{transaction}/data",  # a Claravine use case on api.claravine.com (vendor-evidence.md)
 )
+#: what a data path the API does not serve may answer: try the next one
+PATH_REFUSALS = frozenset({HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
+AUTH_REFUSALS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+DEFINITION_PATH = "/v1/datasets/{dataset}/definition"
 
 
 class NotFoundError(VendorResponseError):
     """HTTP 404: the path (or the dataset, or the transaction) does not exist."""
 
 
-def is_cvid_field(name: str) -> bool:
-    return name.strip().upper() == CVID_FIELD
+class RefusedError(VendorResponseError):
+    """A status the caller asked to handle itself (`ClaravineStream.tolerating`)."""
+
+    def __init__(self, message: str, status: int, asked: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.asked = asked
 
 
 class ClaravineStream(VendorStream):
@@ -59,7 +76,24 @@ class ClaravineStream(VendorStream):
             self.config.get("secret_header") or DEFAULT_SECRET_HEADER: self.config["api_secret"],
         }
 
+    _tolerated: frozenset[int] = frozenset()
+
+    @contextlib.contextmanager
+    def tolerating(self, statuses: frozenset[int]) -> t.Iterator[None]:
+        """Within the block, these statuses raise `RefusedError` (with the status) instead of the usual error."""
+        self._tolerated = statuses
+        try:
+            yield
+        finally:
+            self._tolerated = frozenset()
+
     def validate_response(self, response: requests.Response) -> None:
+        if response.status_code in self._tolerated:
+            raise RefusedError(
+                self.bad_response_message(response, f"HTTP {response.status_code}"),
+                response.status_code,
+                describe_request(response.request),
+            )
         if response.status_code == HTTPStatus.NOT_FOUND:
             raise NotFoundError(self.bad_response_message(response, "an error (HTTP 404)"))
         super().validate_response(response)
@@ -71,13 +105,16 @@ class ClaravineStream(VendorStream):
         )
         return self.request_decorator(self._request)(request, context)
 
-    def get_member(self, path: str, context: Context | None, member: str, kind: type, params: dict | None = None) -> t.Any:
-        """`member` of the JSON object at `path`; any other shape is a clear error, never an empty sync."""
+    def get_document(self, path: str, context: Context | None, params: dict | None = None) -> tuple[requests.Response, t.Any]:
         response = self.get(path, context, params)
         try:
-            document = decode_document(response.body)  # type: ignore[attr-defined]
+            return response, decode_document(response.body)  # type: ignore[attr-defined]
         except BodyDecodeError as exc:
             raise VendorResponseError(self.bad_response_message(response, str(exc))) from None
+
+    def get_member(self, path: str, context: Context | None, member: str, kind: type, params: dict | None = None) -> t.Any:
+        """`member` of the JSON object at `path`; any other shape is a clear error, never an empty sync."""
+        response, document = self.get_document(path, context, params)
         value = document.get(member) if isinstance(document, dict) else None
         if not isinstance(value, kind):
             raise VendorResponseError(
@@ -89,6 +126,21 @@ class ClaravineStream(VendorStream):
 
     def list_datasets(self) -> list[dict]:
         return self.get_member("/v1/datasets", None, "datasets", list)
+
+    def dataset_definition(self, dataset_uuid: str) -> list[dict] | None:
+        """Every field of the dataset (read-only ones included), or None where the endpoint answers 404."""
+        path = DEFINITION_PATH.format(dataset=dataset_uuid)
+        try:
+            response, document = self.get_document(path, None)
+        except NotFoundError:
+            return None
+        definition = document.get("dataset", document) if isinstance(document, dict) else None
+        fields = definition.get("fields") if isinstance(definition, dict) else None
+        if not isinstance(fields, list):
+            raise VendorResponseError(
+                self.bad_response_message(response, "no list 'fields' (the shape the tap assumes of a dataset definition)")
+            )
+        return fields
 
     def list_transactions(self, dataset_uuid: str, day: str, context: Context | None) -> list[dict]:
         """The transactions submitted on `day`, in submission order."""
@@ -122,14 +174,32 @@ class ClaravineStream(VendorStream):
 
     def _data_response(self, dataset_uuid: str, transaction_uuid: str, context: Context | None) -> requests.Response:
         remembered = self._tap.data_path  # type: ignore[attr-defined]
-        *first_tries, last_try = [remembered] if remembered else DATA_PATHS
-        for template in first_tries:
+        if remembered:
+            return self.get(remembered.format(dataset=dataset_uuid, transaction=transaction_uuid), context)
+        refusals: list[RefusedError] = []
+        for template in DATA_PATHS:
             try:
-                return self._remember(template, self.get(template.format(dataset=dataset_uuid, transaction=transaction_uuid), context))
-            except NotFoundError:
+                with self.tolerating(PATH_REFUSALS):
+                    response = self.get(template.format(dataset=dataset_uuid, transaction=transaction_uuid), context)
+            except RefusedError as exc:
+                refusals.append(exc)
                 continue
-        return self._remember(last_try, self.get(last_try.format(dataset=dataset_uuid, transaction=transaction_uuid), context))
-
-    def _remember(self, template: str, response: requests.Response) -> requests.Response:
-        self._tap.data_path = template  # type: ignore[attr-defined]
-        return response
+            self._tap.data_path = template  # type: ignore[attr-defined]
+            if refusals:
+                self.logger.info(
+                    "%s: transaction data is read from %s for the rest of the run (%s)",
+                    self.vendor,
+                    template,
+                    "; ".join(f"{r.asked} answered HTTP {r.status}" for r in refusals),
+                )
+            return response
+        tried = "; ".join(f"{r.asked} answered HTTP {r.status}" for r in refusals)
+        if all(r.status in AUTH_REFUSALS for r in refusals):
+            raise AuthenticationError(
+                f"authentication failed: check {' and '.join(self._tap.auth_settings)} "  # type: ignore[attr-defined]
+                f"({self.vendor} refused every transaction data path: {tried})"
+            )
+        raise VendorResponseError(
+            f"{self.vendor}: no transaction data path serves complete transaction {transaction_uuid} of dataset "
+            f"{dataset_uuid} ({tried}); the tap assumes one of them does (README: assumption 'data path')"
+        )

@@ -9,7 +9,8 @@ from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from tapkit import EXTRA_COLUMN, ConfigError, DayWindowStream, VendorResponseError, snake_case
 
-from tap_claravine.client import COMPLETE, PENDING, ClaravineStream, is_cvid_field
+from tap_claravine.client import COMPLETE, DEFINITION_PATH, PENDING, ClaravineStream
+from tap_claravine.id_field import id_field_name, id_header
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -22,7 +23,11 @@ FIXED_STREAMS = ("datasets", "transactions", "transaction_rows")
 
 
 class DatasetsStream(ClaravineStream):
-    """The datasets (templates) the API key can read, or those the `datasets` setting names."""
+    """The datasets (templates) the API key can read, or those the `datasets` setting names.
+
+    `fields` is the dataset's whole definition where the list left out fields (read-only ones,
+    the row id field among them) or all of them: see `complete_fields`.
+    """
 
     name = "datasets"
     path = "/v1/datasets"
@@ -47,8 +52,29 @@ class DatasetsStream(ClaravineStream):
                     f"setting datasets names datasets these credentials cannot read: {', '.join(unknown)} "
                     "(check the UUIDs and the API user's template permissions)"
                 )
-            self._definitions = [item for item in listed if not wanted or item["uuid"] in wanted]
+            self._definitions = [self.complete_fields(item) for item in listed if not wanted or item["uuid"] in wanted]
+            self._tap.id_fields = {  # type: ignore[attr-defined]
+                item["uuid"]: id_field_name(item.get("fields") or []) for item in self._definitions
+            }
         return self._definitions
+
+    def complete_fields(self, item: dict) -> dict:
+        """The listed dataset, with the definition's fields where the list gives none or no row id field."""
+        listed = item.get("fields")
+        listed = [field for field in listed if isinstance(field, dict)] if isinstance(listed, list) else []
+        if listed and id_field_name(listed) is not None:
+            return item
+        fields = self.dataset_definition(item["uuid"])
+        if fields is None:
+            self.logger.warning(
+                "datasets: GET %s answered 404, so dataset %s has only the %d fields List Datasets gives "
+                "(a read-only row id field would be missed: its rows are then keyed by transaction and position)",
+                DEFINITION_PATH.format(dataset=item["uuid"]),
+                item["uuid"],
+                len(listed),
+            )
+            return item
+        return {**item, "fields": fields}
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         names = dataset_stream_names(self.definitions())
@@ -162,8 +188,10 @@ class TransactionRowsStream(ClaravineStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         dataset_uuid, transaction_uuid = context["dataset_uuid"], context["transaction_uuid"]  # type: ignore[index]
+        id_name = self._tap.id_fields.get(dataset_uuid)  # type: ignore[attr-defined]
         for number, values in enumerate(self.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
-            cvid = next((value for header, value in values.items() if is_cvid_field(header)), None)
+            header = id_header(values, id_name)
+            cvid = values[header] if header is not None else None
             yield {
                 "dataset_uuid": dataset_uuid,
                 "transaction_uuid": transaction_uuid,
@@ -179,7 +207,12 @@ ROW_COLUMNS = {
     "transaction_uuid": {"type": ["string"], "description": "The transaction (submission) that carried this row."},
     "row_number": {"type": ["integer"], "description": "Position of the row in its transaction's data, from 1."},
 }
-CVID_COLUMN = {"type": ["string"], "description": "Vendor field `CVID`. The row's Claravine ID: a later transaction that resubmits it overwrites it."}
+def cvid_column(id_name: str) -> dict:
+    return {
+        "type": ["string"],
+        "description": f"Vendor field `{id_name}`. The row's Claravine ID: a later transaction that resubmits it overwrites it.",
+    }
+
 FIELD_TYPES = {
     "number": {"type": ["number", "null"]},
     "date": {"type": ["string", "null"], "format": "date"},
@@ -197,13 +230,16 @@ def dataset_stream_names(definitions: list[dict]) -> dict[str, str]:
     return names
 
 
-def field_columns(fields: list[dict]) -> dict[str, str]:
-    """Vendor field name -> column, snake_case, never clashing with the row columns or each other."""
+def field_columns(fields: list[dict], id_name: str | None = None) -> dict[str, str]:
+    """Vendor field name -> column, snake_case, never clashing with the row columns or each other.
+
+    The row id field (`id_name`) is the `cvid` column, not one of these.
+    """
     taken = {*ROW_COLUMNS, "cvid", EXTRA_COLUMN}
     columns: dict[str, str] = {}
     for field in fields:
         name = str(field.get("name") or "")
-        if not name or is_cvid_field(name) or name in columns:
+        if not name or name == id_name or name in columns:
             continue
         base = snake_case(name) or "field"
         column, n = base, 2
@@ -217,8 +253,9 @@ def field_columns(fields: list[dict]) -> dict[str, str]:
 class DatasetRowsStream(ClaravineStream):
     """The rows of one dataset's complete transactions, one column per field of the dataset.
 
-    Where the dataset's rows carry a CVID, the CVID is the key, so a row that a later
-    transaction overwrites is upserted; otherwise a row is keyed by its transaction and position.
+    Where the dataset's rows carry a CVID (its definition has a row id field, found by type or
+    name), the CVID is the key, so a row that a later transaction overwrites is upserted;
+    otherwise a row is keyed by its transaction and position.
     """
 
     parent_stream_type = TransactionsStream
@@ -228,11 +265,12 @@ class DatasetRowsStream(ClaravineStream):
     def __init__(self, tap: t.Any, *, definition: dict, name: str) -> None:
         fields = [field for field in definition.get("fields") or [] if isinstance(field, dict)]
         self.dataset_uuid: str = definition["uuid"]
-        self.has_cvid = any(is_cvid_field(str(field.get("name") or "")) for field in fields)
-        self.field_renames = field_columns(fields)
+        self.id_name = id_field_name(fields)
+        self.has_cvid = self.id_name is not None
+        self.field_renames = field_columns(fields, self.id_name)
         kinds = {str(field.get("name")): str(field.get("type") or "") for field in fields}
         self._typed_fields = {name for name in self.field_renames if kinds.get(name) in FIELD_TYPES}
-        properties: dict[str, dict] = {"cvid": CVID_COLUMN} if self.has_cvid else {}
+        properties: dict[str, dict] = {"cvid": cvid_column(self.id_name)} if self.id_name else {}
         properties.update(ROW_COLUMNS)
         for field_name, column in self.field_renames.items():
             kind = kinds.get(field_name, "")
@@ -260,8 +298,9 @@ class DatasetRowsStream(ClaravineStream):
         transaction_uuid = context["transaction_uuid"]  # type: ignore[index]
         for number, values in enumerate(self.transaction_data(self.dataset_uuid, transaction_uuid, context), start=1):
             row: dict[str, t.Any] = {"transaction_uuid": transaction_uuid, "row_number": number}
+            cvid_header = id_header(values, self.id_name) if self.has_cvid else None
             for header, value in values.items():
-                if is_cvid_field(header):
+                if header == cvid_header:
                     row["cvid"] = value or None
                 else:
                     # An empty cell of a number or date field is no value, not a mistyped one.
@@ -269,6 +308,6 @@ class DatasetRowsStream(ClaravineStream):
             if self.has_cvid and not row.get("cvid"):
                 raise VendorResponseError(
                     f"{self.vendor}: row {number} of transaction {transaction_uuid} in dataset {self.dataset_uuid} "
-                    "has no CVID, though the dataset lists a CVID field (its key)"
+                    f"has no value under its row id field {self.id_name!r} (the table's key, cvid)"
                 )
             yield row

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
 
 from tap_claravine.client import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER
 from tap_claravine.streams import DatasetRowsStream, DatasetsStream, TransactionRowsStream, TransactionsStream, dataset_stream_names
@@ -80,6 +83,8 @@ class TapClaravine(VendorTap):
     def __init__(self, *args: object, **kwargs: object) -> None:
         #: the transaction data path that answered (singular or plural), kept for the run
         self.data_path: str | None = None
+        #: dataset uuid -> the name of its row id field (None: its rows carry none), set by `datasets`
+        self.id_fields: dict[str, str | None] = {}
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def check_settings(self) -> None:
@@ -99,6 +104,11 @@ class TapClaravine(VendorTap):
             raise ConfigError("settings key_header and secret_header must be two different, non-empty header names")
         if any(not isinstance(uuid, str) or not uuid.strip() for uuid in self.config.get("datasets") or []):
             raise ConfigError("setting datasets must be a list of dataset UUIDs (non-empty strings)")
+
+    def probe(self) -> t.Iterable[ProbeResult]:
+        from tap_claravine import probe
+
+        return probe.run(self)
 
     def discover_streams(self) -> list:
         # The per-dataset streams come from the API: discovery needs working credentials.

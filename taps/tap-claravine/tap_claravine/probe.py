@@ -1,0 +1,216 @@
+"""`tap-claravine --probe`: each assumption of client.py, checked with a few read-only GETs.
+
+At most: the dataset list, the definitions of up to `MAX_DEFINITIONS` datasets (until one has a
+row id field), one transaction list (the last `WINDOW_DAYS` of the configured window), the status
+of up to `MAX_STATUSES` of its transactions (until one is Complete), and that transaction's data
+on each candidate path until one answers. Every request goes through the tap's own client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass
+
+from tapkit import TapkitError, probe
+
+from tap_claravine.client import DATA_PATHS, DEFINITION_PATH, STATUSES, ClaravineStream, RefusedError
+from tap_claravine.id_field import id_field_name
+
+if t.TYPE_CHECKING:
+    from tap_claravine.tap import TapClaravine
+
+MAX_DEFINITIONS = 5
+MAX_STATUSES = 5
+WINDOW_DAYS = 30
+#: statuses a probe request reports rather than raises
+ANSWERS = frozenset({400, 401, 403, 404, 409})
+
+AUTH = "the API key and secret are accepted in headers {key} and {secret} (settings key_header, secret_header)"
+LIST_SHAPE = 'GET /v1/datasets answers {"datasets": [{"uuid", "name", "fields", ...}]}'
+FIELDS_LISTED = "List Datasets lists each dataset's fields"
+DEFINITION = f'GET {DEFINITION_PATH} answers the dataset with every field ({{"fields": [...]}})'
+ID_LISTED = "List Datasets lists the read-only row id field (else the tap reads the definition)"
+ID_NAME = 'the row id field is named "CVID" (the tap also finds "Claravine ID", other spellings, type cv_id)'
+TX_LIST = 'GET /v1/datasets/{uuid}/transactions?start-date&end-date answers {"transactions": [{"uuid", "submittedAt", ...}]}'
+STATUS = f"GET /v1/datasets/{{uuid}}/transactions/{{uuid}}/status answers a status among {', '.join(STATUSES)}"
+DATA_PATH = "transaction data is at the singular /v1/datasets/{d}/transaction/{t}/data (the tap also tries the plurals)"
+DATA_SHAPE = 'transaction data is {"fields": [header...], "rows": [[value...]...]}, each row as long as fields'
+
+
+@dataclass
+class Answer:
+    asked: str
+    status: int | None  # None: no answer (network, retries exhausted)
+    document: t.Any = None
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
+
+    def shown(self) -> t.Any:
+        if self.status is None:
+            return self.error
+        return self.document if self.ok else f"HTTP {self.status} {self.error}".strip()
+
+
+class Prober:
+    def __init__(self, tap: TapClaravine) -> None:
+        self.tap = tap
+        self.client = ClaravineStream(tap=tap, name="probe", schema={"type": "object", "properties": {}})
+
+    def ask(self, path: str, params: dict | None = None) -> Answer:
+        asked = "GET " + path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
+        try:
+            with self.client.tolerating(ANSWERS):
+                response, document = self.client.get_document(path, None, params)
+        except RefusedError as exc:
+            return Answer(asked, exc.status)
+        except TapkitError as exc:
+            return Answer(asked, None, error=str(exc))
+        return Answer(asked, response.status_code, document)
+
+    # -- the checks ------------------------------------------------------------------------------
+
+    def results(self) -> t.Iterator[probe.ProbeResult]:
+        listed = self.ask("/v1/datasets")
+        auth = AUTH.format(key=self.tap.config.get("key_header"), secret=self.tap.config.get("secret_header"))
+        if listed.status in (401, 403):
+            yield probe.result(auth, listed.asked, listed.shown(), False)
+            yield from self.untold(listed.asked, "the credentials were refused", LIST_SHAPE, FIELDS_LISTED, DEFINITION,
+                                   ID_LISTED, ID_NAME, TX_LIST, STATUS, DATA_PATH, DATA_SHAPE)
+            return
+        yield probe.result(auth, listed.asked, f"HTTP {listed.status}" if listed.status else listed.error, listed.ok or None)
+        datasets = listed.document.get("datasets") if listed.ok and isinstance(listed.document, dict) else None
+        shape_holds = isinstance(datasets, list) and all(isinstance(d, dict) and isinstance(d.get("uuid"), str) for d in datasets)
+        yield probe.result(LIST_SHAPE, listed.asked, listed.shown(), shape_holds if listed.ok else None)
+        if not shape_holds or not datasets:
+            reason = "no dataset listed" if shape_holds else "the dataset list has another shape"
+            yield from self.untold(listed.asked, reason, FIELDS_LISTED, DEFINITION, ID_LISTED, ID_NAME, TX_LIST, STATUS,
+                                   DATA_PATH, DATA_SHAPE)
+            return
+        unlisted = [d["uuid"] for d in datasets if not (isinstance(d.get("fields"), list) and d["fields"])]
+        yield probe.result(
+            FIELDS_LISTED,
+            listed.asked,
+            f"{len(datasets) - len(unlisted)} of {len(datasets)} datasets list fields",
+            not unlisted,
+        )
+        chosen = yield from self.id_field_checks(datasets)
+        yield from self.transaction_checks(chosen)
+
+    def id_field_checks(self, datasets: list[dict]) -> t.Generator[probe.ProbeResult, None, dict]:
+        """Definitions until one has a row id field; returns the dataset whose transactions to read."""
+        listed_id = next(((d, name) for d in datasets if (name := id_field_name(_fields(d))) is not None), None)
+        candidates = [listed_id[0]] if listed_id else datasets[:MAX_DEFINITIONS]
+        asked: list[str] = []
+        definition: Answer | None = None
+        found: tuple[dict, str, dict] | None = None  # dataset, id name, id field
+        for dataset in candidates:
+            definition = self.ask(DEFINITION_PATH.format(dataset=dataset["uuid"]))
+            asked.append(definition.asked)
+            fields = _fields({"fields": _definition_fields(definition.document)}) if definition.ok else []
+            name = id_field_name(fields)
+            if name is not None:
+                found = (dataset, name, next(f for f in fields if f.get("name") == name))
+                break
+        assert definition is not None
+        defined = definition.ok and isinstance(_definition_fields(definition.document), list)
+        yield probe.result(DEFINITION, definition.asked, definition.shown(), defined if definition.status else None)
+        if found is None and listed_id is not None:
+            dataset, name = listed_id
+            found = (dataset, name, next(f for f in _fields(dataset) if f.get("name") == name))
+        if found is None:
+            reason = f"no row id field in the definitions of {len(candidates)} dataset(s)"
+            yield probe.could_not_tell(ID_LISTED, "; ".join(asked), reason)
+            yield probe.could_not_tell(ID_NAME, "; ".join(asked), reason)
+            return datasets[0]
+        dataset, name, field = found
+        in_list = id_field_name(_fields(dataset)) is not None
+        yield probe.result(
+            ID_LISTED,
+            "GET /v1/datasets; " + "; ".join(asked),
+            f"dataset {dataset['uuid']}: id field {name!r} {'listed' if in_list else 'only in the definition'}",
+            in_list,
+        )
+        yield probe.result(ID_NAME, "; ".join(asked) or "GET /v1/datasets", {"name": name, "type": field.get("type")}, name == "CVID")
+        return dataset
+
+    def transaction_checks(self, dataset: dict) -> t.Iterator[probe.ProbeResult]:
+        last = self.tap.config.get("end_date") or dt.datetime.now(dt.timezone.utc).date().isoformat()
+        first = max(str(self.tap.config["start_date"])[:10], (dt.date.fromisoformat(str(last)[:10]) - dt.timedelta(days=WINDOW_DAYS - 1)).isoformat())
+        listed = self.ask(f"/v1/datasets/{dataset['uuid']}/transactions", {"start-date": first, "end-date": str(last)[:10]})
+        items = listed.document.get("transactions") if listed.ok and isinstance(listed.document, dict) else None
+        holds = isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("uuid"), str) for i in items)
+        yield probe.result(TX_LIST, listed.asked, listed.shown(), holds if listed.ok else None)
+        if not holds or not items:
+            reason = f"no transaction of dataset {dataset['uuid']} between {first} and {last}" if holds else "no transaction list"
+            yield from self.untold(listed.asked, reason, STATUS, DATA_PATH, DATA_SHAPE)
+            return
+        complete, statuses, asked = None, [], []
+        for item in sorted(items, key=lambda i: str(i.get("submittedAt") or ""))[:MAX_STATUSES]:
+            answer = self.ask(f"/v1/datasets/{dataset['uuid']}/transactions/{item['uuid']}/status")
+            asked.append(answer.asked)
+            status = answer.document.get("status") if answer.ok and isinstance(answer.document, dict) else None
+            statuses.append(status if answer.ok else answer.shown())
+            if not answer.ok or status not in STATUSES:
+                yield probe.result(STATUS, answer.asked, answer.shown(), False if answer.ok else None)
+                yield from self.untold(answer.asked, "no status", DATA_PATH, DATA_SHAPE)
+                return
+            if status == "Complete":
+                complete = item["uuid"]
+                break
+        yield probe.result(STATUS, "; ".join(asked), statuses, True)
+        if complete is None:
+            yield from self.untold("; ".join(asked), f"none of {len(statuses)} transactions is Complete", DATA_PATH, DATA_SHAPE)
+            return
+        yield from self.data_checks(dataset["uuid"], complete)
+
+    def data_checks(self, dataset_uuid: str, transaction_uuid: str) -> t.Iterator[probe.ProbeResult]:
+        tried: list[Answer] = []
+        for template in DATA_PATHS:
+            answer = self.ask(template.format(dataset=dataset_uuid, transaction=transaction_uuid))
+            tried.append(answer)
+            if answer.ok or answer.status is None:
+                break
+        asked = "; ".join(a.asked for a in tried)
+        answered = "; ".join(f"HTTP {a.status}" if a.status else a.error for a in tried)
+        last = tried[-1]
+        if last.status is None:
+            yield probe.could_not_tell(DATA_PATH, asked, answered)
+            yield probe.could_not_tell(DATA_SHAPE, asked, answered)
+            return
+        yield probe.result(DATA_PATH, asked, answered, last.ok and len(tried) == 1)
+        if not last.ok:
+            yield probe.could_not_tell(DATA_SHAPE, asked, "no data path answered")
+            return
+        document = last.document
+        fields = document.get("fields") if isinstance(document, dict) else None
+        rows = document.get("rows") if isinstance(document, dict) else None
+        holds = (
+            isinstance(fields, list)
+            and bool(fields)
+            and isinstance(rows, list)
+            and all(isinstance(row, list) and len(row) == len(fields) for row in rows)
+        )
+        yield probe.result(DATA_SHAPE, last.asked, {"fields": fields, "rows": len(rows) if isinstance(rows, list) else rows}, holds)
+
+    @staticmethod
+    def untold(asked: str, reason: str, *assumptions: str) -> t.Iterator[probe.ProbeResult]:
+        for assumption in assumptions:
+            yield probe.could_not_tell(assumption, asked, reason)
+
+
+def _fields(dataset: t.Any) -> list[dict]:
+    fields = dataset.get("fields") if isinstance(dataset, dict) else None
+    return [f for f in fields if isinstance(f, dict)] if isinstance(fields, list) else []
+
+
+def _definition_fields(document: t.Any) -> t.Any:
+    definition = document.get("dataset", document) if isinstance(document, dict) else None
+    return definition.get("fields") if isinstance(definition, dict) else None
+
+
+def run(tap: TapClaravine) -> t.Iterator[probe.ProbeResult]:
+    return Prober(tap).results()
