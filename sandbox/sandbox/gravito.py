@@ -12,6 +12,10 @@ profiles) after a first sync, for incremental tests.
 
 Switches (`Sandbox.settings`): "gravito.drift" = "add" (a new top-level message field `l` and a new
 consent field `src`), "remove" (consent entries lose `s`), "retype" (consent `s` becomes "yes"/"no").
+
+Variants (`VARIANTS`): readings the docs leave open. `changed-without-timestamp` is the data after
+a change: switch it on between two syncs to serve some profiles with new content (matchOnId, TC
+string) under the same `k`/`c` timestamps (`changed_profile_ids` names them).
 """
 
 from __future__ import annotations
@@ -165,8 +169,18 @@ class Profile:
         return "{" + ",".join(parts) + "}"
 
 
+UNKNOWN_DOMAIN = DOMAINS[2]  # the configured domain that `unknown-domain` makes Gravito not know
+CHANGED_EVERY = 3  # under changed-without-timestamp, generated profiles n % 3 == 1 change
+CHANGED_PREFIX = "changed-"
+
+
 class GravitoApp(VendorApp):
     name = "gravito"
+    VARIANTS: t.ClassVar[dict[str, str]] = {
+        "changed-without-timestamp": "some profiles are served with a new matchOnId and TC string but the same k/c timestamps",
+        "unknown-domain": f"{UNKNOWN_DOMAIN} answers [] (no profiles), as a mistyped or unknown domainName is answered",
+        "timestamps-in-milliseconds": "k/c timestamps `t` are epoch milliseconds (JavaScript's clock), not seconds",
+    }
 
     def __init__(self, sandbox: t.Any) -> None:
         super().__init__(sandbox)
@@ -232,10 +246,16 @@ class GravitoApp(VendorApp):
         per_domain = self.sandbox.settings.get("gravito.profiles_per_domain")  # benchmarks: any domain, any size
         if domain not in DOMAINS and not per_domain:
             return []
+        if domain == UNKNOWN_DOMAIN and self.variant("unknown-domain"):
+            return []
         rng = self._rng("gravito", domain)
         first, last = self._window()
         count = int(per_domain) if per_domain else (6 + DOMAINS.index(domain) * 2) * self.size
         profiles = [self._profile(domain, rng, n, first, last) for n in range(count)]
+        if self.variant("changed-without-timestamp"):
+            for n, profile in enumerate(profiles):
+                if n % CHANGED_EVERY == 1:
+                    _change_content(profile)
         # The vendor's own shape: a profile with events only (no keyring, no consents, no time).
         profiles.append(Profile(str(uuid.UUID(int=rng.getrandbits(128))), domain, {"id1": "abcd", "matchOnId": "Id001"}))
         for change_domain, new, updated, at in self._changes:
@@ -292,7 +312,13 @@ class GravitoApp(VendorApp):
             publisher_segment=".YAAAAAAAAMAA" if n % 3 == 0 else "",
         )
 
+    def changed_profile_ids(self, domain: str) -> list[str]:
+        """While `changed-without-timestamp` is on: the profiles it serves with new content (same ids, same timestamps)."""
+        return [p.profile_id for p in self.profiles(domain) if str(p.events.get("matchOnId", "")).startswith(CHANGED_PREFIX)]
+
     def invalid_messages(self, domain: str) -> list[str]:
+        if domain == UNKNOWN_DOMAIN and self.variant("unknown-domain"):
+            return []
         return list(INVALID_MESSAGES) if domain in DOMAINS else []
 
     def elements(self, domain: str) -> t.Iterator[dict]:
@@ -307,12 +333,16 @@ class GravitoApp(VendorApp):
             if index < len(INVALID_MESSAGES) and domain in DOMAINS:
                 yield {"referer": domain, "message": INVALID_MESSAGES[index]}
 
+    def _stamp(self, seconds: int) -> int:
+        return seconds * 1000 if self.variant("timestamps-in-milliseconds") else seconds
+
     def _message(self, profile: Profile, drift: str | None) -> str:
         events = dict(profile.events)
         gravito_data = profile.gravito_data_text()
         if gravito_data is not None:
             events["gravitoData"] = gravito_data
-        consents = [dict(entry) for entry in profile.consents]
+        consents = [{**entry, "t": self._stamp(entry["t"])} for entry in profile.consents]
+        keyring = [{**entry, "t": self._stamp(entry["t"])} for entry in profile.keyring]
         for entry in consents:
             if drift == "add":
                 entry["src"] = "web"
@@ -320,10 +350,17 @@ class GravitoApp(VendorApp):
                 del entry["s"]
             elif drift == "retype":
                 entry["s"] = "yes" if entry["s"] else "no"
-        message: dict[str, t.Any] = {"i": profile.profile_id, "r": profile.domain, "v": "v3", "e": events, "k": profile.keyring, "c": consents}
+        message: dict[str, t.Any] = {"i": profile.profile_id, "r": profile.domain, "v": "v3", "e": events, "k": keyring, "c": consents}
         if drift == "add":
             message["l"] = "fi"
         return json.dumps(message, separators=(",", ":"))
+
+
+def _change_content(profile: Profile) -> None:
+    """New events content under the same timestamps: another matchOnId, and a TC string of another CMP version."""
+    profile.events["matchOnId"] = CHANGED_PREFIX + profile.events["matchOnId"]
+    if profile.tc is not None:
+        profile.tc.cmp_version = profile.tc.cmp_version % 12 + 1
 
 
 def _iso(seconds: int | None) -> str | None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import json
 
 import pytest
 
@@ -94,7 +97,33 @@ def test_state_is_one_bookmark_per_stream_and_domain(sandbox, first_run):
     for domain in DOMAINS:
         latest = max(p["updated_at"] for p in truth["microprofiles"] if p["domain"] == domain and p["updated_at"])
         partition = next(p for p in bookmarks["microprofiles"]["partitions"] if p["context"] == {"domain": domain})
-        assert partition == {"context": {"domain": domain}, "replication_key": "updated_at", "replication_key_value": latest}
+        assert partition == {
+            "context": {"domain": domain},
+            "replication_key": "updated_at",
+            "replication_key_value": latest,
+            "profile_fingerprints": served_fingerprints(sandbox, domain),
+        }
+    # The profile-level streams keep the same fingerprints; the entry streams (timed entries) keep none.
+    for stream in ("tcf_consents", "non_tcf_vendor_consents"):
+        for partition in bookmarks[stream]["partitions"]:
+            assert partition["profile_fingerprints"] == served_fingerprints(sandbox, partition["context"]["domain"])
+    for stream in ("consents", "keyring"):
+        assert all("profile_fingerprints" not in partition for partition in bookmarks[stream]["partitions"])
+
+
+def served_fingerprints(sandbox, domain: str) -> str:
+    """The state's documented fingerprint set, computed from the simulator's own answer: BLAKE2b-48 of each message
+    text as served, the latest snapshot of each profile id only, sorted, packed, base64."""
+    latest: dict[str, str] = {}
+    for element in sandbox.app("gravito").elements(domain):
+        text = element["message"]
+        try:
+            key = json.loads(text)["i"]
+        except (ValueError, KeyError, TypeError):
+            key = text  # a message that does not parse is its own profile
+        latest[key] = text  # the older snapshot of a profile is served first
+    marks = {hashlib.blake2b(text.encode(), digest_size=6).digest() for text in latest.values()}
+    return base64.b64encode(b"".join(sorted(marks))).decode()
 
 
 def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run):
@@ -111,12 +140,13 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
         value = next(p for p in first_run.last_state["bookmarks"][stream]["partitions"] if p["context"] == {"domain": domain})
         return dt.datetime.fromisoformat(value["replication_key_value"]) - lookback
 
-    def expected(stream, rk, key):
-        rows = [r for r in after[stream] if r[rk] is None or dt.datetime.fromisoformat(r[rk]) > floor(stream, rk, r["domain"])]
+    def expected(stream, rk, key, *, untimed=True):
+        # Entry streams emit untimed rows always; the profile-level streams only when their content is new.
+        rows = [r for r in after[stream] if (untimed and r[rk] is None) or (r[rk] and dt.datetime.fromisoformat(r[rk]) > floor(stream, rk, r["domain"]))]
         return {tuple(r[k] for k in key) for r in rows}
 
-    profile_keys = expected("microprofiles", "updated_at", ("domain", "profile_id"))
-    profile_keys |= {(bad["domain"], unparsed_id(bad["raw_message"])) for bad in after["unparsed_messages"]}  # untimed: always
+    # The untimed profile and the unparsed messages are unchanged: their fingerprints are in the state.
+    profile_keys = expected("microprofiles", "updated_at", ("domain", "profile_id"), untimed=False)
     assert set(keyed(run.records("microprofiles"), "domain", "profile_id")) == profile_keys
     assert len(run.records("microprofiles")) == len(profile_keys)
     consent_key = ("domain", "profile_id", "consent_id", "recorded_at")
@@ -124,7 +154,7 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
     assert len(run.records("consents")) == len(expected("consents", "recorded_at", consent_key))
     key_key = ("domain", "profile_id", "key_id", "recorded_at")
     assert set(keyed(run.records("keyring"), *key_key)) == expected("keyring", "recorded_at", key_key)
-    assert set(keyed(run.records("tcf_consents"), "domain", "profile_id")) == expected("tcf_consents", "profile_updated_at", ("domain", "profile_id"))
+    assert set(keyed(run.records("tcf_consents"), "domain", "profile_id")) == expected("tcf_consents", "profile_updated_at", ("domain", "profile_id"), untimed=False)
 
     # the changes are there, and far fewer rows than a full sync
     new_consents = set(keyed(after["consents"], *consent_key)) - set(keyed(before["consents"], *consent_key))

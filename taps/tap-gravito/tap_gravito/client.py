@@ -7,7 +7,15 @@
 - one response feeds all five streams, so the tap fetches each domain once per run (`DomainFeeds`)
   and every stream reads the same spooled body;
 - when one response holds several snapshots of a profile id, the one with the greatest
-  timestamp is taken whole (the consent list is an append log, so it holds the older ones).
+  timestamp is taken whole (the consent list is an append log, so it holds the older ones);
+- an unknown (mistyped) domainName is not an error: it is answered like a domain without
+  visitors, with `[]`; a configured domain whose answer holds no profile gets one warning
+  naming it, since a typo would otherwise sync nothing for the seven days that matter;
+- `t` is epoch seconds in the vendor's sample; epoch milliseconds are read as such
+  (`microprofile.epoch_seconds`);
+- a profile's events (`matchOnId`, the TC string, the non-TCF vendors) carry no timestamp and
+  can change without a newer `k`/`c` one: the profile-level streams keep content fingerprints in
+  state (`fingerprints`) and emit a profile again when its content changed.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from array import array
 
 from tapkit import VendorStream
 
+from tap_gravito import fingerprints
 from tap_gravito.microprofile import Microprofile, parse_element
 
 if t.TYPE_CHECKING:
@@ -70,6 +79,14 @@ class DomainFeeds:
             unparsed += profile.parse_error is not None
             id_hashes.append(hash(profile.profile_id))
             stamps.append(profile.updated_at if profile.updated_at is not None else -1)
+        if not id_hashes:
+            stream.logger.warning(
+                "gravito: domain '%s' returned no profiles for the last %d days: check the domain name in setting "
+                "domains (Gravito answers a domain it does not know with an empty list, as it does a domain "
+                "without visitors).",
+                domain,
+                API_DAYS,
+            )
         if unparsed:
             stream.logger.warning(
                 "gravito: domain '%s': %d message(s) were not valid microprofile JSON; they are kept in "
@@ -179,12 +196,49 @@ class GravitoStream(VendorStream):
 
     # -- records ------------------------------------------------------------------------------
 
+    #: whether the stream's rows come from the profile's untimed content (events), so that a
+    #: profile is emitted again when its content fingerprint changed (see `fingerprints`)
+    fingerprinted: t.ClassVar[bool] = False
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         domain = (context or {})["domain"]
         after = self.emit_after(context)
+        if self.fingerprinted:
+            yield from self.changed_records(context, domain, after)
+            return
         for profile, is_latest in self.feeds.profiles(self, domain):
             if is_latest:
                 yield from self.rows_for(profile, domain, after)  # the SDK shapes them (post_process)
+
+    def changed_records(self, context: Context | None, domain: str, after: float | None) -> t.Iterable[dict]:
+        """Rows of the profiles that are new or changed since the last run, by timestamp or by content.
+
+        Known fingerprints: a profile is emitted when its content is new to the state, or when its
+        timestamp is past the bookmark minus the lookback. Unknown (first run, a state from before
+        fingerprints, a domain over the cap): every profile is emitted, as on a first run.
+        """
+        state = self.get_context_state(context)
+        known = fingerprints.decode(state.get(fingerprints.STATE_KEY))
+        collector = fingerprints.Collector()
+        for profile, is_latest in self.feeds.profiles(self, domain):
+            if not is_latest:
+                continue
+            mark = profile.fingerprint()
+            collector.add(mark)
+            if known is None or mark not in known:
+                yield from self.rows_for(profile, domain, None)
+            elif after is not None and profile.updated_at is not None and profile.updated_at > after:
+                yield from self.rows_for(profile, domain, after)
+        collector.save(state)
+        if collector.overflowed:
+            self.logger.warning(
+                "gravito: stream '%s': domain '%s' served more than %d profiles, more than the state keeps "
+                "fingerprints of: its next run emits every profile of the last %d days again.",
+                self.name,
+                domain,
+                collector.cap,
+                API_DAYS,
+            )
 
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         raise NotImplementedError

@@ -14,7 +14,7 @@ import json
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_gravito import lenient_json
+from tap_gravito import fingerprints, lenient_json
 
 MESSAGE_FIELDS = ("i", "r", "v", "e", "k", "c")
 GRAVITO_DATA = "gravitoData"
@@ -30,6 +30,13 @@ class Microprofile:
     updated_at: int | None = None  # epoch seconds: max t over keyring and consents
     gravito_data: dict | None = None
     gravito_data_error: str | None = None
+    source: str | None = None  # the message text as served (what the content fingerprint covers)
+
+    def fingerprint(self) -> bytes:
+        """The profile's content fingerprint (see `fingerprints`): equal texts, equal fingerprints."""
+        if self.source is None:
+            self.source = self.raw_message or json.dumps(self.message, sort_keys=True, default=str)
+        return fingerprints.fingerprint(self.source)
 
     @property
     def keyring(self) -> list[dict]:
@@ -52,12 +59,17 @@ def _as_list(value: t.Any) -> list:
     return value if isinstance(value, list) else []
 
 
+#: a `t` at or above this is epoch milliseconds: as seconds it would be after the year 5000
+MILLISECONDS_FROM = 100_000_000_000
+
+
 def epoch_seconds(value: t.Any) -> int | None:
-    """A vendor `t` (epoch seconds); None when it is not a number."""
+    """A vendor `t` (epoch seconds, as the vendor's sample; milliseconds, as JavaScript's clock, tolerated);
+    None when it is not a number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return int(value)
+        return int(value // 1000) if value >= MILLISECONDS_FROM else int(value)
     return None
 
 
@@ -94,7 +106,7 @@ def parse_element(element: t.Any) -> Microprofile:
     profile_id = message.get("i")
     if not isinstance(profile_id, str) or not profile_id:
         return _unparsed(referer, raw, "message has no microprofile id (i)")
-    profile = Microprofile(referer=referer, profile_id=profile_id, message=message)
+    profile = Microprofile(referer=referer, profile_id=profile_id, message=message, source=raw if isinstance(raw, str) else None)
     stamps = [epoch_seconds(entry.get("t")) for entry in profile.keyring + profile.consents]
     known = [stamp for stamp in stamps if stamp is not None]
     profile.updated_at = max(known) if known else None

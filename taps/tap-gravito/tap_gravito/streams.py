@@ -18,6 +18,7 @@ class MicroprofilesStream(GravitoStream):
     """One row per microprofile; a message that did not parse is kept with `parse_error`."""
 
     name = "microprofiles"
+    fingerprinted = True
     primary_keys = ("domain", "profile_id")
     replication_key = "updated_at"
     schema = StreamSchema(SCHEMAS)
@@ -96,6 +97,7 @@ class GravitoDataStream(GravitoStream):
 
     replication_key = "profile_updated_at"
     schema = StreamSchema(SCHEMAS)
+    fingerprinted = True
 
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         if profile.gravito_data is None or not self.is_new(profile.updated_at, after):
