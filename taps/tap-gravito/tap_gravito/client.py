@@ -171,9 +171,22 @@ class GravitoStream(VendorStream):
         return after is None or seconds is None or seconds > after
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        if latest_record.get(self.replication_key) is None:
+        value = latest_record.get(self.replication_key)
+        if value is None:
             return  # an untimed row says nothing about progress (and the SDK would warn per row)
+        if not self.advances(value, context):
+            # A row of the lookback, or a changed profile emitted again under its old time: the SDK
+            # would make this run's greatest value the bookmark, moving it back.
+            return
         super()._increment_stream_state(latest_record, context=context)
+
+    def advances(self, value: t.Any, context: Context | None) -> bool:
+        """Whether `value` is past the bookmark the run started from."""
+        try:
+            start = parse_bookmark(self.get_context_state(context).get("replication_key_value"))
+            return start is None or parse_bookmark(value) > start  # type: ignore[operator]
+        except (TypeError, ValueError):
+            return True  # leave an unreadable value to the SDK's own handling
 
     def warn_if_window_lost(self, domain: str) -> None:
         """One warning per domain when a bookmark is older than the API's seven days."""

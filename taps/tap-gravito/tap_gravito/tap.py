@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
 
 from tap_gravito.client import DomainFeeds
 from tap_gravito.streams import STREAM_TYPES
@@ -69,6 +71,11 @@ class TapGravito(VendorTap):
             raise ConfigError(f"setting lookback_hours must be 0 or more, got {lookback!r}")
         if not str(self.config.get("gravito_version") or "v3").strip():
             raise ConfigError("setting gravito_version must not be empty (the vendor's default is v3)")
+
+    def probe(self) -> t.Iterable[ProbeResult]:
+        from tap_gravito import probe
+
+        return probe.run(self)
 
     @cached_property
     def domain_feeds(self) -> DomainFeeds:
