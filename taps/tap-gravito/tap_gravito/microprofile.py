@@ -32,7 +32,7 @@ class Microprofile:
     gravito_data_error: str | None = None
     source: str | None = None  # the message text as served (what the content fingerprint covers)
 
-    def fingerprint(self) -> bytes:
+    def fingerprint(self) -> int:
         """The profile's content fingerprint (see `fingerprints`): equal texts, equal fingerprints."""
         if self.source is None:
             self.source = self.raw_message or json.dumps(self.message, sort_keys=True, default=str)
