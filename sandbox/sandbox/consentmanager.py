@@ -9,11 +9,19 @@ seven days and no longer served. Data is generated deterministically from (seed,
 
 Switches (`Sandbox.settings`): "consentmanager.drift" = "add" (a new column on the report and the
 consent log), "remove" (cmp_report loses consentReject), "retype" (pageView becomes a word).
+
+Variants (`VARIANTS`, `Sandbox.set_variants("consentmanager", ...)`): the other readings of what the docs
+leave open (vendor-evidence.md). The default is the documented JSON: `data` is always an array, custom
+purpose ids are numeric text like the type 10 sample ("1"), custom vendor ids like the type 9 sample ("c24").
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import itertools
+import json
 import random
 import typing as t
 
@@ -59,6 +67,16 @@ def _stamp(day: dt.date, seconds: int) -> str:
 
 class ConsentmanagerApp(VendorApp):
     name = "consentmanager"
+    VARIANTS: t.ClassVar[dict[str, str]] = {
+        "string-data-empty": 'a report with no rows answers `"data": ""` (the envelope documents data as a string) instead of `[]`',
+        "string-data-csv": "the CMP report (type 1) answers windows that reach yesterday or today with CSV text in `data` "
+        "(the docs: 'data payload as csv or json')",
+        "custom-ids-text": 'custom purpose ids are text like "c51" (the vendor\'s SDKs address "c53"), all=1 adds system '
+        'vendors ("s2789"), and changelog entries about vendors and purposes carry those ids',
+        "custom-ids-numeric": "custom purpose ids arrive as JSON numbers (1), like the OS list's ids",
+        "duplicate-keys": 'the CMP report adds a column ("region") that splits some rows in two: two rows of one day share '
+        "the primary key (the vendor warns it adds columns)",
+    }
 
     # -- the API --------------------------------------------------------------------------------
 
@@ -83,8 +101,19 @@ class ConsentmanagerApp(VendorApp):
         except ValueError:
             return self._error("Invalid date")
         rows = self.rows(data_type, first, last, all_vendors=request.arg("all") == "1")
-        body = envelope_chunks(rows, {"status": "created", "message": "Data report created"})
+        if data_type == 1 and self.variant("string-data-csv") and last >= self.today() - dt.timedelta(days=1):
+            return self._created(_csv_text(list(rows)))
+        head = next(rows, None)
+        if head is None and self.variant("string-data-empty"):
+            return self._created("")
+        body = envelope_chunks(
+            itertools.chain([head], rows) if head is not None else (), {"status": "created", "message": "Data report created"}
+        )
         return Response(body=body)
+
+    def _created(self, data: str) -> Response:
+        """A success envelope whose `data` is a string (CSV text, or "" for an empty report)."""
+        return Response(body=json.dumps({"status": "created", "message": "Data report created", "data": data}).encode())
 
     def _error(self, message: str) -> Response:
         return Response.json({"status": "error", "message": message, "data": []})
@@ -106,7 +135,15 @@ class ConsentmanagerApp(VendorApp):
                 truth[stream] = [row for day in _days(first, last) for row in self.rows(data_type, day, day)]
             else:
                 truth[stream] = list(self.rows(data_type, first, last, all_vendors=bool(custom_vendors_all)))
+        if self.variant("string-data-csv"):
+            # The tap cannot read a CSV day: the report stops at the first one and yields nothing from it on.
+            first_csv = self.first_csv_day()
+            truth["cmp_report"] = [row for row in truth["cmp_report"] if row["date"] < first_csv.isoformat()]
         return truth
+
+    def first_csv_day(self) -> dt.date:
+        """Under string-data-csv, the first day whose CMP report comes as CSV text."""
+        return self.today() - dt.timedelta(days=1)
 
     # -- data -----------------------------------------------------------------------------------
 
@@ -177,6 +214,9 @@ class ConsentmanagerApp(VendorApp):
                 del row["consentReject"]
             elif drift == "retype":
                 row["pageView"] = "many"
+            if self.variant("duplicate-keys"):
+                yield from _split_by_region(row)
+                continue
             yield row
 
     def _crawler_report(self, day: dt.date) -> t.Iterator[dict]:
@@ -205,11 +245,12 @@ class ConsentmanagerApp(VendorApp):
         base = (day - dt.date(2020, 1, 1)).days * 100
         for n in range(3 + rng.randint(0, 2)):
             item = rng.randint(1, 4)
+            datatype = rng.choice(["cmp", "design", "text", "vendor"])
             yield {
                 "id": str(base + n),
-                "datatype": rng.choice(["cmp", "design", "text", "vendor"]),
+                "datatype": datatype,
                 "changetype": rng.choice(["create", "update", "delete"]),
-                "itemID": str(item),
+                "itemID": f"c{20 + item}" if datatype == "vendor" and self.variant("custom-ids-text") else str(item),
                 "userID": str(rng.randint(100, 105)),
                 "subaccountID": str(rng.choice([0, 11, 12])),
                 "accountID": "9001",
@@ -236,7 +277,7 @@ class ConsentmanagerApp(VendorApp):
                 "browser": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
                 "url": f"https://shop{rng.randint(1, 6)}.example.com/page/{rng.randint(1, 99)}",
                 "consentData": "CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA",
-                "customPurposes": "c51,c52",
+                "customPurposes": ",".join(self._purpose_id(n) for n in (1, 2)),
                 "customVendors": "c24,c25",
                 "internalID": f"int-{rng.randint(1, 10**9)}",
                 "externalID1": "",
@@ -280,8 +321,9 @@ class ConsentmanagerApp(VendorApp):
         elif data_type == 9:
             count = 12 if all_vendors else 5
             for n in range(1, count + 1):
+                system = all_vendors and n > 10 and self.variant("custom-ids-text")  # system vendors: "s" ids
                 yield {
-                    "id": f"c{20 + n}",
+                    "id": f"s{2778 + n}" if system else f"c{20 + n}",
                     "cmp": str(1 + n % 3),
                     "name": f"Vendor {n}",
                     "link": f"https://vendor{n}.example.com/privacy",
@@ -289,7 +331,8 @@ class ConsentmanagerApp(VendorApp):
                 }
         elif data_type == 10:
             for n in range(1, 5):
-                yield {"id": f"c5{n}", "cmp": str(1 + n % 3), "name": f"Purpose {n}", "description": f"Custom purpose {n}"}
+                purpose_id: str | int = n if self.variant("custom-ids-numeric") else self._purpose_id(n)
+                yield {"id": purpose_id, "cmp": str(1 + n % 3), "name": f"Purpose {n}", "description": f"Custom purpose {n}"}
         elif data_type in (11, 12, 13, 14):
             names = {11: OS_NAMES, 12: BROWSERS, 13: DEVICES, 14: CONSENT_TYPES}[data_type]
             start = 1 if data_type == 14 else 0
@@ -315,6 +358,39 @@ class ConsentmanagerApp(VendorApp):
                     "status": "1",
                     "lastLogin": _stamp(self.today() - dt.timedelta(days=n), 36000),
                 }
+
+
+    def _purpose_id(self, n: int) -> str:
+        """Custom purpose n's id: numeric text as in the type 10 sample, or "c5n" under custom-ids-text."""
+        return f"c5{n}" if self.variant("custom-ids-text") else str(n)
+
+
+REGIONS = ("north", "south")
+
+
+def _split_by_region(row: dict) -> t.Iterator[dict]:
+    """duplicate-keys: a new dimension column; rows of hours divisible by 4 split in two (same key, other counts)."""
+    if int(row["hour"]) % 4:
+        yield {**row, "region": REGIONS[0]}
+        return
+    counts = ("pageView", "consentView", "consentAccept", "consentReject", "consentCustom")
+    for share, region in enumerate(REGIONS):
+        part = dict(row, region=region)
+        for field in counts:
+            if field in part and part[field].isdigit():
+                total = int(part[field])
+                part[field] = str(total // 2 if share == 0 else total - total // 2)
+        yield part
+
+
+def _csv_text(rows: list[dict]) -> str:
+    """A report as the vendor's CSV output: a header line, then one line per row."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
 
 
 def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
