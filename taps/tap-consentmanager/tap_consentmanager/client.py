@@ -4,7 +4,12 @@
   the query string (the kit masks it in every message);
 - the envelope is {status, message, data}; any status other than "created" is an error that
   shows the vendor's message;
-- numbers arrive as strings, so columns declared numeric accept numeric text.
+- `data` is documented as `"…" //data payload as csv or json`, while every JSON example is an array:
+  an array is read row by row; `""` (or null) is an empty report: zero rows, and one warning per report
+  naming it and its days; any other string (CSV text) or shape is a `ReportShapeError`: that report
+  stops at its last complete day, the other reports sync, and the run ends non-zero naming it;
+- numbers arrive as strings, so columns declared numeric accept numeric text; custom purpose and
+  vendor ids are text ("c52", "s2789", "1"), see `ids.py`.
 """
 
 from __future__ import annotations
@@ -14,12 +19,24 @@ import typing as t
 
 import requests
 from tapkit import VendorResponseError, VendorStream
+from tapkit.body import BodyDecodeError
+from tapkit.streams import describe_request
 from tapkit.windows import parse_day, utc_today
+
+from tap_consentmanager.envelope import DataMember, data_member
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SUCCESS_STATUS = "created"
+
+
+class ReportShapeError(VendorResponseError):
+    """A report's `data` is not a JSON array (CSV text, an object ...): that report cannot be read."""
+
+    def __init__(self, stream: str, message: str) -> None:
+        super().__init__(message)
+        self.stream = stream
 
 
 class ConsentmanagerStream(VendorStream):
@@ -31,10 +48,23 @@ class ConsentmanagerStream(VendorStream):
     #: the Data API's `type` parameter
     data_type: t.ClassVar[int]
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._empty_answers: list[str] = []  # the days (or "" for a list) answered with `"data": ""`
+
+    @property
+    def report_name(self) -> str:
+        """How messages name the report: `cmp_report (type 1)`."""
+        return f"{self.name} (type {self.data_type})"
+
     def request_window(self, context: Context | None) -> tuple[dt.date, dt.date]:
         """from/to of the request; reference lists ignore them, but the vendor expects them."""
         end = self.config.get("end_date")
         return parse_day(self.config["start_date"]), parse_day(end) if end else utc_today()
+
+    def window_label(self) -> str:
+        """The day a date-ranged report asks for (" on 2026-11-30"); empty for a list."""
+        return ""
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         first, last = self.request_window(context)
@@ -47,17 +77,71 @@ class ConsentmanagerStream(VendorStream):
         }
         return params
 
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+    # -- the envelope ---------------------------------------------------------------------------
+
+    def check_status(self, response: requests.Response) -> None:
         envelope = self.body_scalars(response, ("status", "message"))
         status = envelope.get("status")
         if status != SUCCESS_STATUS:
             message = envelope.get("message") or "(no message)"
             raise VendorResponseError(
-                f"{self.vendor}: {self._endpoint(response)} answered status {status!r}: {message}"
+                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}"
             )
-        yield from self.iter_body_items(response)
 
-    def _endpoint(self, response: requests.Response) -> str:
-        from tapkit.streams import describe_request
+    def data_of(self, response: requests.Response) -> DataMember:
+        try:
+            return data_member(response.body)  # type: ignore[attr-defined]
+        except BodyDecodeError as exc:
+            raise VendorResponseError(self.bad_response_message(response, str(exc))) from None
 
-        return describe_request(response.request)
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        self.check_status(response)
+        data = self.data_of(response)
+        if data.is_array:
+            yield from self.iter_body_items(response)
+        elif data.is_empty_report:
+            self._empty_answers.append(self.window_label().removeprefix(" on "))
+        else:
+            raise ReportShapeError(
+                self.name,
+                f"{self.report_name}{self.window_label()}: `data` is {data.describe()}, not the JSON array the tap "
+                f"reads (it asks output=json)",
+            )
+
+    # -- one report's failure does not stop the others -------------------------------------------
+
+    def guarded(self, records: t.Iterable[dict]) -> t.Iterator[dict]:
+        """The stream's records; a `ReportShapeError` stops this report only (the tap fails the run at the end)."""
+        try:
+            yield from records
+        except ReportShapeError as exc:
+            problem = f"{exc}; {self.stop_note()}"
+            self.logger.error("%s: %s", self.vendor, problem)
+            self._tap.report_failed(self.report_name, problem)  # type: ignore[attr-defined]
+        finally:
+            self.warn_empty_answers()
+
+    def stop_note(self) -> str:
+        return "no rows of this list were emitted"
+
+    def warn_empty_answers(self) -> None:
+        if not self._empty_answers:
+            return
+        days = [day for day in self._empty_answers if day]
+        where = f" for {len(days)} day(s): {', '.join(days)}" if days else ""
+        self.logger.warning(
+            '%s: %s: the vendor answered `"data": ""` (an empty string, not a JSON array)%s; taken as no rows.',
+            self.vendor,
+            self.report_name,
+            where,
+        )
+        self._empty_answers.clear()
+
+    # -- one request, for the probe ----------------------------------------------------------------
+
+    def fetch(self, context: Context | None = None) -> requests.Response:
+        """One request through the tap's client (rate limit, retries, scrubbing), the status checked."""
+        prepared = self.prepare_request(context, next_page_token=None)
+        response = self.request_decorator(self._request)(prepared, context)
+        self.check_status(response)
+        return response

@@ -11,6 +11,8 @@ from tapkit import DayWindowStream
 from tapkit.windows import utc_today
 
 from tap_consentmanager.client import ConsentmanagerStream
+from tap_consentmanager.duplicates import DuplicateKeys
+from tap_consentmanager.ids import ids_as_text
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -23,6 +25,18 @@ class ReferenceStream(ConsentmanagerStream):
     """A small list, read whole every run."""
 
     schema = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        return self.guarded(super().get_records(context))
+
+
+class TextIdsMixin:
+    """Vendor fields that carry custom purpose or vendor ids: kept as text (see ids.py)."""
+
+    text_id_fields: t.ClassVar[tuple[str, ...]] = ()
+
+    def prepare_row(self, row: dict, context: Context | None) -> dict | None:
+        return super().prepare_row(ids_as_text(row, self.text_id_fields), context)  # type: ignore[misc]
 
 
 class ReportStream(DayWindowStream, ConsentmanagerStream):
@@ -39,15 +53,47 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
         assert self._day is not None
         return self._day, self._day
 
+    def window_label(self) -> str:
+        return f" on {self._day.isoformat()}" if self._day else ""
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        self._context = context
+        return self.guarded(super().get_records(context))
+
+    def stop_note(self) -> str:
+        # The failing day was never committed: the bookmark is still the last day fully emitted.
+        bookmark = self.bookmark(getattr(self, "_context", None))
+        kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
+        return f"the report stopped there ({kept}, so the next run reads that day again); the other reports synced"
+
     def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
         self._day = day
         yield from self.request_records(context)
 
 
 class CmpReportStream(ReportStream):
+    """CMP statistics; rows of one day that share the key are all emitted, with one warning for the day."""
+
     name = "cmp_report"
     data_type = 1
     primary_keys = ("cmp_id", "design_id", "country", "date", "hour", "url_id", "os_id", "ua_id", "device_id")
+    #: the vendor fields of `primary_keys`
+    vendor_keys = ("cmpID", "designID", "country", "date", "hour", "urlID", "osID", "uaID", "deviceID")
+
+    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
+        duplicates = DuplicateKeys(self.vendor_keys)
+        for row in super().records_for_day(day, context):
+            duplicates.add(row)
+            yield row
+        if duplicates.repeats:
+            self.logger.warning(
+                "%s: %s on %s: %s. Every row is emitted (nothing merged); a loader that upserts on the key keeps one "
+                "row per key: load this stream append-only, or add the new column to the key.",
+                self.vendor,
+                self.report_name,
+                day.isoformat(),
+                duplicates.summary(),
+            )
 
 
 class CrawlerReportStream(ReportStream):
@@ -68,17 +114,21 @@ class DeliveryDomainsStream(ReportStream):
         return row
 
 
-class ChangelogStream(ReportStream):
+class ChangelogStream(TextIdsMixin, ReportStream):
+    """Changes to the account; `itemID` is a custom vendor's or purpose's id ("c24") for those entries."""
+
     name = "changelog"
+    text_id_fields = ("itemID",)
     data_type = 18
     primary_keys = ("id",)
     replication_key = "changedate"
 
 
-class ConsentLogStream(ReportStream):
+class ConsentLogStream(TextIdsMixin, ReportStream):
     """The consent log: the vendor serves only the last seven days, so the window is clamped."""
 
     name = "consent_log"
+    text_id_fields = ("customPurposes", "customVendors")
     data_type = 19
     primary_keys = ("id",)
 
@@ -104,18 +154,28 @@ def _reference(name: str, data_type: int, keys: tuple[str, ...] = ("id",)) -> ty
     )
 
 
-class CustomVendorsStream(ReferenceStream):
+class CustomVendorsStream(TextIdsMixin, ReferenceStream):
     """Custom vendors; `custom_vendors_all` asks for every vendor created, not only those in use."""
 
     name = "custom_vendors"
     data_type = 9
     primary_keys = ("id", "cmp")
+    text_id_fields = ("id",)
 
     def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
         params = super().get_url_params(context, next_page_token)
         if self.config.get("custom_vendors_all"):
             params["all"] = 1
         return params
+
+
+class CustomPurposesStream(TextIdsMixin, ReferenceStream):
+    """Custom purposes; ids are text ("c52", or "1" as in the type 10 sample)."""
+
+    name = "custom_purposes"
+    data_type = 10
+    primary_keys = ("id", "cmp")
+    text_id_fields = ("id",)
 
 
 class TextVersionsStream(ReferenceStream):
@@ -139,7 +199,7 @@ REFERENCE_STREAMS = [
     _reference("cookie_domains", 7),
     TextVersionsStream,
     CustomVendorsStream,
-    _reference("custom_purposes", 10, ("id", "cmp")),
+    CustomPurposesStream,
     _reference("operating_systems", 11),
     _reference("browsers", 12),
     _reference("devices", 13),

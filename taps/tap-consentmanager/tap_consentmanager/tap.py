@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, request_settings
+from tapkit import ConfigError, TapkitError, VendorTap, request_settings
 
 from tap_consentmanager.streams import STREAM_TYPES
+
+if t.TYPE_CHECKING:
+    from tapkit.probe import ProbeResult
+
+
+class ReportsStoppedError(TapkitError):
+    """Some reports could not be read (their `data` was not a JSON array); the others synced."""
 
 
 class TapConsentmanager(VendorTap):
@@ -66,6 +75,30 @@ class TapConsentmanager(VendorTap):
 
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+
+    # -- a report that cannot be read stops alone; the run still fails, at the end ----------------
+
+    def report_failed(self, report: str, problem: str) -> None:
+        self._failed_reports.append((report, problem))
+
+    @property
+    def _failed_reports(self) -> list[tuple[str, str]]:
+        return self.__dict__.setdefault("_failed_reports_list", [])
+
+    def sync_all(self) -> None:
+        super().sync_all()
+        failed = self._failed_reports
+        if failed:
+            names = ", ".join(report for report, _ in failed)
+            details = " | ".join(problem for _, problem in failed)
+            raise ReportsStoppedError(f"{len(failed)} report(s) stopped, every other report synced: {names}. {details}")
+
+    # -- `--probe` -----------------------------------------------------------------------------
+
+    def probe(self) -> t.Iterable[ProbeResult]:
+        from tap_consentmanager.probe import probe
+
+        return probe(self)
 
 
 # Console scripts (kept as module attributes so existing entry points keep working).
