@@ -31,6 +31,15 @@ if t.TYPE_CHECKING:
 SUCCESS_STATUS = "created"
 
 
+class EnvelopeError(VendorResponseError):
+    """The envelope's `status` is not "created"; `vendor_message` is the vendor's `message`."""
+
+    def __init__(self, message: str, status: t.Any, vendor_message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.vendor_message = vendor_message
+
+
 class ReportShapeError(VendorResponseError):
     """A report's `data` is not a JSON array (CSV text, an object ...): that report cannot be read."""
 
@@ -84,8 +93,8 @@ class ConsentmanagerStream(VendorStream):
         status = envelope.get("status")
         if status != SUCCESS_STATUS:
             message = envelope.get("message") or "(no message)"
-            raise VendorResponseError(
-                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}"
+            raise EnvelopeError(
+                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}", status, str(message)
             )
 
     def data_of(self, response: requests.Response) -> DataMember:

@@ -33,6 +33,6 @@ class DuplicateKeys:
         self.differing.update(field for field in first.keys() | row.keys() if first.get(field) != row.get(field))
 
     def summary(self) -> str:
-        """`12 rows repeat the primary key of an earlier row (12 keys); the columns that differ: a, b`."""
+        """`12 rows repeat the primary key of an earlier row (keys affected: 12); the columns that differ: a, b`."""
         differ = ", ".join(sorted(self.differing)) if self.differing else "none (identical rows)"
-        return f"{self.repeats} rows repeat the primary key of an earlier row ({len(self.keys)} keys); the columns that differ: {differ}"
+        return f"{self.repeats} rows repeat the primary key of an earlier row (keys affected: {len(self.keys)}); the columns that differ: {differ}"

@@ -18,6 +18,7 @@ from tapkit import AuthenticationError, TapkitError
 from tapkit import probe as kit
 from tapkit.windows import utc_today
 
+from tap_consentmanager.client import EnvelopeError
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.envelope import DataMember
 
@@ -38,6 +39,8 @@ class Answer:
 
     @property
     def shown(self) -> str:
+        if isinstance(self.error, EnvelopeError):  # the vendor's own words first, before the URL
+            return f"status {self.error.status!r}: {self.error.vendor_message}"
         if self.error is not None:
             return str(self.error)
         assert self.data is not None
@@ -86,8 +89,11 @@ def key_accepted(report: Answer) -> kit.ProbeResult:
     error = report.error
     if error is None:
         return kit.result(assumption, report.asked, 'status "created"', True)
-    refused = isinstance(error, AuthenticationError) or "key" in str(error).lower()
-    return kit.result(assumption, report.asked, str(error), False) if refused else kit.could_not_tell(assumption, report.asked, error)
+    # HTTP 401/403, or an error envelope whose own message is about the key ("Missing or invalid key")
+    refused = isinstance(error, AuthenticationError) or (isinstance(error, EnvelopeError) and "key" in error.vendor_message.lower())
+    if refused:
+        return kit.result(assumption, report.asked, report.shown, False)
+    return kit.could_not_tell(assumption, report.asked, report.shown)
 
 
 def data_is_array(answers: list[Answer]) -> kit.ProbeResult:
