@@ -125,7 +125,7 @@ class ConsentmanagerStream(VendorStream):
             yield from records
         except ReportShapeError as exc:
             problem = f"{exc}; {self.stop_note()}"
-            self.logger.error("%s: %s", self.vendor, problem)
+            self.logger.error("%s: %s; the other reports go on", self.vendor, problem)
             self._tap.report_failed(self.report_name, problem)  # type: ignore[attr-defined]
         finally:
             self.warn_empty_answers()

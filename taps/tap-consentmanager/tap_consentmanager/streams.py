@@ -64,7 +64,7 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
         # The failing day was never committed: the bookmark is still the last day fully emitted.
         bookmark = self.bookmark(getattr(self, "_context", None))
         kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
-        return f"the report stopped there ({kept}, so the next run reads that day again); the other reports synced"
+        return f"the report stopped there ({kept}: the next run reads that day again)"
 
     def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
         self._day = day

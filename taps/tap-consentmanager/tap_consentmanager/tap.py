@@ -89,9 +89,9 @@ class TapConsentmanager(VendorTap):
         super().sync_all()
         failed = self._failed_reports
         if failed:
-            names = ", ".join(report for report, _ in failed)
+            # Each problem starts with its report's name: `cmp_report (type 1) on 2026-11-30: ...`.
             details = " | ".join(problem for _, problem in failed)
-            raise ReportsStoppedError(f"{len(failed)} report(s) stopped, every other report synced: {names}. {details}")
+            raise ReportsStoppedError(f"{len(failed)} report(s) stopped, every other report synced: {details}")
 
     # -- `--probe` -----------------------------------------------------------------------------
 
