@@ -48,6 +48,7 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._day: dt.date | None = None
+        self._context: Context | None = None
 
     def request_window(self, context: Context | None) -> tuple[dt.date, dt.date]:
         assert self._day is not None
@@ -62,7 +63,7 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
 
     def stop_note(self) -> str:
         # The failing day was never committed: the bookmark is still the last day fully emitted.
-        bookmark = self.bookmark(getattr(self, "_context", None))
+        bookmark = self.bookmark(self._context)
         kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
         return f"the report stopped there ({kept}: the next run reads that day again)"
 
