@@ -3,24 +3,21 @@
 The docs show the envelope as `"data": "…" //data payload as csv or json`, and every JSON example as an
 array. So `data` may be an array (output=json), CSV text, or an empty string for an empty report. The tap
 must know which before it reads a single row: a string would otherwise read as zero rows, silently.
-Small bodies are decoded once (and shared with the record reader); large ones are scanned with ijson
-only up to the first event of `data`, which the vendor sends after `status` and `message`.
+Small bodies are decoded once (and shared with the record reader); large ones are scanned
+(`tapkit.body.member_kind`) only up to the first event of `data`, which follows `status` and `message`.
 """
 
 from __future__ import annotations
 
-import typing as t
 from dataclasses import dataclass
 
-import ijson
-from tapkit.body import BodyDecodeError, SpooledBody, decode_document
+from tapkit.body import SpooledBody, member_kind
 
 ARRAY = "array"
 TEXT = "string"
 NULL = "null"
 MISSING = "missing"
 
-_KIND_OF_EVENT = {"start_array": ARRAY, "start_map": "object", "string": TEXT, "number": "number", "boolean": "boolean", "null": NULL}
 _PREVIEW = 40
 
 
@@ -51,30 +48,7 @@ class DataMember:
         return f"{what} ({len(self.text):,} characters) starting {preview + more!r}"
 
 
-def _of_value(value: t.Any) -> DataMember:
-    if isinstance(value, list):
-        return DataMember(ARRAY)
-    if isinstance(value, str):
-        return DataMember(TEXT, value)
-    if value is None:
-        return DataMember(NULL)
-    if isinstance(value, dict):
-        return DataMember("object")
-    return DataMember("boolean" if isinstance(value, bool) else "number")
-
-
 def data_member(body: SpooledBody, key: str = "data") -> DataMember:
     """The kind of the envelope's top-level `key` member; a body that is not JSON raises BodyDecodeError."""
-    if body.in_memory:
-        document = decode_document(body)
-        if not isinstance(document, dict) or key not in document:
-            return DataMember(MISSING)
-        return _of_value(document[key])
-    try:
-        for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):
-            if prefix == key:
-                kind = _KIND_OF_EVENT.get(event, event)
-                return DataMember(kind, value if kind == TEXT else None)
-    except ijson.JSONError as exc:
-        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
-    return DataMember(MISSING)
+    kind, value = member_kind(body, key)
+    return DataMember(kind, value if kind == TEXT else None)

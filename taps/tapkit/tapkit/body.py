@@ -134,3 +134,28 @@ def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t
         raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
     body.scalars[wanted] = found
     return dict(found)
+
+
+_KIND_OF_EVENT = {"start_array": "array", "start_map": "object", "string": "string", "number": "number", "boolean": "boolean", "null": "null"}
+
+
+def member_kind(body: SpooledBody, key: str) -> tuple[str, t.Any]:
+    """(JSON kind, value if scalar) of the top-level member `key`, without building it: ("array", None),
+    ("string", "text"), ("missing", None) ... A large body is read only up to the member's first event."""
+    if body.in_memory:
+        document = decode_document(body)
+        if not isinstance(document, dict) or key not in document:
+            return "missing", None
+        value = document[key]
+        if isinstance(value, (list, dict)):
+            return ("array" if isinstance(value, list) else "object"), None
+        kind = "null" if value is None else "string" if isinstance(value, str) else "boolean" if isinstance(value, bool) else "number"
+        return kind, value
+    try:
+        for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):
+            if prefix == key:
+                kind = _KIND_OF_EVENT.get(event, event)
+                return kind, value if kind not in ("array", "object") else None
+    except ijson.JSONError as exc:
+        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+    return "missing", None
