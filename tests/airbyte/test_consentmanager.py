@@ -175,3 +175,20 @@ def test_bad_config_on_read_is_a_config_error_naming_the_setting(sandbox, config
         error.message == "invalid config: 'two' is not of type 'integer', 'null' in config['lookback_days']"
     )
     assert sandbox.count("consentmanager") == 0
+
+
+def test_a_report_answered_as_csv_stops_alone_and_the_read_ends_with_one_trace_error(sandbox, config) -> None:
+    sandbox.set_variants("consentmanager", "string-data-csv")  # type 1 answers CSV text from yesterday on
+    catalog = configured_catalog({"cmp_report": "incremental", "crawler_report": "incremental", "cmps": "full_refresh"})
+    run = read(config=config, catalog=catalog)
+    assert run.returncode == 1
+    (error,) = run.errors()
+    assert error.failure_type.value == "system_error"
+    assert error.message.startswith(
+        f"1 report(s) stopped, every other report synced: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
+    )
+    truth = raw_rows(sandbox, config)  # cmp_report: the days before yesterday only
+    assert run.counts() == {"cmp_report": len(truth["cmp_report"]), "crawler_report": len(truth["crawler_report"]), "cmps": 3}
+    assert run.bookmarks()["cmp_report"]["replication_key_value"] == days_ago(2)
+    assert run.bookmarks()["crawler_report"]["replication_key_value"] == days_ago(0)
+    assert SECRET not in run.stdout + run.stderr
