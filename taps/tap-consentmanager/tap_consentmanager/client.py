@@ -23,7 +23,7 @@ from tapkit.body import BodyDecodeError
 from tapkit.streams import describe_request
 from tapkit.windows import parse_day, utc_today
 
-from tap_consentmanager.envelope import DataMember, data_member
+from tap_consentmanager.envelope import TEXT, DataMember, data_member
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -59,7 +59,7 @@ class ConsentmanagerStream(VendorStream):
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self._empty_answers: list[str] = []  # the days (or "" for a list) answered with `"data": ""`
+        self._empty_answers: list[tuple[str, str]] = []  # (day or "" for a list, '""' or "null") of empty answers
 
     @property
     def report_name(self) -> str:
@@ -109,7 +109,7 @@ class ConsentmanagerStream(VendorStream):
         if data.is_array:
             yield from self.iter_body_items(response)
         elif data.is_empty_report:
-            self._empty_answers.append(self.window_label().removeprefix(" on "))
+            self._empty_answers.append((self.window_label().removeprefix(" on "), '""' if data.kind == TEXT else "null"))
         else:
             raise ReportShapeError(
                 self.name,
@@ -136,13 +136,11 @@ class ConsentmanagerStream(VendorStream):
     def warn_empty_answers(self) -> None:
         if not self._empty_answers:
             return
-        days = [day for day in self._empty_answers if day]
+        days = [day for day, _ in self._empty_answers if day]
         where = f" for {len(days)} day(s): {', '.join(days)}" if days else ""
+        shown = " or ".join(f'`"data": {value}`' for value in sorted({value for _, value in self._empty_answers}))
         self.logger.warning(
-            '%s: %s: the vendor answered `"data": ""` (an empty string, not a JSON array)%s; taken as no rows.',
-            self.vendor,
-            self.report_name,
-            where,
+            "%s: %s: the vendor answered %s (not a JSON array)%s; taken as no rows.", self.vendor, self.report_name, shown, where
         )
         self._empty_answers.clear()
 
