@@ -21,3 +21,13 @@ def postgres(tmp_path_factory) -> Postgres:
     server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
     yield server
     server.server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A local S3 (moto's server) for Meltano's state backend; each test uses its own prefix."""
+    from tests.support.s3 import S3Emulator
+
+    emulator = S3Emulator().start()
+    yield emulator
+    emulator.stop()
