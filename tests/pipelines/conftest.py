@@ -31,3 +31,11 @@ def s3():
     emulator = S3Emulator().start()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def snowflake_loader():
+    """The TEST-ONLY target-snowflake--fakesnow loader, installed into the project once per test run."""
+    from tests.pipelines.meltano_project import install_loader
+
+    install_loader("target-snowflake--fakesnow")
