@@ -21,3 +21,21 @@ def postgres(tmp_path_factory) -> Postgres:
     server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
     yield server
     server.server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """A local S3 (moto's server) for Meltano's state backend; each test uses its own prefix."""
+    from tests.support.s3 import S3Emulator
+
+    emulator = S3Emulator().start()
+    yield emulator
+    emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def snowflake_loader():
+    """The TEST-ONLY target-snowflake--fakesnow loader, installed into the project once per test run."""
+    from tests.pipelines.meltano_project import install_loader
+
+    install_loader("target-snowflake--fakesnow")

@@ -94,3 +94,11 @@ def install_plugins() -> None:
     with project_lock():
         for args in (["--plugin-type", "extractor"], ["target-duckdb", "target-postgres", "target-jsonl"]):
             subprocess.run([MELTANO, "install", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+
+
+def install_loader(name: str) -> None:
+    """Install one more loader into the project (a failed install fails the test that needs it, loudly)."""
+    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
+    with project_lock():
+        installed = subprocess.run([MELTANO, "install", name], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert installed.returncode == 0, f"meltano install {name} failed:\n{installed.stdout[-2000:]}{installed.stderr[-3000:]}"
