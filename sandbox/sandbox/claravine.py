@@ -23,7 +23,8 @@ of an earlier submission (same CVIDs, new values).
 Switches (`Sandbox.settings`): "claravine.drift" = "add" (a new member on transactions and
 datasets, a new column in data), "remove" (transactions lose rowCount), "retype" (rowCount becomes
 a word); "claravine.data_path" = "both" (default), "singular" or "plural": which of the two
-dataset-scoped data paths is served.
+dataset-scoped data paths is served;
+"claravine.removed" = [dataset uuid or name, ...]: datasets deleted at the vendor (gone from every answer).
 
 Variants (`VARIANTS`, `Sandbox.set_variants("claravine", ...)`): the other readings of the docs
 and of the newer evidence (vendor-evidence.md). They combine: a name variant with an unlisted one.
@@ -293,6 +294,10 @@ class ClaravineApp(VendorApp):
         return self.sandbox.settings.get("claravine.drift")
 
     def datasets(self) -> list[Dataset]:
+        removed = set(self.sandbox.settings.get("claravine.removed") or ())
+        return [d for d in self._all_datasets() if d.uuid not in removed and d.name not in removed]
+
+    def _all_datasets(self) -> list[Dataset]:
         return [
             Dataset(
                 uuid=_uuid(self.seed, "dataset", name),

@@ -8,7 +8,9 @@ Faithful quirks: numbers arrive as strings ("cmpID": "3"), some lists carry real
 seven days and no longer served. Data is generated deterministically from (seed, size, day).
 
 Switches (`Sandbox.settings`): "consentmanager.drift" = "add" (a new column on the report and the
-consent log), "remove" (cmp_report loses consentReject), "retype" (pageView becomes a word).
+consent log), "remove" (cmp_report loses consentReject), "retype" (pageView becomes a word);
+"consentmanager.deleted" = {stream: [id, ...]}, e.g. {"cmps": ["3"], "designs": ["4"]}: reference rows
+deleted at the vendor (no longer listed; the reports keep their history).
 
 Variants (`VARIANTS`, `Sandbox.set_variants("consentmanager", ...)`): the other readings of what the docs
 leave open (vendor-evidence.md). The default is the documented JSON: `data` is always an array, custom
@@ -152,7 +154,9 @@ class ConsentmanagerApp(VendorApp):
             for day in _days(first, last):
                 yield from self._day_rows(data_type, day)
         else:
-            yield from self._reference_rows(data_type, all_vendors)
+            deleted = (self.sandbox.settings.get("consentmanager.deleted") or {}).get(STREAM_BY_TYPE[data_type], ())
+            gone = {str(row_id) for row_id in deleted}
+            yield from (row for row in self._reference_rows(data_type, all_vendors) if str(row["id"]) not in gone)
 
     def _has_data(self, day: dt.date) -> bool:
         today = self.today()

@@ -16,6 +16,8 @@ DELETE ...                                        answered (and logged) so tests
 Switch "lytics.drift": "add" (segments gain `ttl_days`, scanned profiles gain `loyalty_tier`, a field
 the schema does not list), "remove" (segments lose `description`, profiles lose `city`), "retype"
 (segment `created_ms` and profile `score_frequency` become words).
+Switch "lytics.left" = {audience slug: [user_id, ...]}: those profiles have left that audience (its
+scans, sizes and the profiles' `segments` no longer have them).
 
 Variants (`VARIANTS`, switched with `Sandbox.set_variants("lytics", ...)`): the default is the documented
 reading; each variant is the reading of newer public evidence (vendor-evidence.md). `ground_truth()` follows
@@ -155,7 +157,19 @@ class LyticsApp(VendorApp):
 
     def profiles(self) -> list[dict]:
         """Every user profile, ordered by `_uid` (the scan order); built once per (seed, size, segments, uids)."""
-        return [dict(profile) for profile in self._cached_profiles()]
+        return [self._without_left(profile) for profile in self._cached_profiles()]
+
+    def _left(self) -> dict[str, set[str]]:
+        """audience slug -> user_ids that left it ("lytics.left")."""
+        return {slug: set(users) for slug, users in (self.sandbox.settings.get("lytics.left") or {}).items()}
+
+    def _without_left(self, profile: dict) -> dict:
+        """A copy of the profile whose `segments` no longer lists the audiences it left."""
+        left = self._left()
+        row = dict(profile)
+        if left:
+            row["segments"] = [slug for slug in row["segments"] if profile["user_id"] not in left.get(slug, ())]
+        return row
 
     def _cached_profiles(self) -> list[dict]:
         """The shared, read-only list behind `profiles()` (large sizes: no copy per request)."""
@@ -268,7 +282,9 @@ class LyticsApp(VendorApp):
         drift = self._drift()
         sparse = self.variant("sparse-rows")
         profiles = self._cached_profiles()
-        if not drift and not sparse:  # served as is: computed once per audience (pages of 100 ask often)
+        left = self._left()
+        gone = left.get(segment["slug_name"], set())
+        if not drift and not sparse and not left:  # served as is: computed once per audience (pages of 100 ask often)
             cached = getattr(self, "_members_cache", None)
             if cached is None or cached[0] is not profiles:
                 cached = self._members_cache = (profiles, {})
@@ -277,8 +293,10 @@ class LyticsApp(VendorApp):
             return cached[1][segment["id"]]
         rows = []
         for profile in profiles:
-            if not segment["_rule"](profile):
+            if not segment["_rule"](profile) or profile["user_id"] in gone:
                 continue
+            if left:
+                profile = self._without_left(profile)
             row = _sparse(profile) if sparse else dict(profile)
             if drift == "add":
                 row["loyalty_tier"] = "gold" if row["lifetime_value"] >= 600 else "silver"

@@ -7,7 +7,7 @@ from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
-from tapkit import EXTRA_COLUMN, ConfigError, DayWindowStream, VendorResponseError, snake_case
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, ConfigError, DayWindowStream, VendorResponseError, snake_case
 
 from tap_claravine.client import COMPLETE, DEFINITION_PATH, PENDING, ClaravineStream
 from tap_claravine.id_field import id_field_name, id_header
@@ -22,8 +22,9 @@ PENDING_STATE_KEY = "pending_transactions"
 FIXED_STREAMS = ("datasets", "transactions", "transaction_rows")
 
 
-class DatasetsStream(ClaravineStream):
-    """The datasets (templates) the API key can read, or those the `datasets` setting names.
+class DatasetsStream(CompleteSnapshot, ClaravineStream):
+    """The datasets (templates) the API key can read, or those the `datasets` setting names; a removed
+    dataset leaves the warehouse (ACTIVATE_VERSION).
 
     `fields` is the dataset's whole definition where the list left out fields (read-only ones,
     the row id field among them) or all of them: see `complete_fields`.

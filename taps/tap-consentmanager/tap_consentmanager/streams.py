@@ -7,7 +7,7 @@ import typing as t
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import DayWindowStream
+from tapkit import CompleteSnapshot, DayWindowStream
 from tapkit.windows import utc_today
 
 from tap_consentmanager.client import ConsentmanagerStream
@@ -21,8 +21,8 @@ SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 CONSENT_LOG_DAYS = 7  # the vendor archives the consent log after seven days
 
 
-class ReferenceStream(ConsentmanagerStream):
-    """A small list, read whole every run."""
+class ReferenceStream(CompleteSnapshot, ConsentmanagerStream):
+    """A small list, read whole every run (a deleted design or CMP leaves the warehouse: ACTIVATE_VERSION)."""
 
     schema = StreamSchema(SCHEMAS)
 

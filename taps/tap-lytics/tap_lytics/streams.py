@@ -7,7 +7,7 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import EXTRA_COLUMN, VendorResponseError
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError
 from tapkit import secrets as kit_secrets
 
 from tap_lytics import scan_state
@@ -63,7 +63,7 @@ def profiles_schema(profile_columns: dict[str, dict]) -> dict:
     return _object_schema({**keys, **found, "segments": _SEGMENT_SLUGS, **profile_columns}, list(keys))
 
 
-class AccountsStream(LyticsStream):
+class AccountsStream(CompleteSnapshot, LyticsStream):
     """The accounts of the token. lytics-js lists `apikey` and `dataapikey` among account fields: they
     are dropped before shaping, so they reach no record, `_extra`, log or state (one warning names the
     dropped fields, never their values), and their values are masked in anything printed afterwards."""
@@ -113,7 +113,7 @@ class FetchedOnceStream(LyticsStream):
         yield from self.fetch_rows()
 
 
-class SegmentsStream(FetchedOnceStream):
+class SegmentsStream(CompleteSnapshot, FetchedOnceStream):
     """The audiences of the table; at most 500 per account, so read whole every run (once: the
     audience streams resolve their segments from the same answer)."""
 
@@ -126,7 +126,7 @@ class SegmentsStream(FetchedOnceStream):
         return {"table": self.config["table"]}
 
 
-class SchemaFieldsStream(FetchedOnceStream):
+class SchemaFieldsStream(CompleteSnapshot, FetchedOnceStream):
     """The table's columns (once: discovery types the profile streams from the same answer)."""
 
     name = "schema_fields"
@@ -182,13 +182,16 @@ class SegmentSizesStream(LyticsStream):
         return {**row, "measured_at": self._tap.run_started_at}
 
 
-class AudienceMembersStream(LyticsStream):
+class AudienceMembersStream(CompleteSnapshot, LyticsStream):
     """The profiles of each configured audience, by segment scan; one state partition per audience.
 
     State per partition: {"next": cursor of the next page or None, "saved_at"}, written after each
     page is fully emitted (see `scan_state`). Pages are asked with `limit` at most 100; each member is
     keyed by `identity.MemberKey` and emitted once per scan (see `scan_pages`); rows with no usable
     identity are counted and reported in one warning after the last audience.
+
+    A scan from the start of every audience is the whole membership: ex-members leave the warehouse
+    (ACTIVATE_VERSION); a run that resumes a scan mid-way yields only the rest, so it removes nothing.
     """
 
     name = "audience_members"
@@ -247,6 +250,18 @@ class AudienceMembersStream(LyticsStream):
         if context == self.partitions[-1]:
             self.report_scan_counts()  # once per stream, after its last audience
 
+    def snapshot_is_complete(self) -> bool:
+        return all(cursor is None for cursor in self.scan_starts.values())
+
+    @cached_property
+    def scan_starts(self) -> dict[str, str | None]:
+        """segment id -> the cursor its scan resumes from this run (None: from the start)."""
+        now = scan_state.utc_now()
+        return {
+            partition["segment_id"]: scan_state.resume_cursor(self.saved_partition_state(partition), now)[0]
+            for partition in self.partitions
+        }
+
     @cached_property
     def scans(self) -> t.Any:
         """Every audience's scan, fetched ahead by `max_concurrency` workers (emitted in order)."""
@@ -256,11 +271,7 @@ class AudienceMembersStream(LyticsStream):
                 "audience member can be keyed: set profile_key to the profile field that identifies a person"
             )
         self.scan_limit  # noqa: B018 - warn (once, here in the main thread) before the workers start
-        now = scan_state.utc_now()
-        starts = {
-            partition["segment_id"]: scan_state.resume_cursor(self.saved_partition_state(partition), now)[0]
-            for partition in self.partitions
-        }
+        starts = self.scan_starts
         return self._tap.prefetch(starts, lambda segment_id: self.scan_pages(segment_id, starts[segment_id]))
 
     def saved_partition_state(self, context: dict) -> dict:

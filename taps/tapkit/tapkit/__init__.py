@@ -10,6 +10,7 @@ from tapkit.errors import (
 )
 from tapkit.settings import request_settings
 from tapkit.shaping import EXTRA_COLUMN, RecordShaper, snake_case
+from tapkit.snapshot import CompleteSnapshot
 from tapkit.streams import VendorStream
 from tapkit.tap import VendorTap
 from tapkit.windows import DayWindowStream
@@ -17,6 +18,7 @@ from tapkit.windows import DayWindowStream
 __all__ = [
     "EXTRA_COLUMN",
     "AuthenticationError",
+    "CompleteSnapshot",
     "ConfigError",
     "DayWindowStream",
     "RecordShaper",

@@ -1,0 +1,39 @@
+"""Full-table streams that yield the vendor's whole current set every run (a list, an audience scan).
+
+A row the vendor no longer has (a profile that left an audience, a deleted design) must leave the
+warehouse too. Such a stream takes part in Singer ACTIVATE_VERSION: every record of a run carries the
+run's version, and
+
+- before the first record the SDK announces the version (target-postgres with `activate_version` and
+  `hard_delete` deletes the rows of older versions then);
+- after the last record, once the sync has succeeded, `CompleteSnapshot` announces the same version
+  again: the Singer convention for "this version is complete". The project's DuckDB loader
+  (loaders/target-duckdb-versions) removes older rows only then, so a run that fails half-way removes nothing.
+
+`snapshot_is_complete()` lets a stream opt out for one run (a scan resumed mid-way yields only the rest).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+
+class CompleteSnapshot:
+    """Mixin for a singer-sdk stream; put it first among the bases."""
+
+    def snapshot_is_complete(self) -> bool:
+        """Whether this run yields the whole set (override to say no for a resumed run)."""
+        return True
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        return self.snapshot_is_complete()
+
+    def sync(self, context: Context | None = None) -> None:  # singer-sdk marks sync final for typing only
+        super().sync(context)  # type: ignore[misc]
+        version = getattr(self, "_stream_version", None)  # set by the SDK when it announced the version
+        if version is not None:
+            self._write_activate_version_message(version)  # type: ignore[attr-defined]
