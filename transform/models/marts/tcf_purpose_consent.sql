@@ -1,0 +1,2 @@
+-- TCF purpose consent per domain (Gravito's decoded TC strings).
+{{ tcf_consent('purposes_consented', 'purposes_legitimate_interest', 'purpose_id') }}
