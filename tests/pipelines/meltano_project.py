@@ -102,3 +102,13 @@ def install_loader(name: str) -> None:
     with project_lock():
         installed = subprocess.run([MELTANO, "install", name], cwd=ROOT, env=env, capture_output=True, text=True)
     assert installed.returncode == 0, f"meltano install {name} failed:\n{installed.stdout[-2000:]}{installed.stderr[-3000:]}"
+
+
+#: the dbt transformers the tests run (each its own virtualenv under .meltano/transformers, built once)
+TRANSFORMERS = ("dbt-duckdb", "dbt-postgres")
+
+
+def install_transformers() -> None:
+    env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
+    with project_lock():
+        subprocess.run([MELTANO, "install", *TRANSFORMERS], cwd=ROOT, env=env, check=True, capture_output=True, text=True)

@@ -37,3 +37,18 @@ class Postgres:
                 ).fetchall()
             ]
             return {table: conn.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0] for table in tables}
+
+    def dbt_env(self, database: str) -> dict[str, str]:
+        """dbt-postgres's Meltano settings (DBT_POSTGRES_*) for `database`, over the server's Unix socket."""
+        from urllib.parse import parse_qs, urlsplit
+
+        uri = urlsplit(self.uri(database))
+        socket_dir = parse_qs(uri.query)["host"][0]
+        port = next(Path(socket_dir).glob(".s.PGSQL.*")).suffix.lstrip(".")
+        return {
+            "DBT_POSTGRES_HOST": socket_dir,
+            "DBT_POSTGRES_PORT": port,
+            "DBT_POSTGRES_USER": uri.username or "postgres",
+            "DBT_POSTGRES_PASSWORD": uri.password or "",
+            "DBT_POSTGRES_DBNAME": database,
+        }
