@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipelines.meltano_project import MeltanoRun, install_plugins
+from tests.pipelines.meltano_project import MeltanoRun, install_plugins, install_transformers
 from tests.pipelines.postgres import Postgres
 
 
 @pytest.fixture(scope="session")
 def meltano_plugins():
     install_plugins()
+
+
+@pytest.fixture(scope="session")
+def dbt_plugins(meltano_plugins):
+    """dbt-duckdb and dbt-postgres, each in its own virtualenv, built once per session."""
+    install_transformers()
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import psycopg
 import pytest
 
 from tests.pipelines import marts_truth
-from tests.pipelines.meltano_project import install_transformers
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
 
@@ -26,11 +25,6 @@ SELECT = {
     "tap-voyado": ["export_jobs", "customer_data"],
     "tap-claravine": ["datasets", "transactions"],
 }
-
-
-@pytest.fixture(scope="session")
-def dbt_plugins(meltano_plugins):
-    install_transformers()
 
 
 def plain(value):
