@@ -1,8 +1,9 @@
-"""The main job: every tap through `meltano run` into DuckDB, against the local sandbox.
+"""The main job: every tap through `meltano run` into DuckDB, against the local sandbox, then the dbt
+project (`meltano run dbt-duckdb:build`: staging models, marts and their tests).
 
 Prints, per loaded table, the records extracted by this run and the rows now in the warehouse,
 and per vendor the HTTP requests this run made: run it twice and the second run is visibly
-incremental (fewer records and requests, the same rows).
+incremental (fewer records and requests, the same rows). Ends with a headline table read from the marts.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ import duckdb
 
 from sandbox.core import Sandbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from headline import headline  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
 WAREHOUSE = OUTPUT / "warehouse.duckdb"
 PREFERRED_PORT = 8765
+DBT_DONE = re.compile(r"Done\. (PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+)")
 METRIC = re.compile(r'METRIC: (\{.*"metric":"record_count".*\})')
 SANDBOX_SETTINGS = {"voyado.instant": True}  # a single run completes Voyado's export lifecycle
 
@@ -87,7 +92,7 @@ def main() -> int:
     print(f"Sandbox serving on {sandbox.base_url}; extracting from {start_date}.")
     try:
         subprocess.run([meltano, "install", "--plugin-type", "extractor"], cwd=ROOT, env=env, check=True, capture_output=True)
-        subprocess.run([meltano, "install", "target-duckdb"], cwd=ROOT, env=env, check=True, capture_output=True)
+        subprocess.run([meltano, "install", "target-duckdb", "dbt-duckdb"], cwd=ROOT, env=env, check=True, capture_output=True)
         failed: list[str] = []
         extracted: dict[str, Counter] = {}
         requests: Counter = Counter()
@@ -106,6 +111,15 @@ def main() -> int:
             print(f"  meltano run {tap} target-duckdb: {status} in {time.monotonic() - started:.1f} s")
             if proc.returncode:
                 failed.append(tap)
+        started = time.monotonic()
+        proc = subprocess.run([meltano, "run", "dbt-duckdb:build"], cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        (OUTPUT / "logs" / "dbt-duckdb.log").write_text(proc.stdout + proc.stderr)
+        summary = DBT_DONE.search(proc.stdout + proc.stderr)
+        status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, see output/logs/dbt-duckdb.log)"
+        print(f"  meltano run dbt-duckdb:build: {status} in {time.monotonic() - started:.1f} s" + (f" ({summary.group(1)})" if summary else ""))
+        if proc.returncode:
+            failed.append("dbt-duckdb:build")
+        today = sandbox.today()
     finally:
         sandbox.stop()
 
@@ -120,6 +134,8 @@ def main() -> int:
         for table in tables:
             print(f"{schema + '.' + table:<48} {extracted[tap].get(table, 0):>18} {counts[(schema, table)]:>18}")
         print(f"{'  ' + tap + ': HTTP requests this run':<48} {requests[tap]:>18}")
+    if "dbt-duckdb:build" not in failed:
+        print(headline(WAREHOUSE, today))
     if failed:
         print(f"\nFailed: {', '.join(failed)}")
         return 1
