@@ -66,7 +66,9 @@ def audience_members_current(sandbox) -> dict[str, int]:
     truth, config = _lytics(sandbox)
     members: dict[str, set] = defaultdict(set)
     for row in truth["audience_members"]:
-        members[row["segment_id"]].add(str(row["profile"][config["profile_key"]]))
+        key = truth_module("tap-lytics").member_key(sandbox, config, row["profile"])
+        if key is not None:
+            members[row["segment_id"]].add(key)
     return {segment_id: len(profiles) for segment_id, profiles in members.items()}
 
 

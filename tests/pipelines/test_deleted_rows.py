@@ -39,8 +39,9 @@ class Case:
 
 def lytics_members(sandbox) -> set[tuple]:
     config = resolved_sandbox_config("tap-lytics")
-    truth = truth_module("tap-lytics").ground_truth(sandbox, config)
-    return {(row["segment_id"], str(row["profile"][config["profile_key"]])) for row in truth["audience_members"]}
+    truth = truth_module("tap-lytics")
+    keys = {(row["segment_id"], truth.member_key(sandbox, config, row["profile"])) for row in truth.ground_truth(sandbox, config)["audience_members"]}
+    return {(segment_id, key) for segment_id, key in keys if key is not None}
 
 
 def lytics_leave(sandbox) -> None:
