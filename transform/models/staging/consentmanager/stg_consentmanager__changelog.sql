@@ -3,7 +3,7 @@
     "id": "bigint",
     "datatype": "string",
     "changetype": "string",
-    "item_id": "bigint",
+    "item_id": "string",
     "user_id": "bigint",
     "subaccount_id": "bigint",
     "account_id": "bigint",

@@ -6,4 +6,4 @@
     "description": "string",
     "_extra": "json"
 } %}
-{{ staging_select('tap_consentmanager', 'custom_purposes', columns, key=['id'], latest_by=none) }}
+{{ staging_select('tap_consentmanager', 'custom_purposes', columns, key=['id', 'cmp'], latest_by=none) }}
