@@ -34,7 +34,14 @@ FAULT_KINDS = (
     "401",
     "403",
     "envelope-error",  # a 200 whose envelope carries the vendor's error status (vendor-specific)
+    "break-body",  # a 200 whose connection breaks halfway through the body (Content-Length promised it all)
+    "stall-body",  # a 200 whose body stops halfway for `delay` seconds, then ends normally
 )
+
+
+#: the value of every credential-named field a simulator's "credentials" variant adds to its records;
+#: a tap must never store it (tests look for it in tables, logs and state)
+VENDOR_CREDENTIAL = "VENDOR-CREDENTIAL-SENTINEL-7d41"
 
 
 @dataclass
@@ -312,7 +319,9 @@ class Sandbox:
         if received_at >= self._log_since:
             self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
         if response is not None:
-            _send(handler, response, truncate=rule is not None and rule.kind == "truncate")
+            midway = rule.kind if rule is not None and rule.kind in ("break-body", "stall-body") else None
+            _send(handler, response, truncate=rule is not None and rule.kind == "truncate", midway=midway,
+                  delay=rule.delay if rule is not None else 0.0)
 
     def _fault_response(
         self, rule: FaultRule, app: VendorApp, request: Request, handler: BaseHTTPRequestHandler
@@ -335,7 +344,7 @@ class Sandbox:
         if kind == "slow":
             time.sleep(rule.delay)
             return app.handle(request)
-        if kind == "truncate":
+        if kind in ("truncate", "break-body", "stall-body"):
             return app.handle(request)
         if kind == "html":
             return Response(body=b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", content_type="text/html")
@@ -356,11 +365,16 @@ def _reset_connection(handler: BaseHTTPRequestHandler) -> None:
     handler.connection.close()
 
 
-def _send(handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool = False) -> None:
+def _send(
+    handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool = False, midway: str | None = None, delay: float = 0.0
+) -> None:
     body = response.body
     if truncate:
         data = body if isinstance(body, bytes) else b"".join(body)
         body = data[: max(1, len(data) // 2)]
+    if midway is not None:
+        _send_midway_fault(handler, response, midway, delay)
+        return
     try:
         handler.send_response(response.status)
         handler.send_header("Content-Type", response.content_type)
@@ -382,6 +396,27 @@ def _send(handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool
                 if chunk:
                     handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             handler.wfile.write(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+
+
+def _send_midway_fault(handler: BaseHTTPRequestHandler, response: Response, kind: str, delay: float) -> None:
+    """The whole body announced, half of it sent; then the connection breaks, or the rest follows after `delay`."""
+    body = response.body
+    data = body if isinstance(body, bytes) else b"".join(body)
+    half = max(1, len(data) // 2)
+    try:
+        handler.send_response(response.status)
+        handler.send_header("Content-Type", response.content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data[:half])
+        handler.wfile.flush()
+        if kind == "break-body":
+            _reset_connection(handler)
+            return
+        time.sleep(delay)
+        handler.wfile.write(data[half:])
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True
 

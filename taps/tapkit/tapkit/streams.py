@@ -169,7 +169,11 @@ class VendorStream(RESTStream):
             response.body = bodies.SpooledBody.read_from(response.iter_content(bodies._CHUNK))  # type: ignore[attr-defined]
         finally:
             response.close()
-        self.validate_response(response)
+        try:
+            self.validate_response(response)
+        except BaseException:  # a refused answer is not read again: its spool goes now, not at garbage collection
+            response.body.close()  # type: ignore[attr-defined]
+            raise
         return response
 
     def validate_response(self, response: requests.Response) -> None:
