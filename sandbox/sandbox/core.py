@@ -35,7 +35,8 @@ FAULT_KINDS = (
     "403",
     "envelope-error",  # a 200 whose envelope carries the vendor's error status (vendor-specific)
     "break-body",  # a 200 whose connection breaks halfway through the body (Content-Length promised it all)
-    "stall-body",  # a 200 whose body stops halfway for `delay` seconds, then ends normally
+    "stall-body",  # a 200 whose body stops halfway for `delay` seconds, then ends normally (`pad`: JSON
+    # bodies get that many bytes of leading whitespace, so that even a small one is large when it stalls)
 )
 
 
@@ -121,6 +122,7 @@ class FaultRule:
     times: int = 1  # -1: forever
     retry_after: float = 1.0
     delay: float = 3.0
+    pad: int = 0  # stall-body: leading whitespace bytes
 
     def matches(self, vendor: str, target: str) -> bool:
         return self.times != 0 and (self.vendor in (None, vendor)) and self.path in target
@@ -320,8 +322,7 @@ class Sandbox:
             self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
         if response is not None:
             midway = rule.kind if rule is not None and rule.kind in ("break-body", "stall-body") else None
-            _send(handler, response, truncate=rule is not None and rule.kind == "truncate", midway=midway,
-                  delay=rule.delay if rule is not None else 0.0)
+            _send(handler, response, truncate=rule is not None and rule.kind == "truncate", midway=midway, fault=rule)
 
     def _fault_response(
         self, rule: FaultRule, app: VendorApp, request: Request, handler: BaseHTTPRequestHandler
@@ -366,14 +367,19 @@ def _reset_connection(handler: BaseHTTPRequestHandler) -> None:
 
 
 def _send(
-    handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool = False, midway: str | None = None, delay: float = 0.0
+    handler: BaseHTTPRequestHandler,
+    response: Response,
+    *,
+    truncate: bool = False,
+    midway: str | None = None,
+    fault: FaultRule | None = None,
 ) -> None:
     body = response.body
     if truncate:
         data = body if isinstance(body, bytes) else b"".join(body)
         body = data[: max(1, len(data) // 2)]
-    if midway is not None:
-        _send_midway_fault(handler, response, midway, delay)
+    if midway is not None and fault is not None:
+        _send_midway_fault(handler, response, fault)
         return
     try:
         handler.send_response(response.status)
@@ -400,10 +406,12 @@ def _send(
         handler.close_connection = True
 
 
-def _send_midway_fault(handler: BaseHTTPRequestHandler, response: Response, kind: str, delay: float) -> None:
+def _send_midway_fault(handler: BaseHTTPRequestHandler, response: Response, fault: FaultRule) -> None:
     """The whole body announced, half of it sent; then the connection breaks, or the rest follows after `delay`."""
     body = response.body
     data = body if isinstance(body, bytes) else b"".join(body)
+    if fault.pad:
+        data = b" " * fault.pad + data
     half = max(1, len(data) // 2)
     try:
         handler.send_response(response.status)
@@ -412,10 +420,10 @@ def _send_midway_fault(handler: BaseHTTPRequestHandler, response: Response, kind
         handler.end_headers()
         handler.wfile.write(data[:half])
         handler.wfile.flush()
-        if kind == "break-body":
+        if fault.kind == "break-body":
             _reset_connection(handler)
             return
-        time.sleep(delay)
+        time.sleep(fault.delay)
         handler.wfile.write(data[half:])
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True

@@ -40,6 +40,10 @@ SCENARIOS: dict[str, str] = {
     "SIGTERM in a slow request": "SIGTERM while a request hangs for 60 s: stopped within 5 s, last message a STATE",
     "SIGTERM after download": "SIGTERM right after the export download: the zip is kept, emitted on resume",
     "meltano, secrets": "meltano run into target-jsonl: sentinel secrets absent from log and state",
+    "vendor credentials": "credential-named vendor fields (sentinel values) through meltano into DuckDB and "
+    "PostgreSQL: exact rows, sentinel in no table, log or state, each field named in one warning per stream",
+    "spool: broken body retried": "a body that breaks halfway is retried: exact ground truth, no spool file left",
+    "spool: SIGTERM mid-body": "SIGTERM while a large body is half spooled: exit 143 within 5 s, no spool file left",
 }
 
 #: what the gravito and claravine simulators send for "envelope-error" (their APIs document none)
@@ -58,6 +62,8 @@ def applies(scenario: str, vendor: str) -> bool:
         return scenario in bad_config_scenarios(vendor)
     if scenario in ("kill after download", "SIGTERM after download"):
         return vendor == "voyado"
+    if scenario == "vendor credentials":
+        return vendor in ("lytics", "consentmanager")  # the simulators with a "credentials" variant
     return True
 
 
