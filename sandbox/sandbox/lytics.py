@@ -33,7 +33,7 @@ import threading
 import typing as t
 from urllib.parse import unquote
 
-from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
+from sandbox.core import Request, Response, VendorApp
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
@@ -97,8 +97,6 @@ class LyticsApp(VendorApp):
         "repeating-next": "a scan's `_next` stays the same from page to page: the server pages by its own state and, "
         "past the end, serves the last page again (lytics/agent-skills: the cursor can look the same)",
         "account-credentials": "account records carry `apikey` and `dataapikey` (lytics-js src/types.ts LyticsAccount)",
-        "credentials": "account records carry their API keys (apikey, dataapikey) and a nested token, all with the "
-        "sandbox's VENDOR_CREDENTIAL sentinel (the kit's credential rule, end to end)",
         "sparse-rows": "scan rows carry only populated fields: of every 8 profiles one is anonymous (no user_id, no "
         "email) and one carries no identity field at all (go-lytics get_segment_scan_*.json)",
     }
@@ -146,12 +144,6 @@ class LyticsApp(VendorApp):
             )
             if self.variant("account-credentials"):
                 rows[-1].update({field: self.credential_value(field, n) for field in CREDENTIAL_FIELDS})
-            if self.variant("credentials"):
-                rows[-1] |= {
-                    "apikey": VENDOR_CREDENTIAL,
-                    "dataapikey": VENDOR_CREDENTIAL,
-                    "integrations": {"webhook": {"url": f"https://{domain}/hook", "authToken": VENDOR_CREDENTIAL}},
-                }
         return rows
 
     def credential_value(self, field: str, n: int) -> str:

@@ -146,9 +146,10 @@ So `apikey`, `dataapikey`, `Api-Key`, `access_token`, `client_secret`, `private_
 A stream adds names with `credential_fields` and keeps a non-credential with
 `credential_allowed_fields`; no declared column of the five taps falls under the rule (a unit test reads
 every schema). One warning per stream and field names it, never its value; the first bytes of a bad body
-shown in an error have such values masked. The "vendor credentials" cells switch on the simulators'
-`credentials` variant (Lytics' accounts carry `apikey`, `dataapikey` and a nested token, as Lytics'
-client library lists them; every consentmanager row carries `api_key` and a nested `accessToken`),
+shown in an error have such values masked. The "vendor credentials" cells switch on a simulator
+variant (lytics `account-credentials`: accounts carry `apikey` and `dataapikey`, as Lytics' client
+library lists them, which tap-lytics drops itself; consentmanager `credentials`: every row carries
+`api_key` and a nested `accessToken`, which the kit's rule drops),
 run `meltano run` into DuckDB and into PostgreSQL, and assert exact row counts, that each field is
 named once per stream, and that the sentinel value is in no table, no log line, no `meltano state get`
 and not in meltano.db. The Airbyte sources drop the same fields (tests/airbyte/test_vendor_credentials.py).
