@@ -52,7 +52,7 @@ class CredentialFilter:
         self._decided: dict[str, bool] = {}
 
     def drops(self, name: t.Any) -> bool:
-        if not isinstance(name, str):
+        if type(name) is not str:
             return False
         decided = self._decided.get(name)
         if decided is None:
@@ -65,34 +65,51 @@ class CredentialFilter:
 
     def strip(self, value: t.Any, path: str, dropped: t.Callable[[str], None]) -> t.Any:
         """`value` without credential-named members at any depth (copied only where something goes)."""
-        kind = type(value)
-        if kind is dict:
+        return self._strip(value, (path,), dropped)
+
+    def _strip(self, value: t.Any, where: tuple, dropped: t.Callable[[str], None]) -> t.Any:
+        # Hot for vendors with nested objects (a Voyado export line): one cache lookup per member, the
+        # path kept as a chain of tuples and spelled out only when something is dropped.
+        decided = self._decided
+        if type(value) is dict:
             copy: dict | None = None
             for key, member in value.items():
-                if self.drops(key):
-                    dropped(f"{path}.{key}")
+                drop = decided.get(key)
+                if drop is None:
+                    drop = self.drops(key)
+                if drop:
+                    dropped(_spell(where, f".{key}"))
                     if copy is None:
                         copy = dict(value)
                     del copy[key]
                     continue
-                if type(member) is dict or type(member) is list:
-                    cleaned = self.strip(member, f"{path}.{key}", dropped)
+                kind = type(member)
+                if kind is dict or kind is list:
+                    cleaned = self._strip(member, (where, f".{key}"), dropped)
                     if cleaned is not member:
                         if copy is None:
                             copy = dict(value)
                         copy[key] = cleaned
             return value if copy is None else copy
-        if kind is list:
-            items: list | None = None
-            for index, member in enumerate(value):
-                if type(member) is dict or type(member) is list:
-                    cleaned = self.strip(member, f"{path}[]", dropped)
-                    if cleaned is not member:
-                        if items is None:
-                            items = list(value)
-                        items[index] = cleaned
-            return value if items is None else items
-        return value
+        items: list | None = None
+        for index, member in enumerate(value):
+            kind = type(member)
+            if kind is dict or kind is list:
+                cleaned = self._strip(member, (where, "[]"), dropped)
+                if cleaned is not member:
+                    if items is None:
+                        items = list(value)
+                    items[index] = cleaned
+        return value if items is None else items
+
+
+def _spell(where: tuple, last: str) -> str:
+    parts = [last]
+    while len(where) == 2:
+        where, part = where
+        parts.append(part)
+    parts.append(where[0])
+    return "".join(reversed(parts))
 
 
 _JSON_MEMBER = re.compile(r'"((?:[^"\\]|\\.){1,200})"(\s*:\s*)("(?:[^"\\]|\\.)*"?|[^,}\]\s]+)')

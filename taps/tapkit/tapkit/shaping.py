@@ -220,7 +220,8 @@ class RecordShaper:
         return record
 
     def _without_credentials(self, value: t.Any, field: str) -> t.Any:
-        if type(value) is dict or type(value) is list:
+        kind = type(value)
+        if kind is dict or kind is list:
             return self.credentials.strip(value, field, self._dropped)
         return value
 
