@@ -72,7 +72,9 @@ result of the last such run committed.
 {chr(10).join(table())}
 
 n/a: the tap has no such setting (no date setting in tap-voyado and tap-lytics; api_version, a keys
-file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export).
+file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export);
+"vendor credentials" runs on the two simulators whose vendor is known to send credentials or that carry
+the variant for the kit's rule (lytics, consentmanager); the rule itself is the same code for all five.
 
 ## Scenarios
 
