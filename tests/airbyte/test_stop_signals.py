@@ -24,6 +24,14 @@ SIZE, LATENCY = 4, 0.02  # as the Singer kill-and-resume matrix: output past a p
 STOP_SECONDS = 5
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_size_restored(sandbox):
+    """These tests grow the sandbox; `Sandbox.reset` does not shrink it back for the next test."""
+    size = sandbox.size
+    yield
+    sandbox.size = size
+
+
 def read_and_stop(source: Source, config: dict, catalog: dict, stop_after: int) -> tuple[SourceRun, float]:
     """`read` as a real process, sent SIGTERM once `stop_after` messages were read; read to the end."""
     with tempfile.TemporaryDirectory() as tmp:

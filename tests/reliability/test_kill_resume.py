@@ -27,6 +27,14 @@ LATENCY = 0.02  # seconds per request: the tap is still fetching when the kill c
 VOYADO_KEYS = {"customer_keys": [f"instant-kill-{n}" for n in range(8)]}
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_size_restored(sandbox):
+    """These tests grow the sandbox; `Sandbox.reset` does not shrink it back for the next test."""
+    size = sandbox.size
+    yield
+    sandbox.size = size
+
+
 @dataclass
 class Attempt:
     returncode: int

@@ -31,6 +31,14 @@ STOP_SECONDS = 5  # the issue's bound from the signal to the end of the process
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGTERM]
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_size_restored(sandbox):
+    """These tests grow the sandbox; `Sandbox.reset` does not shrink it back for the next test."""
+    size = sandbox.size
+    yield
+    sandbox.size = size
+
+
 def stop_points(vendor: str, messages: int) -> list[int]:
     rng = random.Random(f"stop-{vendor}")  # seeded: the same points on every run
     return [rng.randint(1, max(1, messages // 3)) for _ in range(KILLS)]

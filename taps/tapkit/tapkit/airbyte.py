@@ -253,8 +253,9 @@ class AirbyteWriter:
 
     def write_message(self, message: t.Any) -> None:
         if isinstance(message, RecordMessage):
-            self.output.record(message.stream, message.record)
+            # Counted first: a stop signal takes effect as the line is written, and the record must be covered.
             self._pending[message.stream] = self._pending.get(message.stream, 0) + 1
+            self.output.record(message.stream, message.record)
         elif isinstance(message, SchemaMessage):
             self._start(message.stream)
         elif isinstance(message, StateMessage):
