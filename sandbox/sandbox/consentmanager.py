@@ -27,7 +27,7 @@ import json
 import random
 import typing as t
 
-from sandbox.core import Request, Response, VendorApp
+from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
 from sandbox.jsonbody import envelope_chunks
 
 HISTORY_DAYS = 45  # reports exist this many days back from "today"
@@ -78,6 +78,7 @@ class ConsentmanagerApp(VendorApp):
         "custom-ids-numeric": "custom purpose ids arrive as JSON numbers (1), like the OS list's ids",
         "duplicate-keys": 'the CMP report adds a column ("region") that splits some rows in two: two rows of one day share '
         "the primary key (the vendor warns it adds columns)",
+        "credentials": "report rows carry credential-named fields (an API key, a nested access token)",
     }
 
     # -- the API --------------------------------------------------------------------------------
@@ -103,6 +104,8 @@ class ConsentmanagerApp(VendorApp):
         except ValueError:
             return self._error("Invalid date")
         rows = self.rows(data_type, first, last, all_vendors=request.arg("all") == "1")
+        if self.variant("credentials"):
+            rows = (self._with_credentials(row) for row in rows)
         if data_type == 1 and self.variant("string-data-csv") and last >= self.today() - dt.timedelta(days=1):
             return self._created(_csv_text(list(rows)))
         head = next(rows, None)
@@ -116,6 +119,10 @@ class ConsentmanagerApp(VendorApp):
     def _created(self, data: str) -> Response:
         """A success envelope whose `data` is a string (CSV text, or "" for an empty report)."""
         return Response(body=json.dumps({"status": "created", "message": "Data report created", "data": data}).encode())
+
+    @staticmethod
+    def _with_credentials(row: dict) -> dict:
+        return {**row, "api_key": VENDOR_CREDENTIAL, "integration": {"name": "crm", "accessToken": VENDOR_CREDENTIAL}}
 
     def _error(self, message: str) -> Response:
         return Response.json({"status": "error", "message": message, "data": []})

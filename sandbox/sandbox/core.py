@@ -34,7 +34,15 @@ FAULT_KINDS = (
     "401",
     "403",
     "envelope-error",  # a 200 whose envelope carries the vendor's error status (vendor-specific)
+    "break-body",  # a 200 whose connection breaks halfway through the body (Content-Length promised it all)
+    "stall-body",  # a 200 whose body stops halfway for `delay` seconds, then ends normally (`pad`: JSON
+    # bodies get that many bytes of leading whitespace, so that even a small one is large when it stalls)
 )
+
+
+#: the value of every credential-named field a simulator's "credentials" variant adds to its records;
+#: a tap must never store it (tests look for it in tables, logs and state)
+VENDOR_CREDENTIAL = "VENDOR-CREDENTIAL-SENTINEL-7d41"
 
 
 @dataclass
@@ -114,6 +122,7 @@ class FaultRule:
     times: int = 1  # -1: forever
     retry_after: float = 1.0
     delay: float = 3.0
+    pad: int = 0  # stall-body: leading whitespace bytes
 
     def matches(self, vendor: str, target: str) -> bool:
         return self.times != 0 and (self.vendor in (None, vendor)) and self.path in target
@@ -312,7 +321,8 @@ class Sandbox:
         if received_at >= self._log_since:
             self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
         if response is not None:
-            _send(handler, response, truncate=rule is not None and rule.kind == "truncate")
+            midway = rule.kind if rule is not None and rule.kind in ("break-body", "stall-body") else None
+            _send(handler, response, truncate=rule is not None and rule.kind == "truncate", midway=midway, fault=rule)
 
     def _fault_response(
         self, rule: FaultRule, app: VendorApp, request: Request, handler: BaseHTTPRequestHandler
@@ -335,7 +345,7 @@ class Sandbox:
         if kind == "slow":
             time.sleep(rule.delay)
             return app.handle(request)
-        if kind == "truncate":
+        if kind in ("truncate", "break-body", "stall-body"):
             return app.handle(request)
         if kind == "html":
             return Response(body=b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", content_type="text/html")
@@ -356,11 +366,21 @@ def _reset_connection(handler: BaseHTTPRequestHandler) -> None:
     handler.connection.close()
 
 
-def _send(handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool = False) -> None:
+def _send(
+    handler: BaseHTTPRequestHandler,
+    response: Response,
+    *,
+    truncate: bool = False,
+    midway: str | None = None,
+    fault: FaultRule | None = None,
+) -> None:
     body = response.body
     if truncate:
         data = body if isinstance(body, bytes) else b"".join(body)
         body = data[: max(1, len(data) // 2)]
+    if midway is not None and fault is not None:
+        _send_midway_fault(handler, response, fault)
+        return
     try:
         handler.send_response(response.status)
         handler.send_header("Content-Type", response.content_type)
@@ -382,6 +402,29 @@ def _send(handler: BaseHTTPRequestHandler, response: Response, *, truncate: bool
                 if chunk:
                     handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             handler.wfile.write(b"0\r\n\r\n")
+    except (BrokenPipeError, ConnectionResetError):
+        handler.close_connection = True
+
+
+def _send_midway_fault(handler: BaseHTTPRequestHandler, response: Response, fault: FaultRule) -> None:
+    """The whole body announced, half of it sent; then the connection breaks, or the rest follows after `delay`."""
+    body = response.body
+    data = body if isinstance(body, bytes) else b"".join(body)
+    if fault.pad:
+        data = b" " * fault.pad + data
+    half = max(1, len(data) // 2)
+    try:
+        handler.send_response(response.status)
+        handler.send_header("Content-Type", response.content_type)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data[:half])
+        handler.wfile.flush()
+        if fault.kind == "break-body":
+            _reset_connection(handler)
+            return
+        time.sleep(fault.delay)
+        handler.wfile.write(data[half:])
     except (BrokenPipeError, ConnectionResetError):
         handler.close_connection = True
 

@@ -35,7 +35,15 @@ SCENARIOS: dict[str, str] = {
     "drift: retype": "a number turned string: completes, value in _extra, one warning",
     "kill and resume": "SIGKILL at seeded random points, resume from last STATE: nothing lost",
     "kill after download": "the process dies right after the export download: nothing lost",
+    "SIGTERM and resume": "SIGTERM/SIGINT at seeded random points: exit 143/130 within 5 s, one line, "
+    "last message a STATE; resumed from it, nothing lost",
+    "SIGTERM in a slow request": "SIGTERM while a request hangs for 60 s: stopped within 5 s, last message a STATE",
+    "SIGTERM after download": "SIGTERM right after the export download: the zip is kept, emitted on resume",
     "meltano, secrets": "meltano run into target-jsonl: sentinel secrets absent from log and state",
+    "vendor credentials": "credential-named vendor fields (sentinel values) through meltano into DuckDB and "
+    "PostgreSQL: exact rows, sentinel in no table, log or state, each field named in one warning per stream",
+    "spool: broken body retried": "a body that breaks halfway is retried: exact ground truth, no spool file left",
+    "spool: SIGTERM mid-body": "SIGTERM while a large body is half spooled: exit 143 within 5 s, no spool file left",
 }
 
 #: what the gravito and claravine simulators send for "envelope-error" (their APIs document none)
@@ -52,8 +60,10 @@ def bad_config_scenarios(vendor: str) -> list[str]:
 def applies(scenario: str, vendor: str) -> bool:
     if scenario.startswith("config: "):
         return scenario in bad_config_scenarios(vendor)
-    if scenario == "kill after download":
+    if scenario in ("kill after download", "SIGTERM after download"):
         return vendor == "voyado"
+    if scenario == "vendor credentials":
+        return vendor in ("lytics", "consentmanager")  # the simulators with a "credentials" variant
     return True
 
 

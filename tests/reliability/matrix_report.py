@@ -72,7 +72,9 @@ result of the last such run committed.
 {chr(10).join(table())}
 
 n/a: the tap has no such setting (no date setting in tap-voyado and tap-lytics; api_version, a keys
-file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export).
+file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export);
+"vendor credentials" runs on the two simulators whose vendor is known to send credentials or that carry
+the variant for the kit's rule (lytics, consentmanager); the rule itself is the same code for all five.
 
 ## Scenarios
 
@@ -110,6 +112,60 @@ re-read their bookmarked day), a scan that had finished (tap-lytics re-scans an 
 a snapshot) and full-table streams. A record the state had passed (an earlier day, a scan page before
 the saved cursor) must not come again. "kill after download" uses tap-voyado's test-only hook
 (TAP_VOYADO_TEST_CRASH_AFTER_SAVE): the process dies right after an export is on disk, before any STATE.
+
+## SIGTERM and SIGINT
+
+Orchestrators (Airflow, Dagster, Kubernetes, CI runners) stop a run with SIGTERM, a person with Ctrl-C
+(SIGINT). A tap then stops within 5 seconds: the records it had buffered are written, then one last
+STATE, which covers only records written before it (a bookmark advances only after its record is
+written; tap-lytics' scan cursor and tap-voyado's job table only after their page or export was
+emitted), and nothing after it. The last stderr line is `tap-x: stopped by SIGTERM; state covers data
+emitted so far` and the exit code is 128 + the signal: **143 for SIGTERM, 130 for SIGINT** (what a shell
+reports, and non-zero, so a stopped run is never taken for a success). `source-x read` does the same:
+a per-stream STATE for every stream with records after its last one, INCOMPLETE stream statuses, a
+`transient_error` TRACE with that line, exit 143 (tests/airbyte/test_stop_signals.py).
+
+"SIGTERM and resume" stops each tap three times at seeded random points (SIGTERM, SIGINT, SIGTERM; the
+same points on every run), each run resuming from the previous one's last STATE, then runs to the end;
+it asserts exit code, the one line, under 5 s from signal to exit, that the last message is a STATE,
+and, as "kill and resume" does, that the union of the runs equals the ground truth by key and that no
+record the state had passed comes again. "SIGTERM in a slow request" stops a tap whose mid-sync request
+hangs for 60 s (request_timeout 120 s): it still ends within 5 s with a last STATE. "SIGTERM after
+download" (tap-voyado, TAP_VOYADO_TEST_CRASH_AFTER_SAVE=sigterm) signals the tap right after an export
+is on disk: the job stays `done` in the last STATE, the zip is kept, and the resumed run emits every line.
+
+Two things found on the way: singer-sdk's own handler wrote a STATE and exited 0; and CPython's
+BufferedWriter drops bytes when a signal interrupts a write larger than its buffer into a full pipe
+(a RECORD line was cut in half before the last STATE), so the kit writes its buffer with `os.write`.
+
+## Credentials from the vendor
+
+A vendor field whose name says it is a credential is dropped on every stream of every tap, at any
+depth (nested objects, lists of objects, `_extra`): its name, lowercased with separators removed, ends
+with apikey, token, secret, password, passwd, authorization, credential or privatekey (or their plural).
+So `apikey`, `dataapikey`, `Api-Key`, `access_token`, `client_secret`, `private_key` go; `token_count`,
+`password_changed_at`, `api_key_id`, `customer_key` stay (the last word of a name says what it holds).
+A stream adds names with `credential_fields` and keeps a non-credential with
+`credential_allowed_fields`; no declared column of the five taps falls under the rule (a unit test reads
+every schema). One warning per stream and field names it, never its value; the first bytes of a bad body
+shown in an error have such values masked. The "vendor credentials" cells switch on a simulator
+variant (lytics `account-credentials`: accounts carry `apikey` and `dataapikey`, as Lytics' client
+library lists them, which tap-lytics drops itself; consentmanager `credentials`: every row carries
+`api_key` and a nested `accessToken`, which the kit's rule drops),
+run `meltano run` into DuckDB and into PostgreSQL, and assert exact row counts, that each field is
+named once per stream, and that the sentinel value is in no table, no log line, no `meltano state get`
+and not in meltano.db. The Airbyte sources drop the same fields (tests/airbyte/test_vendor_credentials.py).
+
+## Spool files
+
+Bodies past 4 MiB (`TAPKIT_SPOOL_MAX_MEMORY`) are spooled to anonymous temporary files in TMPDIR
+(O_TMPFILE on Linux, unlinked at once elsewhere), closed as soon as their attempt fails. Every test of
+the matrix runs its taps with a TMPDIR of its own and a 1 KiB spool threshold, so every fault above also
+goes through spool files, and checks that directory empty at the end (success, errors, retries, kills,
+signals). "spool: broken body retried" breaks a body halfway (the connection drops after half of what
+Content-Length promised) and expects the retry and the exact ground truth; "spool: SIGTERM mid-body"
+stalls a large body halfway, first sees its spool file open in the test's TMPDIR (/proc), then sends
+SIGTERM: exit 143 within 5 s, nothing left.
 
 ## Secrets
 

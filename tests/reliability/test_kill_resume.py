@@ -9,6 +9,7 @@ import os
 import random
 import signal
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,11 +27,21 @@ LATENCY = 0.02  # seconds per request: the tap is still fetching when the kill c
 VOYADO_KEYS = {"customer_keys": [f"instant-kill-{n}" for n in range(8)]}
 
 
+@pytest.fixture(autouse=True)
+def _sandbox_size_restored(sandbox):
+    """These tests grow the sandbox; `Sandbox.reset` does not shrink it back for the next test."""
+    size = sandbox.size
+    yield
+    sandbox.size = size
+
+
 @dataclass
 class Attempt:
     returncode: int
     messages: list[dict] = field(default_factory=list)
     stderr: str = ""
+    signal: int | None = None  # the signal sent, if one was
+    seconds_to_exit: float | None = None  # from the signal to the end of the process
 
     @property
     def last_state(self) -> dict | None:
@@ -53,10 +64,20 @@ def command(profile: TapProfile, config: dict, state: dict | None, scratch: Path
 
 
 def attempt(
-    profile: TapProfile, config: dict, state: dict | None, scratch: Path, kill_after: int | None, env=None
+    profile: TapProfile,
+    config: dict,
+    state: dict | None,
+    scratch: Path,
+    kill_after: int | None,
+    env=None,
+    sig: int = signal.SIGKILL,
 ) -> Attempt:
-    """One run of the tap, killed with SIGKILL once `kill_after` messages were read (None: to the end)."""
+    """One run of the tap, sent `sig` once `kill_after` messages were read (None: to the end).
+
+    After SIGKILL nothing more is read; after a signal the tap handles (SIGTERM, SIGINT) its output is
+    read to the end, and the time from the signal to the exit is measured."""
     result = Attempt(returncode=0)
+    signalled_at = None
     with open(scratch.parent / f"{scratch.name}.stderr", "w") as stderr:
         proc = subprocess.Popen(
             command(profile, config, state, scratch),
@@ -70,25 +91,34 @@ def attempt(
                 assert_no_secret(line)
                 if line.startswith("{"):
                     result.messages.append(json.loads(line))
-                if kill_after is not None and len(result.messages) >= kill_after:
-                    proc.send_signal(signal.SIGKILL)
-                    break
+                if signalled_at is None and kill_after is not None and len(result.messages) >= kill_after:
+                    proc.send_signal(sig)
+                    signalled_at = time.monotonic()
+                    result.signal = sig
+                    if sig == signal.SIGKILL:
+                        break
         result.returncode = proc.wait(timeout=120)
+        if signalled_at is not None:
+            result.seconds_to_exit = time.monotonic() - signalled_at
     result.stderr = (scratch.parent / f"{scratch.name}.stderr").read_text()
     assert_no_secret(result.stderr)
     return result
 
 
-def resume_until_done(profile: TapProfile, config: dict, scratch: Path, kill_points: list[int]) -> list[Attempt]:
+def resume_until_done(
+    profile: TapProfile, config: dict, scratch: Path, kill_points: list[int], signals: list[int] | None = None
+) -> list[Attempt]:
     """Kill at each point in turn, each run resuming from the last STATE emitted so far, then run to the end."""
     attempts: list[Attempt] = []
     state = None
     for number, kill_after in enumerate(kill_points):
-        run = attempt(profile, config, state, scratch / f"run{number}", kill_after)
+        sig = signals[number] if signals else signal.SIGKILL
+        run = attempt(profile, config, state, scratch / f"run{number}", kill_after, sig=sig)
         attempts.append(run)
-        if run.returncode == 0:  # it finished before the kill point
+        if run.returncode == 0 and run.seconds_to_exit is None:  # it finished before the kill point
             return attempts
-        assert run.returncode == -signal.SIGKILL, run.stderr[-2000:]
+        expected = -signal.SIGKILL if sig == signal.SIGKILL else 128 + sig
+        assert run.returncode == expected, run.stderr[-2000:]
         state = run.last_state or state
     last = attempt(profile, config, state, scratch / "last", None)
     assert last.returncode == 0, last.stderr[-2000:]

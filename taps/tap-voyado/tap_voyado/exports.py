@@ -12,13 +12,15 @@ import io
 import os
 import re
 import shutil
+import signal
 import typing as t
 import zipfile
 from pathlib import Path, PurePosixPath
 
 EMPTY_MARKER = "empty.txt"  # the vendor's lone member of an export without data
 #: Test-only hook: when set, the process exits hard right after a zip is saved (simulates a crash
-#: between the download and the emission of its lines). Never set it in production.
+#: between the download and the emission of its lines); set to "sigterm", it sends itself SIGTERM
+#: there instead (an orchestrator stopping the run at that moment). Never set it in production.
 CRASH_AFTER_SAVE_ENV = "TAP_VOYADO_TEST_CRASH_AFTER_SAVE"
 CRASH_EXIT_CODE = 86
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -54,7 +56,9 @@ class DownloadStore:
             raise InvalidExportError(f"the download is not a zip file; it was kept in {kept}")
         os.replace(partial, final)
         _fsync_directory(self.directory)
-        if os.environ.get(CRASH_AFTER_SAVE_ENV):
+        if os.environ.get(CRASH_AFTER_SAVE_ENV) == "sigterm":
+            os.kill(os.getpid(), signal.SIGTERM)
+        elif os.environ.get(CRASH_AFTER_SAVE_ENV):
             os._exit(CRASH_EXIT_CODE)
         return final
 

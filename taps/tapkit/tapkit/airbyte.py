@@ -14,6 +14,10 @@ The tap runs in-process, unchanged: the Airbyte commands are thin layers over th
 Everything on stdout is one AirbyteMessage per line: logs become LOG messages, stray prints go
 to stderr, and a failure is a TRACE error (config_error, transient_error or system_error) and
 exit code 1. Every message but RECORD passes through the kit's secret scrubber.
+
+SIGTERM or SIGINT during `read` (see `tapkit.stopping`): the records read so far, then a per-stream
+STATE for every stream with records after its last one, INCOMPLETE stream statuses, a TRACE error
+(transient_error) saying the source was stopped, the same line on stderr, and exit 128 + signal.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import copy
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -33,7 +38,7 @@ from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import ConfigurationError
 from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMessage
 
-from tapkit import secrets
+from tapkit import secrets, stopping
 from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
 from tapkit.tap import secret_setting_names
 
@@ -62,12 +67,12 @@ class AirbyteOutput:
     def record(self, stream: str, data: dict) -> None:
         # Records are the bulk: no scrubbing (they hold vendor data, not settings), no flush.
         line = encoder.encode({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": now_ms()}})
-        with self._lock:
+        with self._lock, stopping.writing():
             self._stream.write(line + b"\n")
 
     def message(self, message: dict) -> None:
         line = secrets.scrub(encoder.encode(message).decode()).encode()
-        with self._lock:
+        with self._lock, stopping.writing():
             self._stream.write(line + b"\n")
             self._stream.flush()
 
@@ -248,8 +253,9 @@ class AirbyteWriter:
 
     def write_message(self, message: t.Any) -> None:
         if isinstance(message, RecordMessage):
-            self.output.record(message.stream, message.record)
+            # Counted first: a stop signal takes effect as the line is written, and the record must be covered.
             self._pending[message.stream] = self._pending.get(message.stream, 0) + 1
+            self.output.record(message.stream, message.record)
         elif isinstance(message, SchemaMessage):
             self._start(message.stream)
         elif isinstance(message, StateMessage):
@@ -265,6 +271,13 @@ class AirbyteWriter:
             if self._pending[name] or name not in self._emitted:
                 self._emit_state(name, self._emitted.get(name, {}))
             self.output.stream_status(name, "COMPLETE")
+
+    def checkpoint(self) -> None:
+        """After a stop signal: a STATE for each stream with records after its last one (its bookmark
+        as last emitted, `{}` if none yet), so that no RECORD follows the last STATE."""
+        for name in self.selected:
+            if self._pending[name]:
+                self._emit_state(name, self._emitted.get(name, {}))
 
     def fail(self) -> None:
         for name in self.selected:
@@ -371,6 +384,10 @@ def command_read(tap_class: type[Tap], args: argparse.Namespace, output: Airbyte
     tap = tap_class(config=config, catalog=plan.singer_catalog(probe.catalog_dict), state=state, message_writer=writer)
     try:
         tap.sync_all()
+    except stopping.Stopped:
+        writer.checkpoint()
+        writer.fail()
+        raise
     except BaseException:
         writer.fail()
         raise
@@ -381,10 +398,12 @@ def command_read(tap_class: type[Tap], args: argparse.Namespace, output: Airbyte
 COMMANDS = {"spec": command_spec, "check": command_check, "discover": command_discover, "read": command_read}
 
 
+def parse_args_prog(tap_class: type[Tap]) -> str:
+    return tap_class.name.replace("tap-", "source-", 1)
+
+
 def parse_args(tap_class: type[Tap], argv: t.Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog=tap_class.name.replace("tap-", "source-", 1), description=f"{tap_class.name} as an Airbyte source"
-    )
+    parser = argparse.ArgumentParser(prog=parse_args_prog(tap_class), description=f"{tap_class.name} as an Airbyte source")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("spec", help="print the connector specification")
     for name in ("check", "discover", "read"):
@@ -407,6 +426,11 @@ def main(tap_class: type[Tap], argv: t.Sequence[str], stdout: t.BinaryIO) -> int
     logging.captureWarnings(capture=True)
     try:
         return COMMANDS[args.command](tap_class, args, output)
+    except stopping.Stopped as stop:
+        line = stop.line(parse_args_prog(tap_class))
+        output.trace("ERROR", error={"message": line, "internal_message": line, "failure_type": "transient_error"})
+        sys.stderr.write(line + "\n")
+        return stop.exit_code
     except Exception as exc:  # noqa: BLE001 - every failure ends as a TRACE error a platform can show
         output.error(exc)
         return 1
@@ -418,6 +442,10 @@ def run(tap_class: type[Tap]) -> t.NoReturn:
     """Console-script body of `source-<vendor>`."""
     protocol_stream = sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print() must not corrupt the protocol stream
+    stopping.install()  # before the tap exists: a stop during discovery ends the same way
     code = main(tap_class, sys.argv[1:], protocol_stream)
     protocol_stream.flush()
+    sys.stderr.flush()
+    if code > 128 and threading.active_count() > 1:
+        os._exit(code)  # stopped: do not wait for prefetch workers inside slow requests (see tapkit.cli)
     sys.exit(code)

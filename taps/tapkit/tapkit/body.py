@@ -4,17 +4,24 @@ The whole body is read inside the retried request (so a reset or a timeout mid-b
 like any other transient fault) into a spooled file: small bodies stay in memory and are decoded
 in C by msgspec in one go; bodies past `SPOOL_LIMIT` go to a temporary file and their records are
 parsed incrementally with ijson, so peak memory does not grow with the size of the response.
+
+Spool files live in the temporary directory (TMPDIR) as anonymous files (`tempfile.TemporaryFile`:
+on Linux O_TMPFILE, elsewhere unlinked as soon as created), so no exit path can leave one behind, not
+even SIGKILL; a body is also closed as soon as its attempt fails (a broken or refused body being
+retried), not when the garbage collector gets to it. `TAPKIT_SPOOL_MAX_MEMORY` (bytes) sets the size
+past which a body goes to disk (default 4 MiB): lower on a small machine, or in tests to exercise it.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import typing as t
 
 import ijson
 import msgspec
 
-SPOOL_LIMIT = 4 * 1024 * 1024
+SPOOL_LIMIT = int(os.environ.get("TAPKIT_SPOOL_MAX_MEMORY") or 4 * 1024 * 1024)
 _CHUNK = 256 * 1024
 _DECODER = msgspec.json.Decoder()
 
@@ -36,9 +43,13 @@ class SpooledBody:
     @classmethod
     def read_from(cls, chunks: t.Iterable[bytes]) -> SpooledBody:
         body = cls()
-        for chunk in chunks:
-            body._file.write(chunk)
-            body.size += len(chunk)
+        try:
+            for chunk in chunks:
+                body._file.write(chunk)
+                body.size += len(chunk)
+        except BaseException:  # a broken body (to be retried), or a stop signal: its spool goes now
+            body.close()
+            raise
         body._file.seek(0)
         return body
 

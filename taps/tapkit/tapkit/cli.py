@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 import traceback
 import typing as t
 
 from tapkit.errors import TapkitError
 from tapkit.secrets import scrub
+from tapkit.stopping import Stopped
 
 if t.TYPE_CHECKING:
     from tapkit.tap import VendorTap
@@ -20,6 +23,8 @@ def run(tap_class: type[VendorTap]) -> t.NoReturn:
         if probe.wants_probe(sys.argv[1:]):
             sys.exit(probe.run(tap_class, sys.argv[1:]))
         tap_class.cli()
+    except Stopped as stop:
+        end_stopped(tap_class.name, stop)
     except TapkitError as exc:
         _die(f"{tap_class.name}: error: {exc}")
     except Exception as exc:  # noqa: BLE001 - the last line must explain, the traceback helps a bug report
@@ -33,3 +38,15 @@ def _die(message: str) -> t.NoReturn:
     sys.stderr.write(scrub(message.replace("\n", " ")) + "\n")
     sys.stderr.flush()
     sys.exit(1)
+
+
+def end_stopped(program: str, stop: Stopped) -> t.NoReturn:
+    """The run was stopped by a signal: one line, exit 128 + signal (the last STATE is already out)."""
+    sys.stdout.flush()
+    sys.stderr.write(stop.line(program) + "\n")
+    sys.stderr.flush()
+    if threading.active_count() > 1:
+        # Prefetch workers may be inside a request as slow as request_timeout; exiting normally would
+        # wait for them, and an orchestrator's grace period is short. Everything is written out.
+        os._exit(stop.exit_code)
+    sys.exit(stop.exit_code)

@@ -97,10 +97,11 @@ class OrderedPrefetch(t.Generic[K, T]):
             if skipped is not None:
                 skipped.cancelled.set()
 
-    def close(self) -> None:
-        """Stop the partitions not taken; wait for requests in flight, so nothing logs after an error."""
+    def close(self, *, wait: bool = True) -> None:
+        """Stop the partitions not taken; wait for requests in flight, so nothing logs after an error
+        (`wait=False` when the run was stopped by a signal: it must end within seconds)."""
         for lane in self._lanes.values():
             lane.cancelled.set()
         self._lanes.clear()
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)

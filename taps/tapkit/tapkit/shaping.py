@@ -6,7 +6,9 @@
   where a vendor sends numbers as text);
 - a field the schema does not declare, or a value that does not fit its type, is kept in the
   object column `_extra` (vendor field name -> raw value), the column gets null, and one warning
-  per stream and field says so.
+  per stream and field says so;
+- a field named like a credential is dropped, at any depth, `_extra` included, with one warning per
+  stream and field that names it and never its value (the rule: `tapkit.credentials`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import datetime as dt
 import logging
 import re
 import typing as t
+
+from tapkit.credentials import CredentialFilter
 
 EXTRA_COLUMN = "_extra"
 
@@ -76,6 +80,7 @@ class ColumnPlan(t.NamedTuple):
     exact: type | None
     nullable: bool
     convert: t.Callable[[t.Any], t.Any] | None  # None: the column takes anything (a union or untyped)
+    nested: bool = False  # the column can hold objects or lists: credentials are looked for inside
 
 
 def _integer(lenient: bool) -> t.Callable[[t.Any], t.Any]:
@@ -122,7 +127,7 @@ def column_plan(column: str, prop: dict, lenient_numbers: bool) -> ColumnPlan:
     nullable = "null" in types
     kinds = [kind for kind in types if kind != "null"]
     if len(kinds) != 1:
-        return ColumnPlan(column, None, True, None)
+        return ColumnPlan(column, None, True, None, nested=True)
     kind, fmt = kinds[0], prop.get("format")
     if kind == "string" and fmt == "date-time":
         return ColumnPlan(column, None, nullable, to_datetime_text)
@@ -136,7 +141,7 @@ def column_plan(column: str, prop: dict, lenient_numbers: bool) -> ColumnPlan:
         "object": (dict, _refuse),
         "array": (list, _refuse),
     }.get(kind, (None, None))
-    return ColumnPlan(column, exact, nullable, convert)
+    return ColumnPlan(column, exact, nullable, convert, nested=exact in (dict, list, None))
 
 
 class RecordShaper:
@@ -150,6 +155,7 @@ class RecordShaper:
         renames: t.Mapping[str, str] | None = None,
         lenient_numbers: bool = False,
         logger: logging.Logger | None = None,
+        credentials: CredentialFilter | None = None,
     ) -> None:
         self.stream_name = stream_name
         self.logger = logger or logging.getLogger(stream_name)
@@ -161,11 +167,18 @@ class RecordShaper:
         self._plans: dict[str, ColumnPlan | None] = {}  # vendor field -> plan (None: not in the schema)
         self._warned: set[tuple[str, str]] = set()
         self.drift_counts: dict[str, int] = {}
+        self.credentials = credentials or CredentialFilter()
+        self._credential_fields: set[str] = set()  # top-level vendor fields dropped by name
+        self.dropped_credentials: set[str] = set()  # every field path dropped (for the one warning each)
 
     def column_for(self, field: str) -> str:
         return self._renames.get(field) or (field if field in self._properties else snake_case(field))
 
     def _plan_for(self, field: str) -> ColumnPlan | None:
+        if field != EXTRA_COLUMN and self.credentials.drops(field):
+            self._credential_fields.add(field)
+            self._plans[field] = None
+            return None
         column = self.column_for(field)
         prop = self._properties.get(column)
         plan = None if prop is None else column_plan(column, prop, self._lenient)
@@ -179,16 +192,19 @@ class RecordShaper:
         for field, value in row.items():
             plan = plans[field] if field in plans else self._plan_for(field)
             if plan is None:
+                if field in self._credential_fields:
+                    self._dropped(field)
+                    continue
                 if field == EXTRA_COLUMN and isinstance(value, dict):
-                    extra = {**(extra or {}), **value}
+                    extra = {**(extra or {}), **self.credentials.strip(value, EXTRA_COLUMN, self._dropped_in_extra)}
                     continue
                 extra = extra or {}
-                extra[field] = value
+                extra[field] = self._without_credentials(value, field)
                 self._drift("undeclared", field, self.column_for(field))
                 continue
             # The common cases first, without a function call: the value already has the column's type.
             if type(value) is plan.exact or plan.convert is None or (value is None and plan.nullable):
-                record[plan.column] = value
+                record[plan.column] = self._without_credentials(value, field) if plan.nested else value
                 continue
             try:
                 if value is None:
@@ -197,11 +213,32 @@ class RecordShaper:
             except Mismatch:
                 record[plan.column] = None
                 extra = extra or {}
-                extra[field] = value
+                extra[field] = self._without_credentials(value, field)
                 self._drift("mistyped", field, plan.column)
         if extra:
             record[EXTRA_COLUMN] = extra
         return record
+
+    def _without_credentials(self, value: t.Any, field: str) -> t.Any:
+        kind = type(value)
+        if kind is dict or kind is list:
+            return self.credentials.strip(value, field, self._dropped)
+        return value
+
+    def _dropped_in_extra(self, path: str) -> None:
+        self._dropped(path.removeprefix(EXTRA_COLUMN + "."))
+
+    def _dropped(self, path: str) -> None:
+        """One warning per stream and field path; the value is never shown."""
+        if path in self.dropped_credentials:
+            return
+        self.dropped_credentials.add(path)
+        self.logger.warning(
+            "Credential dropped in stream '%s': vendor field '%s' is named like a credential; its values are "
+            "never stored (rule: tapkit.credentials; a stream lists a field that is not one in credential_allowed_fields).",
+            self.stream_name,
+            path,
+        )
 
     def _drift(self, kind: str, field: str, column: str) -> None:
         self.drift_counts[field] = self.drift_counts.get(field, 0) + 1

@@ -29,6 +29,7 @@ from singer_sdk.streams import RESTStream
 
 from tapkit import body as bodies
 from tapkit import retry
+from tapkit.credentials import CredentialFilter, mask_in_text
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
 from tapkit.secrets import scrub
 from tapkit.shaping import RecordShaper
@@ -78,6 +79,10 @@ class VendorStream(RESTStream):
     field_renames: t.ClassVar[dict[str, str]] = {}
     #: accept "3" for an integer column (vendors that send every number as text).
     lenient_numbers: bool = False
+    #: vendor fields to drop as credentials besides those the kit's rule finds (see tapkit.credentials).
+    credential_fields: t.ClassVar[frozenset[str]] = frozenset()
+    #: vendor fields the rule would drop that are not credentials in this stream (kept).
+    credential_allowed_fields: t.ClassVar[frozenset[str]] = frozenset()
 
     _tap: VendorTap
 
@@ -164,7 +169,11 @@ class VendorStream(RESTStream):
             response.body = bodies.SpooledBody.read_from(response.iter_content(bodies._CHUNK))  # type: ignore[attr-defined]
         finally:
             response.close()
-        self.validate_response(response)
+        try:
+            self.validate_response(response)
+        except BaseException:  # a refused answer is not read again: its spool goes now, not at garbage collection
+            response.body.close()  # type: ignore[attr-defined]
+            raise
         return response
 
     def validate_response(self, response: requests.Response) -> None:
@@ -182,7 +191,7 @@ class VendorStream(RESTStream):
     def bad_response_message(self, response: requests.Response, what: str) -> str:
         body = getattr(response, "body", None)
         head = body.head(160) if body is not None else b""
-        shown = scrub(head.decode("utf-8", "replace")) if head else "(empty)"
+        shown = scrub(mask_in_text(head.decode("utf-8", "replace"))) if head else "(empty)"
         return (
             f"{self.vendor}: {describe_request(response.request)} returned HTTP {response.status_code} with {what}; "
             f"the body starts with: {shown!r}"
@@ -216,6 +225,7 @@ class VendorStream(RESTStream):
             renames=self.field_renames,
             lenient_numbers=self.lenient_numbers,
             logger=self.logger,
+            credentials=CredentialFilter(self.credential_fields, self.credential_allowed_fields),
         )
 
     def prepare_row(self, row: dict, context: Context | None) -> dict | None:  # noqa: ARG002

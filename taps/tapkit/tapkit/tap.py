@@ -12,8 +12,9 @@ from requests.adapters import HTTPAdapter
 from requests.utils import resolve_proxies
 from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import StateMessage
 
-from tapkit import secrets
+from tapkit import secrets, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.probe import ProbeResult
@@ -34,6 +35,11 @@ class VendorTap(Tap):
     auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
 
     message_writer_class = BufferedRecordWriter
+
+    def _setup_signal_handlers(self) -> None:
+        # singer-sdk ~=0.54.9 private hook: its handler exits 0 and writes a STATE before the kit's
+        # buffered records; the kit's stops the run with `Stopped` instead (see tapkit.stopping).
+        stopping.install()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
@@ -140,11 +146,21 @@ class VendorTap(Tap):
 
     def sync_all(self) -> None:
         try:
-            super().sync_all()
-        finally:
-            for prefetch in self._prefetches:
-                prefetch.close()
-            self.message_writer_flush()
+            try:
+                super().sync_all()
+            finally:
+                for prefetch in self._prefetches:
+                    prefetch.close(wait=stopping.GUARD.signum is None)
+                self.message_writer_flush()
+        except stopping.Stopped:
+            self.write_last_state()
+            raise
+
+    def write_last_state(self) -> None:
+        """After a stop signal: one STATE after every record written (the buffered ones included).
+        `self.state` only ever covers records already handed to the writer (see tapkit.stopping)."""
+        self.write_message(StateMessage(value=self.state))
+        self.message_writer_flush()
 
     def message_writer_flush(self) -> None:
         flush = getattr(self.message_writer, "flush", None)
