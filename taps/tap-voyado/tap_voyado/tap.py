@@ -12,6 +12,7 @@ from tapkit import ConfigError, VendorTap, request_settings
 from tap_voyado import versions
 from tap_voyado.client import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION
 from tap_voyado.keys import configured_keys
+from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
 from tap_voyado.streams import STREAM_TYPES
 
 CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -23,6 +24,7 @@ class TapVoyado(VendorTap):
     name = "tap-voyado"
     vendor_name = "Voyado Elevate"
     auth_settings = ("api_key",)
+    state_layout = STATE_LAYOUT
 
     config_jsonschema = th.PropertiesList(
         th.Property(
