@@ -5,13 +5,16 @@ before any request; the unedited state (bare or in Meltano's wrapper) resumes.""
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
 import typing as t
 from pathlib import Path
 
 import pytest
 
-from tests.reliability.runner import sync
+from tests.reliability.runner import assert_no_secret, sync
 from tests.reliability.taps import TAPS, TapProfile
+from tests.support.singer import tap_executable
 
 #: the bookmark each case edits: (stream, field), in the stream's first partition where it has partitions
 BOOKMARKS: dict[str, tuple[str, str]] = {
@@ -166,3 +169,26 @@ def test_the_final_state_resumes_bare_and_in_meltanos_wrapper(sandbox, tmp_path,
         loaded = next(m["value"] for m in run.messages if m["type"] == "STATE")
         assert non_empty(loaded["bookmarks"]) == non_empty(first.last_state["bookmarks"])
     assert "state-store form" in run.stderr
+
+
+@pytest.mark.parametrize("vendor", list(TAPS))
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("{not json", "is not JSON"), ("[]", 'it is [] (a list), expected a JSON object {"bookmarks": ...}')],
+    ids=["not JSON", "a list"],
+)
+def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(sandbox, tmp_path, vendor, text, fragment):
+    profile = TAPS[vendor]
+    (tmp_path / "config.json").write_text(json.dumps(profile.config(sandbox, tmp_path)))
+    (tmp_path / "state.json").write_text(text)
+    proc = subprocess.run(
+        [tap_executable(profile.name), "--config", str(tmp_path / "config.json"), "--state", str(tmp_path / "state.json")],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert_no_secret(proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert lines[-1].startswith(f"{profile.name}: error: invalid state: "), lines[-1]
+    assert fragment in lines[-1]
+    assert "Traceback" not in proc.stderr
+    assert sandbox.count(vendor) == 0

@@ -23,8 +23,10 @@ Decisions (docs/reliability.md, "Bad state"):
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
+import os
 import typing as t
 from dataclasses import dataclass, field
 
@@ -216,6 +218,19 @@ class StateCheckedTap:
         self._checked: tuple[t.Any, dict] | None = None  # (the state given, the state to load)
         super().__init__(*args, state=state, **kwargs)  # type: ignore[call-arg]
 
+    @classmethod
+    def invoke(cls, *, state: t.IO[str] | None = None, **kwargs: t.Any) -> None:
+        # singer-sdk parses --state itself: a file that is not JSON would end in a bare JSONDecodeError.
+        if state is not None:
+            text = state.read()
+            try:
+                json.loads(text)
+            except ValueError as exc:
+                name = getattr(state, "name", "the state file")
+                raise StateError(f"invalid state: {name} is not JSON ({exc}); give a Singer state file or none") from None
+            state = io.StringIO(text)
+        super().invoke(state=state, **kwargs)  # type: ignore[misc]
+
     def checked(self, state: t.Any) -> dict:
         if self.state_layout is None:
             return state or {}
@@ -224,7 +239,9 @@ class StateCheckedTap:
         return self._checked[1]
 
     def setup_mapper(self) -> None:
-        if isinstance(self._given_state, dict):  # a path is read (and checked) by load_state
+        # A path is read (and checked) by load_state; anything else is checked now (singer-sdk would
+        # take an empty list for "no state" and start over).
+        if self._given_state is not None and not isinstance(self._given_state, (str, os.PathLike)):
             self.checked(self._given_state)
         super().setup_mapper()  # type: ignore[misc]
 
