@@ -108,33 +108,37 @@ def lytics_cursor_number(state: dict, vendor: str) -> list[str]:
     return [f"stream audience_members, partition {context}", "bookmark next", "42 (a number)"]
 
 
+#: label -> (the reliability matrix's scenario, the edit)
 COMMON = {
-    "integer": set_value(20261201),
-    "list": set_value(["2026-12-01"]),
-    "object": set_value({"value": "2026-12-01"}),
-    "unparsable date": set_value("yesterday"),
-    "future": set_value(FUTURE),
-    "unknown stream": unknown_stream,
-    "misspelt field": misspelt_field,
+    "integer": ("state: wrong type", set_value(20261201)),
+    "list": ("state: wrong type", set_value(["2026-12-01"])),
+    "object": ("state: wrong type", set_value({"value": "2026-12-01"})),
+    "unparsable date": ("state: unparsable date", set_value("yesterday")),
+    "future": ("state: bookmark in the future", set_value(FUTURE)),
+    "unknown stream": ("state: unknown stream", unknown_stream),
+    "misspelt field": ("state: unknown bookmark field", misspelt_field),
 }
+OUTSIDE = {"bookmark outside its partition": ("state: bookmark outside its partition", bookmark_outside_partition)}
 OWN = {
-    "gravito": {"bookmark outside its partition": bookmark_outside_partition},
-    "claravine": {
-        "bookmark outside its partition": bookmark_outside_partition,
-        "pending transaction day": claravine_pending_bad_day,
+    "gravito": OUTSIDE,
+    "claravine": {**OUTSIDE, "pending transaction day": ("state: tap's own fields", claravine_pending_bad_day)},
+    "lytics": {**OUTSIDE, "cursor a number": ("state: tap's own fields", lytics_cursor_number)},
+    "voyado": {
+        "job missing a field": ("state: tap's own fields", voyado_job_missing_field),
+        "job requested in the future": ("state: tap's own fields", voyado_job_future_request),
     },
-    "lytics": {"bookmark outside its partition": bookmark_outside_partition, "cursor a number": lytics_cursor_number},
-    "voyado": {"job missing a field": voyado_job_missing_field, "job requested in the future": voyado_job_future_request},
 }
 CASES = [
-    pytest.param(vendor, label, edit, id=f"{vendor}-{label}")
+    pytest.param(vendor, scenario, label, edit, id=f"{vendor}-{label}")
     for vendor in TAPS
-    for label, edit in {**COMMON, **OWN.get(vendor, {})}.items()
+    for label, (scenario, edit) in {**COMMON, **OWN.get(vendor, {})}.items()
 ]
 
 
-@pytest.mark.parametrize(("vendor", "label", "edit"), CASES)
-def test_bad_state_is_one_line_naming_stream_and_bookmark_before_any_request(sandbox, tmp_path, vendor, label, edit):
+@pytest.mark.parametrize(("vendor", "scenario", "label", "edit"), CASES)
+def test_bad_state_is_one_line_naming_stream_and_bookmark_before_any_request(
+    sandbox, tmp_path, vendor, scenario, label, edit
+):
     profile = TAPS[vendor]
     state = final_state(profile, sandbox, tmp_path)
     fragments = edit(state, vendor)
@@ -155,8 +159,9 @@ def non_empty(bookmarks: dict) -> dict:
     return {stream: bookmark for stream, bookmark in bookmarks.items() if bookmark}
 
 
+@pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_the_final_state_resumes_bare_and_in_meltanos_wrapper(sandbox, tmp_path, vendor):
+def test_the_final_state_resumes_bare_and_in_meltanos_wrapper(sandbox, tmp_path, vendor, scenario):
     """The check accepts what the tap itself wrote; Meltano's {"singer_state": ...} form is unwrapped, not ignored."""
     profile = TAPS[vendor]
     config = profile.config(sandbox, tmp_path)
@@ -171,13 +176,16 @@ def test_the_final_state_resumes_bare_and_in_meltanos_wrapper(sandbox, tmp_path,
     assert "state-store form" in run.stderr
 
 
+@pytest.mark.parametrize("scenario", ["state: not a state object"])
 @pytest.mark.parametrize("vendor", list(TAPS))
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [("{not json", "is not JSON"), ("[]", 'it is [] (a list), expected a JSON object {"bookmarks": ...}')],
     ids=["not JSON", "a list"],
 )
-def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(sandbox, tmp_path, vendor, text, fragment):
+def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(
+    sandbox, tmp_path, vendor, scenario, text, fragment
+):
     profile = TAPS[vendor]
     (tmp_path / "config.json").write_text(json.dumps(profile.config(sandbox, tmp_path)))
     (tmp_path / "state.json").write_text(text)

@@ -3,12 +3,16 @@ export once downloaded); a later run with a good folder emits every line, exact 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from tests.support.singer import run_tap
+from tests.reliability.runner import sync
+from tests.reliability.taps import TAPS
 from tests.voyado.test_lifecycle import emitted_lines, expected_lines, statuses
 
 KEYS = ["cust-1", "cust-2", "empty-3"]
+PROFILE = TAPS["voyado"]
 PETABYTE_MB = 1024**3  # more free space than any test machine has: "too full", deterministically
 
 
@@ -22,13 +26,38 @@ def too_full(tmp_path, config: dict) -> tuple[dict, list[str]]:
     return {**config, "download_min_free_mb": PETABYTE_MB}, ["download_dir", "download_min_free_mb", "MB free"]
 
 
-@pytest.mark.parametrize("bad_disk", [unwritable, too_full], ids=["unwritable", "too full"])
+@pytest.fixture
+def clock(sandbox):
+    """`clock(days)` moves the sandbox's today to `days` after the test started."""
+    start = dt.date.today()
+
+    def advance(days: int) -> None:
+        sandbox.set_today(start + dt.timedelta(days=days))
+
+    yield advance
+    sandbox.set_today(None)
+
+
+@pytest.fixture
+def voyado_config(sandbox, tmp_path):
+    def build(keys: list[str], **settings) -> dict:
+        return PROFILE.config(sandbox, tmp_path, customer_keys=keys, **settings)
+
+    return build
+
+
+@pytest.mark.parametrize("vendor", ["voyado"])
+@pytest.mark.parametrize(
+    ("scenario", "bad_disk"),
+    [("disk: download_dir unwritable", unwritable), ("disk: download_dir too full", too_full)],
+    ids=["unwritable", "too full"],
+)
 def test_a_disk_that_cannot_take_the_download_stops_before_it_and_loses_nothing(
-    sandbox, clock, voyado_config, tmp_path, bad_disk
+    sandbox, clock, voyado_config, tmp_path, vendor, scenario, bad_disk
 ):
     config = voyado_config(KEYS)
     clock(0)
-    created = run_tap("tap-voyado", config)  # the jobs exist at the vendor, not done yet
+    created = sync(PROFILE, config)  # the jobs exist at the vendor, not done yet
     assert created.returncode == 0, created.stderr
     assert set(statuses(created).values()) == {"waiting"}
     jid_of = {key: job["jid"] for key, job in created.last_state["bookmarks"]["export_jobs"]["jobs"].items()}
@@ -36,7 +65,7 @@ def test_a_disk_that_cannot_take_the_download_stops_before_it_and_loses_nothing(
     clock(6)  # every export is done and downloadable (once)
     before = len(sandbox.requests)
     bad_config, fragments = bad_disk(tmp_path, config)
-    stopped = run_tap("tap-voyado", bad_config, state=created.last_state)
+    stopped = sync(PROFILE, bad_config, state=created.last_state)
     assert stopped.returncode == 1, stopped.stderr[-2000:]
     line = stopped.last_stderr_line
     assert line.startswith("tap-voyado: error: setting download_dir: "), line
@@ -48,7 +77,7 @@ def test_a_disk_that_cannot_take_the_download_stops_before_it_and_loses_nothing(
     assert len(sandbox.requests) == before  # not a download, not even a poll
     assert sandbox.count("voyado", "/export-customer-job-result") == 0
 
-    good = run_tap("tap-voyado", config, state=created.last_state)
+    good = sync(PROFILE, config, state=created.last_state)
     assert good.returncode == 0, good.stderr[-2000:]
     assert emitted_lines(good) == expected_lines(sandbox, KEYS, jid_of)
     assert statuses(good) == dict.fromkeys(KEYS, "downloaded")
@@ -56,7 +85,7 @@ def test_a_disk_that_cannot_take_the_download_stops_before_it_and_loses_nothing(
 
 
 def test_a_negative_minimum_is_a_setting_error_before_any_request(sandbox, voyado_config):
-    run = run_tap("tap-voyado", voyado_config(KEYS, download_min_free_mb=-1))
+    run = sync(PROFILE, voyado_config(KEYS, download_min_free_mb=-1))
     assert run.returncode == 1
     assert run.last_stderr_line == "tap-voyado: error: setting download_min_free_mb must be 0 or more, got -1"
     assert sandbox.count("voyado") == 0
