@@ -79,7 +79,9 @@ result of the last such run committed.
 {chr(10).join(table())}
 
 n/a: the tap has no such setting (no date setting in tap-voyado and tap-lytics; api_version, a keys
-file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export).
+file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export),
+or no such state (no partitioned stream in tap-consentmanager and tap-voyado; tap-consentmanager and
+tap-gravito keep nothing but singer-sdk's bookmarks).
 
 ## Scenarios
 
@@ -161,5 +163,8 @@ itself). The "disk:" cells (tests/voyado/test_disk.py) create jobs, let the sand
 downloadable, then run with a `download_dir` below a regular file, or with `download_min_free_mb` at a
 petabyte (too full, deterministically): exit 1, one line naming `download_dir`, and no request at all
 (the sandbox log is unchanged). The next run with a good folder emits every line, exact against the
-simulator's ground truth, with one download per job.
+simulator's ground truth, with one download per job. By hand, on an 8 kB tmpfs (root can mount one; CI
+may not, so it is no test): with `download_min_free_mb` 0 the save of a larger export fails and the run
+ends with `export job <jid> for customer key '<key>' was downloaded but could not be saved in
+download_dir (No space left on device ...)`, no partial file left; with 1 it stops before the download.
 {soak_section()}"""
