@@ -94,6 +94,12 @@ def voyado_job_future_request(state: dict, vendor: str) -> list[str]:
     return ["stream export_jobs", f"bookmark jobs.{key}.requested_at", "in the future"]
 
 
+def voyado_job_unknown_version(state: dict, vendor: str) -> list[str]:
+    key, job = next(iter(state["bookmarks"]["export_jobs"]["jobs"].items()))
+    job["api_version"] = "v9"
+    return ["stream export_jobs", f"bookmark jobs.{key}.api_version", '"v9" is not an API version']
+
+
 def claravine_pending_bad_day(state: dict, vendor: str) -> list[str]:
     partition = state["bookmarks"]["transactions"]["partitions"][0]
     partition["pending_transactions"] = [{"uuid": "0f6c7b1e-0000-4000-8000-000000000001", "day": "26/11/2026"}]
@@ -126,6 +132,7 @@ OWN = {
     "voyado": {
         "job missing a field": ("state: tap's own fields", voyado_job_missing_field),
         "job requested in the future": ("state: tap's own fields", voyado_job_future_request),
+        "job on an unknown api_version": ("state: tap's own fields", voyado_job_unknown_version),
     },
 }
 CASES = [

@@ -6,10 +6,11 @@ import typing as t
 
 from tapkit.state import StateLayout, Where, check_count, check_text, check_time
 
-from tap_voyado import jobs
+from tap_voyado import jobs, versions
 from tap_voyado.streams import STREAM_TYPES
 
-#: job fields the tap reads back on a later run; a job always has them (jobs.new_job), vendor_fields may be absent
+#: job fields the tap reads back on a later run; a job always has them (jobs.new_job); vendor_fields and
+#: api_version may be absent (a job not yet polled; a job from tap-voyado 0.1.0)
 _TIMES = {"requested_at": False, "last_checked_at": False, "completed_at": True}  # name -> may be null
 _COUNTS = ("file_count", "record_count")
 
@@ -32,6 +33,9 @@ def check_job_table(table: t.Any, where: Where) -> None:
             check_time(job[name], place.at(name), nullable=nullable)
         for name in _COUNTS:
             check_count(job[name], place.at(name), nullable=True)
+        # absent in a 0.1.0 state (tap_voyado.versions.of_job gives it one); else one of the known versions
+        if "api_version" in job and job["api_version"] not in versions.VERSIONS:
+            place.at("api_version").fail(job["api_version"], f"is not an API version ({', '.join(versions.VERSIONS)})")
         vendor_fields = job.get("vendor_fields")
         if vendor_fields is not None and not isinstance(vendor_fields, dict):
             place.at("vendor_fields").fail(vendor_fields, "is not an object")
