@@ -63,7 +63,7 @@ def soak_section() -> str:
     """The soak's section, written by `./scripts/soak --write-doc` and kept when the matrix rewrites the page."""
     text = DOC.read_text() if DOC.exists() else ""
     start = text.find("\n## Soak")
-    return text[start:].lstrip("\n") if start >= 0 else ""
+    return "\n" + text[start:].lstrip("\n") if start >= 0 else ""
 
 
 def document() -> str:
