@@ -152,3 +152,22 @@ def test_read_emits_ground_truth_and_resumes_like_the_singer_tap(source: Source,
     assert second.counts() == singer_second.counts()
     if incremental:
         assert sum(second.counts().values()) < sum(first.counts().values())
+
+
+def test_a_bad_bookmark_ends_the_read_before_any_request(source: Source, sandbox) -> None:
+    """A hand-edited state (an integer where a date belongs, a stream the source lacks) is a config_error trace."""
+    config = source.config(sandbox)
+    streams = all_streams(source, sandbox)
+    first = run_in_process(source.tap_class, "read", config=config, catalog=configured_catalog(streams))
+    assert first.returncode == 0
+    state = first.final_state()
+    name = state[0]["stream"]["stream_descriptor"]["name"]
+    state[0]["stream"]["stream_descriptor"]["name"] = name + "_typo"
+    sandbox.requests.clear()
+    run = run_source(source.vendor, "read", config=config, catalog=configured_catalog(streams), state=state)
+    assert run.returncode == 1
+    (error,) = run.errors()
+    assert error.failure_type.value == "config_error"
+    assert error.message.startswith(f"invalid state: stream {name}_typo is not a stream of tap-{source.vendor}")
+    assert run.counts() == {}
+    assert sandbox.count(source.vendor) == 0

@@ -59,6 +59,13 @@ def pytest_terminal_summary(terminalreporter, config) -> None:
         terminalreporter.write_line(f"written to {DOC.relative_to(DOC.parents[1])}")
 
 
+def soak_section() -> str:
+    """The soak's section, written by `./scripts/soak --write-doc` and kept when the matrix rewrites the page."""
+    text = DOC.read_text() if DOC.exists() else ""
+    start = text.find("\n## Soak")
+    return "\n" + text[start:].lstrip("\n") if start >= 0 else ""
+
+
 def document() -> str:
     scenarios = "\n".join(f"- **{name}**: {what}" for name, what in SCENARIOS.items())
     envelopes = "\n".join(f"- {vendor}: {why}" for vendor, why in NO_ERROR_ENVELOPE.items())
@@ -72,9 +79,11 @@ result of the last such run committed.
 {chr(10).join(table())}
 
 n/a: the tap has no such setting (no date setting in tap-voyado and tap-lytics; api_version, a keys
-file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export);
-"vendor credentials" runs on the two simulators whose vendor is known to send credentials or that carry
-the variant for the kit's rule (lytics, consentmanager); the rule itself is the same code for all five.
+file and a domains list belong to one tap each) or no such step (only tap-voyado downloads an export),
+or no such state (no partitioned stream in tap-consentmanager and tap-voyado; tap-consentmanager and
+tap-gravito keep nothing but singer-sdk's bookmarks); "vendor credentials" runs on the two simulators whose
+vendor is known to send credentials or that carry the variant for the kit's rule (lytics, consentmanager); the
+rule itself is the same code for all five.
 
 ## Scenarios
 
@@ -175,4 +184,43 @@ in stdout or stderr (kill-and-resume checks every line as it is read). The "melt
 (checked to win over the `sandbox` environment's values), one retried 503 so that the log carries a
 warning naming an endpoint, and look for the sentinel in Meltano's log, the loaded files,
 `meltano state get` and the system database that keeps the state.
-"""
+
+## Bad state
+
+The "state:" cells take the last STATE of a real sync against the sandbox and edit it as a person
+might, per tap (tests/reliability/test_bad_state.py): a bookmark (`replication_key_value`, or
+tap-lytics' `saved_at`) replaced by an integer, a list, an object, `"yesterday"` or a date in 2099; a
+stream renamed; a bookmark field misspelt; a partitioned stream's bookmark moved to the stream level;
+the tap's own fields broken (tap-voyado: a job without `requested_at`, or requested in 2099;
+tap-claravine: a pending transaction's day `26/11/2026`; tap-lytics: a scan cursor that is a number);
+a state file that is not JSON, or `[]`. Each run must exit 1 with a last line
+`tap-x: error: invalid state: stream S[, partition K=V], bookmark F: <value> ...`, no traceback, no
+RECORD or STATE, and the sandbox must have received no request at all. The check (`tapkit.state`)
+runs in the tap's constructor, before discovery (which is a request for tap-claravine and tap-lytics).
+
+Decisions: a stream the tap does not have is refused (most often a misspelt name; ignoring it would
+re-read the stream that was meant from its start), except the per-dataset tables of tap-claravine,
+named at discovery and matched by their `dataset_` prefix; a bookmark is in the future when it is
+later than now plus one hour (`CLOCK_SKEW`), or, for day-window streams (tap-consentmanager's reports,
+tap-claravine's transactions), when its day is after tomorrow (UTC), since a day's bookmark holds that
+day's last timestamp; the state of a full-table stream is ignored with a warning (a full read loses
+nothing). Older shapes: every tap has written the same state since 0.1.0 (their state code's history
+shows no other shape), so there is nothing to migrate; Meltano's state-store form
+`{{"singer_state": ...}}` and a whole STATE message are unwrapped with a warning. The last STATE of a
+sync, bare and in Meltano's form, resumes (exit 0, the bookmarks loaded as written).
+
+## Disk (tap-voyado)
+
+The vendor deletes an export once it has been downloaded, so tap-voyado checks `download_dir` at the
+start of a run (before any request) and before each download: it must be creatable and writable (a
+file is written and removed: modes do not stop root, a read-only file system does) and hold at least
+`download_min_free_mb` free (default 100 MB; Elevate tells an export's size only in the download
+itself). The "disk:" cells (tests/voyado/test_disk.py) create jobs, let the sandbox clock make them
+downloadable, then run with a `download_dir` below a regular file, or with `download_min_free_mb` at a
+petabyte (too full, deterministically): exit 1, one line naming `download_dir`, and no request at all
+(the sandbox log is unchanged). The next run with a good folder emits every line, exact against the
+simulator's ground truth, with one download per job. By hand, on an 8 kB tmpfs (root can mount one; CI
+may not, so it is no test): with `download_min_free_mb` 0 the save of a larger export fails and the run
+ends with `export job <jid> for customer key '<key>' was downloaded but could not be saved in
+download_dir (No space left on device ...)`, no partial file left; with 1 it stops before the download.
+{soak_section()}"""

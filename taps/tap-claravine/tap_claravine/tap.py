@@ -9,6 +9,7 @@ from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
 
 from tap_claravine.client import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER
+from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
 from tap_claravine.streams import DatasetRowsStream, DatasetsStream, TransactionRowsStream, TransactionsStream, dataset_stream_names
 
 
@@ -18,6 +19,7 @@ class TapClaravine(VendorTap):
     name = "tap-claravine"
     vendor_name = "Claravine"
     auth_settings = ("api_key", "api_secret")
+    state_layout = STATE_LAYOUT
 
     config_jsonschema = th.PropertiesList(
         th.Property(

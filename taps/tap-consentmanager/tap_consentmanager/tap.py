@@ -6,6 +6,7 @@ import typing as t
 
 from singer_sdk import typing as th
 from tapkit import ConfigError, TapkitError, VendorTap, request_settings
+from tapkit.state import StateLayout
 
 from tap_consentmanager.streams import STREAM_TYPES
 
@@ -23,6 +24,7 @@ class TapConsentmanager(VendorTap):
     name = "tap-consentmanager"
     vendor_name = "consentmanager.net"
     auth_settings = ("api_key",)
+    state_layout = StateLayout.of(STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -8,9 +8,17 @@ from functools import cached_property
 from singer_sdk import typing as th
 from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
+from tapkit.state import StateLayout, Where, check_text
 
 from tap_gravito.client import DomainFeeds
+from tap_gravito.fingerprints import STATE_KEY
 from tap_gravito.streams import STREAM_TYPES
+
+
+
+def check_fingerprints(value: object, where: Where) -> None:
+    """profile_fingerprints: packed text (tap_gravito.fingerprints); unreadable text only re-emits profiles."""
+    check_text(value, where, nullable=True)
 
 
 class TapGravito(VendorTap):
@@ -19,6 +27,7 @@ class TapGravito(VendorTap):
     name = "tap-gravito"
     vendor_name = "Gravito"
     auth_settings = ("access_token",)
+    state_layout = StateLayout.of(STREAM_TYPES, fields={cls.name: {STATE_KEY: check_fingerprints} for cls in STREAM_TYPES})
 
     config_jsonschema = th.PropertiesList(
         th.Property(

@@ -12,6 +12,7 @@ from tapkit.probe import ProbeResult
 
 from tap_lytics import scan_state
 from tap_lytics.identity import MemberKey
+from tap_lytics.state_layout import LAYOUT as STATE_LAYOUT
 from tap_lytics.profile_schema import profile_properties
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.streams import (
@@ -36,6 +37,7 @@ class TapLytics(VendorTap):
     name = "tap-lytics"
     vendor_name = "Lytics"
     auth_settings = ("api_key",)
+    state_layout = STATE_LAYOUT
 
     config_jsonschema = th.PropertiesList(
         th.Property(

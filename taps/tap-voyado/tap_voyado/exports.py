@@ -31,6 +31,10 @@ class InvalidExportError(Exception):
     """The downloaded body is not a readable zip."""
 
 
+class ExportNotSavedError(Exception):
+    """The download arrived but could not be written to disk (e.g. no space left)."""
+
+
 class DownloadStore:
     def __init__(self, directory: str | os.PathLike) -> None:
         self.directory = Path(directory).expanduser()
@@ -46,10 +50,14 @@ class DownloadStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         final = self.path(jid)
         partial = final.with_name(f".{final.name}.part")
-        with partial.open("wb") as out:
-            shutil.copyfileobj(source, out, 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
+        try:
+            with partial.open("wb") as out:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise ExportNotSavedError(f"{exc.strerror or exc} while writing {partial}") from None
         if not zipfile.is_zipfile(partial):
             kept = final.with_name(final.name + ".invalid")
             os.replace(partial, kept)

@@ -16,10 +16,11 @@ from importlib import resources
 
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
+from tapkit import ConfigError
 
-from tap_voyado import jobs, versions
+from tap_voyado import disk, jobs, versions
 from tap_voyado.client import JobStatus, VoyadoStream
-from tap_voyado.exports import DownloadStore, InvalidExportError
+from tap_voyado.exports import DownloadStore, ExportNotSavedError, InvalidExportError
 from tap_voyado.keys import configured_keys
 
 if t.TYPE_CHECKING:
@@ -51,6 +52,11 @@ class ExportJobsStream(VoyadoStream):
     def job_table(self) -> dict[str, dict]:
         return self.stream_state.setdefault("jobs", {})
 
+    @property
+    def min_free_mb(self) -> float:
+        value = self.config.get("download_min_free_mb")
+        return disk.DEFAULT_MIN_FREE_MB if value is None else float(value)
+
     def save_state(self) -> None:
         self.state_manager.is_flushed = False
         self._write_state_message()
@@ -59,6 +65,7 @@ class ExportJobsStream(VoyadoStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         table = self.job_table
+        disk.check_ready(self.store.directory, self.min_free_mb)  # before any request: see tap_voyado.disk
         self.forget_emitted_downloads(table)
         self.warn_if_version_ended()
         now = jobs.utc_now()
@@ -125,6 +132,7 @@ class ExportJobsStream(VoyadoStream):
             return None
 
     def download(self, job: dict) -> None:
+        disk.check_ready(self.store.directory, self.min_free_mb)  # earlier downloads of this run took room
         try:
             answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))
         except versions.NotServedError as exc:
@@ -134,6 +142,12 @@ class ExportJobsStream(VoyadoStream):
             job["status"] = "error"
             self.logger.warning("export job %s: %s", job["jid"], exc)
             return
+        except ExportNotSavedError as exc:
+            raise ConfigError(
+                f"export job {job['jid']} for customer key {job['customer_key']!r} was downloaded but could not be "
+                f"saved in download_dir ({exc}); the vendor deletes an export once downloaded, so the next run "
+                "reports it not_found: raise download_min_free_mb to stop before a download that cannot fit"
+            ) from None
         if answer is not None:  # the vendor sent a status instead of the zip (e.g. not_found)
             job["status"] = answer.status
 

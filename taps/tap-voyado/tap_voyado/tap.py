@@ -11,7 +11,9 @@ from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_voyado import versions
 from tap_voyado.client import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION
+from tap_voyado.disk import DEFAULT_MIN_FREE_MB
 from tap_voyado.keys import configured_keys
+from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
 from tap_voyado.streams import STREAM_TYPES
 
 CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
@@ -23,6 +25,7 @@ class TapVoyado(VendorTap):
     name = "tap-voyado"
     vendor_name = "Voyado Elevate"
     auth_settings = ("api_key",)
+    state_layout = STATE_LAYOUT
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -69,6 +72,14 @@ class TapVoyado(VendorTap):
             "by the first run whose input state shows it was emitted.",
         ),
         th.Property(
+            "download_min_free_mb",
+            th.NumberType,
+            default=DEFAULT_MIN_FREE_MB,
+            title="Minimum free space (MB)",
+            description="Free space download_dir must have before each download (the vendor deletes an export "
+            "once downloaded, and tells its size only then); less stops the run before the download.",
+        ),
+        th.Property(
             "job_timeout_days",
             th.IntegerType,
             default=21,
@@ -94,6 +105,9 @@ class TapVoyado(VendorTap):
         timeout = self.config.get("job_timeout_days")
         if timeout is not None and timeout < 0:
             raise ConfigError(f"setting job_timeout_days must be 0 or more, got {timeout!r}")
+        min_free = self.config.get("download_min_free_mb")
+        if min_free is not None and min_free < 0:
+            raise ConfigError(f"setting download_min_free_mb must be 0 or more, got {min_free!r}")
         if not str(self.config.get("download_dir") or "").strip():
             raise ConfigError("setting download_dir must name a directory")
 

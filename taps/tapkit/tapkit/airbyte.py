@@ -40,6 +40,7 @@ from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMes
 
 from tapkit import secrets, stopping
 from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
+from tapkit.state import StateError, checked_state
 from tapkit.tap import secret_setting_names
 
 if t.TYPE_CHECKING:
@@ -97,7 +98,7 @@ class AirbyteOutput:
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:
     """(failure_type, one line a person can act on) for an exception."""
-    if isinstance(exc, (ConfigError, AuthenticationError)):
+    if isinstance(exc, (ConfigError, AuthenticationError, StateError)):
         return "config_error", str(exc)
     if isinstance(exc, ConfigurationError):
         details = "; ".join(getattr(exc, "errors", None) or [])
@@ -377,9 +378,13 @@ def command_discover(tap_class: type[Tap], args: argparse.Namespace, output: Air
 
 def command_read(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
     config = load_config(tap_class, args.config)
+    airbyte_state = read_json(args.state, "state") if args.state else None
+    layout = getattr(tap_class, "state_layout", None)
+    if airbyte_state and layout is not None:  # before the probe's discovery, a request for some taps
+        checked_state({"bookmarks": singer_bookmarks(airbyte_state)}, layout, tap_name=tap_class.name)
     probe = tap_class(config=config, message_writer=NullWriter(), setup_mapper=False)
     plan = ReadPlan(read_json(args.catalog, "catalog"), probe.streams)
-    state = plan.singer_state(read_json(args.state, "state") if args.state else None)
+    state = plan.singer_state(airbyte_state)
     writer = AirbyteWriter(output, plan.sync_modes)
     tap = tap_class(config=config, catalog=plan.singer_catalog(probe.catalog_dict), state=state, message_writer=writer)
     try:

@@ -19,6 +19,7 @@ from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
+from tapkit.state import StateCheckedTap
 from tapkit.writer import BufferedRecordWriter
 
 
@@ -26,7 +27,7 @@ def secret_setting_names(config_jsonschema: dict) -> list[str]:
     return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
 
 
-class VendorTap(Tap):
+class VendorTap(StateCheckedTap, Tap):
     """A singer-sdk Tap with the kit's conventions."""
 
     #: how errors name the vendor ("consentmanager.net", "Lytics" ...)
