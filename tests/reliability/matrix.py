@@ -39,6 +39,8 @@ SCENARIOS: dict[str, str] = {
     "last message a STATE; resumed from it, nothing lost",
     "SIGTERM in a slow request": "SIGTERM while a request hangs for 60 s: stopped within 5 s, last message a STATE",
     "SIGTERM after download": "SIGTERM right after the export download: the zip is kept, emitted on resume",
+    "SIGTERM during download": "SIGTERM while an export is half downloaded: the download finishes and is saved, "
+    "then the stop; emitted on resume",
     "meltano, secrets": "meltano run into target-jsonl: sentinel secrets absent from log and state",
     "vendor credentials": "credential-named vendor fields (sentinel values) through meltano into DuckDB and "
     "PostgreSQL: exact rows, sentinel in no table, log or state, each field named in one warning per stream",
@@ -80,7 +82,7 @@ def bad_config_scenarios(vendor: str) -> list[str]:
 def applies(scenario: str, vendor: str) -> bool:
     if scenario.startswith("config: "):
         return scenario in bad_config_scenarios(vendor)
-    if scenario in ("kill after download", "SIGTERM after download"):
+    if scenario in ("kill after download", "SIGTERM after download", "SIGTERM during download"):
         return vendor == "voyado"
     return vendor in ONLY_FOR.get(scenario, (vendor,))
 

@@ -116,3 +116,33 @@ def test_voyado_sigterm_between_download_and_emit_loses_nothing(sandbox, tmp_pat
     resumed = attempt(profile, config, stopped.last_state, tmp_path / "resumed", None)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert_nothing_lost_and_duplicates_only_where_re_read(sandbox, profile, config, [stopped, resumed])
+
+
+@pytest.mark.parametrize("vendor", ["voyado"])
+@pytest.mark.parametrize("scenario", ["SIGTERM during download"])
+def test_voyado_sigterm_during_the_download_waits_for_the_export_and_loses_nothing(sandbox, tmp_path, vendor, scenario):
+    """The signal arrives while an export is half downloaded (the vendor has already deleted it): the tap
+    finishes saving it, then stops with the job `done` in its last STATE; the resumed run emits every line."""
+    profile = TAPS[vendor]
+    config = profile.config(sandbox, tmp_path, **VOYADO_KEYS)
+    stall = sandbox.faults.add("stall-body", vendor=vendor, path="export-customer-job-result", delay=2.0, times=1)
+    with open(tmp_path / "stderr", "w") as stderr:
+        proc = subprocess.Popen(command(profile, config, None, tmp_path / "run"), stdout=subprocess.PIPE, stderr=stderr)
+        deadline = time.monotonic() + 60
+        while stall.times and time.monotonic() < deadline:  # until the download is being served
+            time.sleep(0.02)
+        assert stall.times == 0, "the tap never asked for an export"
+        time.sleep(0.3)  # half the body sent, the rest 2 s later
+        proc.send_signal(signal.SIGTERM)
+        signalled_at = time.monotonic()
+        out = proc.stdout.read().decode()
+        returncode = proc.wait(timeout=60)
+    stopped = Attempt(returncode, stderr=(tmp_path / "stderr").read_text(), signal=signal.SIGTERM)
+    stopped.seconds_to_exit = time.monotonic() - signalled_at
+    stopped.messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert_stopped_cleanly(profile, stopped)
+    jobs = stopped.messages[-1]["value"]["bookmarks"]["export_jobs"]["jobs"]
+    assert [job["status"] for job in jobs.values()].count("done") == 1, jobs
+    resumed = attempt(profile, config, stopped.messages[-1]["value"], tmp_path / "resumed", None)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert_nothing_lost_and_duplicates_only_where_re_read(sandbox, profile, config, [stopped, resumed])

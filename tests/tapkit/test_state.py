@@ -65,6 +65,17 @@ def test_a_partitioned_stream_refuses_a_bookmark_outside_its_partitions_and_a_re
         checked_state({"bookmarks": {"events": {"partitions": [{"context": {"domainName": "a.com"}}]}}}, LAYOUT)
 
 
+def test_a_partitioned_stream_accepts_the_progress_singer_sdk_leaves_at_stream_level_when_stopped():
+    """A run stopped mid-sync (SIGTERM) leaves singer-sdk's signpost beside the partitions: the tap's own state."""
+    partitions = [{"context": {"domain": "a.com"}, "replication_key_value": "2026-11-30T00:00:00+00:00"}]
+    state = {
+        "bookmarks": {
+            "events": {"partitions": partitions, "replication_key_signpost": "2026-12-01T08:00:00+00:00", "progress_markers": {}}
+        }
+    }
+    assert checked_state(state, LAYOUT) == state
+
+
 def test_a_full_table_streams_bookmark_is_ignored_with_a_warning(caplog):
     with caplog.at_level(logging.WARNING, logger="tapkit.state"):
         checked_state({"bookmarks": {"lists": {"replication_key_value": 5}}}, LAYOUT)

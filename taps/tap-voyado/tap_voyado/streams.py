@@ -16,7 +16,7 @@ from importlib import resources
 
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import ConfigError
+from tapkit import ConfigError, stopping
 
 from tap_voyado import disk, jobs, versions
 from tap_voyado.client import JobStatus, VoyadoStream
@@ -131,10 +131,22 @@ class ExportJobsStream(VoyadoStream):
             self.warn_job_version_not_served(job, exc)
             return None
 
+    _download_section: stopping.deferred | None = None
+
+    def response_started(self, response: t.Any) -> None:
+        if self._download_section is not None:
+            self._download_section.begin()
+
     def download(self, job: dict) -> None:
         disk.check_ready(self.store.directory, self.min_free_mb)  # earlier downloads of this run took room
         try:
-            answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))
+            # Voyado deletes an export once served: a SIGTERM that comes once the answer has begun waits
+            # until the export is saved (see response_started), then stops the run.
+            with stopping.deferred() as self._download_section:
+                try:
+                    answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))
+                finally:
+                    self._download_section = None
         except versions.NotServedError as exc:
             self.warn_job_version_not_served(job, exc)
             return

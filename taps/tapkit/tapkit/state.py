@@ -38,6 +38,9 @@ CLOCK_SKEW = dt.timedelta(hours=1)
 SDK_FIELDS = frozenset(
     {"replication_key", "replication_key_value", "progress_markers", "replication_key_signpost", "starting_replication_value"}
 )
+#: what singer-sdk leaves at the stream level of a partitioned stream when a run stops mid-sync (SIGTERM):
+#: transient progress it replaces on the next run, never a bookmark of its own
+SDK_STREAM_LEVEL_PROGRESS = frozenset({"progress_markers", "replication_key_signpost", "starting_replication_value"})
 TIME_EXAMPLE = "2026-12-01T00:00:00+00:00"
 
 logger = logging.getLogger("tapkit.state")
@@ -301,7 +304,7 @@ def check_stream(stream_state: t.Any, stream: StreamState, where: Where) -> None
             logger.warning("state: %s is read whole on every run; its bookmark %s is ignored", where, shown(stream_state))
         return
     if stream.partition_keys:
-        outside = sorted(set(stream_state) - {"partitions", "progress_markers"})
+        outside = sorted(set(stream_state) - {"partitions"} - SDK_STREAM_LEVEL_PROGRESS)
         if outside:
             keys = ", ".join(stream.partition_keys)
             raise StateError(

@@ -102,3 +102,27 @@ class writing:  # noqa: N801 - used as a context manager, reads like one
             GUARD.writing -= 1
             if exc[0] is None:
                 GUARD.after_write()
+
+
+class deferred:  # noqa: N801 - used as a context manager, reads like one
+    """`with stopping.deferred() as section:` around work a stop must not cut, because it cannot be done
+    again: a download the vendor deletes once it has served it. From `section.begin()` (called when the
+    vendor starts answering; before it, a stop is safe and immediate) to the end of the block, a signal
+    waits, then takes effect (the saved export is emitted on resume)."""
+
+    __slots__ = ("section",)
+
+    def __init__(self) -> None:
+        self.section: writing | None = None
+
+    def begin(self) -> None:
+        if self.section is None:
+            self.section = writing()
+            self.section.__enter__()
+
+    def __enter__(self) -> deferred:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.section is not None:
+            self.section.__exit__(*exc)

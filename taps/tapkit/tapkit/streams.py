@@ -165,6 +165,7 @@ class VendorStream(RESTStream):
             stream=True,
             proxies=self._tap.proxies_for(authenticated),
         )
+        self.response_started(response)
         try:
             response.body = bodies.SpooledBody.read_from(response.iter_content(bodies._CHUNK))  # type: ignore[attr-defined]
         finally:
@@ -175,6 +176,9 @@ class VendorStream(RESTStream):
             response.body.close()  # type: ignore[attr-defined]
             raise
         return response
+
+    def response_started(self, response: requests.Response) -> None:
+        """Called when the vendor's answer begins (status and headers in, body not yet read). Extend in a tap."""
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
