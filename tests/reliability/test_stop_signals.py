@@ -120,19 +120,27 @@ def test_voyado_sigterm_between_download_and_emit_loses_nothing(sandbox, tmp_pat
 
 @pytest.mark.parametrize("vendor", ["voyado"])
 @pytest.mark.parametrize("scenario", ["SIGTERM during download"])
-def test_voyado_sigterm_during_the_download_waits_for_the_export_and_loses_nothing(sandbox, tmp_path, vendor, scenario):
-    """The signal arrives while an export is half downloaded (the vendor has already deleted it): the tap
-    finishes saving it, then stops with the job `done` in its last STATE; the resumed run emits every line."""
+@pytest.mark.parametrize(
+    "fault, delay",
+    [("stall-body", 2.0), ("slow", 1.0)],
+    ids=["half the body sent", "answer not begun yet"],
+)
+def test_voyado_sigterm_during_the_download_waits_for_the_export_and_loses_nothing(
+    sandbox, tmp_path, vendor, scenario, fault, delay
+):
+    """The signal arrives while an export is being downloaded (half its body sent, or asked for but not yet
+    answered: the vendor deletes it as it serves it): the tap finishes saving it, then stops with the job
+    `done` in its last STATE; the resumed run emits every line."""
     profile = TAPS[vendor]
     config = profile.config(sandbox, tmp_path, **VOYADO_KEYS)
-    stall = sandbox.faults.add("stall-body", vendor=vendor, path="export-customer-job-result", delay=2.0, times=1)
+    stall = sandbox.faults.add(fault, vendor=vendor, path="export-customer-job-result", delay=delay, times=1)
     with open(tmp_path / "stderr", "w") as stderr:
         proc = subprocess.Popen(command(profile, config, None, tmp_path / "run"), stdout=subprocess.PIPE, stderr=stderr)
         deadline = time.monotonic() + 60
         while stall.times and time.monotonic() < deadline:  # until the download is being served
             time.sleep(0.02)
         assert stall.times == 0, "the tap never asked for an export"
-        time.sleep(0.3)  # half the body sent, the rest 2 s later
+        time.sleep(0.3)  # stall-body: half the body sent, the rest 2 s later; slow: the answer begins 0.7 s later
         proc.send_signal(signal.SIGTERM)
         signalled_at = time.monotonic()
         out = proc.stdout.read().decode()

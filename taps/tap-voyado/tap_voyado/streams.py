@@ -140,8 +140,8 @@ class ExportJobsStream(VoyadoStream):
     def download(self, job: dict) -> None:
         disk.check_ready(self.store.directory, self.min_free_mb)  # earlier downloads of this run took room
         try:
-            # Voyado deletes an export once served: a SIGTERM that comes once the answer has begun waits
-            # until the export is saved (see response_started), then stops the run.
+            # Voyado deletes an export once served: a SIGTERM waits until the export is saved, then stops
+            # the run (unless the answer has not begun within seconds: see response_started).
             with stopping.deferred() as self._download_section:
                 try:
                     answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))

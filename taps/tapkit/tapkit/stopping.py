@@ -50,6 +50,7 @@ class StopGuard:
         self.signum: int | None = None
         self.raised = False
         self.writing = 0  # > 0 while lines are being written out: raising there would cut a line
+        self.awaiting: deferred | None = None  # a deferred request whose answer has not begun
 
     def handle(self, signum: int, frame: t.Any) -> None:  # noqa: ARG002 - the signal module's signature
         if self.signum is not None:
@@ -57,6 +58,8 @@ class StopGuard:
         self.signum = signum
         if not self.writing:
             self.raise_stop()
+        if self.awaiting is not None and not self.awaiting.begun:
+            self.awaiting.arm()
 
     def raise_stop(self) -> t.NoReturn:
         self.raised = True
@@ -68,7 +71,7 @@ class StopGuard:
             self.raise_stop()
 
     def reset(self) -> None:
-        self.signum, self.raised, self.writing = None, False, 0
+        self.signum, self.raised, self.writing, self.awaiting = None, False, 0, None
 
 
 GUARD = StopGuard()
@@ -105,24 +108,42 @@ class writing:  # noqa: N801 - used as a context manager, reads like one
 
 
 class deferred:  # noqa: N801 - used as a context manager, reads like one
-    """`with stopping.deferred() as section:` around work a stop must not cut, because it cannot be done
-    again: a download the vendor deletes once it has served it. From `section.begin()` (called when the
-    vendor starts answering; before it, a stop is safe and immediate) to the end of the block, a signal
-    waits, then takes effect (the saved export is emitted on resume)."""
+    """`with stopping.deferred() as section:` around a request whose answer cannot be asked for again: a
+    download the vendor deletes once it has served it. A signal that comes inside the block waits until the
+    block is done (the saved export is then emitted on resume), unless the answer has not begun
+    (`section.begin()`, called when status and headers are in) within `ANSWER_GRACE` seconds of the
+    signal: a hung connection still stops the run within seconds."""
 
-    __slots__ = ("section",)
+    __slots__ = ("armed", "begun", "section")
+    ANSWER_GRACE = 3.0
 
     def __init__(self) -> None:
-        self.section: writing | None = None
+        self.section = writing()
+        self.begun = False
+        self.armed = False
 
     def begin(self) -> None:
-        if self.section is None:
-            self.section = writing()
-            self.section.__enter__()
+        self.begun = True
 
     def __enter__(self) -> deferred:
+        self.section.__enter__()
+        if self.section.main:
+            GUARD.awaiting = self
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.section is not None:
-            self.section.__exit__(*exc)
+        if GUARD.awaiting is self:
+            GUARD.awaiting = None
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        self.section.__exit__(*exc)
+
+    def arm(self) -> None:
+        """A signal came before the answer began: give the answer `ANSWER_GRACE` seconds to begin."""
+        self.armed = True
+        signal.signal(signal.SIGALRM, self._grace_over)
+        signal.setitimer(signal.ITIMER_REAL, self.ANSWER_GRACE)
+
+    def _grace_over(self, signum: int, frame: t.Any) -> None:  # noqa: ARG002 - the signal module's signature
+        if not self.begun and GUARD.signum is not None and not GUARD.raised:
+            GUARD.raise_stop()
