@@ -8,6 +8,7 @@ never shows up in any output.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import typing as t
 from dataclasses import dataclass
 from importlib import import_module
@@ -37,6 +38,10 @@ class Source:
 
         config = {name: SECRET for name in secret_setting_names(self.tap_class.config_jsonschema)}
         config |= {"api_url": sandbox.url(self.vendor), "retry_backoff_seconds": 0, **self.settings()}
+        if "download_dir" in self.tap_class.config_jsonschema["properties"]:
+            # A folder of this config's own: the default one keeps zips of earlier tests whose jids (the
+            # simulator restarts them on every reset) are the next test's jids, and the tap would emit those.
+            config["download_dir"] = tempfile.mkdtemp(prefix=f"source-{self.vendor}-downloads-")
         return config | overrides
 
 
