@@ -29,6 +29,7 @@ import typing as t
 from http import HTTPStatus
 
 import requests
+
 from tapkit import AuthenticationError, VendorResponseError, VendorStream
 from tapkit.body import BodyDecodeError, decode_document
 from tapkit.streams import describe_request
@@ -105,14 +106,18 @@ class ClaravineStream(VendorStream):
         )
         return self.request_decorator(self._request)(request, context)
 
-    def get_document(self, path: str, context: Context | None, params: dict | None = None) -> tuple[requests.Response, t.Any]:
+    def get_document(
+        self, path: str, context: Context | None, params: dict | None = None
+    ) -> tuple[requests.Response, t.Any]:
         response = self.get(path, context, params)
         try:
             return response, decode_document(response.body)  # type: ignore[attr-defined]
         except BodyDecodeError as exc:
             raise VendorResponseError(self.bad_response_message(response, str(exc))) from None
 
-    def get_member(self, path: str, context: Context | None, member: str, kind: type, params: dict | None = None) -> t.Any:
+    def get_member(
+        self, path: str, context: Context | None, member: str, kind: type, params: dict | None = None
+    ) -> t.Any:
         """`member` of the JSON object at `path`; any other shape is a clear error, never an empty sync."""
         response, document = self.get_document(path, context, params)
         value = document.get(member) if isinstance(document, dict) else None
@@ -138,14 +143,20 @@ class ClaravineStream(VendorStream):
         fields = definition.get("fields") if isinstance(definition, dict) else None
         if not isinstance(fields, list):
             raise VendorResponseError(
-                self.bad_response_message(response, "no list 'fields' (the shape the tap assumes of a dataset definition)")
+                self.bad_response_message(
+                    response, "no list 'fields' (the shape the tap assumes of a dataset definition)"
+                )
             )
         return fields
 
     def list_transactions(self, dataset_uuid: str, day: str, context: Context | None) -> list[dict]:
         """The transactions submitted on `day`, in submission order."""
         items = self.get_member(
-            f"/v1/datasets/{dataset_uuid}/transactions", context, "transactions", list, {"start-date": day, "end-date": day}
+            f"/v1/datasets/{dataset_uuid}/transactions",
+            context,
+            "transactions",
+            list,
+            {"start-date": day, "end-date": day},
         )
         return sorted(items, key=lambda item: str(item.get("submittedAt") or ""))
 
@@ -163,7 +174,9 @@ class ClaravineStream(VendorStream):
         response = self._data_response(dataset_uuid, transaction_uuid, context)
         headers = [str(name) for name in self.iter_body_items(response, "fields.item")]
         if not headers:  # an error object or another shape: never a transaction silently without rows
-            raise VendorResponseError(self.bad_response_message(response, "no list 'fields' (the shape the tap assumes)"))
+            raise VendorResponseError(
+                self.bad_response_message(response, "no list 'fields' (the shape the tap assumes)")
+            )
         for number, values in enumerate(self.iter_body_items(response, "rows.item"), start=1):
             if not isinstance(values, list) or len(values) != len(headers):
                 raise VendorResponseError(

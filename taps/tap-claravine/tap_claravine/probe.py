@@ -12,10 +12,9 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
-from tapkit import TapkitError, probe
-
 from tap_claravine.client import DATA_PATHS, DEFINITION_PATH, STATUSES, ClaravineStream, RefusedError
 from tap_claravine.id_field import id_field_name
+from tapkit import TapkitError, probe
 
 if t.TYPE_CHECKING:
     from tap_claravine.tap import TapClaravine
@@ -32,7 +31,9 @@ FIELDS_LISTED = "List Datasets lists each dataset's fields"
 DEFINITION = f'GET {DEFINITION_PATH} answers the dataset with every field ({{"fields": [...]}})'
 ID_LISTED = "List Datasets lists the read-only row id field (else the tap reads the definition)"
 ID_NAME = 'the row id field is named "CVID" (the tap also finds "Claravine ID", other spellings, type cv_id)'
-TX_LIST = 'GET /v1/datasets/{uuid}/transactions?start-date&end-date answers {"transactions": [{"uuid", "submittedAt", ...}]}'
+TX_LIST = (
+    'GET /v1/datasets/{uuid}/transactions?start-date&end-date answers {"transactions": [{"uuid", "submittedAt", ...}]}'
+)
 STATUS = f"GET /v1/datasets/{{uuid}}/transactions/{{uuid}}/status answers a status among {', '.join(STATUSES)}"
 DATA_PATH = "transaction data is at the singular /v1/datasets/{d}/transaction/{t}/data (the tap also tries the plurals)"
 DATA_SHAPE = 'transaction data is {"fields": [header...], "rows": [[value...]...]}, each row as long as fields'
@@ -47,7 +48,7 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300  # noqa: PLR2004
+        return self.status is not None and 200 <= self.status < 300
 
     def shown(self) -> t.Any:
         if self.status is None:
@@ -78,17 +79,42 @@ class Prober:
         auth = AUTH.format(key=self.tap.config.get("key_header"), secret=self.tap.config.get("secret_header"))
         if listed.status in (401, 403):
             yield probe.result(auth, listed.asked, listed.shown(), False)
-            yield from self.untold(listed.asked, "the credentials were refused", LIST_SHAPE, FIELDS_LISTED, DEFINITION,
-                                   ID_LISTED, ID_NAME, TX_LIST, STATUS, DATA_PATH, DATA_SHAPE)
+            yield from self.untold(
+                listed.asked,
+                "the credentials were refused",
+                LIST_SHAPE,
+                FIELDS_LISTED,
+                DEFINITION,
+                ID_LISTED,
+                ID_NAME,
+                TX_LIST,
+                STATUS,
+                DATA_PATH,
+                DATA_SHAPE,
+            )
             return
-        yield probe.result(auth, listed.asked, f"HTTP {listed.status}" if listed.status else listed.error, listed.ok or None)
+        yield probe.result(
+            auth, listed.asked, f"HTTP {listed.status}" if listed.status else listed.error, listed.ok or None
+        )
         datasets = listed.document.get("datasets") if listed.ok and isinstance(listed.document, dict) else None
-        shape_holds = isinstance(datasets, list) and all(isinstance(d, dict) and isinstance(d.get("uuid"), str) for d in datasets)
+        shape_holds = isinstance(datasets, list) and all(
+            isinstance(d, dict) and isinstance(d.get("uuid"), str) for d in datasets
+        )
         yield probe.result(LIST_SHAPE, listed.asked, listed.shown(), shape_holds if listed.ok else None)
         if not shape_holds or not datasets:
             reason = "no dataset listed" if shape_holds else "the dataset list has another shape"
-            yield from self.untold(listed.asked, reason, FIELDS_LISTED, DEFINITION, ID_LISTED, ID_NAME, TX_LIST, STATUS,
-                                   DATA_PATH, DATA_SHAPE)
+            yield from self.untold(
+                listed.asked,
+                reason,
+                FIELDS_LISTED,
+                DEFINITION,
+                ID_LISTED,
+                ID_NAME,
+                TX_LIST,
+                STATUS,
+                DATA_PATH,
+                DATA_SHAPE,
+            )
             return
         unlisted = [d["uuid"] for d in datasets if not (isinstance(d.get("fields"), list) and d["fields"])]
         yield probe.result(
@@ -134,18 +160,29 @@ class Prober:
             f"dataset {dataset['uuid']}: id field {name!r} {'listed' if in_list else 'only in the definition'}",
             in_list,
         )
-        yield probe.result(ID_NAME, "; ".join(asked) or "GET /v1/datasets", {"name": name, "type": field.get("type")}, name == "CVID")
+        yield probe.result(
+            ID_NAME, "; ".join(asked) or "GET /v1/datasets", {"name": name, "type": field.get("type")}, name == "CVID"
+        )
         return dataset
 
     def transaction_checks(self, dataset: dict) -> t.Iterator[probe.ProbeResult]:
-        last = self.tap.config.get("end_date") or dt.datetime.now(dt.timezone.utc).date().isoformat()
-        first = max(str(self.tap.config["start_date"])[:10], (dt.date.fromisoformat(str(last)[:10]) - dt.timedelta(days=WINDOW_DAYS - 1)).isoformat())
-        listed = self.ask(f"/v1/datasets/{dataset['uuid']}/transactions", {"start-date": first, "end-date": str(last)[:10]})
+        last = self.tap.config.get("end_date") or dt.datetime.now(dt.UTC).date().isoformat()
+        first = max(
+            str(self.tap.config["start_date"])[:10],
+            (dt.date.fromisoformat(str(last)[:10]) - dt.timedelta(days=WINDOW_DAYS - 1)).isoformat(),
+        )
+        listed = self.ask(
+            f"/v1/datasets/{dataset['uuid']}/transactions", {"start-date": first, "end-date": str(last)[:10]}
+        )
         items = listed.document.get("transactions") if listed.ok and isinstance(listed.document, dict) else None
         holds = isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("uuid"), str) for i in items)
         yield probe.result(TX_LIST, listed.asked, listed.shown(), holds if listed.ok else None)
         if not holds or not items:
-            reason = f"no transaction of dataset {dataset['uuid']} between {first} and {last}" if holds else "no transaction list"
+            reason = (
+                f"no transaction of dataset {dataset['uuid']} between {first} and {last}"
+                if holds
+                else "no transaction list"
+            )
             yield from self.untold(listed.asked, reason, STATUS, DATA_PATH, DATA_SHAPE)
             return
         complete, statuses, asked = None, [], []
@@ -163,7 +200,9 @@ class Prober:
                 break
         yield probe.result(STATUS, "; ".join(asked), statuses, True)
         if complete is None:
-            yield from self.untold("; ".join(asked), f"none of {len(statuses)} transactions is Complete", DATA_PATH, DATA_SHAPE)
+            yield from self.untold(
+                "; ".join(asked), f"none of {len(statuses)} transactions is Complete", DATA_PATH, DATA_SHAPE
+            )
             return
         yield from self.data_checks(dataset["uuid"], complete)
 
@@ -194,7 +233,9 @@ class Prober:
             and isinstance(rows, list)
             and all(isinstance(row, list) and len(row) == len(fields) for row in rows)
         )
-        yield probe.result(DATA_SHAPE, last.asked, {"fields": fields, "rows": len(rows) if isinstance(rows, list) else rows}, holds)
+        yield probe.result(
+            DATA_SHAPE, last.asked, {"fields": fields, "rows": len(rows) if isinstance(rows, list) else rows}, holds
+        )
 
     @staticmethod
     def untold(asked: str, reason: str, *assumptions: str) -> t.Iterator[probe.ProbeResult]:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import typing as t
 
-from tapkit.state import StateLayout, StreamState, Where, check_day, check_text
-
 from tap_claravine.streams import PENDING_STATE_KEY, DatasetsStream, TransactionRowsStream, TransactionsStream
+from tapkit.state import StateLayout, StreamState, Where, check_day, check_text
 
 DATASET_STREAM_PREFIX = "dataset_"
 

@@ -7,10 +7,10 @@ from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
-from tapkit import EXTRA_COLUMN, CompleteSnapshot, ConfigError, DayWindowStream, VendorResponseError, snake_case
 
 from tap_claravine.client import COMPLETE, DEFINITION_PATH, PENDING, ClaravineStream
 from tap_claravine.id_field import id_field_name, id_header
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, ConfigError, DayWindowStream, VendorResponseError, snake_case
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -45,7 +45,9 @@ class DatasetsStream(CompleteSnapshot, ClaravineStream):
             listed = self.list_datasets()
             for item in listed:
                 if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
-                    raise VendorResponseError(f"{self.vendor}: GET /v1/datasets listed a dataset without a uuid: {item!r:.120}")
+                    raise VendorResponseError(
+                        f"{self.vendor}: GET /v1/datasets listed a dataset without a uuid: {item!r:.120}"
+                    )
             wanted = self.config.get("datasets") or []
             unknown = sorted(set(wanted) - {item["uuid"] for item in listed})
             if unknown:
@@ -208,11 +210,14 @@ ROW_COLUMNS = {
     "transaction_uuid": {"type": ["string"], "description": "The transaction (submission) that carried this row."},
     "row_number": {"type": ["integer"], "description": "Position of the row in its transaction's data, from 1."},
 }
+
+
 def cvid_column(id_name: str) -> dict:
     return {
         "type": ["string"],
         "description": f"Vendor field `{id_name}`. The row's Claravine ID: a later transaction that resubmits it overwrites it.",
     }
+
 
 FIELD_TYPES = {
     "number": {"type": ["number", "null"]},

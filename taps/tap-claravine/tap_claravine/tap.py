@@ -5,12 +5,18 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, request_settings
-from tapkit.probe import ProbeResult
 
 from tap_claravine.client import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER
 from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
-from tap_claravine.streams import DatasetRowsStream, DatasetsStream, TransactionRowsStream, TransactionsStream, dataset_stream_names
+from tap_claravine.streams import (
+    DatasetRowsStream,
+    DatasetsStream,
+    TransactionRowsStream,
+    TransactionsStream,
+    dataset_stream_names,
+)
+from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
 
 
 class TapClaravine(VendorTap):
@@ -80,7 +86,9 @@ class TapClaravine(VendorTap):
         ),
         *request_settings(None, api_url_required=True),
     ).to_dict()
-    config_jsonschema["properties"]["api_url"]["description"] = "Your Claravine API base URL: https://<customer>.claravine.com"
+    config_jsonschema["properties"]["api_url"]["description"] = (
+        "Your Claravine API base URL: https://<customer>.claravine.com"
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         #: the transaction data path that answered (singular or plural), kept for the run
@@ -100,7 +108,9 @@ class TapClaravine(VendorTap):
             raise ConfigError(f"setting lookback_days must be 0 or more, got {lookback!r}")
         url = str(self.config.get("api_url") or "")
         if not url.startswith(("https://", "http://")):
-            raise ConfigError(f"setting api_url must be an http(s) URL such as https://<customer>.claravine.com, got {url!r}")
+            raise ConfigError(
+                f"setting api_url must be an http(s) URL such as https://<customer>.claravine.com, got {url!r}"
+            )
         headers = [str(self.config.get(name) or "").strip() for name in ("key_header", "secret_header")]
         if not all(headers) or headers[0].lower() == headers[1].lower():
             raise ConfigError("settings key_header and secret_header must be two different, non-empty header names")
@@ -121,7 +131,10 @@ class TapClaravine(VendorTap):
             datasets,
             TransactionsStream(tap=self),
             TransactionRowsStream(tap=self),
-            *(DatasetRowsStream(self, definition=definition, name=names[definition["uuid"]]) for definition in definitions),
+            *(
+                DatasetRowsStream(self, definition=definition, name=names[definition["uuid"]])
+                for definition in definitions
+            ),
         ]
 
 

@@ -18,12 +18,12 @@ import datetime as dt
 import typing as t
 
 import requests
+
+from tap_consentmanager.envelope import TEXT, DataMember, data_member
 from tapkit import VendorResponseError, VendorStream
 from tapkit.body import BodyDecodeError
 from tapkit.streams import describe_request
 from tapkit.windows import parse_day, utc_today
-
-from tap_consentmanager.envelope import TEXT, DataMember, data_member
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -94,7 +94,9 @@ class ConsentmanagerStream(VendorStream):
         if status != SUCCESS_STATUS:
             message = envelope.get("message") or "(no message)"
             raise EnvelopeError(
-                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}", status, str(message)
+                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}",
+                status,
+                str(message),
             )
 
     def data_of(self, response: requests.Response) -> DataMember:
@@ -109,7 +111,9 @@ class ConsentmanagerStream(VendorStream):
         if data.is_array:
             yield from self.iter_body_items(response)
         elif data.is_empty_report:
-            self._empty_answers.append((self.window_label().removeprefix(" on "), '""' if data.kind == TEXT else "null"))
+            self._empty_answers.append(
+                (self.window_label().removeprefix(" on "), '""' if data.kind == TEXT else "null")
+            )
         else:
             raise ReportShapeError(
                 self.name,
@@ -140,7 +144,11 @@ class ConsentmanagerStream(VendorStream):
         where = f" for {len(days)} day(s): {', '.join(days)}" if days else ""
         shown = " or ".join(f'`"data": {value}`' for value in sorted({value for _, value in self._empty_answers}))
         self.logger.warning(
-            "%s: %s: the vendor answered %s (not a JSON array)%s; taken as no rows.", self.vendor, self.report_name, shown, where
+            "%s: %s: the vendor answered %s (not a JSON array)%s; taken as no rows.",
+            self.vendor,
+            self.report_name,
+            shown,
+            where,
         )
         self._empty_answers.clear()
 

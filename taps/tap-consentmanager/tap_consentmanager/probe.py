@@ -14,13 +14,12 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
-from tapkit import AuthenticationError, TapkitError
-from tapkit import probe as kit
-from tapkit.windows import utc_today
-
 from tap_consentmanager.client import EnvelopeError
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.envelope import DataMember
+from tapkit import AuthenticationError, TapkitError
+from tapkit import probe as kit
+from tapkit.windows import utc_today
 
 if t.TYPE_CHECKING:
     from tap_consentmanager.client import ConsentmanagerStream
@@ -90,7 +89,9 @@ def key_accepted(report: Answer) -> kit.ProbeResult:
     if error is None:
         return kit.result(assumption, report.asked, 'status "created"', True)
     # HTTP 401/403, or an error envelope whose own message is about the key ("Missing or invalid key")
-    refused = isinstance(error, AuthenticationError) or (isinstance(error, EnvelopeError) and "key" in error.vendor_message.lower())
+    refused = isinstance(error, AuthenticationError) or (
+        isinstance(error, EnvelopeError) and "key" in error.vendor_message.lower()
+    )
     if refused:
         return kit.result(assumption, report.asked, report.shown, False)
     return kit.could_not_tell(assumption, report.asked, report.shown)
@@ -100,7 +101,9 @@ def data_is_array(answers: list[Answer]) -> kit.ProbeResult:
     assumption = "a report's `data` is a JSON array (output=json), not CSV text"
     asked = "; ".join(a.asked for a in answers)
     shown = "; ".join(f"type {a.data_type}: {a.shown}" for a in answers)
-    read = [a for a in answers if a.data is not None and not a.data.is_empty_report]  # `""` is judged as an empty report
+    read = [
+        a for a in answers if a.data is not None and not a.data.is_empty_report
+    ]  # `""` is judged as an empty report
     if any(not a.data.is_array for a in read):  # type: ignore[union-attr]
         return kit.result(assumption, asked, shown, False)
     if not read:
@@ -138,7 +141,8 @@ def custom_ids_are_text(purposes: Answer, vendors: Answer) -> kit.ProbeResult:
         errors = "; ".join(a.shown for a in (purposes, vendors))
         return kit.could_not_tell(assumption, asked, f"no ids to look at ({errors})")
     shown = "; ".join(
-        f"{name}: {', '.join(repr(value) for kind, value in ids if kind == name)[:60] or 'none'}" for name in ("purposes", "vendors")
+        f"{name}: {', '.join(repr(value) for kind, value in ids if kind == name)[:60] or 'none'}"
+        for name in ("purposes", "vendors")
     )
     return kit.result(assumption, asked, shown, all(isinstance(value, str) for _, value in ids))
 

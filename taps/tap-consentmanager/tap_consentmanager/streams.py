@@ -7,12 +7,12 @@ import typing as t
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import CompleteSnapshot, DayWindowStream
-from tapkit.windows import utc_today
 
 from tap_consentmanager.client import ConsentmanagerStream
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.ids import ids_as_text
+from tapkit import CompleteSnapshot, DayWindowStream
+from tapkit.windows import utc_today
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

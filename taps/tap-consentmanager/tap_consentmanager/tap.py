@@ -5,10 +5,10 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, TapkitError, VendorTap, request_settings
-from tapkit.state import StateLayout
 
 from tap_consentmanager.streams import STREAM_TYPES
+from tapkit import ConfigError, TapkitError, VendorTap, request_settings
+from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
     from tapkit.probe import ProbeResult

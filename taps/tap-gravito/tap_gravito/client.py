@@ -24,10 +24,9 @@ import datetime as dt
 import typing as t
 from array import array
 
-from tapkit import VendorStream
-
 from tap_gravito import fingerprints
 from tap_gravito.microprofile import Microprofile, parse_element
+from tapkit import VendorStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -40,7 +39,7 @@ def parse_bookmark(value: t.Any) -> dt.datetime | None:
     if not value:
         return None
     parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 class DomainFeeds:
@@ -190,7 +189,7 @@ class GravitoStream(VendorStream):
 
     def warn_if_window_lost(self, domain: str) -> None:
         """One warning per domain when a bookmark is older than the API's seven days."""
-        oldest_served = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=API_DAYS)
+        oldest_served = dt.datetime.now(dt.UTC) - dt.timedelta(days=API_DAYS)
         bookmarks = [
             parse_bookmark(stored_bookmark(self._tap.state, stream.name, domain))
             for stream in self._tap.streams.values()

@@ -72,7 +72,10 @@ def decode(value: t.Any) -> Known | None:
         return None
     if len(packed) % FINGERPRINT_BYTES:
         return None
-    values = array("Q", (int.from_bytes(packed[i : i + FINGERPRINT_BYTES], "big") for i in range(0, len(packed), FINGERPRINT_BYTES)))
+    values = array(
+        "Q",
+        (int.from_bytes(packed[i : i + FINGERPRINT_BYTES], "big") for i in range(0, len(packed), FINGERPRINT_BYTES)),
+    )
     if any(values[i] >= values[i + 1] for i in range(len(values) - 1)):
         values = array("Q", sorted(set(values)))  # written by hand, or by another tool: sort it
     return Known(values)

@@ -74,7 +74,7 @@ def epoch_seconds(value: t.Any) -> int | None:
 
 
 def iso_datetime(seconds: int | None) -> str | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).isoformat()
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
 
 
 def unparsed_id(text: str) -> str:
@@ -98,7 +98,9 @@ def parse_element(element: t.Any) -> Microprofile:
         try:
             message = json.loads(raw)
         except ValueError as exc:
-            return _unparsed(referer, raw, f"message is not valid JSON ({exc.__class__.__name__} at char {getattr(exc, 'pos', '?')})")
+            return _unparsed(
+                referer, raw, f"message is not valid JSON ({exc.__class__.__name__} at char {getattr(exc, 'pos', '?')})"
+            )
     else:
         return _unparsed(referer, element, "the element has no message string")
     if not isinstance(message, dict):
@@ -106,7 +108,9 @@ def parse_element(element: t.Any) -> Microprofile:
     profile_id = message.get("i")
     if not isinstance(profile_id, str) or not profile_id:
         return _unparsed(referer, raw, "message has no microprofile id (i)")
-    profile = Microprofile(referer=referer, profile_id=profile_id, message=message, source=raw if isinstance(raw, str) else None)
+    profile = Microprofile(
+        referer=referer, profile_id=profile_id, message=message, source=raw if isinstance(raw, str) else None
+    )
     stamps = [epoch_seconds(entry.get("t")) for entry in profile.keyring + profile.consents]
     known = [stamp for stamp in stamps if stamp is not None]
     profile.updated_at = max(known) if known else None

@@ -11,11 +11,11 @@ import typing as t
 from dataclasses import dataclass, field
 
 import requests
-from tapkit import TapkitError, probe
 
 from tap_gravito.client import API_DAYS
 from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
 from tap_gravito.streams import MicroprofilesStream
+from tapkit import TapkitError, probe
 
 if t.TYPE_CHECKING:
     from tap_gravito.tap import TapGravito
@@ -26,7 +26,9 @@ WINDOW_SLACK_DAYS = 1
 
 AUTH = "the access token is accepted in header gravitoaccess (setting access_token)"
 VERSION = "gravitoversion {version} is accepted (setting gravito_version)"
-SHAPE = 'each answer is a JSON array of {"referer", "message"}, message a v3 microprofile {"i", "r", "v", "e", "k", "c"}'
+SHAPE = (
+    'each answer is a JSON array of {"referer", "message"}, message a v3 microprofile {"i", "r", "v", "e", "k", "c"}'
+)
 DOMAINS = "each configured domain returns profiles (an unknown domainName is answered with [])"
 TIMESTAMPS = "k/c entries carry their time `t` as epoch seconds (milliseconds are read too)"
 WINDOW = f"the answer covers the last {API_DAYS} days (no `t` older than {API_DAYS + WINDOW_SLACK_DAYS} days)"
@@ -44,7 +46,7 @@ class ProbeStream(MicroprofilesStream):
     """The sync's own client (headers, pacing, retries); a 4xx is reported with its status instead of stopping the probe."""
 
     def validate_response(self, response: requests.Response) -> None:
-        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):  # noqa: PLR2004
+        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
             raise Refused(response.status_code)
         super().validate_response(response)
 
@@ -130,10 +132,12 @@ class Prober:
                 break
         statuses = ", ".join(f"{a.domain}: HTTP {a.status}" if a.status else f"{a.domain}: {a.error}" for a in answers)
         refused_auth = [a for a in answers if a.status in (401, 403)]
-        refused_version = [a for a in answers if a.status == 400]  # noqa: PLR2004
-        answered = [a for a in answers if a.status is not None and 200 <= a.status < 300]  # noqa: PLR2004
+        refused_version = [a for a in answers if a.status == 400]
+        answered = [a for a in answers if a.status is not None and 200 <= a.status < 300]
         yield probe.result(AUTH, asked, statuses, False if refused_auth else (True if answered else None))
-        yield probe.result(VERSION.format(version=version), asked, statuses, False if refused_version else (True if answered else None))
+        yield probe.result(
+            VERSION.format(version=version), asked, statuses, False if refused_version else (True if answered else None)
+        )
         rest = (SHAPE, DOMAINS, TIMESTAMPS, WINDOW, GRAVITO_DATA)
         if not answered or len(answered) < len(answers):
             for assumption in rest:
@@ -174,8 +178,8 @@ class Prober:
         )
         stamps = [s for a in answers for s in a.stamps]
         if stamps:
-            oldest = dt.datetime.fromtimestamp(min(stamps), tz=dt.timezone.utc)
-            limit = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=API_DAYS + WINDOW_SLACK_DAYS)
+            oldest = dt.datetime.fromtimestamp(min(stamps), tz=dt.UTC)
+            limit = dt.datetime.now(dt.UTC) - dt.timedelta(days=API_DAYS + WINDOW_SLACK_DAYS)
             yield probe.result(WINDOW, asked, f"oldest t: {oldest.isoformat()}", oldest >= limit)
         else:
             yield probe.could_not_tell(WINDOW, asked, "no timestamp in any answer")

@@ -77,7 +77,12 @@ class ConsentsStream(EntryStream):
 
     name = "consents"
     primary_keys = ("domain", "profile_id", "consent_id", "recorded_at")
-    field_renames: t.ClassVar[dict[str, str]] = {"i": "consent_id", "c": "consent_name", "s": "granted", "t": "recorded_at"}
+    field_renames: t.ClassVar[dict[str, str]] = {
+        "i": "consent_id",
+        "c": "consent_name",
+        "s": "granted",
+        "t": "recorded_at",
+    }
 
     def entries(self, profile: Microprofile) -> list[dict]:
         return profile.consents
@@ -102,7 +107,11 @@ class GravitoDataStream(GravitoStream):
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         if profile.gravito_data is None or not self.is_new(profile.updated_at, after):
             return
-        base = {"domain": domain, "profile_id": profile.profile_id, "profile_updated_at": iso_datetime(profile.updated_at)}
+        base = {
+            "domain": domain,
+            "profile_id": profile.profile_id,
+            "profile_updated_at": iso_datetime(profile.updated_at),
+        }
         yield from self.data_rows(profile.gravito_data, base)
 
     def data_rows(self, gravito_data: dict, base: dict) -> t.Iterable[dict]:

@@ -6,14 +6,13 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, request_settings
-from tapkit.probe import ProbeResult
-from tapkit.state import StateLayout, Where, check_text
 
 from tap_gravito.client import DomainFeeds
 from tap_gravito.fingerprints import STATE_KEY
 from tap_gravito.streams import STREAM_TYPES
-
+from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
+from tapkit.state import StateLayout, Where, check_text
 
 
 def check_fingerprints(value: object, where: Where) -> None:
@@ -27,7 +26,9 @@ class TapGravito(VendorTap):
     name = "tap-gravito"
     vendor_name = "Gravito"
     auth_settings = ("access_token",)
-    state_layout = StateLayout.of(STREAM_TYPES, fields={cls.name: {STATE_KEY: check_fingerprints} for cls in STREAM_TYPES})
+    state_layout = StateLayout.of(
+        STREAM_TYPES, fields={cls.name: {STATE_KEY: check_fingerprints} for cls in STREAM_TYPES}
+    )
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -44,7 +45,7 @@ class TapGravito(VendorTap):
             th.ArrayType(th.StringType),
             required=True,
             title="Domains",
-            description="The domainName values to extract, one request per domain per run (e.g. [\"gravito.net\"]).",
+            description='The domainName values to extract, one request per domain per run (e.g. ["gravito.net"]).',
         ),
         th.Property(
             "gravito_version",

@@ -14,7 +14,7 @@ import typing as t
 TCF_VERSION = 2
 _BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _SIXBITS = {char: value for value, char in enumerate(_BASE64URL)}
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 class TcStringError(ValueError):

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
+
 from tapkit import VendorResponseError, VendorStream
 from tapkit import body as bodies
 from tapkit.streams import describe_request

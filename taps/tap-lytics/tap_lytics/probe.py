@@ -12,19 +12,17 @@ from __future__ import annotations
 
 import typing as t
 
+from tap_lytics.client import LyticsStream
+from tap_lytics.identity import MemberKey, identity_fields
+from tap_lytics.streams import SIZES_PER_REQUEST, AccountsStream
 from tapkit import TapkitError, probe
 from tapkit import secrets as kit_secrets
 from tapkit.errors import AuthenticationError
 from tapkit.streams import describe_request
 
-from tap_lytics.client import LyticsStream
-from tap_lytics.identity import MemberKey, identity_fields
-from tap_lytics.streams import SIZES_PER_REQUEST, AccountsStream
-
 if t.TYPE_CHECKING:
-    from tapkit.probe import ProbeResult
-
     from tap_lytics.tap import TapLytics
+    from tapkit.probe import ProbeResult
 
 AUTH = "the token is accepted raw in the Authorization header (no Bearer prefix)"
 NO_CREDENTIALS = "account records carry no credential fields (apikey, dataapikey)"
@@ -93,7 +91,10 @@ def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
         identity = identity_fields(_as_list(data.get("by_fields")), columns)
         segment_id, size, asked_segments = largest_audience(client, tap)
         if segment_id is None:
-            yield from untested(ASSUMPTIONS[2:], ProbeRequestError(asked_segments, TapkitError(f"table {table!r} has no audience to scan")))
+            yield from untested(
+                ASSUMPTIONS[2:],
+                ProbeRequestError(asked_segments, TapkitError(f"table {table!r} has no audience to scan")),
+            )
             return
         asked_page, page = client.get(f"/api/segment/{segment_id}/scan", {"limit": PROBE_LIMIT})
     except ProbeRequestError as failed:
@@ -102,7 +103,9 @@ def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
         return
     scanned = [row for row in _as_list(page.get("data")) if isinstance(row, dict)]
     asked_rows = f"{asked_schema}; {asked_page}"
-    key_fields = tuple(dict.fromkeys([*([tap.config["profile_key"]] if tap.config.get("profile_key") else []), *identity]))
+    key_fields = tuple(
+        dict.fromkeys([*([tap.config["profile_key"]] if tap.config.get("profile_key") else []), *identity])
+    )
     yield scalar_identity_check(asked_rows, scanned, columns, key_fields)
     yield keyed_rows_check(asked_rows, scanned, MemberKey(tap.config.get("profile_key"), identity))
     yield typed_values_check(asked_rows, scanned, columns)
@@ -117,8 +120,15 @@ def credentials_check(asked: str, accounts: list[dict]) -> ProbeResult:
     if not accounts:
         return probe.result(NO_CREDENTIALS, asked, "no account record", None)
     if found:
-        return probe.result(NO_CREDENTIALS, asked, f"account records carry {', '.join(found)} (values not shown; the tap drops them)", False)
-    return probe.result(NO_CREDENTIALS, asked, f"fields: {', '.join(sorted({n for row in accounts for n in row}))}", True)
+        return probe.result(
+            NO_CREDENTIALS,
+            asked,
+            f"account records carry {', '.join(found)} (values not shown; the tap drops them)",
+            False,
+        )
+    return probe.result(
+        NO_CREDENTIALS, asked, f"fields: {', '.join(sorted({n for row in accounts for n in row}))}", True
+    )
 
 
 def largest_audience(client: ProbeRequests, tap: TapLytics) -> tuple[str | None, int | None, str]:
@@ -146,9 +156,19 @@ def scalar_identity_check(asked: str, rows: list[dict], columns: list[dict], fie
     )
     seen = sorted({field for row in rows for field in fields if row.get(field) not in (None, "")})
     if arrays:
-        return probe.result(SCALAR_IDENTITY, asked, f"array-valued identity field(s): {', '.join(arrays)} (the tap keys on the smallest element)", False)
+        return probe.result(
+            SCALAR_IDENTITY,
+            asked,
+            f"array-valued identity field(s): {', '.join(arrays)} (the tap keys on the smallest element)",
+            False,
+        )
     if not seen:
-        return probe.result(SCALAR_IDENTITY, asked, f"no identity field ({', '.join(fields) or 'none listed'}) on {len(rows)} row(s)", None)
+        return probe.result(
+            SCALAR_IDENTITY,
+            asked,
+            f"no identity field ({', '.join(fields) or 'none listed'}) on {len(rows)} row(s)",
+            None,
+        )
     return probe.result(SCALAR_IDENTITY, asked, f"single values in {', '.join(seen)}", True)
 
 
@@ -157,7 +177,9 @@ def keyed_rows_check(asked: str, rows: list[dict], key: MemberKey) -> ProbeResul
         return probe.result(KEYED_ROWS, asked, "the scan page held no row", None)
     missing = sum(1 for row in rows if key(row) is None)
     answer = f"{missing} of {len(rows)} row(s) without a value in {', '.join(key.fields) or '(no identity field)'}"
-    return probe.result(KEYED_ROWS, asked, answer + ("; the tap counts and reports them" if missing else ""), missing == 0)
+    return probe.result(
+        KEYED_ROWS, asked, answer + ("; the tap counts and reports them" if missing else ""), missing == 0
+    )
 
 
 def typed_values_check(asked: str, rows: list[dict], columns: list[dict]) -> ProbeResult:
@@ -171,7 +193,12 @@ def typed_values_check(asked: str, rows: list[dict], columns: list[dict]) -> Pro
             as_text.update(field for value in values if isinstance(value, str))
             native += sum(1 for value in values if not isinstance(value, str))
     if as_text:
-        return probe.result(TYPED_VALUES, asked, f"text values in {', '.join(sorted(as_text))} (the tap types them by the schema)", False)
+        return probe.result(
+            TYPED_VALUES,
+            asked,
+            f"text values in {', '.join(sorted(as_text))} (the tap types them by the schema)",
+            False,
+        )
     if not native:
         return probe.result(TYPED_VALUES, asked, "no number or boolean field on the rows read", None)
     return probe.result(TYPED_VALUES, asked, f"{native} typed value(s) in {', '.join(sorted(typed_fields))}", True)
@@ -182,10 +209,20 @@ def page_limit_check(asked: str, rows: list[dict], total: t.Any, size: int | Non
     if len(rows) > PROBE_LIMIT:
         return probe.result(PAGE_LIMIT, asked, f"{len(rows)} rows for limit={PROBE_LIMIT}", False)
     if members is None or members <= PROBE_LIMIT - 1:
-        return probe.result(PAGE_LIMIT, asked, f"{len(rows)} rows; the audience has {members} members, more than 100 are needed to tell", None)
+        return probe.result(
+            PAGE_LIMIT,
+            asked,
+            f"{len(rows)} rows; the audience has {members} members, more than 100 are needed to tell",
+            None,
+        )
     expected = min(PROBE_LIMIT, members)
     answer = f"{len(rows)} rows for limit={PROBE_LIMIT} (audience of {members})"
-    return probe.result(PAGE_LIMIT, asked, answer + ("" if len(rows) == expected else "; the tap asks at most 100 anyway"), len(rows) == expected)
+    return probe.result(
+        PAGE_LIMIT,
+        asked,
+        answer + ("" if len(rows) == expected else "; the tap asks at most 100 anyway"),
+        len(rows) == expected,
+    )
 
 
 def cursor_check(client: ProbeRequests, segment_id: str | None) -> t.Iterator[ProbeResult]:
@@ -206,9 +243,19 @@ def cursor_check(client: ProbeRequests, segment_id: str | None) -> t.Iterator[Pr
     following = second.get("_next") or None
     asked = f"{asked_first}; then start=<page 1's _next>"
     if following == cursor:
-        yield probe.result(CURSOR_ADVANCES, asked, "page 2 gave the same `_next` as page 1 (the tap stops when a page brings no unseen row)", False)
+        yield probe.result(
+            CURSOR_ADVANCES,
+            asked,
+            "page 2 gave the same `_next` as page 1 (the tap stops when a page brings no unseen row)",
+            False,
+        )
     else:
-        yield probe.result(CURSOR_ADVANCES, asked, "page 2 gave " + ("an empty `_next`" if following is None else "a new `_next`"), True)
+        yield probe.result(
+            CURSOR_ADVANCES,
+            asked,
+            "page 2 gave " + ("an empty `_next`" if following is None else "a new `_next`"),
+            True,
+        )
 
 
 def _as_list(value: t.Any) -> list:
@@ -216,7 +263,9 @@ def _as_list(value: t.Any) -> list:
 
 
 def _is_count(value: t.Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) or (isinstance(value, str) and value.strip().isdigit())
+    return (
+        (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip().isdigit())
+    )
 
 
 def _base_kind(lytics_type: str) -> str:

@@ -50,6 +50,8 @@ def profile_properties(columns: t.Iterable[dict], reserved: t.Collection[str]) -
             untyped.append(field)
             continue
         summary = column.get("shortdesc") or ""
-        schema["description"] = f"Lytics field `{field}` ({column.get('type')}, merge op {column.get('op')}). {summary}".strip()
+        schema["description"] = (
+            f"Lytics field `{field}` ({column.get('type')}, merge op {column.get('op')}). {summary}".strip()
+        )
         properties[name] = schema
     return properties, untyped

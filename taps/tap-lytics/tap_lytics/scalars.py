@@ -51,7 +51,12 @@ def _to_bool(text: str) -> bool:
     raise _NotConvertible
 
 
-_SCALARS: dict[str, t.Callable[[str], t.Any]] = {"int": _to_int, "number": _to_number, "float": _to_number, "bool": _to_bool}
+_SCALARS: dict[str, t.Callable[[str], t.Any]] = {
+    "int": _to_int,
+    "number": _to_number,
+    "float": _to_number,
+    "bool": _to_bool,
+}
 
 
 def _scalar(convert: t.Callable[[str], t.Any]) -> t.Callable[[t.Any], t.Any]:

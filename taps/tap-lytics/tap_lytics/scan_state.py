@@ -14,7 +14,7 @@ RESUME_WINDOW = dt.timedelta(hours=1)
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def save(state: dict, cursor: str | None, now: dt.datetime) -> None:
@@ -33,7 +33,7 @@ def resume_cursor(state: t.Mapping[str, t.Any], now: dt.datetime) -> tuple[str |
     except ValueError:
         return None, "the saved cursor has no valid saved_at"
     if saved_at.tzinfo is None:
-        saved_at = saved_at.replace(tzinfo=dt.timezone.utc)
+        saved_at = saved_at.replace(tzinfo=dt.UTC)
     age = now - saved_at
     if dt.timedelta(0) <= age <= RESUME_WINDOW:
         return cursor, f"resuming the interrupted scan (cursor saved {int(age.total_seconds() // 60)} min ago)"

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import typing as t
 
-from tapkit.state import StateLayout, Where, check_text, check_time
-
 from tap_lytics.streams import (
     AccountsStream,
     AudienceMembersStream,
@@ -16,6 +14,7 @@ from tap_lytics.streams import (
     SegmentSizesStream,
     SegmentsStream,
 )
+from tapkit.state import StateLayout, Where, check_text, check_time
 
 #: every stream `TapLytics.discover_streams` builds (tests/lytics/test_state.py checks they match)
 STREAM_CLASSES = (
@@ -37,6 +36,4 @@ def check_saved_at(value: t.Any, where: Where) -> None:
     check_time(value, where)
 
 
-LAYOUT = StateLayout.of(
-    STREAM_CLASSES, fields={"audience_members": {"next": check_cursor, "saved_at": check_saved_at}}
-)
+LAYOUT = StateLayout.of(STREAM_CLASSES, fields={"audience_members": {"next": check_cursor, "saved_at": check_saved_at}})

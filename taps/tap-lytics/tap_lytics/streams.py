@@ -7,14 +7,14 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError
-from tapkit import secrets as kit_secrets
 
 from tap_lytics import scan_state
 from tap_lytics.client import LyticsObjectStream, LyticsStream
 from tap_lytics.identity import MemberKey, identity_fields
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.scan_pages import ScanPage, ScanProgress
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError
+from tapkit import secrets as kit_secrets
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -34,7 +34,9 @@ _SEGMENT_SLUGS = {
     "description": "Vendor field `segments`: slugs of the audiences the profile belongs to.",
 }
 #: columns the tap itself defines on profile rows; a schema field of the same name goes to `_extra`.
-PROFILE_RESERVED = frozenset({"segment_id", "profile_id", "segments", "lookup_field", "lookup_value", "found", EXTRA_COLUMN})
+PROFILE_RESERVED = frozenset(
+    {"segment_id", "profile_id", "segments", "lookup_field", "lookup_value", "found", EXTRA_COLUMN}
+)
 
 
 def _object_schema(properties: dict[str, dict], required: list[str]) -> dict:
@@ -43,7 +45,10 @@ def _object_schema(properties: dict[str, dict], required: list[str]) -> dict:
 
 def audience_members_schema(profile_columns: dict[str, dict]) -> dict:
     keys = {
-        "segment_id": {"type": ["string"], "description": "Id of the scanned audience (resolved from setting `segments`)."},
+        "segment_id": {
+            "type": ["string"],
+            "description": "Id of the scanned audience (resolved from setting `segments`).",
+        },
         "profile_id": {
             "type": ["string"],
             "description": "The member's key: the value of the field named by setting `profile_key`; unset, "
@@ -293,7 +298,9 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
             except VendorResponseError as exc:
                 if not resumed:
                     raise
-                self.logger.warning("audience_members: segment %s: the saved cursor was refused (%s); scanning again", segment_id, exc)
+                self.logger.warning(
+                    "audience_members: segment %s: the saved cursor was refused (%s); scanning again", segment_id, exc
+                )
                 cursor, resumed = None, False
                 continue
             resumed = False
@@ -356,7 +363,11 @@ class ProfilesStream(LyticsObjectStream):
                 missing += row.get("found") is False
                 yield {**row, **identity}
         if missing:
-            self.logger.warning("profiles: %d of %d lookups matched no Lytics profile (recorded with found=false)", missing, len(lookups))
+            self.logger.warning(
+                "profiles: %d of %d lookups matched no Lytics profile (recorded with found=false)",
+                missing,
+                len(lookups),
+            )
 
 
 class DeletionRequestsStream(LyticsObjectStream):

@@ -7,14 +7,12 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, request_settings
-from tapkit.probe import ProbeResult
 
 from tap_lytics import scan_state
 from tap_lytics.identity import MemberKey
-from tap_lytics.state_layout import LAYOUT as STATE_LAYOUT
 from tap_lytics.profile_schema import profile_properties
 from tap_lytics.scalars import ScalarTyping
+from tap_lytics.state_layout import LAYOUT as STATE_LAYOUT
 from tap_lytics.streams import (
     PROFILE_RESERVED,
     AccountsStream,
@@ -27,6 +25,8 @@ from tap_lytics.streams import (
     audience_members_schema,
     profiles_schema,
 )
+from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.probe import ProbeResult
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 

@@ -26,11 +26,10 @@ import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tap_voyado import versions
 from tapkit import VendorResponseError, VendorStream
 from tapkit import body as bodies
 from tapkit.secrets import scrub
-
-from tap_voyado import versions
 
 if t.TYPE_CHECKING:
     import requests

@@ -31,7 +31,7 @@ RECORD_FIELDS = (
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def new_job(customer_key: str, jid: str, status: str, now: str) -> dict[str, t.Any]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 import typing as t
 import uuid
 
+from tap_voyado import versions
+from tap_voyado.client import VoyadoStream
 from tapkit import TapkitError, probe
 from tapkit import body as bodies
 from tapkit.errors import AuthenticationError
-
-from tap_voyado import versions
-from tap_voyado.client import VoyadoStream
 
 if t.TYPE_CHECKING:
     import requests
@@ -36,7 +35,9 @@ def probe_rows(tap: TapVoyado) -> t.Iterator[probe.ProbeResult]:
     yield version_life_row(configured)
 
     jid = made_up_jid()
-    candidates = [configured.name] + ([versions.FALLBACK[configured.name]] if configured.name in versions.FALLBACK else [])
+    candidates = [configured.name] + (
+        [versions.FALLBACK[configured.name]] if configured.name in versions.FALLBACK else []
+    )
     served: list[tuple[str, requests.Response]] = []
     for index, name in enumerate(candidates):
         row, response, stop = served_row(stream, name, jid, fallback=index > 0)
@@ -128,4 +129,3 @@ def answer_of(response: requests.Response) -> str:
     """`HTTP 200 {...}`: the status and the start of the body."""
     head = response.body.head(160).decode("utf-8", "replace")  # type: ignore[attr-defined]
     return f"HTTP {response.status_code} {head}"
-

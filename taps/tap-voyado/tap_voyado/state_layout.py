@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import typing as t
 
-from tapkit.state import StateLayout, Where, check_count, check_text, check_time
-
 from tap_voyado import jobs, versions
 from tap_voyado.streams import STREAM_TYPES
+from tapkit.state import StateLayout, Where, check_count, check_text, check_time
 
 #: job fields the tap reads back on a later run; a job always has them (jobs.new_job); vendor_fields and
 #: api_version may be absent (a job not yet polled; a job from tap-voyado 0.1.0)
@@ -28,7 +27,9 @@ def check_job_table(table: t.Any, where: Where) -> None:
         check_text(job["jid"], place.at("jid"))
         check_text(job["status"], place.at("status"))
         if job["customer_key"] != customer_key:
-            place.at("customer_key").fail(job["customer_key"], f"is not the key the job is filed under ({customer_key})")
+            place.at("customer_key").fail(
+                job["customer_key"], f"is not the key the job is filed under ({customer_key})"
+            )
         for name, nullable in _TIMES.items():
             check_time(job[name], place.at(name), nullable=nullable)
         for name in _COUNTS:

@@ -16,12 +16,12 @@ from importlib import resources
 
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
-from tapkit import ConfigError, stopping
 
 from tap_voyado import disk, jobs, versions
 from tap_voyado.client import JobStatus, VoyadoStream
 from tap_voyado.exports import DownloadStore, ExportNotSavedError, InvalidExportError
 from tap_voyado.keys import configured_keys
+from tapkit import ConfigError, stopping
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

@@ -7,7 +7,6 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
-from tapkit import ConfigError, VendorTap, request_settings
 
 from tap_voyado import versions
 from tap_voyado.client import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION
@@ -15,6 +14,7 @@ from tap_voyado.disk import DEFAULT_MIN_FREE_MB
 from tap_voyado.keys import configured_keys
 from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
 from tap_voyado.streams import STREAM_TYPES
+from tapkit import ConfigError, VendorTap, request_settings
 
 CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 

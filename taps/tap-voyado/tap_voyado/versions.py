@@ -53,7 +53,7 @@ NOT_SERVED_STATUSES = frozenset({404, 410})
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def describe_setting() -> str:

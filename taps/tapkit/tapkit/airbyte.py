@@ -127,7 +127,7 @@ class AirbyteLogHandler(logging.Handler):
             if record.exc_info:
                 log["stack_trace"] = "".join(traceback.format_exception(*record.exc_info))
             self.output.message({"type": "LOG", "log": log})
-        except Exception:  # noqa: BLE001 - logging must never break the sync
+        except Exception:
             self.handleError(record)
 
 
@@ -408,7 +408,9 @@ def parse_args_prog(tap_class: type[Tap]) -> str:
 
 
 def parse_args(tap_class: type[Tap], argv: t.Sequence[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog=parse_args_prog(tap_class), description=f"{tap_class.name} as an Airbyte source")
+    parser = argparse.ArgumentParser(
+        prog=parse_args_prog(tap_class), description=f"{tap_class.name} as an Airbyte source"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("spec", help="print the connector specification")
     for name in ("check", "discover", "read"):
@@ -436,7 +438,7 @@ def main(tap_class: type[Tap], argv: t.Sequence[str], stdout: t.BinaryIO) -> int
         output.trace("ERROR", error={"message": line, "internal_message": line, "failure_type": "transient_error"})
         sys.stderr.write(line + "\n")
         return stop.exit_code
-    except Exception as exc:  # noqa: BLE001 - every failure ends as a TRACE error a platform can show
+    except Exception as exc:
         output.error(exc)
         return 1
     finally:

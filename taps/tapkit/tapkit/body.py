@@ -147,7 +147,14 @@ def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t
     return dict(found)
 
 
-_KIND_OF_EVENT = {"start_array": "array", "start_map": "object", "string": "string", "number": "number", "boolean": "boolean", "null": "null"}
+_KIND_OF_EVENT = {
+    "start_array": "array",
+    "start_map": "object",
+    "string": "string",
+    "number": "number",
+    "boolean": "boolean",
+    "null": "null",
+}
 
 
 def member_kind(body: SpooledBody, key: str) -> tuple[str, t.Any]:
@@ -160,7 +167,15 @@ def member_kind(body: SpooledBody, key: str) -> tuple[str, t.Any]:
         value = document[key]
         if isinstance(value, (list, dict)):
             return ("array" if isinstance(value, list) else "object"), None
-        kind = "null" if value is None else "string" if isinstance(value, str) else "boolean" if isinstance(value, bool) else "number"
+        kind = (
+            "null"
+            if value is None
+            else "string"
+            if isinstance(value, str)
+            else "boolean"
+            if isinstance(value, bool)
+            else "number"
+        )
         return kind, value
     try:
         for prefix, event, value in ijson.parse(body.raw_file(), use_float=True):

@@ -27,7 +27,7 @@ def run(tap_class: type[VendorTap]) -> t.NoReturn:
         end_stopped(tap_class.name, stop)
     except TapkitError as exc:
         _die(f"{tap_class.name}: error: {exc}")
-    except Exception as exc:  # noqa: BLE001 - the last line must explain, the traceback helps a bug report
+    except Exception as exc:
         sys.stderr.write(scrub(traceback.format_exc()))
         _die(f"{tap_class.name}: unexpected error: {type(exc).__name__}: {exc}")
     sys.exit(0)

@@ -68,7 +68,7 @@ class OrderedPrefetch(t.Generic[K, T]):
             for item in self._produce(key):
                 if not lane.put(item):
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread, raised there
+        except BaseException as exc:
             lane.put(_Failure(exc))
             return
         lane.put(_DONE)

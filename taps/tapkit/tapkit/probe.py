@@ -94,7 +94,9 @@ def run(tap_class: type[VendorTap], argv: t.Sequence[str]) -> int:
     parser.add_argument("--config", action="append", default=[])
     options, _ = parser.parse_known_args(list(argv))
     paths = [path for path in options.config if path != "ENV"]
-    tap = tap_class(config=paths or None, parse_env_config="ENV" in options.config, validate_config=True, setup_mapper=False)
+    tap = tap_class(
+        config=paths or None, parse_env_config="ENV" in options.config, validate_config=True, setup_mapper=False
+    )
     results: list[ProbeResult] = []
     try:
         results.extend(tap.probe())

@@ -45,8 +45,8 @@ def parse_retry_after(value: str | None, *, now: dt.datetime | None = None) -> f
         except (TypeError, ValueError, IndexError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
-        now = now or dt.datetime.now(dt.timezone.utc)
+            when = when.replace(tzinfo=dt.UTC)
+        now = now or dt.datetime.now(dt.UTC)
         seconds = (when - now).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
 

@@ -55,8 +55,8 @@ def to_datetime_text(value: t.Any) -> str:
     else:
         raise Mismatch
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc).isoformat()
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC).isoformat()
 
 
 def _to_date_text(value: t.Any) -> str:

@@ -36,7 +36,13 @@ from tapkit.errors import TapkitError
 CLOCK_SKEW = dt.timedelta(hours=1)
 #: fields singer-sdk itself keeps in a bookmark (signpost and starting value: older or mid-run states)
 SDK_FIELDS = frozenset(
-    {"replication_key", "replication_key_value", "progress_markers", "replication_key_signpost", "starting_replication_value"}
+    {
+        "replication_key",
+        "replication_key_value",
+        "progress_markers",
+        "replication_key_signpost",
+        "starting_replication_value",
+    }
 )
 #: what singer-sdk leaves at the stream level of a partitioned stream when a run stops mid-sync (SIGTERM):
 #: transient progress it replaces on the next run, never a bookmark of its own
@@ -144,24 +150,28 @@ def shown(value: t.Any) -> str:
     text = text if len(text) <= 60 else text[:57] + "..."
     if isinstance(value, str):
         return text
-    kind = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(type(value), "null")
+    kind = {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(
+        type(value), "null"
+    )
     return f"{text} ({kind})"
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def parse_time(value: str) -> dt.datetime:
     """An ISO 8601 date or date-time as an aware datetime (no zone: UTC). ValueError if it is neither."""
     if len(value) == 10:
         day = dt.date.fromisoformat(value)
-        return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
+        return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
     parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def check_time(value: t.Any, where: Where, *, by_day: bool = False, nullable: bool = False, now: dt.datetime | None = None) -> None:
+def check_time(
+    value: t.Any, where: Where, *, by_day: bool = False, nullable: bool = False, now: dt.datetime | None = None
+) -> None:
     """A bookmark time: an ISO 8601 text, a real date, not in the future."""
     if value is None and nullable:
         return
@@ -174,7 +184,7 @@ def check_time(value: t.Any, where: Where, *, by_day: bool = False, nullable: bo
     now = now or utc_now()
     if by_day:
         latest = now.date() + dt.timedelta(days=1)
-        if parsed.astimezone(dt.timezone.utc).date() > latest:
+        if parsed.astimezone(dt.UTC).date() > latest:
             where.fail(value, f"is in the future (today is {now.date().isoformat()} UTC)")
     elif parsed > now + CLOCK_SKEW:
         where.fail(value, f"is in the future (now is {now.replace(microsecond=0).isoformat()})")
@@ -230,7 +240,9 @@ class StateCheckedTap:
                 json.loads(text)
             except ValueError as exc:
                 name = getattr(state, "name", "the state file")
-                raise StateError(f"invalid state: {name} is not JSON ({exc}); give a Singer state file or none") from None
+                raise StateError(
+                    f"invalid state: {name} is not JSON ({exc}); give a Singer state file or none"
+                ) from None
             state = io.StringIO(text)
         super().invoke(state=state, **kwargs)  # type: ignore[misc]
 
@@ -288,7 +300,7 @@ def unwrapped(state: t.Any) -> dict:
     if not isinstance(state, dict):
         raise StateError(f'invalid state: it is {shown(state)}, expected a JSON object {{"bookmarks": ...}}')
     if set(state) == {"singer_state"} and isinstance(state["singer_state"], dict):
-        logger.warning("state: Meltano's state-store form {\"singer_state\": ...} was given; its singer_state is used")
+        logger.warning('state: Meltano\'s state-store form {"singer_state": ...} was given; its singer_state is used')
         return state["singer_state"]
     if state.get("type") == "STATE" and isinstance(state.get("value"), dict):
         logger.warning("state: a whole STATE message was given; its value is used")
@@ -301,7 +313,9 @@ def check_stream(stream_state: t.Any, stream: StreamState, where: Where) -> None
         raise StateError(f"invalid state: {where}: its bookmark is {shown(stream_state)}, expected an object")
     if stream.replication_key is None and not stream.partition_keys and not stream.fields:
         if stream_state:
-            logger.warning("state: %s is read whole on every run; its bookmark %s is ignored", where, shown(stream_state))
+            logger.warning(
+                "state: %s is read whole on every run; its bookmark %s is ignored", where, shown(stream_state)
+            )
         return
     if stream.partition_keys:
         outside = sorted(set(stream_state) - {"partitions"} - SDK_STREAM_LEVEL_PROGRESS)
@@ -340,14 +354,19 @@ def check_bookmark(bookmark: dict, stream: StreamState, where: Where, *, allowed
     unknown = sorted(set(bookmark) - known)
     if unknown:
         Where(where.stream, where.partition, unknown[0]).fail(
-            bookmark[unknown[0]], f"is in a field this stream does not keep (it keeps: {', '.join(sorted(known - allowed))})"
+            bookmark[unknown[0]],
+            f"is in a field this stream does not keep (it keeps: {', '.join(sorted(known - allowed))})",
         )
     if "replication_key" in bookmark and bookmark["replication_key"] != stream.replication_key:
         Where(where.stream, where.partition, "replication_key").fail(
             bookmark["replication_key"], f"is not this stream's replication key ({stream.replication_key})"
         )
     if "replication_key_value" in bookmark:
-        check_time(bookmark["replication_key_value"], Where(where.stream, where.partition, "replication_key_value"), by_day=stream.by_day)
+        check_time(
+            bookmark["replication_key_value"],
+            Where(where.stream, where.partition, "replication_key_value"),
+            by_day=stream.by_day,
+        )
     markers = bookmark.get("progress_markers")
     if markers is not None and not isinstance(markers, dict):
         Where(where.stream, where.partition, "progress_markers").fail(markers, "is not an object")

@@ -52,7 +52,7 @@ class StopGuard:
         self.writing = 0  # > 0 while lines are being written out: raising there would cut a line
         self.awaiting: deferred | None = None  # a deferred request whose answer has not begun
 
-    def handle(self, signum: int, frame: t.Any) -> None:  # noqa: ARG002 - the signal module's signature
+    def handle(self, signum: int, frame: t.Any) -> None:
         if self.signum is not None:
             return  # already stopping: let the last flush and STATE finish
         self.signum = signum
@@ -87,7 +87,7 @@ def install() -> None:
 _MAIN_THREAD = threading.main_thread().ident
 
 
-class writing:  # noqa: N801 - used as a context manager, reads like one
+class writing:
     """`with stopping.writing():` around writing lines out: a signal waits until the lines are whole.
 
     Only the main thread counts: signals are handled there, and a write by another thread (a log line
@@ -107,7 +107,7 @@ class writing:  # noqa: N801 - used as a context manager, reads like one
                 GUARD.after_write()
 
 
-class deferred:  # noqa: N801 - used as a context manager, reads like one
+class deferred:
     """`with stopping.deferred() as section:` around a request whose answer cannot be asked for again: a
     download the vendor deletes once it has served it. A signal that comes inside the block waits until the
     block is done (the saved export is then emitted on resume), unless the answer has not begun
@@ -144,6 +144,6 @@ class deferred:  # noqa: N801 - used as a context manager, reads like one
         signal.signal(signal.SIGALRM, self._grace_over)
         signal.setitimer(signal.ITIMER_REAL, self.ANSWER_GRACE)
 
-    def _grace_over(self, signum: int, frame: t.Any) -> None:  # noqa: ARG002 - the signal module's signature
+    def _grace_over(self, signum: int, frame: t.Any) -> None:
         if not self.begun and GUARD.signum is not None and not GUARD.raised:
             GUARD.raise_stop()

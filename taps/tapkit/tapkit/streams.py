@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
@@ -129,7 +129,9 @@ class VendorStream(RESTStream):
                     # A failed HTTP status speaks for itself; behind a 2xx, the vendor's error is in the message.
                     failed = response is not None and not response.ok
                     cause = f"HTTP {response.status_code} {response.reason}" if failed else str(exc)
-                    wait = retry.parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+                    wait = (
+                        retry.parse_retry_after(response.headers.get("Retry-After")) if response is not None else None
+                    )
                 except retry.RETRIABLE_NETWORK_ERRORS as exc:
                     cause = describe_network_error(exc)
                     wait = None
@@ -232,7 +234,7 @@ class VendorStream(RESTStream):
             credentials=CredentialFilter(self.credential_fields, self.credential_allowed_fields),
         )
 
-    def prepare_row(self, row: dict, context: Context | None) -> dict | None:  # noqa: ARG002
+    def prepare_row(self, row: dict, context: Context | None) -> dict | None:
         """Vendor-specific reshaping of one raw row before typing (override in a tap)."""
         return row
 
@@ -265,4 +267,3 @@ class VendorStream(RESTStream):
             return
         alias = self.stream_maps[0].stream_alias
         yield RecordMessage(stream=alias, record=record, version=self._stream_version, time_extracted=utc_now())
-

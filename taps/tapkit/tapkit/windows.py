@@ -27,7 +27,7 @@ def parse_day(value: t.Any) -> dt.date:
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -67,8 +67,11 @@ class DayWindowStream(VendorStream):
 
     def day_floor_value(self, day: dt.date) -> str:
         """The bookmark value that says 'everything up to this day was read' (key-typed)."""
-        if self.is_timestamp_replication_key and self.schema["properties"][self.replication_key].get("format") == "date-time":
-            return dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc).isoformat()
+        if (
+            self.is_timestamp_replication_key
+            and self.schema["properties"][self.replication_key].get("format") == "date-time"
+        ):
+            return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).isoformat()
         return day.isoformat()
 
     def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
