@@ -8,6 +8,7 @@ from tapkit.errors import (
     TapkitError,
     VendorResponseError,
 )
+from tapkit.http import HttpClient, Request, VendorApi, VendorResponse
 from tapkit.settings import request_settings
 from tapkit.shaping import EXTRA_COLUMN, RecordShaper, snake_case
 from tapkit.snapshot import CompleteSnapshot
@@ -21,12 +22,17 @@ __all__ = [
     "CompleteSnapshot",
     "ConfigError",
     "DayWindowStream",
+    "HttpClient",
     "RecordShaper",
+    "Request",
     "RetriesExhaustedError",
     "TapkitError",
+    "VendorApi",
+    "VendorResponse",
     "VendorResponseError",
     "VendorStream",
     "VendorTap",
+    "cli",
     "request_settings",
     "snake_case",
 ]

@@ -13,6 +13,7 @@ import email.utils
 import random
 import threading
 import time
+import typing as t
 
 import requests
 
@@ -55,6 +56,30 @@ def backoff_seconds(attempt: int, base: float, rng: random.Random | None = None)
     """Full-jitter exponential backoff for the given 1-based failed attempt."""
     ceiling = min(MAX_BACKOFF_SECONDS, base * (2 ** (attempt - 1)))
     return (rng or random).uniform(0, ceiling)
+
+
+def retry_after_of(exception: BaseException | None) -> float | None:
+    """The `Retry-After` of the answer a retried exception carries (the kit's or the SDK's), if any."""
+    answer = getattr(exception, "answer", None) or getattr(exception, "response", None)
+    headers = getattr(answer, "headers", None)
+    return parse_retry_after(headers.get("Retry-After")) if headers is not None else None
+
+
+def waits(
+    base: float = DEFAULT_BACKOFF_BASE, limiter: RateLimiter | None = None, rng: random.Random | None = None
+) -> t.Generator[float, BaseException | None, None]:
+    """python-backoff wait generator (it sends each failure in): exactly the vendor's `Retry-After`,
+    for which the whole client pauses, else full-jitter exponential backoff. Use with `jitter=None`."""
+    attempt = 0
+    exception = yield 0.0  # backoff primes the generator with send(None); this value is not used
+    while True:
+        attempt += 1
+        wait = retry_after_of(exception)
+        if wait is None:
+            wait = backoff_seconds(attempt, base, rng)
+        elif limiter is not None:
+            limiter.pause(wait)
+        exception = yield wait
 
 
 class RateLimiter:

@@ -117,7 +117,7 @@ def _boolean(lenient: bool) -> t.Callable[[t.Any], t.Any]:
     return convert
 
 
-def _refuse(value: t.Any) -> t.NoReturn:
+def _refuse(_value: t.Any) -> t.NoReturn:
     raise Mismatch
 
 
@@ -235,7 +235,8 @@ class RecordShaper:
         self.dropped_credentials.add(path)
         self.logger.warning(
             "Credential dropped in stream '%s': vendor field '%s' is named like a credential; its values are "
-            "never stored (rule: tapkit.credentials; a stream lists a field that is not one in credential_allowed_fields).",
+            "never stored (rule: tapkit.credentials; a stream lists a field that is not one in "
+            "credential_allowed_fields).",
             self.stream_name,
             path,
         )

@@ -32,8 +32,8 @@ class CompleteSnapshot:
     def emit_activate_version_messages(self) -> bool:
         return self.snapshot_is_complete()
 
-    def sync(self, context: Context | None = None) -> None:  # singer-sdk marks sync final for typing only
-        super().sync(context)  # type: ignore[misc]
-        version = getattr(self, "_stream_version", None)  # set by the SDK when it announced the version
+    def after_sync(self, context: Context | None) -> None:
+        super().after_sync(context)  # type: ignore[misc]  # a mixin: the stream class below has it
+        version = self.announced_version  # type: ignore[attr-defined]
         if version is not None:
-            self._write_activate_version_message(version)  # type: ignore[attr-defined]
+            self.announce_version(version)  # type: ignore[attr-defined]

@@ -323,7 +323,8 @@ def check_stream(stream_state: t.Any, stream: StreamState, where: Where) -> None
             keys = ", ".join(stream.partition_keys)
             raise StateError(
                 f"invalid state: {where}, bookmark {outside[0]}: this stream keeps one bookmark per {keys} "
-                f'under partitions (each with a context {{"{stream.partition_keys[0]}": ...}}), not at the stream level; '
+                f'under partitions (each with a context {{"{stream.partition_keys[0]}": ...}}), '
+                "not at the stream level; "
                 "move it into its partition or remove it from the state"
             )
         check_partitions(stream_state.get("partitions", []), stream, where)

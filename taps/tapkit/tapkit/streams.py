@@ -17,20 +17,19 @@ import time
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
-from urllib.parse import urlsplit
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
-from singer_sdk.singerlib import RecordMessage
 from singer_sdk.streams import RESTStream
 
 from tapkit import body as bodies
 from tapkit import retry
 from tapkit.credentials import CredentialFilter, mask_in_text
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
+from tapkit.http import describe_network_error, describe_request
+from tapkit.seam import SeamStream
 from tapkit.secrets import scrub
 from tapkit.shaping import RecordShaper
 
@@ -42,34 +41,11 @@ if t.TYPE_CHECKING:
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
 
 
-def describe_request(request: requests.PreparedRequest | None) -> str:
-    """`GET /path?query` with secrets masked: how errors name an endpoint."""
-    if request is None or not request.url:
-        return "request"
-    parts = urlsplit(request.url)
-    target = parts.path + (f"?{parts.query}" if parts.query else "")
-    return scrub(f"{request.method} {target}")
+class VendorStream(SeamStream, RESTStream):
+    """A stream of one vendor resource: it asks the tap's API client (`self.api`) and shapes rows.
 
-
-def describe_network_error(exc: BaseException) -> str:
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "the response took longer than request_timeout"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connecting took longer than request_timeout"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "the connection broke while the body was being read"
-    if isinstance(exc, (ConnectionResetError, requests.exceptions.ConnectionError)):
-        text = str(exc)
-        if "timed out" in text.lower():  # urllib3's read timeouts can arrive wrapped in a ConnectionError
-            return "the response took longer than request_timeout"
-        if "reset" in text.lower() or "aborted" in text.lower():
-            return "the connection was reset"
-        return "could not connect"
-    return type(exc).__name__
-
-
-class VendorStream(RESTStream):
-    """A stream of one vendor resource, on the kit's HTTP client."""
+    What a stream needs of its tap is handed over when it is built (`api`, `prefetch`, `vendor`);
+    it never reaches back into the tap or another stream."""
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # the shaper types every value itself
 
@@ -84,7 +60,16 @@ class VendorStream(RESTStream):
     #: vendor fields the rule would drop that are not credentials in this stream (kept).
     credential_allowed_fields: t.ClassVar[frozenset[str]] = frozenset()
 
-    _tap: VendorTap
+    def __init__(self, tap: VendorTap, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        #: the tap's API client under this stream's name (its requests count in this stream's metrics)
+        self.api = tap.api.for_stream(self.name)
+        #: ordered prefetch of partitions with `max_concurrency` workers, closed by the tap at the end
+        self.prefetch = tap.prefetch
+        self.vendor_name = tap.vendor_name
+        self.auth_settings = tap.auth_settings
+
+    _tap: VendorTap  # the transitional RESTStream request path below; streams use `self.api`
 
     # -- settings -------------------------------------------------------------------------
 
@@ -98,7 +83,7 @@ class VendorStream(RESTStream):
 
     @property
     def vendor(self) -> str:
-        return self._tap.vendor_name
+        return self.vendor_name
 
     @property
     def max_attempts(self) -> int:
@@ -186,7 +171,7 @@ class VendorStream(RESTStream):
         status = response.status_code
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN):
             raise AuthenticationError(
-                f"authentication failed: check {' and '.join(self._tap.auth_settings)} "
+                f"authentication failed: check {' and '.join(self.auth_settings)} "
                 f"({self.vendor} answered HTTP {status} to {describe_request(response.request)})"
             )
         if status in RETRY_STATUSES or status >= HTTPStatus.INTERNAL_SERVER_ERROR:
@@ -259,11 +244,7 @@ class VendorStream(RESTStream):
             and not maps[0].flattening_enabled
         )
 
-    def _generate_record_messages(self, record: dict) -> t.Generator[RecordMessage, None, None]:
-        # singer-sdk ~=0.54.9 private hook: skipping the SDK's property pruning here is the biggest
-        # single saving per record; tests/tapkit/test_fast_path.py proves both paths emit the same.
-        if not self._emits_records_as_shaped:
-            yield from super()._generate_record_messages(record)
-            return
-        alias = self.stream_maps[0].stream_alias
-        yield RecordMessage(stream=alias, record=record, version=self._stream_version, time_extracted=utc_now())
+    @property
+    def emits_records_as_shaped(self) -> bool:
+        # tests/tapkit/test_fast_path.py proves both paths emit the same.
+        return self._emits_records_as_shaped

@@ -5,20 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from functools import cached_property
-from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from requests.utils import resolve_proxies
-from singer_sdk import Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tapkit import secrets, stopping
+from tapkit import retry, secrets, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
+from tapkit.http import HttpClient, VendorApi
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
+from tapkit.seam import SeamTap
 from tapkit.state import StateCheckedTap
 from tapkit.writer import BufferedRecordWriter
 
@@ -27,7 +25,7 @@ def secret_setting_names(config_jsonschema: dict) -> list[str]:
     return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
 
 
-class VendorTap(StateCheckedTap, Tap):
+class VendorTap(StateCheckedTap, SeamTap):
     """A singer-sdk Tap with the kit's conventions."""
 
     #: how errors name the vendor ("consentmanager.net", "Lytics" ...)
@@ -35,18 +33,21 @@ class VendorTap(StateCheckedTap, Tap):
     #: the settings a person should check when the vendor answers 401/403
     auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
 
+    #: the tap's API client (its `api.py`), built on the kit's `HttpClient`
+    api_class: t.ClassVar[type[VendorApi]] = VendorApi
+
     message_writer_class = BufferedRecordWriter
 
-    def _setup_signal_handlers(self) -> None:
-        # singer-sdk ~=0.54.9 private hook: its handler exits 0 and writes a STATE before the kit's
-        # buffered records; the kit's stops the run with `Stopped` instead (see tapkit.stopping).
+    def install_signal_handlers(self) -> None:
+        # The SDK's handler exits 0 and writes a STATE before the kit's buffered records; the kit's
+        # stops the run with `Stopped` instead (see tapkit.stopping).
         stopping.install()
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def validate_settings(self, validate: t.Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
         try:
-            errors = super()._validate_config(raise_errors=raise_errors)
+            errors = validate()
         except ConfigValidationError as exc:
             # One line that names every offending setting, not "Config validation failed" alone.
             raise ConfigError(f"invalid config: {'; '.join(exc.errors)}") from None
@@ -55,7 +56,7 @@ class VendorTap(StateCheckedTap, Tap):
         return errors
 
     def register_secrets(self) -> None:
-        values = [self._config.get(name) for name in secret_setting_names(self.config_jsonschema)]
+        values = [self.config.get(name) for name in secret_setting_names(self.config_jsonschema)]
         secrets.install(value for value in values if isinstance(value, str))
 
     # -- config checks (before any request) -----------------------------------------------------
@@ -63,15 +64,15 @@ class VendorTap(StateCheckedTap, Tap):
     def check_settings(self) -> None:
         """Raise `ConfigError` for settings that the JSON schema cannot judge. Extend in a tap."""
         for name in ("request_timeout", "max_requests_per_second"):
-            value = self._config.get(name)
+            value = self.config.get(name)
             if value is not None and value <= 0:
                 raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
-        concurrency = self._config.get("max_concurrency")
+        concurrency = self.config.get("max_concurrency")
         if concurrency is not None and concurrency < 1:
             raise ConfigError(f"setting max_concurrency must be at least 1, got {concurrency!r}")
 
     def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
-        value = self._config.get(name)
+        value = self.config.get(name)
         if value in (None, ""):
             if required:
                 raise ConfigError(f"setting {name} is required (a date, YYYY-MM-DD)")
@@ -106,32 +107,38 @@ class VendorTap(StateCheckedTap, Tap):
     # -- shared clients ---------------------------------------------------------------------------
 
     @cached_property
-    def rate_limiter(self) -> RateLimiter:
-        return RateLimiter(self.config.get("max_requests_per_second"))
+    def http_client(self) -> HttpClient:
+        """One client for every stream and thread of the tap: one session, one rate limiter."""
+        config = self.config
+        backoff_base = config.get("retry_backoff_seconds")
+        return HttpClient(
+            vendor=self.vendor_name,
+            base_url=str(config.get("api_url") or ""),
+            user_agent=f"{self.name}/{self.plugin_version}",
+            logger=self.logger,
+            timeout=float(config.get("request_timeout") or 60),
+            max_attempts=int(config.get("retry_max_attempts") or retry.DEFAULT_MAX_ATTEMPTS),
+            backoff_base=retry.DEFAULT_BACKOFF_BASE if backoff_base is None else float(backoff_base),
+            max_requests_per_second=config.get("max_requests_per_second"),
+            pool_size=max(4, int(config.get("max_concurrency") or 4)),
+            auth_settings=self.auth_settings,
+        )
 
     @cached_property
+    def api(self) -> VendorApi:
+        """The tap's API client; streams take it (under their own name, for metrics) when built."""
+        return self.api_class(self.http_client, self.config)
+
+    @property
+    def rate_limiter(self) -> RateLimiter:
+        return self.http_client.rate_limiter
+
+    @property
     def http_session(self) -> requests.Session:
-        session = requests.Session()
-        pool = max(4, int(self.config.get("max_concurrency") or 4))
-        adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.headers["User-Agent"] = f"{self.name}/{self.plugin_version}"
-        return session
+        return self.http_client.session
 
     def proxies_for(self, request: requests.PreparedRequest) -> dict[str, str]:
-        """The proxies for the request's scheme and host (HTTP(S)_PROXY, NO_PROXY), read from the
-        environment once per host: requests would read it again on every call, a few % of a sync."""
-        key = urlsplit(request.url or "")[:2]
-        proxies = self._proxies_by_host.get(key)
-        if proxies is None:
-            session = self.http_session
-            proxies = self._proxies_by_host[key] = resolve_proxies(request, session.proxies, session.trust_env)
-        return proxies
-
-    @cached_property
-    def _proxies_by_host(self) -> dict[tuple[str, str], dict[str, str]]:
-        return {}
+        return self.http_client.proxies_for(request)
 
     # -- partitions fetched ahead (see tapkit.concurrency) -----------------------------------------
 

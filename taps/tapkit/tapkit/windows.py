@@ -83,11 +83,12 @@ class DayWindowStream(VendorStream):
             yield from self.records_for_day(day, context)
             self.commit_day(day, context)
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+    def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
         # Remember the newest value of the day; the bookmark moves only in `commit_day`.
-        value = latest_record.get(self.replication_key)
+        value = record.get(self.replication_key)
         if value is not None and (self._day_max is None or value > self._day_max):
             self._day_max = value
+        return False
 
     def commit_day(self, day: dt.date, context: Context | None) -> None:
         value = self._day_max if self._day_max is not None else self.day_floor_value(day)
@@ -96,5 +97,4 @@ class DayWindowStream(VendorStream):
         if current is None or value > current:
             state["replication_key"] = self.replication_key
             state["replication_key_value"] = value
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state_now()

@@ -1,0 +1,171 @@
+"""The one place that touches singer-sdk's private API (the kit pins singer-sdk ~=0.54.9).
+
+Everything else, in the kit and in the taps, uses public SDK API or the hooks below. Each private
+name is listed in `PRIVATE_API` with the parameters the kit relies on and why the public API does not
+serve; `tests/tapkit/test_seam.py` checks each against the installed singer-sdk, so an upgrade that
+moves one fails in that one test, by name, instead of somewhere in a sync.
+
+Hooks the seam gives (public names, overridden by the kit and the taps):
+- `SeamTap.install_signal_handlers()`, `SeamTap.validate_settings(validate, raise_errors=...)`;
+- `SeamStream.emits_records_as_shaped` (records skip the SDK's per-record pruning when true),
+  `counts_toward_bookmark(record, context)`, `write_state_now()`, `announced_version`,
+  `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.singerlib import RecordMessage
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Generator
+
+    from singer_sdk.helpers.types import Context
+
+
+class PrivateName(t.NamedTuple):
+    owner: type
+    name: str
+    #: the parameters relied on (None: an attribute, not a method)
+    parameters: tuple[str, ...] | None
+    why: str
+
+
+PRIVATE_API: tuple[PrivateName, ...] = (
+    PrivateName(
+        Tap,
+        "_setup_signal_handlers",
+        ("self",),
+        "its SIGTERM handler exits 0 and writes a STATE ahead of the kit's buffered records",
+    ),
+    PrivateName(
+        PluginBase,
+        "_validate_config",
+        ("self", "raise_errors"),
+        "the only point before any request where secrets can be registered and settings judged",
+    ),
+    PrivateName(
+        Stream,
+        "_generate_record_messages",
+        ("self", "record"),
+        "skipping the SDK's property pruning for already-shaped records is the largest per-record saving",
+    ),
+    PrivateName(
+        Stream,
+        "_stream_version",
+        None,
+        "the ACTIVATE_VERSION the SDK announced at the start; records and the closing announcement carry it",
+    ),
+    PrivateName(
+        Stream,
+        "_increment_stream_state",
+        ("self", "latest_record", "context"),
+        "a bookmark that moves only past a fully emitted day has no public hook",
+    ),
+    PrivateName(
+        Stream,
+        "_write_state_message",
+        ("self",),
+        "a STATE right after a committed day or a finished scan, not only at the SDK's intervals",
+    ),
+    PrivateName(
+        Stream,
+        "_write_activate_version_message",
+        ("self", "full_table_version"),
+        "the closing ACTIVATE_VERSION after a complete snapshot (tapkit.snapshot)",
+    ),
+    PrivateName(
+        Stream,
+        "_sync_children",
+        ("self", "child_context"),
+        "the SDK syncs every child with every parent context; some children want only their own",
+    ),
+)
+
+
+class SeamTap(Tap):
+    """The Tap's private hooks, behind public names."""
+
+    def install_signal_handlers(self) -> None:
+        """Install SIGTERM/SIGINT handling. Override (the kit's `VendorTap` installs tapkit.stopping)."""
+        super()._setup_signal_handlers()
+
+    def validate_settings(self, validate: Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
+        """Judge the config; `validate()` is the SDK's JSON-schema validation. Override to wrap it."""
+        return validate()
+
+    def _setup_signal_handlers(self) -> None:
+        self.install_signal_handlers()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        return self.validate_settings(
+            lambda: super(SeamTap, self)._validate_config(raise_errors=raise_errors), raise_errors=raise_errors
+        )
+
+
+class SeamStream(Stream):
+    """The Stream's private hooks, behind public names."""
+
+    @property
+    def emits_records_as_shaped(self) -> bool:
+        """True when the SDK's per-record work would change nothing (the kit's `VendorStream` decides)."""
+        return False
+
+    def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
+        """Called for each emitted record; return False to keep the SDK's bookmark logic out of it."""
+        return True
+
+    def write_state_now(self) -> None:
+        """Write a STATE message now (after a day is committed, a scan finished ...)."""
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    @property
+    def announced_version(self) -> int | None:
+        """The ACTIVATE_VERSION the SDK announced for this run of the stream, if any."""
+        return getattr(self, "_stream_version", None)
+
+    def announce_version(self, version: int) -> None:
+        self._write_activate_version_message(version)
+
+    def after_sync(self, context: Context | None) -> None:
+        """Called once a sync of this stream (one context) has succeeded. Extend in a mixin."""
+
+    def syncs_child(self, child: Stream, child_context: Context) -> bool:
+        """Whether `child` is synced for this parent record's context (default: every selected child)."""
+        return True
+
+    # -- the private overrides ------------------------------------------------------------------
+
+    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
+        if not self.emits_records_as_shaped:
+            yield from super()._generate_record_messages(record)
+            return
+        alias = self.stream_maps[0].stream_alias
+        yield RecordMessage(
+            stream=alias, record=record, version=self.announced_version, time_extracted=dt.datetime.now(dt.UTC)
+        )
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        if self.counts_toward_bookmark(latest_record, context):
+            super()._increment_stream_state(latest_record, context=context)
+
+    def _sync_children(self, child_context: Context | None) -> None:
+        if child_context is None:
+            super()._sync_children(child_context)
+            return
+        for child in self.child_streams:
+            if (child.selected or child.has_selected_descendents) and self.syncs_child(child, child_context):
+                try:
+                    child.sync(context=child_context)
+                except (AbortedSyncFailedException, AbortedSyncPausedException):
+                    continue  # as the SDK does: an interrupted child leaves the other children be
+
+    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final for typing only; the one override
+        super().sync(context)
+        self.after_sync(context)
