@@ -20,9 +20,10 @@ import typing as t
 import requests
 
 from tap_consentmanager.envelope import TEXT, DataMember, data_member
-from tapkit import VendorResponseError, VendorStream
+from tapkit import VendorResponseError
 from tapkit.body import BodyDecodeError
-from tapkit.streams import describe_request
+from tapkit.http import describe_request
+from tapkit.legacy import LegacyVendorStream as VendorStream  # until this tap asks through its api.py
 from tapkit.windows import parse_day, utc_today
 
 if t.TYPE_CHECKING:

@@ -26,7 +26,7 @@ from array import array
 
 from tap_gravito import fingerprints
 from tap_gravito.microprofile import Microprofile, parse_element
-from tapkit import VendorStream
+from tapkit.legacy import LegacyVendorStream as VendorStream  # until this tap asks through its api.py
 
 if t.TYPE_CHECKING:
     import requests

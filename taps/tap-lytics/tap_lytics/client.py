@@ -27,9 +27,10 @@ from urllib.parse import quote
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tapkit import VendorResponseError, VendorStream
+from tapkit import VendorResponseError
 from tapkit import body as bodies
-from tapkit.streams import describe_request
+from tapkit.http import describe_request
+from tapkit.legacy import LegacyVendorStream as VendorStream  # until this tap asks through its api.py
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context

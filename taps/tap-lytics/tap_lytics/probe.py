@@ -18,7 +18,7 @@ from tap_lytics.streams import SIZES_PER_REQUEST, AccountsStream
 from tapkit import TapkitError, probe
 from tapkit import secrets as kit_secrets
 from tapkit.errors import AuthenticationError
-from tapkit.streams import describe_request
+from tapkit.http import describe_request
 
 if t.TYPE_CHECKING:
     from tap_lytics.tap import TapLytics
@@ -263,8 +263,8 @@ def _as_list(value: t.Any) -> list:
 
 
 def _is_count(value: t.Any) -> bool:
-    return (
-        (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, str) and value.strip().isdigit())
+    return (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and value.strip().isdigit()
     )
 
 
