@@ -74,13 +74,31 @@ class DayWindowStream(VendorStream):
             return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC).isoformat()
         return day.isoformat()
 
+    # -- one day in two phases: fetched (may run in a worker thread), then emitted in day order ------
+
+    def fetch_day(self, day: dt.date, context: Context | None) -> t.Any:
+        """Ask the vendor for one day. May run in a worker thread, several days at once: only ask
+        `self.api` and return what came back (the `VendorResponse`s: their bodies are spooled, so a
+        large day costs no memory while it waits); never write state or `self` here.
+        Default: `records_for_day`, lazily (a stream that overrides neither phase reads a day in one go)."""
+        return self.records_for_day(day, context)
+
+    def day_rows(self, day: dt.date, fetched: t.Any, context: Context | None) -> t.Iterable[dict]:
+        """The raw rows of one fetched day, in the sync's thread, in day order; may read and write state."""
+        yield from fetched
+
     def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} implements fetch_day/day_rows or records_for_day")
+
+    def fetched_days(self, days: list[dt.date], context: Context | None) -> t.Iterable[tuple[dt.date, t.Any]]:
+        """(day, fetched) in day order. Sequential here; see the concurrency of `max_concurrency`."""
+        for day in days:
+            yield day, self.fetch_day(day, context)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        for day in self.window_days(context):
+        for day, fetched in self.fetched_days(self.window_days(context), context):
             self._day_max = None
-            yield from self.records_for_day(day, context)
+            yield from self.day_rows(day, fetched, context)
             self.commit_day(day, context)
 
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
