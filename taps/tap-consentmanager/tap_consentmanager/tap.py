@@ -87,8 +87,8 @@ class TapConsentmanager(VendorTap):
     def _failed_reports(self) -> list[tuple[str, str]]:
         return self.__dict__.setdefault("_failed_reports_list", [])
 
-    def sync_all(self) -> None:
-        super().sync_all()
+    def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
+        super().run_sync(sync_every_stream)
         failed = self._failed_reports
         if failed:
             # Each problem starts with its report's name: `cmp_report (type 1) on 2026-11-30: ...`.

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import ConfigurationError
+from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMessage
 
 from tapkit import secrets, stopping
@@ -236,7 +237,17 @@ def singer_bookmarks(airbyte_state: t.Any) -> dict[str, dict]:
     return bookmarks
 
 
-class AirbyteWriter:
+class MessageSink(GenericSingerWriter[t.Any, t.Any]):
+    """A writer singer-sdk hands every Singer message to, that writes no Singer text itself."""
+
+    def serialize_message(self, message: t.Any) -> t.Any:
+        return message
+
+    def write_message(self, message: t.Any) -> None:
+        pass
+
+
+class AirbyteWriter(MessageSink):
     """In place of the Singer writer: Singer messages in, Airbyte messages out.
 
     singer-sdk only ever calls a writer's `write_message`, so no Singer serialization is needed.
@@ -305,11 +316,8 @@ class AirbyteWriter:
         self._pending[name] = 0
 
 
-class NullWriter:
+class NullWriter(MessageSink):
     """Swallows Singer messages (check and discover write none)."""
-
-    def write_message(self, message: t.Any) -> None:
-        pass
 
 
 # -- commands ------------------------------------------------------------------------------------
@@ -345,11 +353,10 @@ def check_stream(tap: Tap) -> Stream:
     return next((stream for stream in streams if not stream.replication_key), streams[0])
 
 
-def first_record(stream: Stream) -> dict | None:
+def first_record(stream: Stream) -> None:
     """Fetch records of the stream's first partition until one arrives (the SDK's dry run logs an abort as an error)."""
-    partitions = stream.partitions or [None]
-    records = iter(stream.get_records(partitions[0]))
-    return next(records, None)
+    partitions = stream.partitions
+    next(iter(stream.get_records(partitions[0] if partitions else None)), None)
 
 
 def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:  # noqa: ARG001

@@ -49,7 +49,7 @@ if t.TYPE_CHECKING:
 
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
 #: what the SDK's `request_decorator` retries, plus the kit's network errors
-RETRIED = (RetriableAPIError, *retry.RETRIABLE_NETWORK_ERRORS)
+RETRIED: tuple[type[Exception], ...] = (RetriableAPIError, *retry.RETRIABLE_NETWORK_ERRORS)
 
 
 def describe_request(request: requests.PreparedRequest | None) -> str:
@@ -213,7 +213,7 @@ class HttpClient:
             requests.Request(
                 method=request.method,
                 url=self.url(request.path),
-                params=request.params,  # type: ignore[arg-type]  # requests takes a query string too
+                params=request.params,
                 headers=dict(request.headers or {}),
                 json=request.json,
             )
@@ -364,7 +364,7 @@ class HttpClient:
         key = urlsplit(request.url or "")[:2]
         proxies = self._proxies_by_host.get(key)
         if proxies is None:
-            proxies = resolve_proxies(request, self.session.proxies, self.session.trust_env)
+            proxies = resolve_proxies(request, dict(self.session.proxies), self.session.trust_env)
             self._proxies_by_host[key] = proxies
         return proxies
 

@@ -22,7 +22,7 @@ MAX_BACKOFF_SECONDS = 60.0
 DEFAULT_MAX_ATTEMPTS = 6
 DEFAULT_BACKOFF_BASE = 1.0
 
-RETRIABLE_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+RETRIABLE_NETWORK_ERRORS: tuple[type[Exception], ...] = (
     ConnectionResetError,
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,

@@ -6,7 +6,8 @@ serve; `tests/tapkit/test_seam.py` checks each against the installed singer-sdk,
 moves one fails in that one test, by name, instead of somewhere in a sync.
 
 Hooks the seam gives (public names, overridden by the kit and the taps):
-- `SeamTap.install_signal_handlers()`, `SeamTap.validate_settings(validate, raise_errors=...)`;
+- `SeamTap.install_signal_handlers()`, `SeamTap.validate_settings(validate, raise_errors=...)`,
+  `SeamTap.run_sync(sync_every_stream)`;
 - `SeamStream.emits_records_as_shaped` (records skip the SDK's per-record pruning when true),
   `counts_toward_bookmark(record, context)`, `write_state_now()`, `announced_version`,
   `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`.
@@ -98,6 +99,13 @@ class SeamTap(Tap):
     def validate_settings(self, validate: Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         """Judge the config; `validate()` is the SDK's JSON-schema validation. Override to wrap it."""
         return validate()
+
+    def run_sync(self, sync_every_stream: Callable[[], None]) -> None:
+        """Wrap the SDK's sync of every stream: override, and call `sync_every_stream()` inside."""
+        sync_every_stream()
+
+    def sync_all(self) -> None:  # type: ignore[misc]  # final for typing only; the kit's one override
+        self.run_sync(super().sync_all)
 
     def _setup_signal_handlers(self) -> None:
         self.install_signal_handlers()

@@ -152,10 +152,10 @@ class VendorTap(StateCheckedTap, SeamTap):
     def _prefetches(self) -> list[OrderedPrefetch]:
         return []
 
-    def sync_all(self) -> None:
+    def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         try:
             try:
-                super().sync_all()
+                sync_every_stream()
             finally:
                 for prefetch in self._prefetches:
                     prefetch.close(wait=stopping.GUARD.signum is None)
