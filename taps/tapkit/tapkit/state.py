@@ -374,3 +374,13 @@ def check_bookmark(bookmark: dict, stream: StreamState, where: Where, *, allowed
     for name, check in stream.fields.items():
         if name in bookmark:
             check(bookmark[name], Where(where.stream, where.partition, name))
+
+
+def saved_partition_state(tap_state: t.Mapping[str, t.Any], stream_name: str, context: t.Mapping[str, t.Any]) -> dict:
+    """One partition's state as the run started (`{}` if none), read without creating state entries
+    (the SDK's `get_context_state` would add an empty partition for a context it has not seen)."""
+    stream_state = tap_state.get("bookmarks", {}).get(stream_name, {})
+    for partition in stream_state.get("partitions", []):
+        if partition.get("context") == dict(context):
+            return partition
+    return {}

@@ -67,9 +67,7 @@ class VendorTap(StateCheckedTap, SeamTap):
             value = self.config.get(name)
             if value is not None and value <= 0:
                 raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
-        concurrency = self.config.get("max_concurrency")
-        if concurrency is not None and concurrency < 1:
-            raise ConfigError(f"setting max_concurrency must be at least 1, got {concurrency!r}")
+        self.require_at_least("max_concurrency", 1)
 
     def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
         value = self.config.get(name)
@@ -81,6 +79,22 @@ class VendorTap(StateCheckedTap, SeamTap):
             return dt.date.fromisoformat(str(value)[:10])
         except ValueError:
             raise ConfigError(f"setting {name} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+    def require_date_window(self, start: str = "start_date", end: str = "end_date") -> tuple[dt.date, dt.date | None]:
+        """The configured window: `start` required, `end` optional and not before it."""
+        first = self.require_date(start, required=True)
+        last = self.require_date(end)
+        assert first is not None  # required=True raised otherwise
+        if last is not None and last < first:
+            raise ConfigError(f"setting {end} ({last}) is before {start} ({first})")
+        return first, last
+
+    def require_at_least(self, name: str, minimum: int) -> None:
+        """A numeric setting, when set, is at least `minimum` (a lookback of 0 or more, a page of 1 or more)."""
+        value = self.config.get(name)
+        if value is not None and value < minimum:
+            bound = "0 or more" if minimum == 0 else f"at least {minimum}"
+            raise ConfigError(f"setting {name} must be {bound}, got {value!r}")
 
     # -- `--probe`: the tap's assumptions about its vendor, checked against a live account -------
 
