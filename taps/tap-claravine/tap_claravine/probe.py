@@ -1,4 +1,4 @@
-"""`tap-claravine --probe`: each assumption of client.py, checked with a few read-only GETs.
+"""`tap-claravine --probe`: each assumption of api.py, checked with a few read-only GETs.
 
 At most: the dataset list, the definitions of up to `MAX_DEFINITIONS` datasets (until one has a
 row id field), one transaction list (the last `WINDOW_DAYS` of the configured window), the status
@@ -12,11 +12,12 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
-from tap_claravine.client import DATA_PATHS, DEFINITION_PATH, STATUSES, ClaravineStream, RefusedError
+from tap_claravine.api import DATA_PATHS, DEFINITION_PATH, STATUSES
 from tap_claravine.id_field import id_field_name
 from tapkit import TapkitError, probe
 
 if t.TYPE_CHECKING:
+    from tap_claravine.api import ClaravineApi
     from tap_claravine.tap import TapClaravine
 
 MAX_DEFINITIONS = 5
@@ -59,18 +60,15 @@ class Answer:
 class Prober:
     def __init__(self, tap: TapClaravine) -> None:
         self.tap = tap
-        self.client = ClaravineStream(tap=tap, name="probe", schema={"type": "object", "properties": {}})
+        self.api = t.cast("ClaravineApi", tap.api).for_stream("probe")
 
     def ask(self, path: str, params: dict | None = None) -> Answer:
         asked = "GET " + path + ("?" + "&".join(f"{k}={v}" for k, v in params.items()) if params else "")
         try:
-            with self.client.tolerating(ANSWERS):
-                response, document = self.client.get_document(path, None, params)
-        except RefusedError as exc:
-            return Answer(asked, exc.status)
+            with self.api.document(path, params, tolerate=ANSWERS) as (answer, document):
+                return Answer(asked, answer.status, None if answer.status in ANSWERS else document)
         except TapkitError as exc:
             return Answer(asked, None, error=str(exc))
-        return Answer(asked, response.status_code, document)
 
     # -- the checks ------------------------------------------------------------------------------
 

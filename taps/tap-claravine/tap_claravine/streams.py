@@ -1,25 +1,45 @@
-"""Datasets, their transactions, the transactions' rows, and one typed table per dataset."""
+"""Datasets, their transactions, the transactions' rows, and one typed table per dataset.
+
+The streams ask the tap's `ClaravineApi` (api.py) and shape what it answers; the datasets come from
+the tap's one `DatasetCatalog` (datasets.py), handed to the streams that need it."""
 
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
-from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 
-from tap_claravine.client import COMPLETE, DEFINITION_PATH, PENDING, ClaravineStream
+from tap_claravine.api import COMPLETE, PENDING
 from tap_claravine.id_field import id_field_name, id_header
-from tapkit import EXTRA_COLUMN, CompleteSnapshot, ConfigError, DayWindowStream, VendorResponseError, snake_case
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, DayWindowStream, VendorResponseError, VendorStream, snake_case
+from tapkit.credentials import CredentialFilter
+from tapkit.shaping import RecordShaper
 
 if t.TYPE_CHECKING:
     import datetime as dt
 
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
+
+    from tap_claravine.api import ClaravineApi
+    from tap_claravine.datasets import DatasetCatalog
+    from tapkit.tap import VendorTap
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 PENDING_STATE_KEY = "pending_transactions"
 FIXED_STREAMS = ("datasets", "transactions", "transaction_rows")
+
+
+class ClaravineStream(VendorStream):
+    """A stream of the Claravine API."""
+
+    api: ClaravineApi  # the tap's `api_class`
+
+    def wants(self, context: Context | None) -> bool:
+        """As a child of `transactions`: whether this stream reads the rows of that transaction."""
+        return True
 
 
 class DatasetsStream(CompleteSnapshot, ClaravineStream):
@@ -27,61 +47,21 @@ class DatasetsStream(CompleteSnapshot, ClaravineStream):
     dataset leaves the warehouse (ACTIVATE_VERSION).
 
     `fields` is the dataset's whole definition where the list left out fields (read-only ones,
-    the row id field among them) or all of them: see `complete_fields`.
+    the row id field among them) or all of them: see `DatasetCatalog.complete_fields`.
     """
 
     name = "datasets"
-    path = "/v1/datasets"
     primary_keys = ("uuid",)
     schema = StreamSchema(SCHEMAS)
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._definitions: list[dict] | None = None
-
-    def definitions(self) -> list[dict]:
-        """Fetched once per run: discovery builds the per-dataset streams from the same list."""
-        if self._definitions is None:
-            listed = self.list_datasets()
-            for item in listed:
-                if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
-                    raise VendorResponseError(
-                        f"{self.vendor}: GET /v1/datasets listed a dataset without a uuid: {item!r:.120}"
-                    )
-            wanted = self.config.get("datasets") or []
-            unknown = sorted(set(wanted) - {item["uuid"] for item in listed})
-            if unknown:
-                raise ConfigError(
-                    f"setting datasets names datasets these credentials cannot read: {', '.join(unknown)} "
-                    "(check the UUIDs and the API user's template permissions)"
-                )
-            self._definitions = [self.complete_fields(item) for item in listed if not wanted or item["uuid"] in wanted]
-            self._tap.id_fields = {  # type: ignore[attr-defined]
-                item["uuid"]: id_field_name(item.get("fields") or []) for item in self._definitions
-            }
-        return self._definitions
-
-    def complete_fields(self, item: dict) -> dict:
-        """The listed dataset, with the definition's fields where the list gives none or no row id field."""
-        listed = item.get("fields")
-        listed = [field for field in listed if isinstance(field, dict)] if isinstance(listed, list) else []
-        if listed and id_field_name(listed) is not None:
-            return item
-        fields = self.dataset_definition(item["uuid"])
-        if fields is None:
-            self.logger.warning(
-                "datasets: GET %s answered 404, so dataset %s has only the %d fields List Datasets gives "
-                "(a read-only row id field would be missed: its rows are then keyed by transaction and position)",
-                DEFINITION_PATH.format(dataset=item["uuid"]),
-                item["uuid"],
-                len(listed),
-            )
-            return item
-        return {**item, "fields": fields}
+    def __init__(self, tap: VendorTap, *, catalog: DatasetCatalog) -> None:
+        super().__init__(tap)
+        self.catalog = catalog
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        names = dataset_stream_names(self.definitions())
-        for item in self.definitions():
+        definitions = self.catalog.definitions()
+        names = dataset_stream_names(definitions)
+        for item in definitions:
             yield {**item, "stream_name": names[item["uuid"]]}
 
     def get_child_context(self, record: dict, context: Context | None) -> dict:
@@ -93,10 +73,13 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
 
     A Pending transaction is kept in the dataset's state and checked again on every later run,
     even once its day is behind the lookback, until it completes (then its rows are read) or fails.
+
+    A day is read in two phases (`tapkit.windows`): `fetch_day` only asks the api (the day's list,
+    then each listed transaction's status) and may run in a worker thread; `day_rows` emits the day
+    and keeps the pending transactions in state, in day order, in the sync's thread.
     """
 
     name = "transactions"
-    path = "/v1/datasets/{dataset_uuid}/transactions"
     parent_stream_type = DatasetsStream
     primary_keys = ("dataset_uuid", "uuid")
     replication_key = "submitted_at"
@@ -107,8 +90,11 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
         yield from self.recheck_pending(context)
         yield from super().get_records(context)
 
-    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
-        for item in self.transactions_of_day(day.isoformat(), context):
+    def fetch_day(self, day: dt.date, context: Context | None) -> list[dict]:
+        return self.transactions_of_day(day.isoformat(), context)
+
+    def day_rows(self, day: dt.date, fetched: list[dict], context: Context | None) -> t.Iterable[dict]:
+        for item in fetched:
             yield item
             # Runs once the SDK has written the record and synced its rows.
             self.note_status(item, day.isoformat(), context)
@@ -120,7 +106,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
         carried = [entry for entry in self.pending_entries(context) if entry["day"] < first_day]
         for day in sorted({entry["day"] for entry in carried}):
             wanted = {entry["uuid"] for entry in carried if entry["day"] == day}
-            for item in self.transactions_of_day(day, context, only=wanted):
+            for item in self.transactions_of_day(day, context, only=frozenset(wanted)):
                 wanted.discard(item["uuid"])
                 yield item
                 self.note_status(item, day, context)
@@ -134,17 +120,21 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
                 )
                 self.forget_pending(lost, context)
 
-    def transactions_of_day(self, day: str, context: Context | None, only: set[str] | None = None) -> t.Iterator[dict]:
-        dataset_uuid = context["dataset_uuid"]  # type: ignore[index]
-        for item in self.list_transactions(dataset_uuid, day, context):
+    def transactions_of_day(self, day: str, context: Context | None, only: frozenset[str] | None = None) -> list[dict]:
+        """The day's transactions (those in `only`, if given), each with its status. Only asks the api:
+        it may run in a worker thread, several days at once."""
+        dataset_uuid = context["dataset_uuid"]  # type: ignore[index]  # a child of datasets: always a context
+        listed: list[dict] = []
+        for item in self.api.transactions(dataset_uuid, day, context):
             if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
                 raise VendorResponseError(
-                    f"{self.vendor}: the transactions of dataset {dataset_uuid} on {day} include one without a uuid: {item!r:.120}"
+                    f"{self.vendor}: the transactions of dataset {dataset_uuid} on {day} include one without a uuid: "
+                    f"{item!r:.120}"
                 )
-            if only is not None and item["uuid"] not in only:
-                continue
-            status = self.transaction_status(dataset_uuid, item["uuid"], context)
-            yield {**item, "datasetUuid": dataset_uuid, "status": status}
+            if only is None or item["uuid"] in only:
+                status = self.api.transaction_status(dataset_uuid, item["uuid"], context)
+                listed.append({**item, "datasetUuid": dataset_uuid, "status": status})
+        return listed
 
     # -- pending transactions in state ------------------------------------------------------------
 
@@ -166,33 +156,30 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
         if record.get("status") == COMPLETE:
             yield {"dataset_uuid": record["dataset_uuid"], "transaction_uuid": record["uuid"]}
 
-    def _sync_children(self, child_context: Context | None) -> None:
+    def syncs_child(self, child: Stream, child_context: Context) -> bool:
         # The SDK syncs every child with every context; a dataset's table wants only its own
         # dataset's transactions (else each one would cost a SCHEMA and a STATE message per table).
-        for child in self.child_streams:
-            wanted = getattr(child, "wants", lambda _: True)(child_context)
-            if wanted and (child.selected or child.has_selected_descendents):
-                try:
-                    child.sync(context=child_context)
-                except (AbortedSyncFailedException, AbortedSyncPausedException):
-                    continue
+        return not isinstance(child, ClaravineStream) or child.wants(child_context)
 
 
 class TransactionRowsStream(ClaravineStream):
     """Every data row of every complete transaction, as header -> value."""
 
     name = "transaction_rows"
-    path = "/v1/datasets/{dataset_uuid}/transaction/{transaction_uuid}/data"
     parent_stream_type = TransactionsStream
     primary_keys = ("dataset_uuid", "transaction_uuid", "row_number")
     # Incremental through its parent; nothing of its own to bookmark, so no state per transaction.
     state_partitioning_keys: t.ClassVar[tuple[str, ...]] = ()
     schema = StreamSchema(SCHEMAS)
 
+    def __init__(self, tap: VendorTap, *, catalog: DatasetCatalog) -> None:
+        super().__init__(tap)
+        self.catalog = catalog
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        dataset_uuid, transaction_uuid = context["dataset_uuid"], context["transaction_uuid"]  # type: ignore[index]
-        id_name = self._tap.id_fields.get(dataset_uuid)  # type: ignore[attr-defined]
-        for number, values in enumerate(self.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
+        dataset_uuid, transaction_uuid = context["dataset_uuid"], context["transaction_uuid"]  # type: ignore[index]  # a child: always a context
+        id_name = self.catalog.id_field(dataset_uuid)
+        for number, values in enumerate(self.api.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
             header = id_header(values, id_name)
             cvid = values[header] if header is not None else None
             yield {
@@ -215,11 +202,13 @@ ROW_COLUMNS = {
 def cvid_column(id_name: str) -> dict:
     return {
         "type": ["string"],
-        "description": f"Vendor field `{id_name}`. The row's Claravine ID: a later transaction that resubmits it overwrites it.",
+        "description": (
+            f"Vendor field `{id_name}`. The row's Claravine ID: a later transaction that resubmits it overwrites it."
+        ),
     }
 
 
-FIELD_TYPES = {
+FIELD_TYPES: dict[str, dict[str, t.Any]] = {
     "number": {"type": ["number", "null"]},
     "date": {"type": ["string", "null"], "format": "date"},
 }
@@ -268,17 +257,18 @@ class DatasetRowsStream(ClaravineStream):
     lenient_numbers = True  # Claravine sends every value as text
     state_partitioning_keys: t.ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, tap: t.Any, *, definition: dict, name: str) -> None:
+    def __init__(self, tap: VendorTap, *, definition: dict, name: str) -> None:
         fields = [field for field in definition.get("fields") or [] if isinstance(field, dict)]
         self.dataset_uuid: str = definition["uuid"]
         self.id_name = id_field_name(fields)
         self.has_cvid = self.id_name is not None
-        self.field_renames = field_columns(fields, self.id_name)
+        #: vendor field -> column: this dataset's own renames (the class-wide `field_renames` cannot say them)
+        self.columns = field_columns(fields, self.id_name)
         kinds = {str(field.get("name")): str(field.get("type") or "") for field in fields}
-        self._typed_fields = {name for name in self.field_renames if kinds.get(name) in FIELD_TYPES}
+        self._typed_fields = {name for name in self.columns if kinds.get(name) in FIELD_TYPES}
         properties: dict[str, dict] = {"cvid": cvid_column(self.id_name)} if self.id_name else {}
         properties.update(ROW_COLUMNS)
-        for field_name, column in self.field_renames.items():
+        for field_name, column in self.columns.items():
             kind = kinds.get(field_name, "")
             prop = dict(FIELD_TYPES.get(kind, {"type": ["string", "null"]}))
             prop["description"] = f"Claravine field `{field_name}` (type {kind or 'unknown'})."
@@ -286,7 +276,9 @@ class DatasetRowsStream(ClaravineStream):
         properties[EXTRA_COLUMN] = {
             "type": ["object", "null"],
             "additionalProperties": True,
-            "description": "Headers of the data not among the dataset's fields, or values that did not fit their column's type.",
+            "description": (
+                "Headers of the data not among the dataset's fields, or values that did not fit their column's type."
+            ),
         }
         schema = {
             "type": "object",
@@ -297,12 +289,25 @@ class DatasetRowsStream(ClaravineStream):
         super().__init__(tap=tap, name=name, schema=schema)
         self.primary_keys = ("cvid",) if self.has_cvid else tuple(ROW_COLUMNS)
 
+    @cached_property
+    def shaper(self) -> RecordShaper:
+        # As `VendorStream.shaper`, with the renames of this stream's dataset.
+        return RecordShaper(
+            self.name,
+            self.schema,
+            renames=self.columns,
+            lenient_numbers=self.lenient_numbers,
+            logger=self.logger,
+            credentials=CredentialFilter(self.credential_fields, self.credential_allowed_fields),
+        )
+
     def wants(self, context: Context | None) -> bool:
-        return bool(context) and context["dataset_uuid"] == self.dataset_uuid  # type: ignore[index]
+        return context is not None and context.get("dataset_uuid") == self.dataset_uuid
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        transaction_uuid = context["transaction_uuid"]  # type: ignore[index]
-        for number, values in enumerate(self.transaction_data(self.dataset_uuid, transaction_uuid, context), start=1):
+        transaction_uuid = context["transaction_uuid"]  # type: ignore[index]  # a child: always a context
+        rows = self.api.transaction_data(self.dataset_uuid, transaction_uuid, context)
+        for number, values in enumerate(rows, start=1):
             row: dict[str, t.Any] = {"transaction_uuid": transaction_uuid, "row_number": number}
             cvid_header = id_header(values, self.id_name) if self.has_cvid else None
             for header, value in values.items():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from singer_sdk import typing as th
 
-from tap_claravine.client import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER
+from tap_claravine.api import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
+from tap_claravine.datasets import DatasetCatalog
 from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
 from tap_claravine.streams import (
     DatasetRowsStream,
@@ -20,12 +22,13 @@ from tapkit.probe import ProbeResult
 
 
 class TapClaravine(VendorTap):
-    """Claravine API: datasets (templates), transactions (submissions) and their rows, with one typed table per dataset."""
+    """Claravine API: datasets (templates), transactions (submissions) and their rows, one typed table per dataset."""
 
     name = "tap-claravine"
     vendor_name = "Claravine"
     auth_settings = ("api_key", "api_secret")
     state_layout = STATE_LAYOUT
+    api_class = ClaravineApi
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -90,13 +93,6 @@ class TapClaravine(VendorTap):
         "Your Claravine API base URL: https://<customer>.claravine.com"
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        #: the transaction data path that answered (singular or plural), kept for the run
-        self.data_path: str | None = None
-        #: dataset uuid -> the name of its row id field (None: its rows carry none), set by `datasets`
-        self.id_fields: dict[str, str | None] = {}
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-
     def check_settings(self) -> None:
         super().check_settings()
         start = self.require_date("start_date", required=True)
@@ -122,15 +118,25 @@ class TapClaravine(VendorTap):
 
         return probe.run(self)
 
+    @cached_property
+    def catalog_of_datasets(self) -> DatasetCatalog:
+        """The datasets of the run, listed once; shared by discovery and the streams that need them."""
+        api = t.cast("ClaravineApi", self.api)  # `api_class` above
+        return DatasetCatalog(
+            api.for_stream(DatasetsStream.name),
+            wanted=self.config.get("datasets") or [],
+            logger=self.logger.getChild(DatasetsStream.name),  # its warnings read as the stream's
+        )
+
     def discover_streams(self) -> list:
         # The per-dataset streams come from the API: discovery needs working credentials.
-        datasets = DatasetsStream(tap=self)
-        definitions = datasets.definitions()
+        catalog = self.catalog_of_datasets
+        definitions = catalog.definitions()
         names = dataset_stream_names(definitions)
         return [
-            datasets,
-            TransactionsStream(tap=self),
-            TransactionRowsStream(tap=self),
+            DatasetsStream(self, catalog=catalog),
+            TransactionsStream(self),
+            TransactionRowsStream(self, catalog=catalog),
             *(
                 DatasetRowsStream(self, definition=definition, name=names[definition["uuid"]])
                 for definition in definitions

@@ -1,0 +1,222 @@
+"""Claravine Data Standards Cloud API: every assumption about it, in one place.
+
+Claravine publishes its paths but not its auth header names, response shapes or pagination. What
+this module assumes (the README lists it under "Assumptions to verify with a Claravine account"):
+
+- auth: the API key and the API secret travel in two headers, named by the settings `key_header`
+  and `secret_header` (defaults `X-API-Key` and `X-API-Secret`);
+- GET /v1/datasets answers {"datasets": [{"uuid", "name", "fields": [{"uuid", "name", "type"}]}]}.
+  The vendor says List Datasets does not show read-only fields, and the row id field ("CVID", or
+  "Claravine ID" of type `cv_id` in the data dictionary) is read-only: the id field is found by
+  type or name (`id_field.py`), and where the list gives no fields or no id field the dataset's
+  definition (GET /v1/datasets/{d}/definition, the same object for one dataset, or under a
+  `dataset` member) is read instead; a definition that answers 404 leaves the list's fields;
+- GET /v1/datasets/{d}/transactions?start-date=D&end-date=D answers {"transactions": [{"uuid",
+  "name", "submittedAt", "rowCount"}]}: both dates inclusive, on the submitted day, no pagination;
+- GET /v1/datasets/{d}/transactions/{t}/status answers {"status": "Pending"|"Complete"|"Failed"};
+- the data of a complete transaction is {"fields": [header, ...], "rows": [[value, ...], ...]}, the
+  shape of the POST body; the vendor's page spells its path with a singular `transaction`, other
+  pages with the plural, and a use case calls the top-level /v1/transactions/{t}/data: the tap tries
+  them in `DATA_PATHS` order, goes on to the next on 400/401/403/404 (a path the API does not serve
+  may answer any of them), and keeps to the first that answers for the rest of the run. Only when
+  every path answers 401/403 is it an authentication error.
+
+`ClaravineApi` asks and answers: it knows nothing of streams, state or Singer messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import typing as t
+from http import HTTPStatus
+
+from tapkit import AuthenticationError, VendorResponseError
+from tapkit.http import VendorApi
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from tapkit.http import HttpClient, VendorResponse
+
+DEFAULT_KEY_HEADER = "X-API-Key"
+DEFAULT_SECRET_HEADER = "X-API-Secret"
+STATUSES = ("Pending", "Complete", "Failed")
+COMPLETE = "Complete"
+PENDING = "Pending"
+DATASETS_PATH = "/v1/datasets"
+DEFINITION_PATH = "/v1/datasets/{dataset}/definition"
+TRANSACTIONS_PATH = "/v1/datasets/{dataset}/transactions"
+STATUS_PATH = "/v1/datasets/{dataset}/transactions/{transaction}/status"
+DATA_PATHS = (
+    "/v1/datasets/{dataset}/transaction/{transaction}/data",  # as the vendor's support page spells it
+    "/v1/datasets/{dataset}/transactions/{transaction}/data",  # the plural of the other pages
+    "/v1/transactions/{transaction}/data",  # a Claravine use case on api.claravine.com (vendor-evidence.md)
+)
+#: what a data path the API does not serve may answer: try the next one
+PATH_REFUSALS = frozenset({HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
+AUTH_REFUSALS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
+NOT_FOUND = frozenset({HTTPStatus.NOT_FOUND})
+
+
+class DataPath:
+    """The transaction data path that answered first, kept for the rest of the run.
+
+    One object per tap: every `for_stream` copy of the api (a shallow copy) shares it, so the
+    table of a dataset and `transaction_rows` find the path once between them."""
+
+    def __init__(self) -> None:
+        self.template: str | None = None
+
+
+class ClaravineApi(VendorApi):
+    """One method per Claravine endpoint the tap reads (see the module doc for what each assumes)."""
+
+    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
+        super().__init__(http, config)
+        self.data_path = DataPath()
+
+    def auth_headers(self) -> dict[str, str]:
+        return {
+            self.config.get("key_header") or DEFAULT_KEY_HEADER: self.config["api_key"],
+            self.config.get("secret_header") or DEFAULT_SECRET_HEADER: self.config["api_secret"],
+        }
+
+    # -- whole-document reads ------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def document(
+        self,
+        path: str,
+        params: Mapping[str, t.Any] | None = None,
+        *,
+        endpoint: str | None = None,
+        context: Mapping[str, t.Any] | None = None,
+        tolerate: frozenset[int] = frozenset(),
+    ) -> Iterator[tuple[VendorResponse, t.Any]]:
+        """The answer and its decoded body (None for a tolerated status); the spool goes at the block's end."""
+        answer = self.get(path, params or {}, endpoint=endpoint, context=context, tolerate=tolerate)
+        try:
+            yield answer, (None if answer.status in tolerate else answer.document())
+        finally:
+            answer.close()
+
+    def member(
+        self,
+        path: str,
+        member: str,
+        kind: type,
+        params: Mapping[str, t.Any] | None = None,
+        *,
+        endpoint: str,
+        context: Mapping[str, t.Any] | None = None,
+    ) -> t.Any:
+        """`member` of the JSON object at `path`; any other shape is a clear error, never an empty sync."""
+        with self.document(path, params, endpoint=endpoint, context=context) as (answer, document):
+            value = document.get(member) if isinstance(document, dict) else None
+            if not isinstance(value, kind):
+                raise answer.error(f"no {kind.__name__} '{member}' (the shape the tap assumes)")
+            return value
+
+    # -- the endpoints -----------------------------------------------------------------------------
+
+    def datasets(self) -> list[t.Any]:
+        """GET /v1/datasets: the datasets the API user can read, as listed (not yet checked)."""
+        return t.cast("list[t.Any]", self.member(DATASETS_PATH, "datasets", list, endpoint=DATASETS_PATH))
+
+    def dataset_definition(self, dataset_uuid: str) -> list[t.Any] | None:
+        """Every field of the dataset (read-only ones included), or None where the endpoint answers 404."""
+        path = DEFINITION_PATH.format(dataset=dataset_uuid)
+        with self.document(path, endpoint=DEFINITION_PATH, tolerate=NOT_FOUND) as (answer, document):
+            if answer.status == HTTPStatus.NOT_FOUND:
+                return None
+            definition = document.get("dataset", document) if isinstance(document, dict) else None
+            fields = definition.get("fields") if isinstance(definition, dict) else None
+            if not isinstance(fields, list):
+                raise answer.error("no list 'fields' (the shape the tap assumes of a dataset definition)")
+            return fields
+
+    def transactions(self, dataset_uuid: str, day: str, context: Mapping[str, t.Any] | None = None) -> list[t.Any]:
+        """The transactions submitted on `day`, in submission order (not yet checked)."""
+        items = self.member(
+            TRANSACTIONS_PATH.format(dataset=dataset_uuid),
+            "transactions",
+            list,
+            {"start-date": day, "end-date": day},
+            endpoint=TRANSACTIONS_PATH,
+            context=context,
+        )
+        return sorted(items, key=lambda item: str(item.get("submittedAt") or "") if isinstance(item, dict) else "")
+
+    def transaction_status(
+        self, dataset_uuid: str, transaction_uuid: str, context: Mapping[str, t.Any] | None = None
+    ) -> str:
+        path = STATUS_PATH.format(dataset=dataset_uuid, transaction=transaction_uuid)
+        status = self.member(path, "status", str, endpoint=STATUS_PATH, context=context)
+        if status not in STATUSES:
+            raise VendorResponseError(
+                f"{self.vendor}: GET {path} returned the unknown status {status!r} (known: {', '.join(STATUSES)})"
+            )
+        return str(status)
+
+    def transaction_data(
+        self, dataset_uuid: str, transaction_uuid: str, context: Mapping[str, t.Any] | None = None
+    ) -> Iterator[dict]:
+        """Each data row of a complete transaction as {header: value}, parsed incrementally."""
+        answer = self.data_answer(dataset_uuid, transaction_uuid, context)
+        try:
+            headers = [str(name) for name in answer.items("fields.item")]
+            if not headers:  # an error object or another shape: never a transaction silently without rows
+                raise answer.error("no list 'fields' (the shape the tap assumes)")
+            for number, values in enumerate(answer.items("rows.item"), start=1):
+                if not isinstance(values, list) or len(values) != len(headers):
+                    raise VendorResponseError(
+                        f"{self.vendor}: row {number} of transaction {transaction_uuid} has "
+                        f"{len(values) if isinstance(values, list) else 'no list of'} values for {len(headers)} fields"
+                    )
+                yield dict(zip(headers, values, strict=True))
+        finally:
+            answer.close()
+
+    def data_answer(
+        self, dataset_uuid: str, transaction_uuid: str, context: Mapping[str, t.Any] | None = None
+    ) -> VendorResponse:
+        """The data of one transaction, from the path found first (and then kept: see `DATA_PATHS`)."""
+        remembered = self.data_path.template
+        if remembered is None:
+            return self.find_data_path(dataset_uuid, transaction_uuid, context)
+        path = remembered.format(dataset=dataset_uuid, transaction=transaction_uuid)
+        return self.get(path, endpoint=remembered, context=context)
+
+    def find_data_path(
+        self, dataset_uuid: str, transaction_uuid: str, context: Mapping[str, t.Any] | None
+    ) -> VendorResponse:
+        refusals: list[tuple[str, int]] = []  # (request, status)
+        for template in DATA_PATHS:
+            path = template.format(dataset=dataset_uuid, transaction=transaction_uuid)
+            answer = self.get(path, endpoint=template, context=context, tolerate=PATH_REFUSALS)
+            if answer.status in PATH_REFUSALS:
+                refusals.append((answer.described, answer.status))
+                answer.close()
+                continue
+            self.data_path.template = template
+            if refusals:
+                self.logger.info(
+                    "%s: transaction data is read from %s for the rest of the run (%s)",
+                    self.vendor,
+                    template,
+                    described(refusals),
+                )
+            return answer
+        if all(status in AUTH_REFUSALS for _, status in refusals):
+            raise AuthenticationError(
+                f"authentication failed: check {' and '.join(self.http.auth_settings)} "
+                f"({self.vendor} refused every transaction data path: {described(refusals)})"
+            )
+        raise VendorResponseError(
+            f"{self.vendor}: no transaction data path serves complete transaction {transaction_uuid} of dataset "
+            f"{dataset_uuid} ({described(refusals)}); the tap assumes one of them does (README: assumption 'data path')"
+        )
+
+
+def described(refusals: list[tuple[str, int]]) -> str:
+    return "; ".join(f"{asked} answered HTTP {status}" for asked, status in refusals)
