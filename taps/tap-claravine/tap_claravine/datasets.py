@@ -1,7 +1,7 @@
 """The datasets a run reads, listed once: discovery builds the per-dataset streams from them, the
 `datasets` stream emits them, and `transaction_rows` finds each dataset's row id field in them.
 
-The tap builds one `DatasetCatalog` and hands it to the streams that need it."""
+The tap builds one `DatasetDefinitions` and hands it to the streams that need it."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:
     from tap_claravine.api import ClaravineApi
 
 
-class DatasetCatalog:
+class DatasetDefinitions:
     """The readable datasets (those the `datasets` setting names, if set), each with its whole field list."""
 
     def __init__(self, api: ClaravineApi, *, wanted: Sequence[str], logger: logging.Logger) -> None:

@@ -1,7 +1,7 @@
 """Datasets, their transactions, the transactions' rows, and one typed table per dataset.
 
 The streams ask the tap's `ClaravineApi` (api.py) and shape what it answers; the datasets come from
-the tap's one `DatasetCatalog` (datasets.py), handed to the streams that need it."""
+the tap's one `DatasetDefinitions` (datasets.py), handed to the streams that need it."""
 
 from __future__ import annotations
 
@@ -24,12 +24,19 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_claravine.api import ClaravineApi
-    from tap_claravine.datasets import DatasetCatalog
+    from tap_claravine.datasets import DatasetDefinitions
     from tapkit.tap import VendorTap
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 PENDING_STATE_KEY = "pending_transactions"
 FIXED_STREAMS = ("datasets", "transactions", "transaction_rows")
+
+
+def of_parent(context: Context | None) -> Context:
+    """A child stream's context: the SDK always syncs a child with its parent record's context."""
+    if context is None:
+        raise TypeError("a child stream is synced with its parent's context")
+    return context
 
 
 class ClaravineStream(VendorStream):
@@ -47,19 +54,19 @@ class DatasetsStream(CompleteSnapshot, ClaravineStream):
     dataset leaves the warehouse (ACTIVATE_VERSION).
 
     `fields` is the dataset's whole definition where the list left out fields (read-only ones,
-    the row id field among them) or all of them: see `DatasetCatalog.complete_fields`.
+    the row id field among them) or all of them: see `DatasetDefinitions.complete_fields`.
     """
 
     name = "datasets"
     primary_keys = ("uuid",)
     schema = StreamSchema(SCHEMAS)
 
-    def __init__(self, tap: VendorTap, *, catalog: DatasetCatalog) -> None:
+    def __init__(self, tap: VendorTap, *, datasets: DatasetDefinitions) -> None:
         super().__init__(tap)
-        self.catalog = catalog
+        self.datasets = datasets
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        definitions = self.catalog.definitions()
+        definitions = self.datasets.definitions()
         names = dataset_stream_names(definitions)
         for item in definitions:
             yield {**item, "stream_name": names[item["uuid"]]}
@@ -123,7 +130,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
     def transactions_of_day(self, day: str, context: Context | None, only: frozenset[str] | None = None) -> list[dict]:
         """The day's transactions (those in `only`, if given), each with its status. Only asks the api:
         it may run in a worker thread, several days at once."""
-        dataset_uuid = context["dataset_uuid"]  # type: ignore[index]  # a child of datasets: always a context
+        dataset_uuid = of_parent(context)["dataset_uuid"]
         listed: list[dict] = []
         for item in self.api.transactions(dataset_uuid, day, context):
             if not (isinstance(item, dict) and isinstance(item.get("uuid"), str)):
@@ -172,13 +179,14 @@ class TransactionRowsStream(ClaravineStream):
     state_partitioning_keys: t.ClassVar[tuple[str, ...]] = ()
     schema = StreamSchema(SCHEMAS)
 
-    def __init__(self, tap: VendorTap, *, catalog: DatasetCatalog) -> None:
+    def __init__(self, tap: VendorTap, *, datasets: DatasetDefinitions) -> None:
         super().__init__(tap)
-        self.catalog = catalog
+        self.datasets = datasets
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        dataset_uuid, transaction_uuid = context["dataset_uuid"], context["transaction_uuid"]  # type: ignore[index]  # a child: always a context
-        id_name = self.catalog.id_field(dataset_uuid)
+        parent = of_parent(context)
+        dataset_uuid, transaction_uuid = parent["dataset_uuid"], parent["transaction_uuid"]
+        id_name = self.datasets.id_field(dataset_uuid)
         for number, values in enumerate(self.api.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
             header = id_header(values, id_name)
             cvid = values[header] if header is not None else None
@@ -305,7 +313,7 @@ class DatasetRowsStream(ClaravineStream):
         return context is not None and context.get("dataset_uuid") == self.dataset_uuid
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        transaction_uuid = context["transaction_uuid"]  # type: ignore[index]  # a child: always a context
+        transaction_uuid = of_parent(context)["transaction_uuid"]
         rows = self.api.transaction_data(self.dataset_uuid, transaction_uuid, context)
         for number, values in enumerate(rows, start=1):
             row: dict[str, t.Any] = {"transaction_uuid": transaction_uuid, "row_number": number}

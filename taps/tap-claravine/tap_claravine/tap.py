@@ -8,7 +8,7 @@ from functools import cached_property
 from singer_sdk import typing as th
 
 from tap_claravine.api import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
-from tap_claravine.datasets import DatasetCatalog
+from tap_claravine.datasets import DatasetDefinitions
 from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
 from tap_claravine.streams import (
     DatasetRowsStream,
@@ -119,10 +119,10 @@ class TapClaravine(VendorTap):
         return probe.run(self)
 
     @cached_property
-    def catalog_of_datasets(self) -> DatasetCatalog:
+    def dataset_definitions(self) -> DatasetDefinitions:
         """The datasets of the run, listed once; shared by discovery and the streams that need them."""
         api = t.cast("ClaravineApi", self.api)  # `api_class` above
-        return DatasetCatalog(
+        return DatasetDefinitions(
             api.for_stream(DatasetsStream.name),
             wanted=self.config.get("datasets") or [],
             logger=self.logger.getChild(DatasetsStream.name),  # its warnings read as the stream's
@@ -130,13 +130,13 @@ class TapClaravine(VendorTap):
 
     def discover_streams(self) -> list:
         # The per-dataset streams come from the API: discovery needs working credentials.
-        catalog = self.catalog_of_datasets
-        definitions = catalog.definitions()
+        datasets = self.dataset_definitions
+        definitions = datasets.definitions()
         names = dataset_stream_names(definitions)
         return [
-            DatasetsStream(self, catalog=catalog),
+            DatasetsStream(self, datasets=datasets),
             TransactionsStream(self),
-            TransactionRowsStream(self, catalog=catalog),
+            TransactionRowsStream(self, datasets=datasets),
             *(
                 DatasetRowsStream(self, definition=definition, name=names[definition["uuid"]])
                 for definition in definitions
