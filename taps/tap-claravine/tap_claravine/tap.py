@@ -95,13 +95,8 @@ class TapClaravine(VendorTap):
 
     def check_settings(self) -> None:
         super().check_settings()
-        start = self.require_date("start_date", required=True)
-        end = self.require_date("end_date")
-        if end is not None and start is not None and end < start:
-            raise ConfigError(f"setting end_date ({end}) is before start_date ({start})")
-        lookback = self.config.get("lookback_days")
-        if lookback is not None and lookback < 0:
-            raise ConfigError(f"setting lookback_days must be 0 or more, got {lookback!r}")
+        self.require_date_window()
+        self.require_at_least("lookback_days", 0)
         url = str(self.config.get("api_url") or "")
         if not url.startswith(("https://", "http://")):
             raise ConfigError(
