@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tap_lytics import scan_state
-from tap_lytics.client import is_success
+from tap_lytics.api import is_success
 from tap_lytics.identity import MemberKey, identity_fields
 from tap_lytics.profile_schema import json_type, profile_properties
 from tap_lytics.scalars import ScalarTyping, converter

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_lytics.client import LyticsStream
+from tap_lytics.api import SIZES_PER_REQUEST
 from tap_lytics.identity import MemberKey, identity_fields
-from tap_lytics.streams import SIZES_PER_REQUEST, AccountsStream
-from tapkit import TapkitError, probe
+from tap_lytics.streams import AccountsStream
+from tapkit import Request, TapkitError, probe
 from tapkit import secrets as kit_secrets
 from tapkit.errors import AuthenticationError
 from tapkit.http import describe_request
 
 if t.TYPE_CHECKING:
-    from tap_lytics.tap import TapLytics
+    from collections.abc import Mapping
+
+    from tap_lytics.api import LyticsApi
     from tapkit.probe import ProbeResult
 
 AUTH = "the token is accepted raw in the Authorization header (no Bearer prefix)"
@@ -38,23 +40,25 @@ CURSOR_LIMIT = 2  # small pages, so even a small audience has a second page
 TYPED_KINDS = frozenset({"int", "number", "float", "bool"})
 
 
-class ProbeRequests(LyticsStream):
-    """GETs for the probe on the tap's client (never a stream of records)."""
+class ProbeRequests:
+    """The probe's GETs, through the tap's `LyticsApi` (its envelope check included); whole envelopes back."""
 
-    name = "probe"
-    schema: t.ClassVar[dict] = {"type": "object", "properties": {}}
+    def __init__(self, api: LyticsApi) -> None:
+        self.api = api
 
     def get(self, path: str, params: dict | None = None) -> tuple[str, dict]:
         """(the request as shown, the checked envelope)."""
-        prepared = self.build_prepared_request(
-            method="GET", url=self.url_base + path, params=params or {}, headers=self.http_headers
-        )
-        asked = describe_request(prepared)
+        request = Request(path, params or {})
+        asked = describe_request(self.api.http.prepare(request))  # named even when the request fails
         try:
-            response = self.request_decorator(self._request)(prepared, None)
-            return asked, self.envelope_document(response)
+            answer = self.api.send(request)
+            try:
+                document = answer.document()
+            finally:
+                answer.close()
         except TapkitError as exc:
             raise ProbeRequestError(asked, exc) from None
+        return asked, document  # an object: the api's envelope check refuses any other body
 
 
 class ProbeRequestError(Exception):
@@ -68,9 +72,9 @@ def untested(assumptions: t.Iterable[str], failed: ProbeRequestError) -> t.Itera
         yield probe.could_not_tell(assumption, failed.asked, failed.error)
 
 
-def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
-    client = ProbeRequests(tap=tap)
-    table = str(tap.config["table"])
+def probe_lytics(api: LyticsApi, config: Mapping[str, t.Any]) -> t.Iterator[ProbeResult]:
+    client = ProbeRequests(api)
+    table = str(config["table"])
     try:
         asked, accounts = client.get("/api/account")
     except ProbeRequestError as failed:
@@ -86,10 +90,10 @@ def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
 
     try:
         asked_schema, schema = client.get(f"/api/schema/{table}")
-        data = schema.get("data") if isinstance(schema.get("data"), dict) else {}
+        data: dict = schema["data"] if isinstance(schema.get("data"), dict) else {}
         columns = [column for column in _as_list(data.get("columns")) if isinstance(column, dict)]
         identity = identity_fields(_as_list(data.get("by_fields")), columns)
-        segment_id, size, asked_segments = largest_audience(client, tap)
+        segment_id, size, asked_segments = largest_audience(client, config)
         if segment_id is None:
             yield from untested(
                 ASSUMPTIONS[2:],
@@ -103,11 +107,9 @@ def probe_lytics(tap: TapLytics) -> t.Iterator[ProbeResult]:
         return
     scanned = [row for row in _as_list(page.get("data")) if isinstance(row, dict)]
     asked_rows = f"{asked_schema}; {asked_page}"
-    key_fields = tuple(
-        dict.fromkeys([*([tap.config["profile_key"]] if tap.config.get("profile_key") else []), *identity])
-    )
+    key_fields = tuple(dict.fromkeys([*([config["profile_key"]] if config.get("profile_key") else []), *identity]))
     yield scalar_identity_check(asked_rows, scanned, columns, key_fields)
-    yield keyed_rows_check(asked_rows, scanned, MemberKey(tap.config.get("profile_key"), identity))
+    yield keyed_rows_check(asked_rows, scanned, MemberKey(config.get("profile_key"), identity))
     yield typed_values_check(asked_rows, scanned, columns)
     yield page_limit_check(asked_page, scanned, page.get("total"), size)
     yield from cursor_check(client, segment_id)
@@ -131,17 +133,17 @@ def credentials_check(asked: str, accounts: list[dict]) -> ProbeResult:
     )
 
 
-def largest_audience(client: ProbeRequests, tap: TapLytics) -> tuple[str | None, int | None, str]:
+def largest_audience(client: ProbeRequests, config: Mapping[str, t.Any]) -> tuple[str | None, int | None, str]:
     """(id, size, requests) of the biggest audience among the configured ones, else among the table's."""
-    asked_list, listing = client.get("/api/segment", {"table": tap.config["table"]})
+    asked_list, listing = client.get("/api/segment", {"table": config["table"]})
     segments = [row for row in _as_list(listing.get("data")) if isinstance(row, dict) and row.get("id")]
-    wanted = set(tap.config.get("segments") or [])
+    wanted = set(config.get("segments") or [])
     chosen = [row["id"] for row in segments if not wanted or {row.get("id"), row.get("slug_name")} & wanted]
     if not chosen:
         return None, None, asked_list
     asked_sizes, sizes = client.get("/api/segment/sizes", {"ids": ",".join(chosen[:SIZES_PER_REQUEST])})
-    sized = [(row.get("size"), row.get("id")) for row in _as_list(sizes.get("data")) if isinstance(row, dict)]
-    sized = [(int(size), str(segment)) for size, segment in sized if _is_count(size) and segment]
+    rows = [row for row in _as_list(sizes.get("data")) if isinstance(row, dict)]
+    sized = [(int(row["size"]), str(row["id"])) for row in rows if _is_count(row.get("size")) and row.get("id")]
     if not sized:
         return chosen[0], None, f"{asked_list}; {asked_sizes}"
     size, segment = max(sized)
@@ -236,7 +238,7 @@ def cursor_check(client: ProbeRequests, segment_id: str | None) -> t.Iterator[Pr
         if cursor is None:
             yield probe.result(CURSOR_ADVANCES, asked_first, "the first page of 2 was the last (empty `_next`)", None)
             return
-        asked_second, second = client.get(path, {"limit": CURSOR_LIMIT, "start": cursor})
+        _, second = client.get(path, {"limit": CURSOR_LIMIT, "start": cursor})
     except ProbeRequestError as failed:
         yield from untested([CURSOR_ADVANCES], failed)
         return

@@ -1,4 +1,4 @@
-"""One stream per Lytics resource (thin: name, path, keys, schema)."""
+"""One stream per Lytics resource (thin: name, keys, schema, shaping); each asks `LyticsApi` (api.py)."""
 
 from __future__ import annotations
 
@@ -9,24 +9,27 @@ from importlib import resources
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_lytics import scan_state
-from tap_lytics.client import LyticsObjectStream, LyticsStream
-from tap_lytics.identity import MemberKey, identity_fields
+from tap_lytics.api import MAX_SCAN_PAGE, LyticsApi
+from tap_lytics.identity import MemberKey
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.scan_pages import ScanPage, ScanProgress
-from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError, VendorStream
 from tapkit import secrets as kit_secrets
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_lytics.api import TableSchema
+    from tap_lytics.audiences import AudienceCatalog
+    from tapkit.concurrency import OrderedPrefetch
+
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
-SIZES_PER_REQUEST = 50  # keeps `ids=` well under URL length limits (accounts have up to 500 audiences)
-MAX_SCAN_PAGE = 100  # lytics/agent-skills: a scan page holds at most 100 rows whatever `limit` asks
 
 _EXTRA_SCHEMA = {
     "type": ["object", "null"],
     "additionalProperties": True,
-    "description": "Vendor fields not in this schema, or values that did not fit their column's type (vendor field name -> raw value).",
+    "description": "Vendor fields not in this schema, or values that did not fit their column's type "
+    "(vendor field name -> raw value).",
 }
 _SEGMENT_SLUGS = {
     "type": ["array", "null"],
@@ -68,13 +71,22 @@ def profiles_schema(profile_columns: dict[str, dict]) -> dict:
     return _object_schema({**keys, **found, "segments": _SEGMENT_SLUGS, **profile_columns}, list(keys))
 
 
+class LyticsStream(VendorStream):
+    """One Lytics resource: it asks the tap's `LyticsApi` (under this stream's name) and shapes rows."""
+
+    api: LyticsApi
+
+    @property
+    def table(self) -> str:
+        return str(self.config["table"])
+
+
 class AccountsStream(CompleteSnapshot, LyticsStream):
     """The accounts of the token. lytics-js lists `apikey` and `dataapikey` among account fields: they
     are dropped before shaping, so they reach no record, `_extra`, log or state (one warning names the
     dropped fields, never their values), and their values are masked in anything printed afterwards."""
 
     name = "accounts"
-    path = "/api/account"
     primary_keys = ("id",)
     schema = StreamSchema(SCHEMAS)
     #: account fields holding credentials, never emitted (compared case-insensitively)
@@ -83,6 +95,9 @@ class AccountsStream(CompleteSnapshot, LyticsStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._dropped: set[str] = set()
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.api.accounts()
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         found = [name for name in row if name.lower() in self.credential_fields]
@@ -101,42 +116,26 @@ class AccountsStream(CompleteSnapshot, LyticsStream):
         return row
 
 
-class FetchedOnceStream(LyticsStream):
-    """A small list read in one request that other parts of the run need too: fetched once per run,
-    then shared (the rows as the vendor sent them) by those parts and by this stream's own sync."""
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._fetched: list[dict] | None = None
-
-    def fetch_rows(self) -> list[dict]:
-        if self._fetched is None:
-            self._fetched = list(super().request_records(None))
-        return self._fetched
-
-    def request_records(self, context: Context | None) -> t.Iterable[dict]:
-        yield from self.fetch_rows()
-
-
-class SegmentsStream(CompleteSnapshot, FetchedOnceStream):
-    """The audiences of the table; at most 500 per account, so read whole every run (once: the
-    audience streams resolve their segments from the same answer)."""
+class SegmentsStream(CompleteSnapshot, LyticsStream):
+    """The audiences of the table; at most 500 per account, so read whole every run, once: the
+    audience streams resolve their segments from the same answer (the tap's `AudienceCatalog`)."""
 
     name = "segments"
-    path = "/api/segment"
     primary_keys = ("id",)
     schema = StreamSchema(SCHEMAS)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"table": self.config["table"]}
+    def __init__(self, *args: t.Any, audiences: AudienceCatalog, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.audiences = audiences
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.audiences.rows
 
 
-class SchemaFieldsStream(CompleteSnapshot, FetchedOnceStream):
-    """The table's columns (once: discovery types the profile streams from the same answer)."""
+class SchemaFieldsStream(CompleteSnapshot, LyticsStream):
+    """The table's columns, from the schema answer discovery read (it types the profile streams too)."""
 
     name = "schema_fields"
-    path = "/api/schema/{table}"
-    records_prefix = "data.columns.item"
     primary_keys = ("table", "field")
     schema = StreamSchema(SCHEMAS)
     field_renames: t.ClassVar[dict[str, str]] = {
@@ -148,43 +147,35 @@ class SchemaFieldsStream(CompleteSnapshot, FetchedOnceStream):
         "froms": "source_fields",
     }
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, table_schema: TableSchema, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
-        self.by_fields: list[str] = []  # `by_fields` of the schema answer (the table's identity fields)
+        self.table_schema = table_schema
 
-    def parse_response(self, response: t.Any) -> t.Iterable[dict]:
-        data = self.envelope_document(response).get("data")
-        if not isinstance(data, dict):
-            raise VendorResponseError(self.bad_response_message(response, "no schema object in `data`"))
-        self.by_fields = [field for field in data.get("by_fields") or [] if isinstance(field, str)]
-        yield from (column for column in data.get("columns") or [] if isinstance(column, dict))
-
-    def identity_fields(self) -> tuple[str, ...]:
-        return identity_fields(self.by_fields, self.fetch_rows())
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.table_schema.columns
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
-        return {"table": self.config["table"], **row}
+        return {"table": self.table, **row}
 
 
 class SegmentSizesStream(LyticsStream):
     """One size snapshot per audience and run (for trend tables): the configured audiences, else all."""
 
     name = "segment_sizes"
-    path = "/api/segment/sizes"
     primary_keys = ("segment_id", "measured_at")
     schema = StreamSchema(SCHEMAS)
     field_renames: t.ClassVar[dict[str, str]] = {"id": "segment_id"}
 
-    def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        ids = self._tap.sized_segment_ids()
-        for first in range(0, len(ids), SIZES_PER_REQUEST):
-            yield from self.request_records({"ids": ",".join(ids[first : first + SIZES_PER_REQUEST])})
+    def __init__(self, *args: t.Any, audiences: AudienceCatalog, run_started_at: str, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.audiences = audiences
+        self.run_started_at = run_started_at
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"ids": (context or {})["ids"]}
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        yield from self.api.segment_sizes(self.audiences.sized_ids())
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
-        return {**row, "measured_at": self._tap.run_started_at}
+        return {**row, "measured_at": self.run_started_at}
 
 
 class AudienceMembersStream(CompleteSnapshot, LyticsStream):
@@ -200,20 +191,22 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
     """
 
     name = "audience_members"
-    path = "/api/segment/{segment_id}/scan"
     primary_keys = ("segment_id", "profile_id")
     state_partitioning_keys: t.ClassVar[list[str]] = ["segment_id"]
 
-    def __init__(self, *args: t.Any, member_key: MemberKey, typing: ScalarTyping, **kwargs: t.Any) -> None:
+    def __init__(
+        self, *args: t.Any, member_key: MemberKey, typing: ScalarTyping, audiences: AudienceCatalog, **kwargs: t.Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.member_key = member_key
         self.typing = typing
+        self.audiences = audiences
         self.unidentified: dict[str, int] = {}  # segment id -> rows without a usable identity
         self.repeated: dict[str, int] = {}  # segment id -> rows the scan served again
 
     @property
     def partitions(self) -> list[dict]:
-        return [{"segment_id": segment_id} for segment_id in self._tap.audience_ids()]
+        return [{"segment_id": segment_id} for segment_id in self.audiences.configured_ids()]
 
     @cached_property
     def scan_limit(self) -> int:
@@ -226,12 +219,6 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
                 MAX_SCAN_PAGE,
             )
         return min(asked, MAX_SCAN_PAGE)
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        params: dict[str, t.Any] = {"limit": self.scan_limit}
-        if next_page_token:
-            params["start"] = next_page_token
-        return params
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         if not context:
@@ -250,8 +237,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
                 row["profile_id"] = key
                 yield row
             scan_state.save(state, None if page.done else page.following, scan_state.utc_now())
-            self.state_manager.is_flushed = False
-            self._write_state_message()
+            self.write_state_now()
         if context == self.partitions[-1]:
             self.report_scan_counts()  # once per stream, after its last audience
 
@@ -268,16 +254,16 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         }
 
     @cached_property
-    def scans(self) -> t.Any:
+    def scans(self) -> OrderedPrefetch[str, ScanPage]:
         """Every audience's scan, fetched ahead by `max_concurrency` workers (emitted in order)."""
         if not self.member_key.fields:
             raise VendorResponseError(
-                f"{self.vendor}: /api/schema/{self.config['table']} lists no identity field (by_fields, is_by), so no "
+                f"{self.vendor}: /api/schema/{self.table} lists no identity field (by_fields, is_by), so no "
                 "audience member can be keyed: set profile_key to the profile field that identifies a person"
             )
         self.scan_limit  # noqa: B018 - warn (once, here in the main thread) before the workers start
         starts = self.scan_starts
-        return self._tap.prefetch(starts, lambda segment_id: self.scan_pages(segment_id, starts[segment_id]))
+        return self.prefetch(starts, lambda segment_id: self.scan_pages(segment_id, starts[segment_id]))
 
     def saved_partition_state(self, context: dict) -> dict:
         """A partition's state as the run started, read without creating state entries."""
@@ -287,14 +273,12 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         return {}
 
     def scan_pages(self, segment_id: str, cursor: str | None) -> t.Iterator[ScanPage]:
-        """The scan's pages, keyed and deduplicated (runs in a worker)."""
-        context = {"segment_id": segment_id}
-        send = self.request_decorator(self._request)
+        """The scan's pages, keyed and deduplicated (runs in a worker: asks the api, touches no state)."""
         resumed = cursor is not None
         progress = ScanProgress(self.member_key)
         while True:
             try:
-                response = send(self.prepare_request(context, next_page_token=cursor), context)
+                answer = self.api.segment_scan(segment_id, cursor, self.scan_limit)
             except VendorResponseError as exc:
                 if not resumed:
                     raise
@@ -304,12 +288,11 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
                 cursor, resumed = None, False
                 continue
             resumed = False
-            following = self.body_scalars(response, ("_next",)).get("_next") or None
-            page = progress.take(self.parse_response(response), cursor, following)
+            page = progress.take(answer.rows, cursor, answer.following)
             yield page
             if page.done:
                 return
-            cursor = following
+            cursor = answer.following
 
     def report_scan_counts(self) -> None:
         """One warning per stream for rows without identity, one for rows served again (if any)."""
@@ -336,13 +319,16 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         return self.typing.apply(row)
 
 
-class ProfilesStream(LyticsObjectStream):
+def looked_up(data: dict | None) -> dict:
+    """A lookup's row: the entity with `found: true`, or `found: false` when Lytics has no such entity."""
+    return {"found": False} if data is None else {"found": True, **data}
+
+
+class ProfilesStream(LyticsStream):
     """Subject-access lookups: one profile per profile_lookups entry, with its audiences."""
 
     name = "profiles"
-    path = "/api/entity/{table}/{lookup_field}/{lookup_value}"
     primary_keys = ("lookup_field", "lookup_value")
-    lookup = True
 
     def __init__(self, *args: t.Any, typing: ScalarTyping, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -351,17 +337,14 @@ class ProfilesStream(LyticsObjectStream):
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return self.typing.apply(row)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        return {"segments": "true"}
-
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         lookups = self.config.get("profile_lookups") or []
         missing = 0
         for lookup in lookups:
             identity = {"lookup_field": lookup["field"], "lookup_value": lookup["value"]}
-            for row in self.request_records(identity):
-                missing += row.get("found") is False
-                yield {**row, **identity}
+            row = looked_up(self.api.entity(self.table, lookup["field"], lookup["value"]))
+            missing += row.get("found") is False
+            yield {**row, **identity}
         if missing:
             self.logger.warning(
                 "profiles: %d of %d lookups matched no Lytics profile (recorded with found=false)",
@@ -370,22 +353,23 @@ class ProfilesStream(LyticsObjectStream):
             )
 
 
-class DeletionRequestsStream(LyticsObjectStream):
+class DeletionRequestsStream(LyticsStream):
     """The state of each GDPR deletion request (read only: the tap never calls a DELETE endpoint)."""
 
     name = "deletion_requests"
-    path = "/api/entity/deletestatus/{request_id}"
     primary_keys = ("request_id",)
     schema = StreamSchema(SCHEMAS)
-    lookup = True
+
+    def __init__(self, *args: t.Any, run_started_at: str, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.run_started_at = run_started_at
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for request_id in self.config.get("deletion_request_ids") or []:
-            for row in self.request_records({"request_id": request_id}):
-                yield {**row, "request_id": request_id}
+            yield {**looked_up(self.api.deletion_status(request_id)), "request_id": request_id}
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         state = row.get("state")
         if isinstance(state, dict) and set(state) == {"current"}:
             row["state"] = state["current"]
-        return {**row, "checked_at": self._tap.run_started_at}
+        return {**row, "checked_at": self.run_started_at}

@@ -9,7 +9,9 @@ from functools import cached_property
 from singer_sdk import typing as th
 
 from tap_lytics import scan_state
-from tap_lytics.identity import MemberKey
+from tap_lytics.api import LyticsApi
+from tap_lytics.audiences import AudienceCatalog
+from tap_lytics.identity import MemberKey, identity_fields
 from tap_lytics.profile_schema import profile_properties
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.state_layout import LAYOUT as STATE_LAYOUT
@@ -32,12 +34,13 @@ TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
 class TapLytics(VendorTap):
-    """Lytics API: accounts, audiences and their sizes, schema, audience members, profile lookups and GDPR deletion status."""
+    """Lytics API: accounts, audiences and their sizes, schema, audience members, profile lookups and GDPR deletion status."""  # noqa: E501 - `--about` shows this docstring as the one-line description
 
     name = "tap-lytics"
     vendor_name = "Lytics"
     auth_settings = ("api_key",)
     state_layout = STATE_LAYOUT
+    api_class = LyticsApi
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -89,7 +92,8 @@ class TapLytics(VendorTap):
             ),
             default=[],
             title="Profile lookups",
-            description="Subject-access lookups for the profiles stream: a list of {field, value}, e.g. {field: email, value: ...}.",
+            description="Subject-access lookups for the profiles stream: a list of {field, value}, "
+            "e.g. {field: email, value: ...}.",
         ),
         th.Property(
             "deletion_request_ids",
@@ -127,23 +131,30 @@ class TapLytics(VendorTap):
     # -- discovery -------------------------------------------------------------------------------
 
     def discover_streams(self) -> list:
-        schema_fields = SchemaFieldsStream(tap=self)
-        columns = schema_fields.fetch_rows()
-        profile_columns, untyped = profile_properties(columns, PROFILE_RESERVED)
+        # The table's schema types the profile columns and keys the members; schema_fields emits the
+        # same answer. The audience list is asked once, when a stream first needs it.
+        table = str(self.config["table"])
+        schema = self.lytics_api.for_stream("schema_fields").schema(table)
+        profile_columns, untyped = profile_properties(schema.columns, PROFILE_RESERVED)
         if untyped:
             self.logger.warning("Lytics fields of unknown type, kept in _extra: %s", ", ".join(untyped))
-        member_key = MemberKey(self.config.get("profile_key"), schema_fields.identity_fields())
-        typing = ScalarTyping(columns)
+        member_key = MemberKey(self.config.get("profile_key"), identity_fields(schema.by_fields, schema.columns))
+        typing = ScalarTyping(schema.columns)
+        audiences = self.audience_catalog
         return [
             AccountsStream(tap=self),
-            SegmentsStream(tap=self),
-            schema_fields,
-            SegmentSizesStream(tap=self),
+            SegmentsStream(tap=self, audiences=audiences),
+            SchemaFieldsStream(tap=self, table_schema=schema),
+            SegmentSizesStream(tap=self, audiences=audiences, run_started_at=self.run_started_at),
             AudienceMembersStream(
-                tap=self, schema=audience_members_schema(profile_columns), member_key=member_key, typing=typing
+                tap=self,
+                schema=audience_members_schema(profile_columns),
+                member_key=member_key,
+                typing=typing,
+                audiences=audiences,
             ),
             ProfilesStream(tap=self, schema=profiles_schema(profile_columns), typing=typing),
-            DeletionRequestsStream(tap=self),
+            DeletionRequestsStream(tap=self, run_started_at=self.run_started_at),
         ]
 
     # -- `--probe` -------------------------------------------------------------------------------
@@ -152,9 +163,13 @@ class TapLytics(VendorTap):
         """Each assumption about Lytics checked with a handful of read-only requests (tap_lytics.probe)."""
         from tap_lytics.probe import probe_lytics  # only `--probe` needs it
 
-        return probe_lytics(self)
+        return probe_lytics(self.lytics_api.for_stream("probe"), self.config)
 
-    # -- shared by streams -------------------------------------------------------------------------
+    # -- shared by streams (handed to them when they are built) ------------------------------------
+
+    @property
+    def lytics_api(self) -> LyticsApi:
+        return t.cast("LyticsApi", self.api)  # built from `api_class`
 
     @cached_property
     def run_started_at(self) -> str:
@@ -162,25 +177,11 @@ class TapLytics(VendorTap):
         return scan_state.utc_now().isoformat()
 
     @cached_property
-    def table_segments(self) -> list[dict]:
-        """The table's audiences as Lytics lists them (one request, shared by the streams that need it)."""
-        return self.streams["segments"].fetch_rows()
-
-    def audience_ids(self) -> list[str]:
-        """Ids of the configured audiences, given by id or slug; an unknown one is a setting error."""
-        known = {ref: row["id"] for row in self.table_segments for ref in (row.get("id"), row.get("slug_name")) if ref}
-        ids: list[str] = []
-        for reference in self.config.get("segments") or []:
-            if reference not in known:
-                raise ConfigError(
-                    f"setting segments: {reference!r} is not an audience (id or slug) of table {self.config['table']!r}"
-                )
-            if known[reference] not in ids:
-                ids.append(known[reference])
-        return ids
-
-    def sized_segment_ids(self) -> list[str]:
-        return self.audience_ids() if self.config.get("segments") else [row["id"] for row in self.table_segments]
+    def audience_catalog(self) -> AudienceCatalog:
+        """The table's audiences, one request shared by segments, segment_sizes and audience_members."""
+        table = str(self.config["table"])
+        api = self.lytics_api.for_stream("segments")
+        return AudienceCatalog(lambda: api.segments(table), table=table, configured=self.config.get("segments") or [])
 
 
 # Console scripts (kept as module attributes so existing entry points keep working).
