@@ -15,6 +15,7 @@ from tap_lytics.scalars import ScalarTyping
 from tap_lytics.scan_pages import ScanPage, ScanProgress
 from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError, VendorStream
 from tapkit import secrets as kit_secrets
+from tapkit.state import saved_partition_state
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -249,7 +250,9 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         """segment id -> the cursor its scan resumes from this run (None: from the start)."""
         now = scan_state.utc_now()
         return {
-            partition["segment_id"]: scan_state.resume_cursor(self.saved_partition_state(partition), now)[0]
+            partition["segment_id"]: scan_state.resume_cursor(
+                saved_partition_state(self.tap_state, self.name, partition), now
+            )[0]
             for partition in self.partitions
         }
 
@@ -264,13 +267,6 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         self.scan_limit  # noqa: B018 - warn (once, here in the main thread) before the workers start
         starts = self.scan_starts
         return self.prefetch(starts, lambda segment_id: self.scan_pages(segment_id, starts[segment_id]))
-
-    def saved_partition_state(self, context: dict) -> dict:
-        """A partition's state as the run started, read without creating state entries."""
-        for partition in self.stream_state.get("partitions", []):
-            if partition.get("context") == context:
-                return partition
-        return {}
 
     def scan_pages(self, segment_id: str, cursor: str | None) -> t.Iterator[ScanPage]:
         """The scan's pages, keyed and deduplicated (runs in a worker: asks the api, touches no state)."""

@@ -112,9 +112,7 @@ class TapLytics(VendorTap):
         table = self.config.get("table")
         if not TABLE_NAME.fullmatch(str(table)):
             raise ConfigError(f"setting table must be a Lytics table name such as 'user', got {table!r}")
-        page_size = self.config.get("scan_page_size")
-        if page_size is not None and page_size < 1:
-            raise ConfigError(f"setting scan_page_size must be at least 1, got {page_size!r}")
+        self.require_at_least("scan_page_size", 1)
         profile_key = self.config.get("profile_key")
         if profile_key is not None and not str(profile_key).strip():
             raise ConfigError(
