@@ -46,7 +46,8 @@ def check_room(directory: Path, min_free_mb: float) -> None:
     if free < min_free_mb * MEGABYTE:
         raise ConfigError(
             f"setting download_dir: {directory} has {free / MEGABYTE:.1f} MB free, less than "
-            f"download_min_free_mb ({min_free_mb:g} MB); no export was downloaded: free space or point download_dir elsewhere"
+            f"download_min_free_mb ({min_free_mb:g} MB); no export was downloaded: "
+            "free space or point download_dir elsewhere"
         )
 
 

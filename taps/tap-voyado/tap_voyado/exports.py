@@ -79,7 +79,8 @@ class DownloadStore:
             for member in _data_members(archive):
                 name = PurePosixPath(member.filename).name
                 # io.BufferedReader: C-level readline over the inflated member (ZipExtFile's own is Python)
-                with io.BufferedReader(archive.open(member), buffer_size=_READ_BUFFER) as lines:
+                member_file = t.cast("zipfile.ZipExtFile", archive.open(member))  # what open() returns for "r"
+                with io.BufferedReader(member_file, buffer_size=_READ_BUFFER) as lines:
                     for number, line in enumerate(lines, start=1):
                         if line.strip():
                             yield name, number, line

@@ -11,14 +11,11 @@ import typing as t
 import uuid
 
 from tap_voyado import versions
-from tap_voyado.client import VoyadoStream
-from tapkit import TapkitError, probe
-from tapkit import body as bodies
+from tap_voyado.api import VoyadoApi, status_document
+from tapkit import TapkitError, VendorResponse, probe
 from tapkit.errors import AuthenticationError
 
 if t.TYPE_CHECKING:
-    import requests
-
     from tap_voyado.tap import TapVoyado
 
 #: the documented answer for a jid the vendor does not know
@@ -30,17 +27,17 @@ def made_up_jid() -> str:
 
 
 def probe_rows(tap: TapVoyado) -> t.Iterator[probe.ProbeResult]:
-    stream: VoyadoStream = tap.streams["export_jobs"]  # type: ignore[assignment]
-    configured = versions.VERSIONS[stream.configured_version]
+    api = t.cast("VoyadoApi", tap.api).for_stream("probe")
+    configured = versions.VERSIONS[api.configured_version]
     yield version_life_row(configured)
 
     jid = made_up_jid()
     candidates = [configured.name] + (
         [versions.FALLBACK[configured.name]] if configured.name in versions.FALLBACK else []
     )
-    served: list[tuple[str, requests.Response]] = []
+    served: list[tuple[str, VendorResponse]] = []
     for index, name in enumerate(candidates):
-        row, response, stop = served_row(stream, name, jid, fallback=index > 0)
+        row, response, stop = served_row(api, name, jid, fallback=index > 0)
         yield row
         if stop:  # the key was refused, or the host did not answer: nothing further can be told
             for assumption in (UNKNOWN_STATUS_ASSUMPTION, RESULT_ASSUMPTION):
@@ -53,8 +50,8 @@ def probe_rows(tap: TapVoyado) -> t.Iterator[probe.ProbeResult]:
             yield probe.could_not_tell(assumption, "(not asked)", "no API version the tap may use is served")
         return
     version, status_response = served[0]
-    yield unknown_status_row(stream, version, jid, status_response)
-    yield result_row(stream, version, jid)
+    yield unknown_status_row(version, jid, status_response)
+    yield result_row(api, version, jid)
 
 
 def version_life_row(version: versions.ApiVersion) -> probe.ProbeResult:
@@ -68,16 +65,16 @@ def version_life_row(version: versions.ApiVersion) -> probe.ProbeResult:
 
 
 def served_row(
-    stream: VoyadoStream, version: str, jid: str, *, fallback: bool
-) -> tuple[probe.ProbeResult, requests.Response | None, bool]:
+    api: VoyadoApi, version: str, jid: str, *, fallback: bool
+) -> tuple[probe.ProbeResult, VendorResponse | None, bool]:
     """Whether the version's job-status path answers (with the Api-Key accepted) at the configured host;
     the response when it does; whether the probe must stop (a refused key, no answer at all)."""
     name = f"{version}, the fallback of admin-v4," if fallback else f"api_version {version}"
     inferred = " (paths inferred from admin/v3)" if version == "admin-v4" else ""
-    assumption = f"{name} serves the export API{inferred} at {stream.url_base} and accepts the Api-Key header"
+    assumption = f"{name} serves the export API{inferred} at {api.host} and accepts the Api-Key header"
     asked = f"GET {versions.VERSIONS[version].base_path}/job-status?jid=<made-up>"
     try:
-        response = stream.call("GET", "job-status", {"jid": jid}, version)
+        response = api.job_status_answer(jid, version)
     except versions.NotServedError as exc:
         return probe.result(assumption, asked, str(exc), False), None, False
     except AuthenticationError as exc:
@@ -94,11 +91,11 @@ RESULT_ASSUMPTION = (
 )
 
 
-def unknown_status_row(stream: VoyadoStream, version: str, jid: str, response: requests.Response) -> probe.ProbeResult:
+def unknown_status_row(version: str, jid: str, response: VendorResponse) -> probe.ProbeResult:
     asked = f"GET {versions.VERSIONS[version].base_path}/job-status?jid=<made-up>"
     document = status_document(response)
     holds = (
-        response.status_code == 200
+        response.status == 200
         and document is not None
         and document.get("status") == UNKNOWN_JOB_STATUS
         and document.get("jid") == jid
@@ -106,26 +103,20 @@ def unknown_status_row(stream: VoyadoStream, version: str, jid: str, response: r
     return probe.result(UNKNOWN_STATUS_ASSUMPTION, asked, answer_of(response), holds)
 
 
-def result_row(stream: VoyadoStream, version: str, jid: str) -> probe.ProbeResult:
+def result_row(api: VoyadoApi, version: str, jid: str) -> probe.ProbeResult:
     asked = f"GET {versions.VERSIONS[version].base_path}/export-customer-job-result?jid=<made-up>"
     try:
-        response = stream.call("GET", "export-customer-job-result", {"jid": jid}, version)
+        response = api.export_result_answer(jid, version)
     except versions.NotServedError as exc:
         return probe.result(RESULT_ASSUMPTION, asked, str(exc), False)
     except TapkitError as exc:
         return probe.could_not_tell(RESULT_ASSUMPTION, asked, exc)
     document = status_document(response)
-    holds = response.status_code == 200 and document is not None
+    holds = response.status == 200 and document is not None
     return probe.result(RESULT_ASSUMPTION, asked, answer_of(response), holds)
 
 
-def status_document(response: requests.Response) -> dict | None:
-    if not VoyadoStream.holds_job_status(response):
-        return None
-    return bodies.decode_document(response.body)  # type: ignore[attr-defined]
-
-
-def answer_of(response: requests.Response) -> str:
+def answer_of(response: VendorResponse) -> str:
     """`HTTP 200 {...}`: the status and the start of the body."""
-    head = response.body.head(160).decode("utf-8", "replace")  # type: ignore[attr-defined]
-    return f"HTTP {response.status_code} {head}"
+    head = response.body.head(160).decode("utf-8", "replace")
+    return f"HTTP {response.status} {head}"

@@ -18,10 +18,10 @@ import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_voyado import disk, jobs, versions
-from tap_voyado.client import JobStatus, VoyadoStream
+from tap_voyado.api import DEFAULT_API_VERSION, ExportRefusedError, JobStatus, VoyadoApi
 from tap_voyado.exports import DownloadStore, ExportNotSavedError, InvalidExportError
 from tap_voyado.keys import configured_keys
-from tapkit import ConfigError, stopping
+from tapkit import ConfigError, VendorStream, stopping
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -30,8 +30,10 @@ SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 _DECODER = msgspec.json.Decoder()
 
 
-class ExportJobsStream(VoyadoStream):
+class ExportJobsStream(VendorStream):
     """One row per export job, emitted on each run that changed it; the job table lives in this stream's state."""
+
+    api: VoyadoApi
 
     name = "export_jobs"
     primary_keys = ("jid",)
@@ -39,10 +41,6 @@ class ExportJobsStream(VoyadoStream):
     is_sorted = True  # every row of a run carries that run's time
     check_sorted = False  # a state written on a machine with a later clock must not stop the run
     schema = StreamSchema(SCHEMAS)
-
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._emitting: dict | None = None
 
     @cached_property
     def store(self) -> DownloadStore:
@@ -57,9 +55,12 @@ class ExportJobsStream(VoyadoStream):
         value = self.config.get("download_min_free_mb")
         return disk.DEFAULT_MIN_FREE_MB if value is None else float(value)
 
+    @property
+    def configured_version(self) -> str:
+        return self.api.configured_version
+
     def save_state(self) -> None:
-        self.state_manager.is_flushed = False
-        self._write_state_message()
+        self.write_state_now()
 
     # -- the run ------------------------------------------------------------------------------------
 
@@ -71,7 +72,7 @@ class ExportJobsStream(VoyadoStream):
         now = jobs.utc_now()
         for customer_key in configured_keys(self.config):
             if customer_key not in table:
-                created, version = self.create_export_job_on_run_version(customer_key)
+                created, version = self.api.create_export_job_on_run_version(customer_key)
                 table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
                 table[customer_key]["api_version"] = version  # polled and downloaded on it, always
                 self.save_state()  # from here on this key never gets a second job
@@ -80,9 +81,8 @@ class ExportJobsStream(VoyadoStream):
                 continue
             self.advance(job, now)
             if self.store.has(job["jid"]):
-                self._emitting = job
-                yield jobs.as_record(job, status=jobs.DOWNLOADED)  # its customer_data is emitted first
-                self._emitting = None
+                # its customer_data is emitted first (see generate_child_contexts)
+                yield jobs.as_record(job, status=jobs.DOWNLOADED)
                 job["status"] = jobs.DOWNLOADED
                 self.save_state()
             else:
@@ -126,27 +126,31 @@ class ExportJobsStream(VoyadoStream):
         """The job's status on the version that created it; None when that version's path is not served."""
         version = versions.of_job(job, self.configured_version)
         try:
-            return self.job_status(job["jid"], version)
+            return self.api.job_status(job["jid"], version)
         except versions.NotServedError as exc:
             self.warn_job_version_not_served(job, exc)
             return None
-
-    _download_section: stopping.deferred | None = None
-
-    def response_started(self, response: t.Any) -> None:
-        if self._download_section is not None:
-            self._download_section.begin()
 
     def download(self, job: dict) -> None:
         disk.check_ready(self.store.directory, self.min_free_mb)  # earlier downloads of this run took room
         try:
             # Voyado deletes an export once served: a SIGTERM waits until the export is saved, then stops
-            # the run (unless the answer has not begun within seconds: see response_started).
-            with stopping.deferred() as self._download_section:
-                try:
-                    answer = self.download_export(job["jid"], self.store, versions.of_job(job, self.configured_version))
-                finally:
-                    self._download_section = None
+            # the run (unless the answer has not begun within seconds of the signal: `on_start` says it began).
+            with stopping.deferred() as section:
+                answer = self.api.download_export(
+                    job["jid"],
+                    self.store,
+                    versions.of_job(job, self.configured_version),
+                    on_start=lambda _response: section.begin(),
+                )
+        except ExportRefusedError as exc:
+            self.logger.warning(
+                "%s. The export of job %s is not downloadable although its status was done: "
+                "it stays done and is tried again next run",
+                exc,
+                job["jid"],
+            )
+            return
         except versions.NotServedError as exc:
             self.warn_job_version_not_served(job, exc)
             return
@@ -164,11 +168,41 @@ class ExportJobsStream(VoyadoStream):
             job["status"] = answer.status
 
     def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[Context | None]:
-        if self._emitting is not None and record.get("jid") == self._emitting["jid"]:
-            yield {"jid": self._emitting["jid"], "customer_key": self._emitting["customer_key"]}
+        # Only the row of a job whose zip is saved carries "downloaded" here: its lines go out now,
+        # before `get_records` resumes and marks the job downloaded in the state.
+        if record.get("status") == jobs.DOWNLOADED and self.store.has(record["jid"]):
+            yield {"jid": record["jid"], "customer_key": record["customer_key"]}
+
+    # -- warnings ---------------------------------------------------------------------------------
+
+    def warn_if_version_ended(self) -> None:
+        version = versions.VERSIONS[self.configured_version]
+        if version.ended(versions.today()):
+            self.logger.warning(
+                "%s: api_version %s (%s) %s, per the vendor's docs: it may stop answering at any time; "
+                "set api_version to %s",
+                self.vendor,
+                version.name,
+                version.vendor_name,
+                version.life(versions.today()),
+                DEFAULT_API_VERSION,
+            )
+
+    def warn_job_version_not_served(self, job: t.Mapping[str, t.Any], error: versions.NotServedError) -> None:
+        self.logger.warning(
+            "%s: export job %s for customer key %r was created on api_version %s, whose path is not served now "
+            "(%s); a job is only polled on the version that created it, so it stays %s and is tried again next run "
+            "(until job_timeout_days)",
+            self.vendor,
+            job["jid"],
+            job["customer_key"],
+            error.version,
+            error,
+            job.get("status"),
+        )
 
 
-class CustomerDataStream(VoyadoStream):
+class CustomerDataStream(VendorStream):
     """One row per line of a downloaded export, emitted once per job (before the job is marked downloaded)."""
 
     name = "customer_data"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import typing as t
-from functools import cached_property
 
 from singer_sdk import typing as th
 
 from tap_voyado import versions
-from tap_voyado.client import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION
+from tap_voyado.api import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION, VoyadoApi
 from tap_voyado.disk import DEFAULT_MIN_FREE_MB
 from tap_voyado.keys import configured_keys
 from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
@@ -26,6 +25,8 @@ class TapVoyado(VendorTap):
     vendor_name = "Voyado Elevate"
     auth_settings = ("api_key",)
     state_layout = STATE_LAYOUT
+    #: the GDPR API's operations; it also holds the run's API version and its one fallback
+    api_class = VoyadoApi
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -84,7 +85,8 @@ class TapVoyado(VendorTap):
             th.IntegerType,
             default=21,
             title="Job timeout (days)",
-            description="A job not done this many days after it was requested is reported as expired and no longer polled.",
+            description="A job not done this many days after it was requested is reported as expired "
+            "and no longer polled.",
         ),
         *request_settings(None),
     ).to_dict()
@@ -110,11 +112,6 @@ class TapVoyado(VendorTap):
             raise ConfigError(f"setting download_min_free_mb must be 0 or more, got {min_free!r}")
         if not str(self.config.get("download_dir") or "").strip():
             raise ConfigError("setting download_dir must name a directory")
-
-    @cached_property
-    def run_version(self) -> versions.RunVersion:
-        """The API version this run creates jobs on (it may fall back once; see tap_voyado.versions)."""
-        return versions.RunVersion(str(self.config.get("api_version") or DEFAULT_API_VERSION))
 
     def probe(self) -> t.Iterable:
         from tap_voyado.probe import probe_rows

@@ -134,7 +134,8 @@ class RunVersion:
         else:
             first, last = named[0], named[-1]
             what = (
-                f"neither the export API of api_version {first.name} ({first.vendor_name}, paths inferred from admin/v3) "
+                f"neither the export API of api_version {first.name} "
+                f"({first.vendor_name}, paths inferred from admin/v3) "
                 f"nor its fallback {last.name} ({last.vendor_name}, which {last.life(now)})"
             )
             verb = "is"
