@@ -58,13 +58,13 @@ def tap_for(**settings) -> TapVoyado:
     ],
 )
 def test_the_base_url_is_the_elevate4_host_with_the_versions_path(settings, base):
-    assert tap_for(**settings).streams["export_jobs"].api_base == base
+    assert tap_for(**settings).api.api_base == base
 
 
 def test_each_version_has_its_own_base_under_one_host():
-    stream = tap_for(cluster_id="c-9").streams["export_jobs"]
-    assert stream.configured_version == "admin-v4"
-    assert {name: stream.version_base(name) for name in ("admin-v4", "admin-v3", "v2")} == {
+    api = tap_for(cluster_id="c-9").api
+    assert api.configured_version == "admin-v4"
+    assert {name: api.version_base(name) for name in ("admin-v4", "admin-v3", "v2")} == {
         "admin-v4": "https://c-9.elevate-api.cloud/api/admin/v4/event-data",
         "admin-v3": "https://c-9.elevate-api.cloud/api/admin/v3/event-data",
         "v2": "https://c-9.elevate-api.cloud/api/v2/event-data",

@@ -128,6 +128,11 @@ class VoyadoApi(VendorApi):
         base = str(api_url) if api_url else CLUSTER_URL.format(cluster_id=self.config["cluster_id"])
         return base.rstrip("/")
 
+    @property
+    def api_base(self) -> str:
+        """The base of the configured version's operations."""
+        return self.version_base(self.configured_version)
+
     def version_base(self, version: str) -> str:
         return self.host + API_BASE_PATHS[version]
 
