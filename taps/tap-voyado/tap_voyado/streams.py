@@ -59,9 +59,6 @@ class ExportJobsStream(VendorStream):
     def configured_version(self) -> str:
         return self.api.configured_version
 
-    def save_state(self) -> None:
-        self.write_state_now()
-
     # -- the run ------------------------------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
@@ -75,7 +72,7 @@ class ExportJobsStream(VendorStream):
                 created, version = self.api.create_export_job_on_run_version(customer_key)
                 table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
                 table[customer_key]["api_version"] = version  # polled and downloaded on it, always
-                self.save_state()  # from here on this key never gets a second job
+                self.write_state_now()  # from here on this key never gets a second job
         for job in list(table.values()):
             if not jobs.is_open(job):
                 continue
@@ -84,7 +81,7 @@ class ExportJobsStream(VendorStream):
                 # its customer_data is emitted first (see generate_child_contexts)
                 yield jobs.as_record(job, status=jobs.DOWNLOADED)
                 job["status"] = jobs.DOWNLOADED
-                self.save_state()
+                self.write_state_now()
             else:
                 yield jobs.as_record(job)
 
@@ -110,7 +107,7 @@ class ExportJobsStream(VendorStream):
             job["status"] = jobs.DONE
             job["completed_at"] = job.get("completed_at") or now
             job["file_count"], job["record_count"] = self.store.summary(jid)
-            self.save_state()
+            self.write_state_now()
         elif job["status"] not in jobs.FAILED and jobs.past_timeout(job, now, int(self.config["job_timeout_days"])):
             job["status"] = jobs.EXPIRED
         if job["status"] in jobs.FAILED:
