@@ -104,12 +104,8 @@ class TapVoyado(VendorTap):
         if self.config.get("customer_keys") is None and not self.config.get("customer_keys_file"):
             raise ConfigError("set customer_keys (a list) or customer_keys_file (one key per line)")
         configured_keys(self.config)  # a missing or unreadable keys file fails here, before any request
-        timeout = self.config.get("job_timeout_days")
-        if timeout is not None and timeout < 0:
-            raise ConfigError(f"setting job_timeout_days must be 0 or more, got {timeout!r}")
-        min_free = self.config.get("download_min_free_mb")
-        if min_free is not None and min_free < 0:
-            raise ConfigError(f"setting download_min_free_mb must be 0 or more, got {min_free!r}")
+        self.require_at_least("job_timeout_days", 0)
+        self.require_at_least("download_min_free_mb", 0)
         if not str(self.config.get("download_dir") or "").strip():
             raise ConfigError("setting download_dir must name a directory")
 
