@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_gravito.client import superseded_snapshots
+from tap_gravito.feeds import superseded_snapshots
 
 
 def test_unique_ids_supersede_nothing():

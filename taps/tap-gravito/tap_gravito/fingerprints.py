@@ -1,4 +1,5 @@
-"""Content fingerprints of the profiles a run saw, kept in state, so a profile that changes without a newer timestamp is emitted again.
+"""Content fingerprints of the profiles a run saw, kept in state, so that a profile that changes without
+a newer timestamp is emitted again.
 
 The Gravito API has no time filter and no change marker: every call serves the domain's last seven
 days. A profile's `k` and `c` entries carry timestamps, but its events (`e`: `matchOnId`, the TC

@@ -1,4 +1,4 @@
-"""`tap-gravito --probe`: each assumption of client.py, checked with one read-only GET per configured domain.
+"""`tap-gravito --probe`: each assumption of api.py, checked with one read-only GET per configured domain.
 
 The answers are read as a sync reads them (spooled, parsed one element at a time), so a large
 domain costs its download but not its size in memory. At most `MAX_DOMAINS` domains are asked.
@@ -10,11 +10,8 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
-import requests
-
-from tap_gravito.client import API_DAYS
+from tap_gravito.api import API_DAYS, GravitoApi
 from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
-from tap_gravito.streams import MicroprofilesStream
 from tapkit import TapkitError, probe
 
 if t.TYPE_CHECKING:
@@ -36,19 +33,8 @@ GRAVITO_DATA = "e.gravitoData is a JSON string of {TCString, NonTCFVendors} (a t
 ROWS = (AUTH, VERSION, SHAPE, DOMAINS, TIMESTAMPS, WINDOW, GRAVITO_DATA)
 
 
-class Refused(TapkitError):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-
-
-class ProbeStream(MicroprofilesStream):
-    """The sync's own client (headers, pacing, retries); a 4xx is reported with its status instead of stopping the probe."""
-
-    def validate_response(self, response: requests.Response) -> None:
-        if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
-            raise Refused(response.status_code)
-        super().validate_response(response)
+#: the statuses a probe reports as its answer instead of stopping: every 4xx but the retried 408 and 429
+REPORTED_STATUSES = frozenset(range(400, 500)) - {408, 429}
 
 
 @dataclass
@@ -81,26 +67,25 @@ class DomainAnswer:
 class Prober:
     def __init__(self, tap: TapGravito) -> None:
         self.tap = tap
-        self.client = ProbeStream(tap=tap)
+        #: the sync's own client (headers, pacing, retries), its requests counted under "probe"
+        self.api = t.cast(GravitoApi, tap.api).for_stream("probe")
 
     def ask(self, domain: str) -> DomainAnswer:
         answer = DomainAnswer(domain)
-        context = {"domain": domain}
         try:
-            prepared = self.client.prepare_request(context, next_page_token=None)
-            response = self.client.request_decorator(self.client._request)(prepared, context)
-        except Refused as exc:
-            answer.status = exc.status
-            return answer
+            response = self.api.microprofiles(domain, tolerate=REPORTED_STATUSES)
         except TapkitError as exc:
             answer.error = str(exc)
             return answer
-        answer.status = response.status_code
+        answer.status = response.status
         try:
-            for element in self.client.iter_body_items(response):
-                self.note(answer, element)
+            if response.ok:
+                for element in response.items():
+                    self.note(answer, element)
         except TapkitError as exc:
             answer.shape_error = str(exc)
+        finally:
+            response.close()
         return answer
 
     @staticmethod
@@ -157,7 +142,8 @@ class Prober:
             yield probe.result(
                 SHAPE,
                 asked,
-                f"{elements} elements: {profiles} microprofiles, {unparsed} not microprofile JSON, {not_objects} not {{referer, message}}",
+                f"{elements} elements: {profiles} microprofiles, {unparsed} not microprofile JSON, "
+                f"{not_objects} not {{referer, message}}",
                 (not_objects == 0 and profiles > 0) if elements else None,
             )
         empty = [a.domain for a in answers if a.profiles == 0]

@@ -1,4 +1,4 @@
-"""The five streams: thin views of one microprofile each (see client.py for the shared fetch)."""
+"""The five streams: thin views of one microprofile each (see feeds.py for the shared fetch)."""
 
 from __future__ import annotations
 

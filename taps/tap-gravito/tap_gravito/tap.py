@@ -7,7 +7,9 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 
-from tap_gravito.client import DomainFeeds
+from tap_gravito.api import GravitoApi
+from tap_gravito.bookmarks import stored_bookmark
+from tap_gravito.feeds import DomainFeeds
 from tap_gravito.fingerprints import STATE_KEY
 from tap_gravito.streams import STREAM_TYPES
 from tapkit import ConfigError, VendorTap, request_settings
@@ -21,11 +23,12 @@ def check_fingerprints(value: object, where: Where) -> None:
 
 
 class TapGravito(VendorTap):
-    """Gravito customer data access API: microprofiles, consent histories, keyrings and decoded TCF strings, per domain."""
+    """Gravito customer data access API: microprofiles, consent histories, keyrings, decoded TCF strings, per domain."""
 
     name = "tap-gravito"
     vendor_name = "Gravito"
     auth_settings = ("access_token",)
+    api_class = GravitoApi
     state_layout = StateLayout.of(
         STREAM_TYPES, fields={cls.name: {STATE_KEY: check_fingerprints} for cls in STREAM_TYPES}
     )
@@ -89,10 +92,18 @@ class TapGravito(VendorTap):
 
     @cached_property
     def domain_feeds(self) -> DomainFeeds:
-        return DomainFeeds()
+        """Each domain's answer, asked once per run and handed to every stream."""
+        api = t.cast(GravitoApi, self.api)
+        return DomainFeeds(
+            api, self.config["domains"], self.prefetch, self.saved_bookmarks, self.logger.getChild(DomainFeeds.NAME)
+        )
+
+    def saved_bookmarks(self, domain: str) -> list[t.Any]:
+        """The domain's bookmark in each selected stream, as the state holds it."""
+        return [stored_bookmark(self.state, stream.name, domain) for stream in self.streams.values() if stream.selected]
 
     def discover_streams(self) -> list:
-        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+        return [stream_class(tap=self, feeds=self.domain_feeds) for stream_class in STREAM_TYPES]
 
 
 # Console scripts (kept as module attributes so existing entry points keep working).
