@@ -8,13 +8,12 @@ from functools import cached_property
 from singer_sdk import typing as th
 
 from tap_gravito.api import GravitoApi
-from tap_gravito.bookmarks import stored_bookmark
 from tap_gravito.feeds import DomainFeeds
 from tap_gravito.fingerprints import STATE_KEY
 from tap_gravito.streams import STREAM_TYPES
 from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
-from tapkit.state import StateLayout, Where, check_text
+from tapkit.state import StateLayout, Where, check_text, saved_partition_state
 
 
 def check_fingerprints(value: object, where: Where) -> None:
@@ -79,9 +78,7 @@ class TapGravito(VendorTap):
         repeated = sorted({domain for domain in domains if domains.count(domain) > 1})
         if repeated:
             raise ConfigError(f"setting domains lists {', '.join(repeated)} more than once")
-        lookback = self.config.get("lookback_hours")
-        if lookback is not None and lookback < 0:
-            raise ConfigError(f"setting lookback_hours must be 0 or more, got {lookback!r}")
+        self.require_at_least("lookback_hours", 0)
         if not str(self.config.get("gravito_version") or "v3").strip():
             raise ConfigError("setting gravito_version must not be empty (the vendor's default is v3)")
 
@@ -100,7 +97,11 @@ class TapGravito(VendorTap):
 
     def saved_bookmarks(self, domain: str) -> list[t.Any]:
         """The domain's bookmark in each selected stream, as the state holds it."""
-        return [stored_bookmark(self.state, stream.name, domain) for stream in self.streams.values() if stream.selected]
+        return [
+            saved_partition_state(self.state, stream.name, {"domain": domain}).get("replication_key_value")
+            for stream in self.streams.values()
+            if stream.selected
+        ]
 
     def discover_streams(self) -> list:
         return [stream_class(tap=self, feeds=self.domain_feeds) for stream_class in STREAM_TYPES]
