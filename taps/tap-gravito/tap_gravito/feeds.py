@@ -13,6 +13,7 @@ from array import array
 from tap_gravito.api import API_DAYS
 from tap_gravito.bookmarks import parse_bookmark
 from tap_gravito.microprofile import Microprofile, parse_element
+from tapkit import stopping
 
 if t.TYPE_CHECKING:
     import logging
@@ -66,8 +67,19 @@ class DomainFeeds:
                 self._prefetch = self._start_prefetch(self.domains, lambda key: [self._fetch(key)])
             (self._feeds[domain],) = self._prefetch.take(domain)
         answer, superseded = self._feeds[domain]
-        for index, element in enumerate(answer.items()):
-            yield parse_element(element), index not in superseded
+        try:
+            for index, element in enumerate(answer.items()):
+                yield parse_element(element), index not in superseded
+        except GeneratorExit:
+            self.stop_fetching_ahead()
+            raise
+
+    def stop_fetching_ahead(self) -> None:
+        """A read abandoned part-way (an Airbyte `check` wants one record): the domains not yet taken are not
+        downloaded in the background (a later ask fetches its domain in turn). In-flight requests are waited
+        for, as the tap's own close does, unless a stop signal asks the run to end at once."""
+        if self._prefetch is not None:
+            self._prefetch.close(wait=stopping.GUARD.signum is None)
 
     def _parsed_bookmarks(self, domain: str) -> list[dt.datetime]:
         parsed = (parse_bookmark(value) for value in self._saved_bookmarks(domain))
