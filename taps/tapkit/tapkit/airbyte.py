@@ -367,7 +367,12 @@ def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: Airbyte
 def command_check(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
     try:
         tap = tap_class(config=load_config(tap_class, args.config), message_writer=NullWriter(), setup_mapper=False)
-        first_record(check_stream(tap))
+        try:
+            first_record(check_stream(tap))
+        finally:
+            close = getattr(tap, "close_prefetches", None)  # one record is enough: no partition fetched on
+            if close is not None:
+                close()
     except (TapkitError, ConfigurationError) as exc:
         status = {"status": "FAILED", "message": describe_failure(exc)[1]}
     else:

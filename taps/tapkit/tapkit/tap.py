@@ -166,13 +166,18 @@ class VendorTap(StateCheckedTap, SeamTap):
     def _prefetches(self) -> list[OrderedPrefetch]:
         return []
 
+    def close_prefetches(self) -> None:
+        """Stop the partitions fetched ahead (after a sync, or a read abandoned part-way such as an
+        Airbyte check); requests in flight are waited for, unless a stop signal came."""
+        for prefetch in self._prefetches:
+            prefetch.close(wait=stopping.GUARD.signum is None)
+
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         try:
             try:
                 sync_every_stream()
             finally:
-                for prefetch in self._prefetches:
-                    prefetch.close(wait=stopping.GUARD.signum is None)
+                self.close_prefetches()
                 self.message_writer_flush()
         except stopping.Stopped:
             self.write_last_state()
