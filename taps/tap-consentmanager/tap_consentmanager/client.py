@@ -1,44 +1,24 @@
-"""consentmanager.net Data API: the vendor's quirks, in one place.
+"""The base of every consentmanager stream: one report type, read from the api's answers.
 
-- one endpoint, `GET /api/data.php?key=..&type=N&from=..&to=..&output=json`; the key travels in
-  the query string (the kit masks it in every message);
-- the envelope is {status, message, data}; any status other than "created" is an error that
-  shows the vendor's message;
-- `data` is documented as `"…" //data payload as csv or json`, while every JSON example is an array:
-  an array is read row by row; `""` (or null) is an empty report: zero rows, and one warning per report
-  naming it and its days; any other string (CSV text) or shape is a `ReportShapeError`: that report
-  stops at its last complete day, the other reports sync, and the run ends non-zero naming it;
-- numbers arrive as strings, so columns declared numeric accept numeric text; custom purpose and
-  vendor ids are text ("c52", "s2789", "1"), see `ids.py`.
+The vendor's quirks are written at the top of `api.py`, where the requests are made.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 
-import requests
-
-from tap_consentmanager.envelope import TEXT, DataMember, data_member
-from tapkit import VendorResponseError
-from tapkit.body import BodyDecodeError
-from tapkit.http import describe_request
-from tapkit.legacy import LegacyVendorStream as VendorStream  # until this tap asks through its api.py
-from tapkit.windows import parse_day, utc_today
+from tap_consentmanager.envelope import TEXT
+from tap_consentmanager.failures import StoppedReports
+from tapkit import VendorResponseError, VendorStream
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable, Iterator
+
     from singer_sdk.helpers.types import Context
 
-SUCCESS_STATUS = "created"
-
-
-class EnvelopeError(VendorResponseError):
-    """The envelope's `status` is not "created"; `vendor_message` is the vendor's `message`."""
-
-    def __init__(self, message: str, status: t.Any, vendor_message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.vendor_message = vendor_message
+    from tap_consentmanager.api import ConsentmanagerApi
+    from tapkit import VendorResponse, VendorTap
 
 
 class ReportShapeError(VendorResponseError):
@@ -49,17 +29,23 @@ class ReportShapeError(VendorResponseError):
         self.stream = stream
 
 
+def on_day(day: dt.date | None) -> str:
+    """How messages name the day a date-ranged report asked for (" on 2026-11-30"); empty for a list."""
+    return f" on {day.isoformat()}" if day is not None else ""
+
+
 class ConsentmanagerStream(VendorStream):
     """One report type of the Data API."""
 
-    path = "/api/data.php"
-    records_prefix = "data.item"
+    api: ConsentmanagerApi
     lenient_numbers = True
     #: the Data API's `type` parameter
     data_type: t.ClassVar[int]
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: VendorTap, *args: t.Any, stopped_reports: StoppedReports | None = None, **kwargs: t.Any):
+        super().__init__(tap, *args, **kwargs)
+        #: the tap's ledger of reports that stopped (it fails the run at the end)
+        self.stopped_reports = stopped_reports if stopped_reports is not None else StoppedReports()
         self._empty_answers: list[tuple[str, str]] = []  # (day or "" for a list, '""' or "null") of empty answers
 
     @property
@@ -67,75 +53,39 @@ class ConsentmanagerStream(VendorStream):
         """How messages name the report: `cmp_report (type 1)`."""
         return f"{self.name} (type {self.data_type})"
 
-    def request_window(self, context: Context | None) -> tuple[dt.date, dt.date]:
-        """from/to of the request; reference lists ignore them, but the vendor expects them."""
-        end = self.config.get("end_date")
-        return parse_day(self.config["start_date"]), parse_day(end) if end else utc_today()
+    # -- one answer's rows ----------------------------------------------------------------------
 
-    def window_label(self) -> str:
-        """The day a date-ranged report asks for (" on 2026-11-30"); empty for a list."""
-        return ""
-
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        first, last = self.request_window(context)
-        params: dict[str, t.Any] = {
-            "key": self.config["api_key"],
-            "type": self.data_type,
-            "from": first.isoformat(),
-            "to": last.isoformat(),
-            "output": "json",
-        }
-        return params
-
-    # -- the envelope ---------------------------------------------------------------------------
-
-    def check_status(self, response: requests.Response) -> None:
-        envelope = self.body_scalars(response, ("status", "message"))
-        status = envelope.get("status")
-        if status != SUCCESS_STATUS:
-            message = envelope.get("message") or "(no message)"
-            raise EnvelopeError(
-                f"{self.vendor}: {describe_request(response.request)} answered status {status!r}: {message}",
-                status,
-                str(message),
-            )
-
-    def data_of(self, response: requests.Response) -> DataMember:
+    def rows_of(self, answer: VendorResponse, day: dt.date | None) -> Iterator[dict]:
+        """The raw rows of one answer (of `day`, for a date-ranged report); its spool is closed after."""
         try:
-            return data_member(response.body)  # type: ignore[attr-defined]
-        except BodyDecodeError as exc:
-            raise VendorResponseError(self.bad_response_message(response, str(exc))) from None
-
-    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        self.check_status(response)
-        data = self.data_of(response)
-        if data.is_array:
-            yield from self.iter_body_items(response)
-        elif data.is_empty_report:
-            self._empty_answers.append(
-                (self.window_label().removeprefix(" on "), '""' if data.kind == TEXT else "null")
-            )
-        else:
-            raise ReportShapeError(
-                self.name,
-                f"{self.report_name}{self.window_label()}: `data` is {data.describe()}, not the JSON array the tap "
-                f"reads (it asks output=json)",
-            )
+            data = self.api.data_of(answer)
+            if data.is_array:
+                yield from self.api.rows(answer)
+            elif data.is_empty_report:
+                self._empty_answers.append((day.isoformat() if day else "", '""' if data.kind == TEXT else "null"))
+            else:
+                raise ReportShapeError(
+                    self.name,
+                    f"{self.report_name}{on_day(day)}: `data` is {data.describe()}, not the JSON array the tap "
+                    f"reads (it asks output=json)",
+                )
+        finally:
+            answer.close()
 
     # -- one report's failure does not stop the others -------------------------------------------
 
-    def guarded(self, records: t.Iterable[dict]) -> t.Iterator[dict]:
+    def guarded(self, records: Iterable[dict], context: Context | None) -> Iterator[dict]:
         """The stream's records; a `ReportShapeError` stops this report only (the tap fails the run at the end)."""
         try:
             yield from records
         except ReportShapeError as exc:
-            problem = f"{exc}; {self.stop_note()}"
+            problem = f"{exc}; {self.stop_note(context)}"
             self.logger.error("%s: %s; the other reports go on", self.vendor, problem)
-            self._tap.report_failed(self.report_name, problem)  # type: ignore[attr-defined]
+            self.stopped_reports.add(self.report_name, problem)
         finally:
             self.warn_empty_answers()
 
-    def stop_note(self) -> str:
+    def stop_note(self, context: Context | None) -> str:
         return "no rows of this list were emitted"
 
     def warn_empty_answers(self) -> None:
@@ -152,12 +102,3 @@ class ConsentmanagerStream(VendorStream):
             where,
         )
         self._empty_answers.clear()
-
-    # -- one request, for the probe ----------------------------------------------------------------
-
-    def fetch(self, context: Context | None = None) -> requests.Response:
-        """One request through the tap's client (rate limit, retries, scrubbing), the status checked."""
-        prepared = self.prepare_request(context, next_page_token=None)
-        response = self.request_decorator(self._request)(prepared, context)
-        self.check_status(response)
-        return response

@@ -35,4 +35,7 @@ class DuplicateKeys:
     def summary(self) -> str:
         """`12 rows repeat the primary key of an earlier row (keys affected: 12); the columns that differ: a, b`."""
         differ = ", ".join(sorted(self.differing)) if self.differing else "none (identical rows)"
-        return f"{self.repeats} rows repeat the primary key of an earlier row (keys affected: {len(self.keys)}); the columns that differ: {differ}"
+        return (
+            f"{self.repeats} rows repeat the primary key of an earlier row (keys affected: {len(self.keys)}); "
+            f"the columns that differ: {differ}"
+        )

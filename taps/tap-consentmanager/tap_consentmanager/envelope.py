@@ -9,9 +9,13 @@ Small bodies are decoded once (and shared with the record reader); large ones ar
 
 from __future__ import annotations
 
+import typing as t
 from dataclasses import dataclass
 
 from tapkit.body import SpooledBody, member_kind
+
+if t.TYPE_CHECKING:
+    from tapkit.http import VendorResponse
 
 ARRAY = "array"
 TEXT = "string"
@@ -51,4 +55,10 @@ class DataMember:
 def data_member(body: SpooledBody, key: str = "data") -> DataMember:
     """The kind of the envelope's top-level `key` member; a body that is not JSON raises BodyDecodeError."""
     kind, value = member_kind(body, key)
+    return DataMember(kind, value if kind == TEXT else None)
+
+
+def data_of(answer: VendorResponse, key: str = "data") -> DataMember:
+    """The kind of an answer's `key` member; a body that is not JSON is a `VendorResponseError` naming the request."""
+    kind, value = answer.member_kind(key)
     return DataMember(kind, value if kind == TEXT else None)

@@ -14,15 +14,15 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_consentmanager.client import EnvelopeError
+from tap_consentmanager.api import ConsentmanagerApi, EnvelopeError
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.envelope import DataMember
+from tap_consentmanager.streams import CmpReportStream, ConsentLogStream, CustomPurposesStream, CustomVendorsStream
 from tapkit import AuthenticationError, TapkitError
 from tapkit import probe as kit
-from tapkit.windows import utc_today
+from tapkit.windows import parse_day, utc_today
 
 if t.TYPE_CHECKING:
-    from tap_consentmanager.client import ConsentmanagerStream
     from tap_consentmanager.tap import TapConsentmanager
 
 ARCHIVED_DAY_OFFSET = 8  # the consent log keeps seven days, today included
@@ -48,31 +48,45 @@ class Answer:
         return f"{len(self.rows)} rows" if self.data.is_array else f"data is {self.data.describe()}"
 
 
-def ask(stream: ConsentmanagerStream, day: dt.date | None = None) -> Answer:
-    """One GET of one report type (one day of a date-ranged report); errors are kept, not raised."""
-    if day is not None:
-        stream._day = day  # type: ignore[attr-defined]  # the report streams ask for their current day
-        window = f" from=to={day.isoformat()}"
-    else:
-        window = ""
-    answer = Answer(stream.data_type, f"GET type={stream.data_type}{window}")
+def ask(
+    api: ConsentmanagerApi, data_type: int, first: dt.date, last: dt.date, *, day: bool, all_entries: bool = False
+) -> Answer:
+    """One GET of one report type (`day`: one day of a date-ranged report); errors are kept, not raised."""
+    window = f" from=to={first.isoformat()}" if day else ""
+    answer = Answer(data_type, f"GET type={data_type}{window}")
     try:
-        response = stream.fetch()
-        answer.data = stream.data_of(response)
-        if answer.data.is_array:
-            answer.rows = [row for row in stream.iter_body_items(response) if isinstance(row, dict)]
+        response = api.report(data_type, first, last, all_entries=all_entries)
+        try:
+            answer.data = api.data_of(response)
+            if answer.data.is_array:
+                answer.rows = [row for row in api.rows(response) if isinstance(row, dict)]
+        finally:
+            response.close()
     except TapkitError as exc:
         answer.error = exc
     return answer
 
 
 def probe(tap: TapConsentmanager) -> t.Iterator[kit.ProbeResult]:
+    api = tap.api.for_stream("probe")
+    assert isinstance(api, ConsentmanagerApi)
     today = utc_today()
     yesterday = today - dt.timedelta(days=1)
-    report = ask(tap.streams["cmp_report"], yesterday)
-    purposes = ask(tap.streams["custom_purposes"])
-    vendors = ask(tap.streams["custom_vendors"])
-    archived = ask(tap.streams["consent_log"], today - dt.timedelta(days=ARCHIVED_DAY_OFFSET))
+    # the lists ask the sync's own window (the vendor expects from/to; lists ignore them)
+    end = tap.config.get("end_date")
+    first, last = parse_day(tap.config["start_date"]), parse_day(end) if end else today
+    archived_day = today - dt.timedelta(days=ARCHIVED_DAY_OFFSET)
+    report = ask(api, CmpReportStream.data_type, yesterday, yesterday, day=True)
+    purposes = ask(api, CustomPurposesStream.data_type, first, last, day=False)
+    vendors = ask(
+        api,
+        CustomVendorsStream.data_type,
+        first,
+        last,
+        day=False,
+        all_entries=bool(tap.config.get("custom_vendors_all")),
+    )
+    archived = ask(api, ConsentLogStream.data_type, archived_day, archived_day, day=True)
 
     yield key_accepted(report)
     yield data_is_array([report, purposes, vendors])
@@ -148,8 +162,6 @@ def custom_ids_are_text(purposes: Answer, vendors: Answer) -> kit.ProbeResult:
 
 
 def report_keys_unique(report: Answer) -> kit.ProbeResult:
-    from tap_consentmanager.streams import CmpReportStream
-
     assumption = "cmp_report: no two rows of a day share the primary key (the documented dimensions)"
     if report.data is None or not report.data.is_array or not report.rows:
         return kit.could_not_tell(assumption, report.asked, report.shown)

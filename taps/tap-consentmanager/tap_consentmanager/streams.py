@@ -12,10 +12,12 @@ from tap_consentmanager.client import ConsentmanagerStream
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.ids import ids_as_text
 from tapkit import CompleteSnapshot, DayWindowStream
-from tapkit.windows import utc_today
+from tapkit.windows import parse_day, utc_today
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+    from tapkit import VendorResponse
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 CONSENT_LOG_DAYS = 7  # the vendor archives the consent log after seven days
@@ -26,8 +28,22 @@ class ReferenceStream(CompleteSnapshot, ConsentmanagerStream):
 
     schema = StreamSchema(SCHEMAS)
 
+    def request_window(self) -> tuple[dt.date, dt.date]:
+        """from/to of the request; reference lists ignore them, but the vendor expects them."""
+        end = self.config.get("end_date")
+        return parse_day(self.config["start_date"]), parse_day(end) if end else utc_today()
+
+    def lists_all_entries(self) -> bool:
+        """Whether the request asks `all=1` (custom_vendors only)."""
+        return False
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        return self.guarded(super().get_records(context))
+        return self.guarded(self.list_rows(context), context)
+
+    def list_rows(self, context: Context | None) -> t.Iterator[dict]:
+        first, last = self.request_window()
+        answer = self.api.report(self.data_type, first, last, all_entries=self.lists_all_entries(), context=context)
+        yield from self.rows_of(answer, None)
 
 
 class TextIdsMixin:
@@ -36,40 +52,32 @@ class TextIdsMixin:
     text_id_fields: t.ClassVar[tuple[str, ...]] = ()
 
     def prepare_row(self, row: dict, context: Context | None) -> dict | None:
-        return super().prepare_row(ids_as_text(row, self.text_id_fields), context)  # type: ignore[misc]
+        return super().prepare_row(ids_as_text(row, self.text_id_fields), context)  # type: ignore[misc]  # a mixin: the stream class below has it
 
 
 class ReportStream(DayWindowStream, ConsentmanagerStream):
-    """A date-ranged report, read one day per request (from=to=day)."""
+    """A date-ranged report, read one day per request (from=to=day).
+
+    A day is asked in `fetch_day` (possibly in a worker, several days at once: see tapkit.windows) and
+    its rows are read in `day_rows`, in day order, in the sync's thread."""
 
     replication_key = "date"
     schema = StreamSchema(SCHEMAS)
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._day: dt.date | None = None
-        self._context: Context | None = None
-
-    def request_window(self, context: Context | None) -> tuple[dt.date, dt.date]:
-        assert self._day is not None
-        return self._day, self._day
-
-    def window_label(self) -> str:
-        return f" on {self._day.isoformat()}" if self._day else ""
-
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self._context = context
-        return self.guarded(super().get_records(context))
+        return self.guarded(super().get_records(context), context)
 
-    def stop_note(self) -> str:
+    def stop_note(self, context: Context | None) -> str:
         # The failing day was never committed: the bookmark is still the last day fully emitted.
-        bookmark = self.bookmark(self._context)
+        bookmark = self.bookmark(context)
         kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
         return f"the report stopped there ({kept}: the next run reads that day again)"
 
-    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
-        self._day = day
-        yield from self.request_records(context)
+    def fetch_day(self, day: dt.date, context: Context | None) -> VendorResponse:
+        return self.api.report(self.data_type, day, day, context=context)
+
+    def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
+        return self.rows_of(fetched, day)
 
 
 class CmpReportStream(ReportStream):
@@ -81,9 +89,9 @@ class CmpReportStream(ReportStream):
     #: the vendor fields of `primary_keys`
     vendor_keys = ("cmpID", "designID", "country", "date", "hour", "urlID", "osID", "uaID", "deviceID")
 
-    def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
+    def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         duplicates = DuplicateKeys(self.vendor_keys)
-        for row in super().records_for_day(day, context):
+        for row in super().day_rows(day, fetched, context):
             duplicates.add(row)
             yield row
         if duplicates.repeats:
@@ -110,9 +118,11 @@ class DeliveryDomainsStream(ReportStream):
     data_type = 16
     primary_keys = ("id",)
 
-    def prepare_row(self, row: dict, context: Context | None) -> dict:
-        row.setdefault("date", self._day.isoformat() if self._day else None)
-        return row
+    def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
+        for row in super().day_rows(day, fetched, context):
+            if isinstance(row, dict):
+                row.setdefault("date", day.isoformat())
+            yield row
 
 
 class ChangelogStream(TextIdsMixin, ReportStream):
@@ -163,11 +173,8 @@ class CustomVendorsStream(TextIdsMixin, ReferenceStream):
     primary_keys = ("id", "cmp")
     text_id_fields = ("id",)
 
-    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
-        params = super().get_url_params(context, next_page_token)
-        if self.config.get("custom_vendors_all"):
-            params["all"] = 1
-        return params
+    def lists_all_entries(self) -> bool:
+        return bool(self.config.get("custom_vendors_all"))
 
 
 class CustomPurposesStream(TextIdsMixin, ReferenceStream):
@@ -194,7 +201,7 @@ class TextVersionsStream(ReferenceStream):
         return row
 
 
-REFERENCE_STREAMS = [
+REFERENCE_STREAMS: list[type[ReferenceStream]] = [
     _reference("cmps", 5),
     _reference("designs", 6),
     _reference("cookie_domains", 7),
@@ -208,5 +215,13 @@ REFERENCE_STREAMS = [
     _reference("crawls", 15),
     _reference("subaccounts", 17),
 ]
-REPORT_STREAMS = [CmpReportStream, CrawlerReportStream, DeliveryDomainsStream, ChangelogStream, ConsentLogStream]
-STREAM_TYPES = sorted(REFERENCE_STREAMS + REPORT_STREAMS, key=lambda stream: stream.data_type)
+REPORT_STREAMS: list[type[ReportStream]] = [
+    CmpReportStream,
+    CrawlerReportStream,
+    DeliveryDomainsStream,
+    ChangelogStream,
+    ConsentLogStream,
+]
+STREAM_TYPES: list[type[ConsentmanagerStream]] = sorted(
+    [*REFERENCE_STREAMS, *REPORT_STREAMS], key=lambda stream: stream.data_type
+)

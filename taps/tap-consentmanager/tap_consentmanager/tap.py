@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import typing as t
+from functools import cached_property
 
 from singer_sdk import typing as th
 
+from tap_consentmanager.api import ConsentmanagerApi
+from tap_consentmanager.failures import ReportsStoppedError, StoppedReports
 from tap_consentmanager.streams import STREAM_TYPES
-from tapkit import ConfigError, TapkitError, VendorTap, request_settings
+from tapkit import VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
+    from tap_consentmanager.client import ConsentmanagerStream
     from tapkit.probe import ProbeResult
 
-
-class ReportsStoppedError(TapkitError):
-    """Some reports could not be read (their `data` was not a JSON array); the others synced."""
+__all__ = ["ReportsStoppedError", "TapConsentmanager"]
 
 
 class TapConsentmanager(VendorTap):
-    """consentmanager.net Data API: all 17 live report types (CMP statistics, consent log, vendors, purposes, changelog ...), typed and incremental by day."""
+    """consentmanager.net Data API: all 17 live report types (CMP statistics, consent log, vendors,
+    purposes, changelog ...), typed and incremental by day."""
 
     name = "tap-consentmanager"
     vendor_name = "consentmanager.net"
     auth_settings = ("api_key",)
+    api_class = ConsentmanagerApi
     state_layout = StateLayout.of(STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
@@ -53,7 +57,9 @@ class TapConsentmanager(VendorTap):
             th.IntegerType,
             default=2,
             title="Lookback days",
-            description="Days before the bookmark that are read again, since the vendor's recent aggregates still change.",
+            description=(
+                "Days before the bookmark that are read again, since the vendor's recent aggregates still change."
+            ),
         ),
         th.Property(
             "custom_vendors_all",
@@ -67,33 +73,24 @@ class TapConsentmanager(VendorTap):
 
     def check_settings(self) -> None:
         super().check_settings()
-        start = self.require_date("start_date", required=True)
-        end = self.require_date("end_date")
-        if end is not None and start is not None and end < start:
-            raise ConfigError(f"setting end_date ({end}) is before start_date ({start})")
-        lookback = self.config.get("lookback_days")
-        if lookback is not None and lookback < 0:
-            raise ConfigError(f"setting lookback_days must be 0 or more, got {lookback!r}")
+        self.require_date_window("start_date", "end_date")
+        self.require_at_least("lookback_days", 0)
 
-    def discover_streams(self) -> list:
-        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
+    def discover_streams(self) -> list[ConsentmanagerStream]:
+        return [stream_class(tap=self, stopped_reports=self.stopped_reports) for stream_class in STREAM_TYPES]
 
     # -- a report that cannot be read stops alone; the run still fails, at the end ----------------
 
-    def report_failed(self, report: str, problem: str) -> None:
-        self._failed_reports.append((report, problem))
-
-    @property
-    def _failed_reports(self) -> list[tuple[str, str]]:
-        return self.__dict__.setdefault("_failed_reports_list", [])
+    @cached_property
+    def stopped_reports(self) -> StoppedReports:
+        """The ledger every stream notes a stopped report in; read once every stream has synced."""
+        return StoppedReports()
 
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         super().run_sync(sync_every_stream)
-        failed = self._failed_reports
-        if failed:
-            # Each problem starts with its report's name: `cmp_report (type 1) on 2026-11-30: ...`.
-            details = " | ".join(problem for _, problem in failed)
-            raise ReportsStoppedError(f"{len(failed)} report(s) stopped, every other report synced: {details}")
+        error = self.stopped_reports.error()
+        if error is not None:
+            raise error
 
     # -- `--probe` -----------------------------------------------------------------------------
 
