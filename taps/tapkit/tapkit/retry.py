@@ -91,8 +91,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        if not self.interval:
-            return
+        # No early return without a rate: a `pause` (a Retry-After) must hold every thread even then.
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next)

@@ -5,11 +5,20 @@ lookback) to end_date. Its bookmark (`replication_key_value`) is committed, and 
 written, only after the last record of a day has been emitted: a run killed mid-day resumes at
 that day (minus the lookback) and leaves no gap. Empty days still move the bookmark, so a
 second run re-reads only the lookback days.
+
+Days are fetched concurrently when `max_concurrency` > 1 and the stream fetches in `fetch_day`: the
+tap's ordered prefetch (`tapkit.concurrency`) asks up to `max_concurrency` days at once, at most
+`DAYS_AHEAD_PER_WORKER` x `max_concurrency` days ahead of the day being emitted (each waiting day is a
+spooled answer, so memory stays bounded however long the window). Days are still emitted, and their
+bookmarks committed, strictly in day order, in the sync's thread: records and state are exactly a
+sequential run's, and a run killed mid-way re-reads only the day it was emitting. The rate limit and
+a vendor's `Retry-After` hold every worker (the tap's one `HttpClient` and its shared limiter).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 
 from tapkit.streams import VendorStream
@@ -32,6 +41,41 @@ def utc_today() -> dt.date:
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
+
+
+#: days fetched ahead of the one being emitted, per worker: enough to keep every worker busy while
+#: the sync's thread emits, few enough that waiting answers stay a handful of spooled bodies
+DAYS_AHEAD_PER_WORKER = 2
+_POLL_SECONDS = 0.2
+
+
+class DaysAhead:
+    """How far ahead of the day being emitted a worker may fetch (the nth day of the window waits
+    until day n - limit is being emitted). Closed when the window ends, early or not: a worker still
+    waiting then fetches nothing."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._emitting = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def wait_for(self, index: int) -> bool:
+        """Block until the window's day `index` may be fetched; False once the window was closed."""
+        with self._changed:
+            while not self._closed and index >= self._emitting + self.limit:
+                self._changed.wait(_POLL_SECONDS)
+            return not self._closed
+
+    def emitting(self, index: int) -> None:
+        with self._changed:
+            self._emitting = index
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
 
 
 class DayWindowStream(VendorStream):
@@ -90,10 +134,41 @@ class DayWindowStream(VendorStream):
     def records_for_day(self, day: dt.date, context: Context | None) -> t.Iterable[dict]:
         raise NotImplementedError(f"{type(self).__name__} implements fetch_day/day_rows or records_for_day")
 
-    def fetched_days(self, days: list[dt.date], context: Context | None) -> t.Iterable[tuple[dt.date, t.Any]]:
-        """(day, fetched) in day order. Sequential here; see the concurrency of `max_concurrency`."""
-        for day in days:
-            yield day, self.fetch_day(day, context)
+    @property
+    def max_concurrency(self) -> int:
+        return int(self.config.get("max_concurrency") or 1)
+
+    def fetches_ahead(self) -> bool:
+        """Whether days are fetched concurrently: `max_concurrency` > 1 and a stream that fetches in
+        `fetch_day` (the default `fetch_day` only defers `records_for_day`, which must run in order)."""
+        return self.max_concurrency > 1 and type(self).fetch_day is not DayWindowStream.fetch_day
+
+    def fetched_days(self, days: list[dt.date], context: Context | None) -> t.Iterator[tuple[dt.date, t.Any]]:
+        """(day, fetched) in day order; fetched ahead by the tap's prefetch pool (see the module doc)."""
+        if not self.fetches_ahead() or len(days) < 2:
+            for day in days:
+                yield day, self.fetch_day(day, context)
+            return
+        ahead = DaysAhead(DAYS_AHEAD_PER_WORKER * self.max_concurrency)
+        index_of = {day: index for index, day in enumerate(days)}
+
+        def fetch(day: dt.date) -> t.Iterator[t.Any]:
+            if ahead.wait_for(index_of[day]):
+                yield self.fetch_day(day, context)
+
+        prefetch = self.prefetch(days, fetch)
+        every_day_taken = False
+        try:
+            for index, day in enumerate(days):
+                ahead.emitting(index)
+                (fetched,) = prefetch.take(day)
+                yield day, fetched
+            every_day_taken = True
+        finally:
+            # An early end (an error, a stop): the workers still waiting fetch nothing, and requests in
+            # flight are waited for when the tap's sync ends (not at all after a stop signal).
+            ahead.close()
+            prefetch.close(wait=every_day_taken)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for day, fetched in self.fetched_days(self.window_days(context), context):
