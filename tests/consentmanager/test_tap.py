@@ -24,11 +24,12 @@ def config(sandbox, days_back: int = 9, **overrides) -> dict:
 
 
 def requested_days(sandbox, data_type: int) -> list[str]:
-    return [
+    """The days asked of a report, in day order (days are fetched several at once: they arrive in any order)."""
+    return sorted(
         r.query["from"][0]
         for r in sandbox.requests
         if r.vendor == "consentmanager" and r.query.get("type") == [str(data_type)]
-    ]
+    )
 
 
 def test_full_sync_emits_exactly_the_ground_truth(sandbox):
