@@ -225,3 +225,18 @@ def test_a_closed_window_releases_its_waiting_workers_with_nothing_to_fetch():
     ahead.close()
     worker.join(2)
     assert released == [False]
+
+
+def test_waiting_workers_give_up_once_the_pool_is_closed_by_someone_else():
+    """The tap closes its prefetch pools after a sync or an abandoned read (an Airbyte check): a worker
+    waiting for its day must not hold the pool's shutdown."""
+    ahead, pool_closed = DaysAhead(limit=1), threading.Event()
+    released = []
+    worker = threading.Thread(target=lambda: released.append(ahead.wait_for(5)))
+    worker.start()
+    ahead.close_with(pool_closed)
+    time.sleep(0.1)
+    assert released == []
+    pool_closed.set()
+    worker.join(2)
+    assert released == [False]

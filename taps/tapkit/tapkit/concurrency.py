@@ -56,6 +56,8 @@ class OrderedPrefetch(t.Generic[K, T]):
         self._keys = list(dict.fromkeys(keys))
         self._lanes: dict[K, _Lane] = {}
         self._pool: ThreadPoolExecutor | None = None
+        #: set once `close()` began: a `produce` that waits for something may watch it, and give up
+        self.closed = threading.Event()
         # Even one partition gains: its next pages are fetched while the main thread emits the current one.
         if workers > 1 and self._keys:
             self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prefetch")
@@ -100,6 +102,7 @@ class OrderedPrefetch(t.Generic[K, T]):
     def close(self, *, wait: bool = True) -> None:
         """Stop the partitions not taken; wait for requests in flight, so nothing logs after an error
         (`wait=False` when the run was stopped by a signal: it must end within seconds)."""
+        self.closed.set()
         for lane in self._lanes.values():
             lane.cancelled.set()
         self._lanes.clear()

@@ -59,13 +59,22 @@ class DaysAhead:
         self._emitting = 0
         self._closed = False
         self._changed = threading.Condition()
+        self._pool_closed: threading.Event | None = None
+
+    def close_with(self, pool_closed: threading.Event) -> None:
+        """Also count as closed once the pool is (the tap closes it after a sync or an abandoned read)."""
+        self._pool_closed = pool_closed
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or (self._pool_closed is not None and self._pool_closed.is_set())
 
     def wait_for(self, index: int) -> bool:
         """Block until the window's day `index` may be fetched; False once the window was closed."""
         with self._changed:
-            while not self._closed and index >= self._emitting + self.limit:
+            while not self.closed and index >= self._emitting + self.limit:
                 self._changed.wait(_POLL_SECONDS)
-            return not self._closed
+            return not self.closed
 
     def emitting(self, index: int) -> None:
         with self._changed:
@@ -157,6 +166,7 @@ class DayWindowStream(VendorStream):
                 yield self.fetch_day(day, context)
 
         prefetch = self.prefetch(days, fetch)
+        ahead.close_with(prefetch.closed)  # workers waiting already see it within a poll
         every_day_taken = False
         try:
             for index, day in enumerate(days):
