@@ -23,7 +23,6 @@ import msgspec
 
 SPOOL_LIMIT = int(os.environ.get("TAPKIT_SPOOL_MAX_MEMORY") or 4 * 1024 * 1024)
 CHUNK_SIZE = 256 * 1024  # bytes read from the socket at a time
-_CHUNK = CHUNK_SIZE
 _DECODER = msgspec.json.Decoder()
 
 

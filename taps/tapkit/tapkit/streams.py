@@ -35,8 +35,6 @@ class VendorStream(SeamStream):
 
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE  # the shaper types every value itself
 
-    #: ijson prefix of the records array in a response ("item" = the body is the array).
-    records_prefix: str = "item"
     #: vendor field -> column, where snake_case of the vendor name is not the column.
     field_renames: t.ClassVar[dict[str, str]] = {}
     #: accept "3" for an integer column (vendors that send every number as text).
