@@ -42,6 +42,7 @@ import uuid
 from dataclasses import dataclass
 
 from sandbox.core import Request, Response, VendorApp
+from sandbox.profiles import LargestStream, Partitions, Probe, VendorProfile, days_ago
 
 HISTORY_DAYS = 60  # submissions exist this many days back from "today"
 SETTLE_DAYS = 3  # a slow submission is Pending until the clock is this many days past its day
@@ -416,3 +417,69 @@ def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
     while day <= last:
         yield day
         day += dt.timedelta(days=1)
+
+
+# -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
+
+
+def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Rows per table (distinct primary keys, upserted) after a first sync with `config`."""
+    # Each dataset's table is named by the tap's rule (its README: dataset_<slug of the name>): imported
+    # here, when a test asks, so that serving the simulator never needs the tap.
+    from tap_claravine.streams import dataset_stream_names
+
+    truth = sandbox.app("claravine").ground_truth(
+        start=config["start_date"], end=config.get("end_date"), datasets=config.get("datasets")
+    )
+    counts = {
+        "datasets": len({dataset["uuid"] for dataset in truth["datasets"]}),
+        "transactions": len({(tx["datasetUuid"], tx["uuid"]) for tx in truth["transactions"]}),
+        "transaction_rows": len(
+            {(row["datasetUuid"], row["transactionUuid"], row["rowNumber"]) for row in truth["transaction_rows"]}
+        ),
+    }
+    names = dataset_stream_names(truth["datasets"])
+    id_fields = {entry["datasetUuid"]: entry["name"] for entry in truth["id_fields"]}
+    for dataset in truth["datasets"]:
+        rows = [row for row in truth["transaction_rows"] if row["datasetUuid"] == dataset["uuid"]]
+        keyed_by_cvid = id_fields[dataset["uuid"]] is not None
+        keys = (
+            {row["cvid"] for row in rows}
+            if keyed_by_cvid
+            else {(row["transactionUuid"], row["rowNumber"]) for row in rows}
+        )
+        counts[names[dataset["uuid"]]] = len(keys)
+    return counts
+
+
+PROFILE = VendorProfile(
+    vendor="claravine",
+    label="Claravine",
+    tap="tap-claravine",
+    tap_class="tap_claravine.tap:TapClaravine",
+    source="source-claravine",
+    order=4,
+    secrets=("api_key", "api_secret"),
+    auth_check="api_key and api_secret",
+    # a week of submissions, so that every stream, each dataset's table included, loads rows
+    meltano_settings={"start_date": "${CONSENT_SANDBOX_START_DATE}", "lookback_days": 1},
+    test_settings=lambda _scratch: {"start_date": days_ago(6), "end_date": days_ago(5)},
+    # the Meltano week takes long to read; two days give every stream rows too
+    airbyte_settings=lambda: {"start_date": days_ago(2), "lookback_days": 1},
+    expected_rows=expected_table_rows,
+    records_path="/data?",
+    state_bookmark=("transactions", "replication_key_value"),
+    no_lookback={"lookback_days": 0},
+    bad_configs=(
+        ("missing setting", {"start_date": None}, "start_date"),
+        ("malformed date", {"start_date": "06/01/2026"}, "start_date"),
+    ),
+    partitions=Partitions(setting="datasets", stream="transactions", request_path="/transactions"),
+    no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
+    own_scenarios=frozenset({"state: tap's own fields"}),
+    probe=Probe(rows=10, breaking_variant="plural-data-path"),
+    bench_settings=lambda: {"start_date": days_ago(7)},
+    auth_headers=lambda config: {KEY_HEADER: config["api_key"], SECRET_HEADER: config["api_secret"]},
+    page_records=lambda document: [dict(zip(document["fields"], row, strict=False)) for row in document["rows"]],
+    largest_stream=LargestStream("transaction_rows", "datasets", {"size": 60}, {}, r"/data/?$"),
+)

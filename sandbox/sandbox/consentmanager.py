@@ -29,6 +29,7 @@ import typing as t
 
 from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
 from sandbox.jsonbody import envelope_chunks
+from sandbox.profiles import Credentials, LargestStream, OneResponse, VendorProfile, days_ago
 
 HISTORY_DAYS = 45  # reports exist this many days back from "today"
 CONSENT_LOG_DAYS = 7  # days served by type 19, today included
@@ -409,3 +410,75 @@ def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
     while day <= last:
         yield day
         day += dt.timedelta(days=1)
+
+
+# -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
+
+#: vendor fields that make up each stream's primary key (tap columns are their snake_case)
+VENDOR_KEYS = {
+    "cmp_report": ("cmpID", "designID", "country", "date", "hour", "urlID", "osID", "uaID", "deviceID"),
+    "crawler_report": ("cmpID", "date", "hour"),
+    "custom_vendors": ("id", "cmp"),
+    "custom_purposes": ("id", "cmp"),
+    "text_versions": ("id", "design", "lang"),
+}
+
+
+def raw_rows(sandbox: t.Any, config: dict) -> dict[str, list[dict]]:
+    """The vendor rows a sync of `config` must emit, per stream (consent log clamped to 7 days)."""
+    app = sandbox.app("consentmanager")
+    truth = app.ground_truth(
+        start=config["start_date"],
+        end=config.get("end_date"),
+        custom_vendors_all=config.get("custom_vendors_all", False),
+    )
+    oldest_served = (sandbox.today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1)).isoformat()
+    truth["consent_log"] = [row for row in truth["consent_log"] if row["date"][:10] >= oldest_served]
+    return truth
+
+
+def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
+    return {
+        stream: len({tuple(row[field] for field in VENDOR_KEYS.get(stream, ("id",))) for row in rows})
+        for stream, rows in raw_rows(sandbox, config).items()
+    }
+
+
+PROFILE = VendorProfile(
+    vendor="consentmanager",
+    label="consentmanager.net",
+    tap="tap-consentmanager",
+    tap_class="tap_consentmanager.tap:TapConsentmanager",
+    source="source-consentmanager",
+    order=1,
+    secrets=("api_key",),
+    auth_check="api_key",
+    meltano_settings={"start_date": "${CONSENT_SANDBOX_START_DATE}"},  # an environment template
+    test_settings=lambda _scratch: {"start_date": days_ago(3)},
+    airbyte_settings=lambda: {"start_date": days_ago(3)},  # three days read every stream
+    expected_rows=expected_table_rows,
+    records_path="type=1&",
+    state_bookmark=("cmp_report", "replication_key_value"),
+    no_lookback={"lookback_days": 0},
+    bad_configs=(
+        ("missing setting", {"start_date": None}, "start_date"),
+        ("malformed date", {"start_date": "last tuesday"}, "start_date"),
+    ),
+    credentials=Credentials(
+        variant="credentials",
+        dropped=frozenset({"api_key", "integration.accessToken"}),
+        values=lambda _sandbox: [VENDOR_CREDENTIAL],
+    ),
+    bench_settings=lambda: {"start_date": dt.date.today().isoformat(), "lookback_days": 2},
+    largest_stream=LargestStream(
+        "consent_log",
+        "consent_log",
+        {"consentmanager.consent_log_rows": 150_000},
+        {"lookback_days": 0},
+        r"/api/data\.php",
+    ),
+    one_response=OneResponse("consentmanager.consent_log_rows", "consent_log", "/api/data.php?key=k&type=19"),
+    second_run_need="start_date a week back, lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19)"
+    " + 1 per reference list (12) = 27",
+    second_run_settings={"start_date": days_ago(7)},  # so that the lookback applies
+)

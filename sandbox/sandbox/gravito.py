@@ -20,6 +20,7 @@ string) under the same `k`/`c` timestamps (`changed_profile_ids` names them).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 from sandbox.core import Request, Response, VendorApp
 from sandbox.jsonbody import json_array_chunks
+from sandbox.profiles import LargestStream, OneResponse, Partitions, Probe, VendorProfile
 
 PATH = "/api/gp/gravitocustomerdata"
 DOMAINS = ("shop.example.com", "news.example.org", "travel.example.net")
@@ -365,3 +367,79 @@ def _change_content(profile: Profile) -> None:
 
 def _iso(seconds: int | None) -> str | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).isoformat()
+
+
+# -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
+
+#: the Meltano `sandbox` environment's settings (api_url and access_token come from the environment)
+MELTANO_SETTINGS: dict = {"domains": list(DOMAINS), "lookback_hours": 24}
+
+#: each table's primary key, in the vendor's rows of the ground truth
+TABLE_KEYS = {
+    "microprofiles": ("domain", "profile_id"),
+    "consents": ("domain", "profile_id", "consent_id", "recorded_at"),
+    "keyring": ("domain", "profile_id", "key_id", "recorded_at"),
+    "tcf_consents": ("domain", "profile_id"),
+    "non_tcf_vendor_consents": ("domain", "profile_id", "vendor_id"),
+}
+
+
+def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
+    truth = sandbox.app("gravito").ground_truth(domains=config["domains"])
+    unparsed = {(row["domain"], row["raw_message"]) for row in truth["unparsed_messages"]}
+    counts = {
+        stream: len({tuple(row[k] for k in key) for row in truth[stream]}) for stream, key in TABLE_KEYS.items()
+    }
+    counts["microprofiles"] += len(unparsed)
+    return counts
+
+
+def page_consents(document: list) -> list:
+    """One page's consent entries, as the tap emits them (messages that are no JSON object have none)."""
+    consents = []
+    for element in document:
+        if element["message"].startswith("{"):
+            with contextlib.suppress(json.JSONDecodeError):
+                consents += json.loads(element["message"]).get("c") or []
+    return consents
+
+
+PROFILE = VendorProfile(
+    vendor="gravito",
+    label="Gravito",
+    tap="tap-gravito",
+    tap_class="tap_gravito.tap:TapGravito",
+    source="source-gravito",
+    order=2,
+    secrets=("access_token",),
+    auth_check="access_token",
+    meltano_settings=MELTANO_SETTINGS,
+    test_settings=lambda _scratch: {"domains": list(DOMAINS)},
+    expected_rows=expected_table_rows,
+    records_path="domainName=news.example.org",
+    state_bookmark=("consents", "replication_key_value"),
+    no_lookback={"lookback_hours": 0},
+    bad_configs=(
+        ("missing setting", {"domains": None}, "domains"),
+        ("empty domains list", {"domains": []}, "setting domains must list at least one domain"),
+    ),
+    partitions=Partitions(
+        setting="domains",
+        stream="microprofiles",
+        request_path="/api/gp",
+        many=lambda n: (
+            {"gravito.profiles_per_domain": 30},
+            {"domains": [f"site{i:02d}.example.com" for i in range(n)]},
+        ),
+    ),
+    no_error_envelope="no error envelope documented: the fault is a 200 with an object where the array belongs",
+    probe=Probe(rows=7, breaking_variant="unknown-domain"),
+    bench_settings=lambda: {"domains": ["shop.example.com"]},
+    auth_headers=lambda config: {"gravitoaccess": config["access_token"], "gravitoversion": "v3"},
+    page_records=page_consents,
+    largest_stream=LargestStream("consents", "consents", {"gravito.profiles_per_domain": 40_000}, {}, "/api/gp"),
+    one_response=OneResponse(
+        "gravito.profiles_per_domain", "microprofiles", "/api/gp/gravitocustomerdata?domainName=shop.example.com"
+    ),
+    second_run_need="one request per domain (the API has no time filter)",
+)

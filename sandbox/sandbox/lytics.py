@@ -36,6 +36,7 @@ import typing as t
 from urllib.parse import unquote
 
 from sandbox.core import Request, Response, VendorApp
+from sandbox.profiles import Credentials, LargestStream, Partitions, VendorProfile
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
@@ -577,3 +578,122 @@ def _decode_cursor(token: str) -> tuple[str, int] | None:
         return segment_id, int(offset)
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+# -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
+
+#: settings (minus api_url and api_key) of the Meltano `sandbox` environment: every stream gets rows.
+MELTANO_SETTINGS: dict[str, t.Any] = {
+    "table": "user",
+    "segments": ["all", "sweden", "dormant"],
+    "scan_page_size": 25,
+    "profile_key": "_uid",
+    "profile_lookups": [
+        {"field": "email", "value": "user00003@example.com"},
+        {"field": "user_id", "value": "user00010"},
+        {"field": "user_id", "value": "no-such-user"},
+    ],
+    # one request in each state (initial, primary, archive, secondary, done) at the sandbox's seed 42, and an
+    # unknown one
+    "deletion_request_ids": [
+        "06cb18ae08260453f7af-1740787200",
+        "ed2b183888fccde4998f-1740960000",
+        "6419d28ed92ead8e3b6a-1741132800",
+        "4ee43ce9856fc31982a8-1741305600",
+        "0b97ccaccbc4b374be1d-1741478400",
+        "unknown-request-1",
+    ],
+}
+
+
+def sync_ground_truth(sandbox: t.Any, config: dict) -> dict[str, list[dict]]:
+    """The simulator's ground truth for a sync with `config`."""
+    return sandbox.app("lytics").ground_truth(
+        table=config.get("table", "user"),
+        segments=config.get("segments") or (),
+        profile_lookups=config.get("profile_lookups") or (),
+        deletion_request_ids=config.get("deletion_request_ids") or (),
+    )
+
+
+def identity_fields(sandbox: t.Any, table: str = "user") -> list[str]:
+    """The table's identity fields as the simulator's schema lists them: by_fields, then is_by columns."""
+    schema = sandbox.app("lytics").schema(table)
+    fields = list(schema["by_fields"])
+    return fields + [column["as"] for column in schema["columns"] if column["is_by"] and column["as"] not in fields]
+
+
+def _identity_text(value: t.Any) -> str | None:
+    if isinstance(value, list):  # an array identity (`_uids`): its smallest element
+        texts = [text for text in map(_identity_text, value) if text is not None]
+        return min(texts) if texts else None
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return str(value) if isinstance(value, (str, int, float)) else None
+
+
+def member_key(sandbox: t.Any, config: dict, profile: dict) -> str | None:
+    """The profile_id the README promises: profile_key's value, else `<field>:<value>` of the first
+    identity field the profile has; None: the profile cannot be keyed (counted, not emitted)."""
+    if config.get("profile_key"):
+        return _identity_text(profile.get(config["profile_key"]))
+    for field in identity_fields(sandbox, config.get("table", "user")):
+        text = _identity_text(profile.get(field))
+        if text is not None:
+            return f"{field}:{text}"
+    return None
+
+
+def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
+    truth = sync_ground_truth(sandbox, config)
+    keys = [(row["segment_id"], member_key(sandbox, config, row["profile"])) for row in truth["audience_members"]]
+    return {
+        "accounts": len({row["id"] for row in truth["accounts"]}),
+        "segments": len({row["id"] for row in truth["segments"]}),
+        "schema_fields": len({row["as"] for row in truth["schema_fields"]}),
+        "segment_sizes": len({row["id"] for row in truth["segment_sizes"]}),  # one snapshot (measured_at) per run
+        "audience_members": len({(segment, key) for segment, key in keys if key is not None}),
+        "profiles": len({(row["lookup_field"], row["lookup_value"]) for row in truth["profiles"]}),
+        "deletion_requests": len({row["request_id"] for row in truth["deletion_requests"]}),
+    }
+
+
+PROFILE = VendorProfile(
+    vendor="lytics",
+    label="Lytics",
+    tap="tap-lytics",
+    tap_class="tap_lytics.tap:TapLytics",
+    source="source-lytics",
+    order=5,
+    secrets=("api_key",),
+    auth_check="api_key",
+    meltano_settings=MELTANO_SETTINGS,
+    test_settings=lambda _scratch: dict(MELTANO_SETTINGS),
+    expected_rows=expected_table_rows,
+    per_run_snapshots=("segment_sizes",),
+    records_path="/scan?limit=25&start=",
+    state_bookmark=("audience_members", "saved_at"),
+    bad_configs=(("missing setting", {"api_key": None}, "api_key"),),
+    partitions=Partitions(
+        setting="segments",
+        stream="audience_members",
+        request_path="/scan",
+        many=lambda n: (
+            {"lytics.extra_segments": n},
+            {"segments": [f"bench_{i:02d}" for i in range(n)], "scan_page_size": 20},
+        ),
+    ),
+    credentials=Credentials(
+        variant="account-credentials",
+        # the account keys: tap-lytics drops them itself before the kit's rule sees them (its own warning)
+        dropped=frozenset(),
+        values=lambda sandbox: sandbox.app("lytics").credential_values(),
+        also_named="accounts: dropped credential field(s) apikey, dataapikey from the account records",
+    ),
+    own_scenarios=frozenset({"state: tap's own fields"}),
+    bench_settings=lambda: {"segments": ["all"], "scan_page_size": 100},  # Lytics serves at most 100 per page
+    auth_headers=lambda config: {"Authorization": config["api_key"]},
+    largest_stream=LargestStream("audience_members", "audience_members", {"size": 1500}, {}, "/scan"),
+    second_run_need="account, segments, schema, sizes: 1 each; one scan per audience (no time filter)",
+    second_run_settings={"scan_page_size": 100},
+)

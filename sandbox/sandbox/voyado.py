@@ -30,13 +30,16 @@ import datetime as dt
 import io
 import json
 import random
+import tempfile
 import threading
 import typing as t
 import uuid
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from sandbox.core import Request, Response, VendorApp
+from sandbox.profiles import LargestStream, Probe, VendorProfile
 
 V4_BASE, V3_BASE, V2_BASE = "/api/admin/v4/event-data", "/api/admin/v3/event-data", "/api/v2/event-data"
 API_BASES = (V4_BASE, V3_BASE, V2_BASE)
@@ -269,3 +272,100 @@ class VoyadoApp(VendorApp):
             and r.path.endswith("/create-export-customer-job")
             and r.query.get("customerKey") == [customer_key]
         )
+
+
+# -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
+
+#: Settings (minus api_url and api_key) of the Meltano `sandbox` environment: "instant-" keys are done
+#: on their first poll, so one run loads customer_data; the plain key shows a job still waiting.
+#: api_version is left unset: the default (admin-v4) is what a new user gets, so that is what runs.
+MELTANO_SETTINGS: dict = {
+    "customer_keys": [
+        "instant-0b7e1c52-4f0e-4d7a-9a51-3d2f6c1e8a01",
+        "instant-5a9d3e27-8c41-4b6f-a0d2-7e9b1f3c6d45",
+        "instant-c2e8f4a1-96b3-4d7e-8f05-2a6c9d1e7b38",
+        "9c1f6a3b-2d4e-4f5a-8b7c-1e2d3f4a5b6c",
+    ],
+}
+
+
+def configured_keys(config: dict) -> list[str]:
+    """The customer keys a config names (customer_keys, then customer_keys_file), deduplicated."""
+    keys = [str(key).strip() for key in config.get("customer_keys") or []]
+    if config.get("customer_keys_file"):
+        lines = Path(config["customer_keys_file"]).read_text(encoding="utf-8").splitlines()
+        keys += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return list(dict.fromkeys(key for key in keys if key))
+
+
+def done_on_first_poll(sandbox: t.Any, customer_key: str) -> bool:
+    return outcome_of(customer_key) == "instant" or bool(sandbox.settings.get("voyado.instant"))
+
+
+def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Rows per table after one first sync (no state): a job row per key, the lines of jobs done at once."""
+    keys = configured_keys(config)
+    app = sandbox.app("voyado")
+    truth = app.ground_truth(customer_keys=[key for key in keys if done_on_first_poll(sandbox, key)])
+    return {"export_jobs": len(keys), "customer_data": len(truth["customer_data"])}
+
+
+def reported_loss(run: t.Any, sandbox: t.Any, config: dict) -> dict[str, int] | None:
+    """A download that is not a zip cannot be fetched again (the vendor deletes an export once
+    downloaded): tap-voyado keeps the file, marks the job `error` in export_jobs and warns."""
+    failed = [row["customer_key"] for row in run.records("export_jobs") if row["status"] == "error"]
+    warned = [
+        key for key in failed if any(f"'{key}' ended with status error" in line for line in run.stderr.splitlines())
+    ]
+    if not failed or warned != failed:
+        return None
+    keys = config["customer_keys"]
+    return {
+        **expected_table_rows(sandbox, {**config, "customer_keys": [k for k in keys if k not in failed]}),
+        "export_jobs": len(keys),
+    }
+
+
+BENCH_KEYS = ["instant-bench-0001", "instant-bench-0002", "instant-bench-0003"]
+
+PROFILE = VendorProfile(
+    vendor="voyado",
+    label="Voyado",
+    tap="tap-voyado",
+    tap_class="tap_voyado.tap:TapVoyado",
+    source="source-voyado",
+    order=3,
+    secrets=("api_key",),
+    auth_check="api_key",
+    meltano_settings=MELTANO_SETTINGS,
+    test_settings=lambda scratch: {**MELTANO_SETTINGS, "download_dir": str(scratch / "downloads")},
+    expected_rows=expected_table_rows,
+    reported_loss=reported_loss,
+    records_path="/export-customer-job-result",
+    state_bookmark=("export_jobs", "replication_key_value"),
+    # more keys than the demo config, so that the sync is long enough to be stopped in
+    long_sync_settings={"customer_keys": [f"instant-kill-{n}" for n in range(8)]},
+    one_shot_downloads=True,
+    bad_configs=(
+        ("missing setting", {"customer_keys": None}, "customer_keys"),
+        ("unknown api_version", {"api_version": "v3"}, "setting api_version must be one of"),
+        ("missing customer_keys_file", {"customer_keys_file": "/nonexistent/keys.txt"}, "no such file"),
+    ),
+    own_scenarios=frozenset(
+        {
+            "state: tap's own fields",
+            "disk: download_dir unwritable",
+            "disk: download_dir too full",
+            "kill after download",
+            "SIGTERM after download",
+            "SIGTERM during download",
+        }
+    ),
+    probe=Probe(rows=5, breaking_variant="v4-exports-missing", requests=3),
+    one_run_sandbox_settings={"voyado.instant": True},  # a single run completes the export lifecycle
+    bench_settings=lambda: {"customer_keys": BENCH_KEYS, "download_dir": tempfile.mkdtemp(prefix="voyado-bench-")},
+    auth_headers=lambda config: {"Api-Key": config["api_key"]},
+    largest_stream=LargestStream(
+        "customer_data", "export_jobs", {"size": 6000, "voyado.instant": True}, {}, "/export-customer-job-result"
+    ),
+)

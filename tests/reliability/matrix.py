@@ -59,20 +59,18 @@ SCENARIOS: dict[str, str] = {
     "disk: download_dir too full": "less free than download_min_free_mb: one line before any request; later run exact",
 }
 
-#: scenarios that apply to some taps only (the others have no such state or step)
-ONLY_FOR: dict[str, tuple[str, ...]] = {
-    "vendor credentials": ("lytics", "consentmanager"),  # the simulators with a "credentials" variant
-    "state: bookmark outside its partition": ("gravito", "claravine", "lytics"),
-    "state: tap's own fields": ("voyado", "claravine", "lytics"),
-    "disk: download_dir unwritable": ("voyado",),
-    "disk: download_dir too full": ("voyado",),
-}
+#: scenarios for a tap's own state and steps: they apply to the taps whose profile lists them (own_scenarios)
+OWN_SCENARIOS = (
+    "state: tap's own fields",
+    "disk: download_dir unwritable",
+    "disk: download_dir too full",
+    "kill after download",
+    "SIGTERM after download",
+    "SIGTERM during download",
+)
 
-#: what the gravito and claravine simulators send for "envelope-error" (their APIs document none)
-NO_ERROR_ENVELOPE = {
-    "gravito": "no error envelope documented: the fault is a 200 with an object where the array belongs",
-    "claravine": 'no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
-}
+#: what the simulators send for "envelope-error" where their APIs document none
+NO_ERROR_ENVELOPE = {vendor: tap.no_error_envelope for vendor, tap in TAPS.items() if tap.no_error_envelope}
 
 
 def bad_config_scenarios(vendor: str) -> list[str]:
@@ -82,9 +80,12 @@ def bad_config_scenarios(vendor: str) -> list[str]:
 def applies(scenario: str, vendor: str) -> bool:
     if scenario.startswith("config: "):
         return scenario in bad_config_scenarios(vendor)
-    if scenario in ("kill after download", "SIGTERM after download", "SIGTERM during download"):
-        return vendor == "voyado"
-    return vendor in ONLY_FOR.get(scenario, (vendor,))
+    profile = TAPS[vendor]
+    if scenario == "vendor credentials":  # the simulators with a "credentials" variant
+        return profile.credentials is not None
+    if scenario == "state: bookmark outside its partition":
+        return profile.partitioned_state
+    return scenario not in OWN_SCENARIOS or scenario in profile.own_scenarios
 
 
 def cells() -> list[tuple[str, str]]:

@@ -1,0 +1,152 @@
+"""What the tests, the benchmark, the main job and plugin generation know about each vendor, in one place.
+
+Each simulator module (`sandbox/sandbox/<vendor>.py`) ends with its `PROFILE`; `all_profiles()` finds
+them by scanning this package, so a sixth vendor needs only its own module (and its tap folder and its
+extractor in meltano.yml). The tap is named by strings: the sandbox never imports a tap to be imported.
+
+Ground truth comes from the simulator (`VendorApp.ground_truth`), never from the tap's output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import pkgutil
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: counts of rows per table, from the simulator's ground truth for a config: (sandbox, config) -> counts
+ExpectedRows = t.Callable[[t.Any, dict], dict[str, int]]
+
+
+def days_ago(days: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The simulator variant that puts credential-named fields (sentinel values) in the vendor's answers."""
+
+    variant: str
+    dropped: frozenset[str]  # vendor fields the kit's rule drops (each named in one warning per stream)
+    values: t.Callable[[t.Any], list[str]]  # the sentinel values they hold, given the sandbox
+    also_named: str = ""  # the tap's own warning for credentials it drops before the kit's rule
+
+
+@dataclass(frozen=True)
+class Probe:
+    """`tap-x --probe` as the Meltano sandbox environment runs it (tests/pipelines/test_probe_meltano.py)."""
+
+    rows: int  # assumptions the probe checks
+    breaking_variant: str  # a simulator variant that breaks exactly one of them
+    requests: int | None = None  # exact requests the probe makes (None: a handful, not counted)
+
+
+@dataclass(frozen=True)
+class LargestStream:
+    """The stream with the most records, for throughput benchmarks."""
+
+    stream: str
+    timed_by: str  # the stream whose sync_duration covers it (itself, or its parent)
+    sandbox_settings: dict  # simulator switches that make it large
+    settings: dict = field(default_factory=dict)  # tap settings for the run
+    records_path: str = ""  # a regular expression matching the paths of the requests that serve its records
+
+
+@dataclass(frozen=True)
+class OneResponse:
+    """A stream served in one response whose size a sandbox setting controls (peak RSS benchmarks)."""
+
+    rows_setting: str  # sandbox setting: rows in that response
+    stream: str
+    sample_path: str  # path and query (after /<vendor>) of that response
+
+
+@dataclass(frozen=True)
+class Partitions:
+    """A setting that lists partitions: each its own requests and state."""
+
+    setting: str  # the tap setting that lists them
+    stream: str  # the partitioned stream
+    request_path: str  # a fragment of each partition's requests
+    #: n -> (sandbox settings, tap settings) that give n partitions; None: the simulator cannot make more
+    many: t.Callable[[int], tuple[dict, dict]] | None = None
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    vendor: str  # the sandbox app (its URL prefix /<vendor>, its fault and variant key)
+    label: str  # how the tap's messages name the vendor
+    tap: str  # the tap's name: its folder taps/<tap>, console script and Meltano extractor
+    tap_class: str  # "module:Class", imported only by whoever runs the tap in-process
+    source: str  # the Airbyte source's console script
+    order: int  # where the tap stands in tables and matrices (the order the taps joined the project)
+    secrets: tuple[str, ...]  # secret settings
+    auth_check: str  # what "authentication failed: check ..." names
+    #: the Meltano `sandbox` environment's settings in meltano.yml (api_url and secrets aside)
+    meltano_settings: dict
+    #: non-secret settings of a quick first sync in which every stream loads rows, given a scratch directory
+    test_settings: t.Callable[[Path], dict]
+    expected_rows: ExpectedRows  # rows per table (distinct primary keys) after a first sync of a config
+    records_path: str  # a fragment of a request that serves records mid-sync (where a fault cuts a sync short)
+    state_bookmark: tuple[str, str]  # (stream, field) of a bookmark a final state holds
+    #: settings of the Airbyte source's tests (None: the Meltano sandbox environment's)
+    airbyte_settings: t.Callable[[], dict] | None = None
+    per_run_snapshots: tuple[str, ...] = ()  # streams that append one snapshot per run (n runs: n times the rows)
+    #: rows per table when a run reports data it could not load, given (run, sandbox, config); None: it reports none
+    reported_loss: t.Callable[[t.Any, t.Any, dict], dict[str, int] | None] | None = None
+    no_lookback: dict = field(default_factory=dict)  # settings with which a re-run re-reads nothing loaded
+    long_sync_settings: dict = field(default_factory=dict)  # settings that make a sync long enough to stop mid-way
+    one_shot_downloads: bool = False  # the vendor deletes a download once served: a re-run needs fresh jobs
+    #: (label, change to the config, text the error line must hold); None as a value deletes the setting
+    bad_configs: tuple[tuple[str, dict, str], ...] = ()
+    partitions: Partitions | None = None
+    credentials: Credentials | None = None
+    no_error_envelope: str | None = None  # what the "envelope-error" fault sends where the API documents none
+    #: reliability scenarios for this tap's own steps and state (tests/reliability/matrix.py), beyond everyone's
+    own_scenarios: frozenset[str] = frozenset()
+    probe: Probe | None = None
+    # -- the benchmark and the main job (scripts/benchmark.py, scripts/main_job.py) --
+    one_run_sandbox_settings: dict = field(default_factory=dict)  # sandbox switches: one run shows every stream
+    bench_settings: t.Callable[[], dict] = dict  # non-secret settings of the benchmark's runs
+    auth_headers: t.Callable[[dict], dict] = lambda _config: {}  # headers a plain client authenticates with
+    page_records: t.Callable[[t.Any], list] = lambda document: document["data"]  # one parsed page's records
+    largest_stream: LargestStream | None = None
+    one_response: OneResponse | None = None
+    second_run_need: str | None = None  # what a second run with nothing changed must ask for, and why
+    second_run_settings: dict = field(default_factory=dict)
+
+    def sandbox_config(self, base_url: str, settings: dict, secret: t.Callable[[str], str]) -> dict:
+        """A config against the sandbox served at `base_url`: each secret setting `secret(name)`, then `settings`."""
+        return {**{name: secret(name) for name in self.secrets}, "api_url": f"{base_url}/{self.vendor}", **settings}
+
+    def load_tap_class(self) -> type:
+        module, name = self.tap_class.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    @property
+    def partitioned_state(self) -> bool:
+        """Whether the state bookmark sits in partitions (one per value of the partition setting)."""
+        return self.partitions is not None
+
+
+def all_profiles() -> list[VendorProfile]:
+    """Every vendor's profile: the `PROFILE` of each module of this package, in the profiles' order."""
+    import sandbox
+
+    found = []
+    for module_info in sorted(pkgutil.iter_modules(sandbox.__path__), key=lambda m: m.name):
+        if module_info.name in {"__main__", "profiles"}:
+            continue
+        profile = getattr(importlib.import_module(f"sandbox.{module_info.name}"), "PROFILE", None)
+        if isinstance(profile, VendorProfile):
+            found.append(profile)
+    return sorted(found, key=lambda profile: (profile.order, profile.vendor))
+
+
+def profile_of(vendor: str) -> VendorProfile:
+    for profile in all_profiles():
+        if profile.vendor == vendor:
+            return profile
+    raise KeyError(f"no vendor profile {vendor!r} in sandbox/sandbox/")
