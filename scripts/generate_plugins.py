@@ -10,13 +10,13 @@ Run after changing a tap's settings, description or version: `uv run python scri
 
 from __future__ import annotations
 
-import importlib
 import sys
 import tomllib
 from pathlib import Path
 
 import yaml
 
+from sandbox.profiles import all_profiles
 from tapkit.meltano import plugin_definition
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,16 +40,8 @@ def wheel_name(package_dir: str) -> str:
 
 
 def tap_classes() -> list[type]:
-    classes = []
-    for tap_dir in sorted((ROOT / "taps").glob("tap-*")):
-        module_name = tap_dir.name.replace("-", "_")
-        if not (tap_dir / module_name / "tap.py").exists():
-            continue
-        module = importlib.import_module(f"{module_name}.tap")
-        classes.extend(
-            obj for obj in vars(module).values() if isinstance(obj, type) and getattr(obj, "name", None) == tap_dir.name
-        )
-    return classes
+    """The tap class of every vendor profile (sandbox/sandbox/<vendor>.py), by tap name."""
+    return [profile.load_tap_class() for profile in sorted(all_profiles(), key=lambda profile: profile.tap)]
 
 
 def project_pip_url(tap_name: str) -> str:

@@ -97,7 +97,11 @@ class VendorProfile:
     #: rows per table when a run reports data it could not load, given (run, sandbox, config); None: it reports none
     reported_loss: t.Callable[[t.Any, t.Any, dict], dict[str, int] | None] | None = None
     no_lookback: dict = field(default_factory=dict)  # settings with which a re-run re-reads nothing loaded
+    #: a request served mid-sync whose body, broken halfway, is asked again ("": records_path)
+    retried_path: str = ""
     long_sync_settings: dict = field(default_factory=dict)  # settings that make a sync long enough to stop mid-way
+    #: settings naming a folder the tap writes into: each test run (and Meltano test project) gets its own
+    run_folders: tuple[str, ...] = ()
     one_shot_downloads: bool = False  # the vendor deletes a download once served: a re-run needs fresh jobs
     #: (label, change to the config, text the error line must hold); None as a value deletes the setting
     bad_configs: tuple[tuple[str, dict, str], ...] = ()
@@ -124,6 +128,10 @@ class VendorProfile:
     def load_tap_class(self) -> type:
         module, name = self.tap_class.split(":")
         return getattr(importlib.import_module(module), name)
+
+    @property
+    def broken_body_path(self) -> str:
+        return self.retried_path or self.records_path
 
     @property
     def partitioned_state(self) -> bool:

@@ -342,9 +342,11 @@ PROFILE = VendorProfile(
     expected_rows=expected_table_rows,
     reported_loss=reported_loss,
     records_path="/export-customer-job-result",
+    retried_path="/job-status",  # the download is not retried: the vendor deletes an export once served
     state_bookmark=("export_jobs", "replication_key_value"),
     # more keys than the demo config, so that the sync is long enough to be stopped in
     long_sync_settings={"customer_keys": [f"instant-kill-{n}" for n in range(8)]},
+    run_folders=("download_dir",),
     one_shot_downloads=True,
     bad_configs=(
         ("missing setting", {"customer_keys": None}, "customer_keys"),

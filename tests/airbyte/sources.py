@@ -1,37 +1,47 @@
-"""The Airbyte sources under test: one entry per tap whose `source-<vendor>` script works.
+"""The Airbyte sources under test: one per vendor profile (sandbox/sandbox/<vendor>.py).
 
-Each entry knows the tap class and a config that reads every stream of the sandbox quickly
-(small windows, no retry waits). Secrets are one recognisable value, so tests can prove it
-never shows up in any output.
+Each knows the tap class and a config that reads every stream of the sandbox quickly (the profile's
+Airbyte settings, else its Meltano sandbox settings; no retry waits). Secrets are one recognisable
+value, so tests can prove it never shows up in any output.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import tempfile
 import typing as t
 from dataclasses import dataclass
-from importlib import import_module
 
 from sandbox.core import Sandbox
+from sandbox.profiles import VendorProfile, all_profiles, days_ago
 
 SECRET = "ab-secret-7Zq9-do-not-print"
 
-
-def days_ago(days: int) -> str:
-    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
+__all__ = ["SECRET", "SOURCES", "SOURCE_IDS", "Source", "days_ago"]
 
 
 @dataclass(frozen=True)
 class Source:
-    vendor: str
-    tap_class_path: str  # "module:Class"
-    settings: t.Callable[[], dict]  # everything but api_url and the secrets
+    profile: VendorProfile
+
+    @property
+    def vendor(self) -> str:
+        return self.profile.vendor
+
+    @property
+    def executable(self) -> str:  # the source's console script, e.g. source-gravito
+        return self.profile.source
 
     @property
     def tap_class(self) -> type:
-        module, name = self.tap_class_path.split(":")
-        return getattr(import_module(module), name)
+        return self.profile.load_tap_class()
+
+    def settings(self) -> dict:
+        """Everything but api_url and the secrets."""
+        chosen = self.profile.airbyte_settings
+        return chosen() if chosen is not None else dict(self.profile.meltano_settings)
+
+    def expected_rows(self, sandbox: Sandbox, config: dict) -> dict[str, int]:
+        return self.profile.expected_rows(sandbox, config)
 
     def config(self, sandbox: Sandbox, **overrides: t.Any) -> dict:
         from tapkit.tap import secret_setting_names
@@ -45,18 +55,5 @@ class Source:
         return config | overrides
 
 
-def sandbox_settings(vendor: str) -> t.Callable[[], dict]:
-    """The settings the tap's engineer chose for the Meltano sandbox environment (tests/<vendor>/truth.py)."""
-    return lambda: dict(import_module(f"tests.{vendor}.truth").SANDBOX_CONFIG)
-
-
-SOURCES = [
-    # consentmanager's Meltano setting is an environment template; three days read every stream.
-    Source("consentmanager", "tap_consentmanager.tap:TapConsentmanager", lambda: {"start_date": days_ago(3)}),
-    Source("gravito", "tap_gravito.tap:TapGravito", sandbox_settings("gravito")),
-    Source("voyado", "tap_voyado.tap:TapVoyado", sandbox_settings("voyado")),
-    # claravine's Meltano week takes long to read; two days give every stream rows too.
-    Source("claravine", "tap_claravine.tap:TapClaravine", lambda: {"start_date": days_ago(2), "lookback_days": 1}),
-    Source("lytics", "tap_lytics.tap:TapLytics", sandbox_settings("lytics")),
-]
+SOURCES = [Source(profile) for profile in all_profiles()]
 SOURCE_IDS = [source.vendor for source in SOURCES]

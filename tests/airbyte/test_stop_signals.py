@@ -10,7 +10,6 @@ import signal
 import subprocess
 import tempfile
 import time
-from importlib import import_module
 
 import pytest
 from airbyte_protocol.models import Type
@@ -35,7 +34,7 @@ def _sandbox_size_restored(sandbox):
 def read_and_stop(source: Source, config: dict, catalog: dict, stop_after: int) -> tuple[SourceRun, float]:
     """`read` as a real process, sent SIGTERM once `stop_after` messages were read; read to the end."""
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [tap_executable(f"source-{source.vendor}"), "read", *write_inputs(tmp, config, catalog, None)]
+        argv = [tap_executable(source.executable), "read", *write_inputs(tmp, config, catalog, None)]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines, signalled_at = [], None
         for line in proc.stdout:
@@ -56,12 +55,11 @@ def test_a_read_stopped_by_sigterm_commits_what_it_emitted_and_resumes_losing_no
     config = source.config(sandbox)
     streams = all_streams(source, sandbox)
     catalog = configured_catalog(streams)
-    truth = import_module(f"tests.{source.vendor}.truth")
-    expected = truth.expected_table_rows(sandbox, config)
+    expected = source.expected_rows(sandbox, config)
     stop_after = random.Random(f"airbyte-stop-{source.vendor}").randint(20, 60)  # seeded: the same on every run
 
     stopped, seconds = read_and_stop(source, config, catalog, stop_after)
-    name = f"source-{source.vendor}"
+    name = source.executable
     line = f"{name}: stopped by SIGTERM; state covers data emitted so far"
     assert stopped.returncode == 143, stopped.stderr[-2000:]
     assert seconds < STOP_SECONDS, seconds

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from tests.distribution.conftest import PACKAGES, dist_stem
-from tests.pipelines.meltano_project import MELTANO, ROOT, resolved_sandbox_config, truth_module
+from tests.pipelines.meltano_project import MELTANO, ROOT, resolved_sandbox_config, tap_profile
 
 TAPS = [package for package in PACKAGES if package.startswith("tap-")]
 TARGET_JSONL = {
@@ -106,7 +106,7 @@ def test_new_user_adds_the_tap_from_its_plugin_file_and_loads_jsonl(tap, sandbox
     meltano(project, env, "install")
     run = meltano(project, env, "run", tap, "target-jsonl")
 
-    expected = truth_module(tap).expected_table_rows(sandbox, settings)
+    expected = tap_profile(tap).expected_rows(sandbox, settings)
     assert distinct_rows(project / "output", primary_keys(tap, settings)) == expected
     assert all(count > 0 for count in expected.values()), expected
     assert sandbox.count(tap.removeprefix("tap-")) > 0  # the run went to this test's sandbox

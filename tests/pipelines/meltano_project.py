@@ -16,27 +16,31 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from sandbox.profiles import VendorProfile, all_profiles
+
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "meltano")
 SANDBOX_START_DATE = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)).isoformat()
 
 
 def extractors() -> list[str]:
-    """Every tap of the project that has a truth module for its pipeline test."""
-    names = []
-    for tap_dir in sorted((ROOT / "taps").glob("tap-*")):
-        vendor = tap_dir.name.removeprefix("tap-")
-        if (ROOT / "tests" / vendor / "truth.py").exists() and (tap_dir / f"tap_{vendor}" / "tap.py").exists():
-            names.append(tap_dir.name)
-    return names
+    """Every tap of the project: the tap of each vendor profile (sandbox/sandbox/<vendor>.py), by name."""
+    return sorted(profile.tap for profile in all_profiles())
+
+
+def tap_profile(tap: str) -> VendorProfile:
+    (profile,) = [profile for profile in all_profiles() if profile.tap == tap]
+    return profile
 
 
 def truth_module(tap: str):
-    return importlib.import_module(f"tests.{tap.removeprefix('tap-')}.truth")
+    """tests/<vendor>/truth.py: a vendor's own ground-truth helpers beyond its profile's."""
+    return importlib.import_module(f"tests.{tap_profile(tap).vendor}.truth")
 
 
 def resolved_sandbox_config(tap: str) -> dict:
-    config = dict(truth_module(tap).SANDBOX_CONFIG)
+    """The Meltano `sandbox` environment's settings of the tap (its profile's), environment templates filled in."""
+    config = dict(tap_profile(tap).meltano_settings)
     return {
         key: SANDBOX_START_DATE if value == "${CONSENT_SANDBOX_START_DATE}" else value for key, value in config.items()
     }
@@ -62,7 +66,11 @@ class MeltanoRun:
             "CONSENT_SANDBOX_START_DATE": SANDBOX_START_DATE,
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
             "TARGET_JSONL_DESTINATION_PATH": str(self.workdir / "jsonl"),
-            "TAP_VOYADO_DOWNLOAD_DIR": str(self.workdir / "voyado-downloads"),
+            **{
+                f"{profile.tap.upper().replace('-', '_')}_{setting.upper()}": str(self.workdir / f"{profile.vendor}-{setting}")
+                for profile in all_profiles()
+                for setting in profile.run_folders
+            },
             **self.extra_env,
         }
 
@@ -73,6 +81,14 @@ class MeltanoRun:
             )
         (self.workdir / "meltano.log").write_text(proc.stdout + proc.stderr)
         return proc
+
+    def command(self, *args: str, timeout: float = 120, locked: bool = False) -> subprocess.CompletedProcess:
+        """Another meltano command (`config`, `state get`, `invoke`) in the project, with this run's
+        environment; `locked`: taking turns with every other test's Meltano commands (project_lock)."""
+        with project_lock() if locked else contextlib.nullcontext():
+            return subprocess.run(
+                [MELTANO, *args], cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+            )
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.pipelines.meltano_project import extractors, resolved_sandbox_config, truth_module
+from tests.pipelines.meltano_project import extractors, resolved_sandbox_config, tap_profile
 
 TAPS = extractors()
 # Meltano keeps per-plugin run files in the project's .meltano/run: runs of one project go one at a time.
@@ -29,9 +29,9 @@ def duckdb_counts(path, schema: str) -> dict[str, int]:
 
 def expected_rows(sandbox, tap: str, runs: int = 1) -> dict[str, int]:
     """Rows per table after `runs` runs: the same, except for streams that snapshot once per run."""
-    truth = truth_module(tap)
-    expected = truth.expected_table_rows(sandbox, resolved_sandbox_config(tap))
-    for stream in getattr(truth, "PER_RUN_SNAPSHOTS", ()):
+    profile = tap_profile(tap)
+    expected = profile.expected_rows(sandbox, resolved_sandbox_config(tap))
+    for stream in profile.per_run_snapshots:
         expected[stream] *= runs
     return expected
 

@@ -23,6 +23,20 @@ def assert_no_secret(*texts: str) -> None:
         assert SENTINEL not in text, "a secret setting was printed"
 
 
+def meltano_traces(meltano: t.Any, job: str) -> dict[str, str]:
+    """Where a `meltano run` (tests/pipelines/meltano_project.py: MeltanoRun) leaves text a secret must not
+    be in: its log, `meltano state get <job>` and the system database that keeps the state. The state
+    must hold bookmarks (the run really saved one)."""
+    state = meltano.command("state", "get", job)
+    assert state.returncode == 0, state.stderr[-2000:]
+    assert '"bookmarks"' in state.stdout
+    return {
+        "the log": (meltano.workdir / "meltano.log").read_text(),  # `meltano run` logs to stderr: MeltanoRun keeps it
+        "the state": state.stdout + state.stderr,
+        "meltano.db": (meltano.workdir / "meltano.db").read_bytes().decode("utf-8", "replace"),
+    }
+
+
 def primary_keys(run: TapRun) -> dict[str, list[str]]:
     return {stream: schema.get("key_properties") or [] for stream, schema in run.schemas().items()}
 

@@ -23,8 +23,6 @@ from tests.support.singer import tap_executable
 KILLS = 3
 SIZE = 4  # sandbox size: output well past a pipe's buffer, so a kill lands mid-sync
 LATENCY = 0.02  # seconds per request: the tap is still fetching when the kill comes
-#: more keys than the demo config, so that tap-voyado's sync is long enough to be killed in
-VOYADO_KEYS = {"customer_keys": [f"instant-kill-{n}" for n in range(8)]}
 
 
 @pytest.fixture(autouse=True)
@@ -193,6 +191,23 @@ def assert_nothing_lost_and_duplicates_only_where_re_read(
     assert union == profile.expected_rows(sandbox, config)
 
 
+def whole_sync_then_config(sandbox, profile: TapProfile, scratch: Path, fresh: str) -> tuple[dict, int]:
+    """The setup of every stop-and-resume test: a large and slow sandbox, a config that re-reads nothing
+    (and makes the sync long enough to stop in), one whole run to count its messages. Where the vendor
+    serves a download once, the sandbox starts over and the stopped runs get a config of their own.
+    Returns that config and the whole run's message count."""
+    sandbox.size, sandbox.latency = SIZE, LATENCY
+    overrides = {**profile.no_lookback, **profile.long_sync_settings}
+    config = profile.config(sandbox, scratch, **overrides)
+    whole = attempt(profile, config, None, scratch / "whole", None)
+    assert whole.returncode == 0, whole.stderr[-2000:]
+    if profile.one_shot_downloads:  # its vendor deletes a downloaded export: start over with fresh jobs
+        sandbox.reset()
+        sandbox.size, sandbox.latency = SIZE, LATENCY
+        config = profile.config(sandbox, scratch / fresh, **overrides)
+    return config, len(whole.messages)
+
+
 def kill_points(vendor: str, messages: int) -> list[int]:
     rng = random.Random(f"kill-{vendor}")  # seeded: the same points on every run
     return [rng.randint(1, max(1, messages // 3)) for _ in range(KILLS)]
@@ -202,17 +217,8 @@ def kill_points(vendor: str, messages: int) -> list[int]:
 @pytest.mark.parametrize("scenario", ["kill and resume"])
 def test_killed_and_resumed_sync_loses_nothing(sandbox, tmp_path, vendor, scenario):
     profile = TAPS[vendor]
-    sandbox.size, sandbox.latency = SIZE, LATENCY
-    overrides = {**profile.no_lookback, **(VOYADO_KEYS if vendor == "voyado" else {})}
-    config = profile.config(sandbox, tmp_path, **overrides)
-    whole = attempt(profile, config, None, tmp_path / "whole", None)
-    assert whole.returncode == 0, whole.stderr[-2000:]
-    if vendor == "voyado":  # its vendor deletes a downloaded export: start over with fresh jobs
-        sandbox.reset()
-        sandbox.size, sandbox.latency = SIZE, LATENCY
-        config = profile.config(sandbox, tmp_path / "killed", **overrides)
-
-    points = kill_points(vendor, len(whole.messages))
+    config, messages = whole_sync_then_config(sandbox, profile, tmp_path, "killed")
+    points = kill_points(vendor, messages)
     attempts = resume_until_done(profile, config, tmp_path, points)
     killed = [run for run in attempts if run.returncode == -signal.SIGKILL]
     assert len(killed) == KILLS, f"only {len(killed)} of the kills landed mid-sync"
@@ -223,7 +229,7 @@ def test_killed_and_resumed_sync_loses_nothing(sandbox, tmp_path, vendor, scenar
 @pytest.mark.parametrize("scenario", ["kill after download"])
 def test_voyado_dying_right_after_a_download_loses_nothing(sandbox, tmp_path, vendor, scenario):
     profile = TAPS[vendor]
-    config = profile.config(sandbox, tmp_path, **VOYADO_KEYS)
+    config = profile.config(sandbox, tmp_path, **profile.long_sync_settings)
     crashed = attempt(profile, config, None, tmp_path / "crashed", None, env={CRASH_AFTER_SAVE_ENV: "1"})
     assert crashed.returncode == CRASH_EXIT_CODE
     assert len(list(Path(config["download_dir"]).glob("*.zip"))) == 1  # downloaded; the vendor deleted it

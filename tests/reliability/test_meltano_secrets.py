@@ -5,12 +5,11 @@ database that keeps the state."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from tests.pipelines.meltano_project import MELTANO, ROOT, MeltanoRun, install_plugins
-from tests.reliability.runner import assert_no_secret
+from tests.pipelines.meltano_project import MeltanoRun, install_plugins
+from tests.reliability.runner import assert_no_secret, meltano_traces
 from tests.reliability.taps import SENTINEL, TAPS
 
 pytestmark = pytest.mark.xdist_group("meltano-project")  # one Meltano project: its runs go one at a time
@@ -32,15 +31,8 @@ def test_meltano_run_never_shows_a_secret(meltano_plugins, sandbox, tmp_path, ve
     sandbox.faults.add("503", vendor=vendor, times=1)
 
     # the environment variables win over the sandbox environment's placeholder secrets
-    shown = subprocess.run(
-        [MELTANO, "config", "--unsafe", "print", "--format=json", profile.name],
-        cwd=ROOT,
-        env=meltano.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    shown = meltano.command("config", "--unsafe", "print", "--format=json", profile.name)
+    assert shown.returncode == 0, shown.stderr[-2000:]
     assert all(json.loads(shown.stdout)[name] == f"{SENTINEL}-{name}" for name in profile.secrets)
 
     run = meltano.run(profile.name, "target-jsonl")
@@ -48,20 +40,7 @@ def test_meltano_run_never_shows_a_secret(meltano_plugins, sandbox, tmp_path, ve
     assert sandbox.count(vendor) > 1  # the run went to this sandbox, with the fault retried
     assert "retrying" in run.stderr  # the retry warning reached Meltano's log
 
-    state = subprocess.run(
-        [MELTANO, "state", "get", f"sandbox:{profile.name}-to-target-jsonl"],
-        cwd=ROOT,
-        env=meltano.env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert state.returncode == 0, state.stderr[-2000:]
-    assert '"bookmarks"' in state.stdout
+    traces = meltano_traces(meltano, f"sandbox:{profile.name}-to-target-jsonl")
     loaded = [path.read_text() for path in (tmp_path / "jsonl").glob("*.jsonl")]
     assert loaded
-    # `meltano run` logs to stderr (MeltanoRun keeps it as meltano.log); the state lives in meltano.db
-    log = (tmp_path / "meltano.log").read_text()
-    system_db = (tmp_path / "meltano.db").read_bytes().decode("utf-8", "replace")
-    assert_no_secret(log, state.stdout, state.stderr, system_db, *loaded)
+    assert_no_secret(*traces.values(), *loaded)

@@ -17,9 +17,8 @@ from tests.reliability.runner import assert_exact_ground_truth, clean_counts, sy
 from tests.reliability.taps import TAPS
 from tests.reliability.test_kill_resume import command
 
-#: a request whose body is spooled mid-sync; tap-voyado's export download is not retried (the vendor
-#: deletes an export once it is served), so its broken body is a job-status answer
-BROKEN_BODY_PATH = {**{vendor: profile.records_path for vendor, profile in TAPS.items()}, "voyado": "/job-status"}
+#: a request whose body is spooled mid-sync and retried (the profile's: an export download served once is not)
+BROKEN_BODY_PATH = {vendor: profile.broken_body_path for vendor, profile in TAPS.items()}
 
 
 def open_spool_files(pid: int, directory: Path) -> list[str]:

@@ -9,6 +9,8 @@ import random
 import signal
 import subprocess
 import time
+import typing as t
+from pathlib import Path
 
 import pytest
 from tap_voyado.exports import CRASH_AFTER_SAVE_ENV
@@ -16,14 +18,12 @@ from tap_voyado.exports import CRASH_AFTER_SAVE_ENV
 from tests.reliability.taps import TAPS, TapProfile
 from tests.reliability.test_kill_resume import (
     KILLS,
-    LATENCY,
-    SIZE,
-    VOYADO_KEYS,
     Attempt,
     assert_nothing_lost_and_duplicates_only_where_re_read,
     attempt,
     command,
     resume_until_done,
+    whole_sync_then_config,
 )
 
 STOP_SECONDS = 5  # the issue's bound from the signal to the end of the process
@@ -44,6 +44,28 @@ def stop_points(vendor: str, messages: int) -> list[int]:
     return [rng.randint(1, max(1, messages // 3)) for _ in range(KILLS)]
 
 
+def sigterm_once_stalled(
+    profile: TapProfile, config: dict, scratch: Path, stall: t.Any, poll: float, settle: float
+) -> Attempt:
+    """Run the tap, wait until the stalled request has been served (`stall.times` reaches 0), `settle`
+    seconds more, then SIGTERM it; its output is read to the end and the time to its exit measured."""
+    with open(scratch / "stderr", "w") as stderr:
+        proc = subprocess.Popen(command(profile, config, None, scratch / "run"), stdout=subprocess.PIPE, stderr=stderr)
+        deadline = time.monotonic() + 60
+        while stall.times and time.monotonic() < deadline:
+            time.sleep(poll)
+        assert stall.times == 0, "the tap never sent the request that stalls"
+        time.sleep(settle)
+        proc.send_signal(signal.SIGTERM)
+        signalled_at = time.monotonic()
+        out = proc.stdout.read().decode()
+        returncode = proc.wait(timeout=60)
+    run = Attempt(returncode, stderr=(scratch / "stderr").read_text(), signal=signal.SIGTERM)
+    run.seconds_to_exit = time.monotonic() - signalled_at
+    run.messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return run
+
+
 def assert_stopped_cleanly(profile: TapProfile, run: Attempt) -> None:
     name = signal.Signals(run.signal).name
     assert run.returncode == 128 + run.signal, run.stderr[-2000:]
@@ -58,17 +80,8 @@ def assert_stopped_cleanly(profile: TapProfile, run: Attempt) -> None:
 @pytest.mark.parametrize("scenario", ["SIGTERM and resume"])
 def test_stopped_and_resumed_sync_loses_nothing(sandbox, tmp_path, vendor, scenario):
     profile = TAPS[vendor]
-    sandbox.size, sandbox.latency = SIZE, LATENCY
-    overrides = {**profile.no_lookback, **(VOYADO_KEYS if vendor == "voyado" else {})}
-    config = profile.config(sandbox, tmp_path, **overrides)
-    whole = attempt(profile, config, None, tmp_path / "whole", None)
-    assert whole.returncode == 0, whole.stderr[-2000:]
-    if vendor == "voyado":  # its vendor deletes a downloaded export: start over with fresh jobs
-        sandbox.reset()
-        sandbox.size, sandbox.latency = SIZE, LATENCY
-        config = profile.config(sandbox, tmp_path / "stopped", **overrides)
-
-    attempts = resume_until_done(profile, config, tmp_path, stop_points(vendor, len(whole.messages)), STOP_SIGNALS)
+    config, messages = whole_sync_then_config(sandbox, profile, tmp_path, "stopped")
+    attempts = resume_until_done(profile, config, tmp_path, stop_points(vendor, messages), STOP_SIGNALS)
     stopped = [run for run in attempts if run.signal is not None]
     assert len(stopped) == KILLS, f"only {len(stopped)} of the stops landed mid-sync"
     for run in stopped:
@@ -81,22 +94,9 @@ def test_stopped_and_resumed_sync_loses_nothing(sandbox, tmp_path, vendor, scena
 def test_sigterm_during_a_slow_request_stops_within_seconds(sandbox, tmp_path, vendor, scenario):
     """A request that takes 60 s (a proxy that stalls) does not hold the stop: the tap ends within 5 s."""
     profile = TAPS[vendor]
-    config = profile.config(sandbox, tmp_path, request_timeout=120, **(VOYADO_KEYS if vendor == "voyado" else {}))
+    config = profile.config(sandbox, tmp_path, request_timeout=120, **profile.long_sync_settings)
     stall = sandbox.faults.add("slow", vendor=vendor, path=profile.records_path, delay=60)
-    with open(tmp_path / "stderr", "w") as stderr:
-        proc = subprocess.Popen(command(profile, config, None, tmp_path / "run"), stdout=subprocess.PIPE, stderr=stderr)
-        deadline = time.monotonic() + 60
-        while stall.times and time.monotonic() < deadline:  # until the stalled request has arrived
-            time.sleep(0.05)
-        assert stall.times == 0, "the tap never sent the request that stalls"
-        time.sleep(0.3)
-        proc.send_signal(signal.SIGTERM)
-        signalled_at = time.monotonic()
-        out = proc.stdout.read().decode()
-        returncode = proc.wait(timeout=60)
-    run = Attempt(returncode, stderr=(tmp_path / "stderr").read_text(), signal=signal.SIGTERM)
-    run.seconds_to_exit = time.monotonic() - signalled_at
-    run.messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    run = sigterm_once_stalled(profile, config, tmp_path, stall, poll=0.05, settle=0.3)
     assert_stopped_cleanly(profile, run)
 
 
@@ -106,7 +106,7 @@ def test_voyado_sigterm_between_download_and_emit_loses_nothing(sandbox, tmp_pat
     """The signal arrives right after an export is saved and before its lines are emitted: the zip
     stays on disk, the job stays `done` in the last STATE, and the resumed run emits every line."""
     profile = TAPS[vendor]
-    config = profile.config(sandbox, tmp_path, **VOYADO_KEYS)
+    config = profile.config(sandbox, tmp_path, **profile.long_sync_settings)
     stopped = attempt(profile, config, None, tmp_path / "stopped", None, env={CRASH_AFTER_SAVE_ENV: "sigterm"})
     stopped.signal, stopped.seconds_to_exit = signal.SIGTERM, 0.0
     assert_stopped_cleanly(profile, stopped)
@@ -132,22 +132,10 @@ def test_voyado_sigterm_during_the_download_waits_for_the_export_and_loses_nothi
     answered: the vendor deletes it as it serves it): the tap finishes saving it, then stops with the job
     `done` in its last STATE; the resumed run emits every line."""
     profile = TAPS[vendor]
-    config = profile.config(sandbox, tmp_path, **VOYADO_KEYS)
+    config = profile.config(sandbox, tmp_path, **profile.long_sync_settings)
     stall = sandbox.faults.add(fault, vendor=vendor, path="export-customer-job-result", delay=delay, times=1)
-    with open(tmp_path / "stderr", "w") as stderr:
-        proc = subprocess.Popen(command(profile, config, None, tmp_path / "run"), stdout=subprocess.PIPE, stderr=stderr)
-        deadline = time.monotonic() + 60
-        while stall.times and time.monotonic() < deadline:  # until the download is being served
-            time.sleep(0.02)
-        assert stall.times == 0, "the tap never asked for an export"
-        time.sleep(0.3)  # stall-body: half the body sent, the rest 2 s later; slow: the answer begins 0.7 s later
-        proc.send_signal(signal.SIGTERM)
-        signalled_at = time.monotonic()
-        out = proc.stdout.read().decode()
-        returncode = proc.wait(timeout=60)
-    stopped = Attempt(returncode, stderr=(tmp_path / "stderr").read_text(), signal=signal.SIGTERM)
-    stopped.seconds_to_exit = time.monotonic() - signalled_at
-    stopped.messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    # stall-body: half the body sent, the rest 2 s later; slow: the answer begins 0.7 s after the signal
+    stopped = sigterm_once_stalled(profile, config, tmp_path, stall, poll=0.02, settle=0.3)
     assert_stopped_cleanly(profile, stopped)
     jobs = stopped.messages[-1]["value"]["bookmarks"]["export_jobs"]["jobs"]
     assert [job["status"] for job in jobs.values()].count("done") == 1, jobs
