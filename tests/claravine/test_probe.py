@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
 from sandbox.claravine import ClaravineApp
 from tap_claravine import probe as claravine_probe
 from tests.claravine.test_sync import API_KEY, API_SECRET, TAP, assert_clean, config
+from tests.support.probe import assert_verdicts, verdicts
 from tests.support.singer import run_tap
 
 TODAY = dt.date.today()
@@ -35,22 +35,12 @@ BROKEN = {
     "plural-data-path-400": {claravine_probe.DATA_PATH},
     "plural-data-path-403": {claravine_probe.DATA_PATH},
 }
-VERDICT = re.compile(r"^(holds|does not hold|could not tell)  +(.+?)  +")
 
 
 def probe_config(sandbox, **overrides) -> dict:
     # A week whose submissions have all settled, so a Complete transaction is among the first few.
     days = {"start_date": (TODAY - dt.timedelta(days=10)).isoformat(), "end_date": (TODAY - dt.timedelta(days=4)).isoformat()}
     return config(sandbox, **{**days, **overrides})
-
-
-def verdicts(stdout: str) -> dict[str, str]:
-    rows = {}
-    for line in stdout.splitlines():
-        match = VERDICT.match(line)
-        if match:
-            rows[match[2]] = match[1]
-    return rows
 
 
 def test_every_variant_has_its_expected_breaks():
@@ -62,13 +52,7 @@ def test_probe_says_does_not_hold_exactly_where_the_variant_breaks_an_assumption
     sandbox.set_variants("claravine", *([variant] if variant else []))
     run = run_tap(TAP, probe_config(sandbox), args=["--probe"])
     assert_clean(run)
-    shown = verdicts(run.stdout)
-    assert list(shown) == ROWS, run.stdout + run.stderr
-    broken = BROKEN.get(variant, set())
-    assert {row for row, verdict in shown.items() if verdict != "holds"} == broken, run.stdout
-    assert all(shown[row] == "does not hold" for row in broken)
-    assert run.stdout.splitlines()[-1] == f"{len(ROWS) - len(broken)} of {len(ROWS)} assumptions hold"
-    assert run.returncode == (1 if broken else 0)
+    assert_verdicts(run, ROWS, BROKEN.get(variant, set()))
     # Read-only, and a handful of requests: no POST, at most one data request per candidate path.
     assert {r.method for r in sandbox.requests if r.vendor == "claravine"} == {"GET"}
     assert sandbox.count("claravine") <= 12

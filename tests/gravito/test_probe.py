@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from sandbox.gravito import DOMAINS, UNKNOWN_DOMAIN, GravitoApp
 from tap_gravito import probe as gravito_probe
 from tests.gravito.test_sync import TOKEN, config
+from tests.support.probe import assert_verdicts, verdicts
 from tests.support.singer import run_tap
 
 TAP = "tap-gravito"
@@ -20,13 +19,6 @@ BROKEN = {
     "unknown-domain": {gravito_probe.DOMAINS},
     "timestamps-in-milliseconds": {gravito_probe.TIMESTAMPS},
 }
-VERDICT = re.compile(r"^(holds|does not hold|could not tell)  +(.+?)  +")
-
-
-def verdicts(stdout: str) -> dict[str, str]:
-    return {m[2]: m[1] for m in map(VERDICT.match, stdout.splitlines()) if m}
-
-
 def assert_clean(run) -> None:
     assert TOKEN not in run.stdout + run.stderr
 
@@ -40,13 +32,7 @@ def test_probe_says_does_not_hold_exactly_where_the_variant_breaks_an_assumption
     sandbox.set_variants("gravito", *([variant] if variant else []))
     run = run_tap(TAP, config(sandbox), args=["--probe"])
     assert_clean(run)
-    shown = verdicts(run.stdout)
-    assert list(shown) == ROWS, run.stdout + run.stderr
-    broken = BROKEN.get(variant, set())
-    assert {row for row, verdict in shown.items() if verdict != "holds"} == broken, run.stdout
-    assert all(shown[row] == "does not hold" for row in broken)
-    assert run.stdout.splitlines()[-1] == f"{len(ROWS) - len(broken)} of {len(ROWS)} assumptions hold"
-    assert run.returncode == (1 if broken else 0)
+    assert_verdicts(run, ROWS, BROKEN.get(variant, set()))
     # One read-only GET per configured domain.
     assert sorted((r.method, r.query["domainName"][0]) for r in sandbox.requests) == sorted(("GET", d) for d in DOMAINS)
     if variant == "unknown-domain":
