@@ -1,0 +1,127 @@
+"""Each vendor in one place: what the tests, plugin generation and the pipelines know about a vendor
+comes from its profile (sandbox/sandbox/<vendor>.py), so a sixth tap needs no edit elsewhere. These
+checks fail when a consumer names a vendor or a tap itself, or a profile disagrees with the project."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sandbox.profiles import all_profiles
+from sandbox.registry import APPS
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILES = all_profiles()
+
+#: the files that serve every tap alike: each reads the profiles and names no vendor itself
+CONSUMERS = [
+    "scripts/generate_plugins.py",
+    "tests/airbyte/sources.py",
+    "tests/airbyte/test_pyairbyte.py",
+    "tests/airbyte/test_sources.py",
+    "tests/airbyte/test_stop_signals.py",
+    "tests/airbyte/test_vendor_credentials.py",
+    "tests/distribution/test_new_user.py",
+    "tests/pipelines/meltano_project.py",
+    "tests/pipelines/test_meltano_pipelines.py",
+    "tests/pipelines/test_probe_meltano.py",
+    "tests/reliability/matrix.py",
+    "tests/reliability/runner.py",
+    "tests/reliability/taps.py",
+    "tests/reliability/test_config.py",
+    "tests/reliability/test_drift.py",
+    "tests/reliability/test_faults.py",
+    "tests/reliability/test_meltano_secrets.py",
+    "tests/reliability/test_spool_files.py",
+    "tests/reliability/test_vendor_credentials.py",
+]
+
+
+def vendor_words() -> set[str]:
+    """Every name that stands for one vendor: its sandbox key, tap, tap package, Airbyte source, tap class."""
+    words = set()
+    for profile in PROFILES:
+        module, tap_class = profile.tap_class.split(":")
+        words |= {profile.vendor, profile.tap, profile.source, module.split(".")[0], tap_class}
+    return {word.lower() for word in words}
+
+
+def named_in_code(path: Path) -> list[tuple[int, str]]:
+    """(line, text) of each string constant and identifier, docstrings and comments left out."""
+    tree = ast.parse(path.read_text())
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            found.append((node.lineno, node.value))
+        elif isinstance(node, ast.Name):
+            found.append((node.lineno, node.id))
+        elif isinstance(node, ast.Attribute):
+            found.append((node.lineno, node.attr))
+        elif isinstance(node, ast.alias):
+            found.append((node.lineno, node.name))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_a_consumer_reads_the_profiles_instead_of_naming_a_vendor(consumer):
+    pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, sorted(vendor_words()))) + r")(?![a-z0-9])")
+    literal = [
+        f"{consumer}:{line}: {text!r}" for line, text in named_in_code(ROOT / consumer) if pattern.search(text.lower())
+    ]
+    assert literal == [], "names a vendor itself; read it from sandbox.profiles instead:\n" + "\n".join(literal)
+
+
+def test_the_guard_sees_a_vendor_named_in_code(tmp_path):
+    """The check above can fail: a literal tap name, an identifier and an import are each found."""
+    sample = tmp_path / "sample.py"
+    profile = PROFILES[0]
+    package = profile.tap_class.split(".")[0]
+    sample.write_text(
+        f'"""A docstring may name {profile.tap}."""\nimport {package}\n# so may a comment: {profile.vendor}\n'
+        f'TAP = "{profile.tap}"\n{profile.vendor}_rows = 1\n'
+    )
+    pattern = re.compile(r"(?<![a-z0-9])(" + "|".join(map(re.escape, sorted(vendor_words()))) + r")(?![a-z0-9])")
+    hits = [line for line, text in named_in_code(sample) if pattern.search(text.lower())]
+    assert hits == [2, 4, 5]
+
+
+def test_every_simulator_has_a_profile_and_every_profile_a_simulator():
+    assert sorted(profile.vendor for profile in PROFILES) == sorted(app.name for app in APPS)
+    assert len({profile.order for profile in PROFILES}) == len(PROFILES), "two profiles share an order"
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.vendor)
+def test_a_profile_names_its_tap_folder_scripts_and_class(profile):
+    pyproject = (ROOT / "taps" / profile.tap / "pyproject.toml").read_text()
+    module, tap_class = profile.tap_class.split(":")
+    assert f'{profile.tap} = "{module}:main"' in pyproject
+    assert f'{profile.source} = "{module}:airbyte_main"' in pyproject
+    assert profile.load_tap_class().__name__ == tap_class
+    assert profile.load_tap_class().name == profile.tap
+    assert set(profile.secrets) == set(
+        name for name, prop in profile.load_tap_class().config_jsonschema["properties"].items() if prop.get("secret")
+    )
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.vendor)
+def test_a_profiles_meltano_settings_are_the_sandbox_environments(profile):
+    """meltano.yml's `sandbox` environment is the one place a tap's Meltano settings are written by hand."""
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (environment,) = [env for env in project["environments"] if env["name"] == "sandbox"]
+    (declared,) = [p["config"] for p in environment["config"]["plugins"]["extractors"] if p["name"] == profile.tap]
+    assert declared["api_url"] == f"${{CONSENT_SANDBOX_URL}}/{profile.vendor}"
+    assert {k: v for k, v in declared.items() if k != "api_url" and k not in profile.secrets} == profile.meltano_settings
