@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 import orjson  # noqa: E402
 
 from sandbox.core import FaultRule, Faults, Sandbox  # noqa: E402
+from sandbox.profiles import all_profiles  # noqa: E402
 
 SAMPLE_SECONDS = 0.5
 FD_SLACK = 4  # the connection pool's sockets (max_concurrency) come and go between samples
@@ -44,16 +45,14 @@ RSS_TOLERANCE = 0.10
 KINDS = ("429", "429-date", "500", "502", "503", "reset", "slow")
 SOAK_SETTINGS = {"request_timeout": 5, "retry_max_attempts": 6, "retry_backoff_seconds": 0.2}
 SLOW_SECONDS = 6.0
-#: A slow answer to Voyado's download has been served (the vendor then deletes the export) when the
-#: tap gives up waiting: that export is lost by the vendor's design, so no slow fault goes there.
-NO_SLOW = {"voyado": "/export-customer-job-result"}
-#: sandbox size and settings per tap, per scale ("small": the 2-minute test, "full": the real soak)
-SIZES = {
-    "small": {"consentmanager": 1, "gravito": 2, "voyado": 2, "claravine": 1, "lytics": 2},
-    "full": {"consentmanager": 50, "gravito": 100, "voyado": 100, "claravine": 50, "lytics": 200},
-}
+PROFILES = {profile.vendor: profile for profile in all_profiles()}  # sandbox/sandbox/<vendor>.py
+#: A slow answer to a download the vendor serves once (then deletes) has been served when the tap gives
+#: up waiting: that download is lost by the vendor's design, so no slow fault goes there.
+NO_SLOW = {vendor: profile.served_once for vendor, profile in PROFILES.items() if profile.served_once}
+#: sandbox size per tap, per scale ("small": the 2-minute test, "full": the real soak): the profiles'
+SIZES = {scale: {vendor: profile.soak_sizes[scale] for vendor, profile in PROFILES.items()} for scale in ("small", "full")}
 
-VOYADO_KEYS = {"small": 3, "full": 20}  # export jobs per round
+JOBS_PER_ROUND = {"small": 3, "full": 20}  # new export jobs per round, for a vendor that serves downloads once
 
 
 # -- the sandbox process: periodic faults ---------------------------------------------------------
@@ -184,7 +183,8 @@ def truth_sandbox(size: int, seed: int, settings: dict) -> Sandbox:
 
 
 def vendor_settings(vendor: str) -> dict:
-    return {"voyado.instant": True} if vendor == "voyado" else {}
+    """The sandbox switches under which one round shows every stream (Voyado: exports done at once)."""
+    return dict(PROFILES[vendor].one_run_sandbox_settings)
 
 
 def one_round(soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float) -> None:
@@ -285,8 +285,8 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
                 break  # a round that would end past the deadline is not started: --minutes bounds the wall time
             scratch = work / soak.vendor / f"round{soak.rounds + 1}"
             config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
-            if soak.vendor == "voyado":  # every round a new job per key (its state starts empty)
-                config["customer_keys"] = [f"instant-soak-{n:03d}" for n in range(VOYADO_KEYS[args.scale])]
+            if profile.fresh_jobs and profile.served_once:  # every round new jobs (its state starts empty)
+                config.update(profile.fresh_jobs("soak", JOBS_PER_ROUND[args.scale]))
             expected = profile.expected_rows(truth, config)
             one_round(soak, profile, config, expected, scratch, started)
             if len(soak.failures) >= 3:

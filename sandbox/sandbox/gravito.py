@@ -416,6 +416,7 @@ PROFILE = VendorProfile(
     meltano_settings=MELTANO_SETTINGS,
     test_settings=lambda _scratch: {"domains": list(DOMAINS)},
     expected_rows=expected_table_rows,
+    soak_sizes={"small": 2, "full": 100},
     records_path="domainName=news.example.org",
     state_bookmark=("consents", "replication_key_value"),
     no_lookback={"lookback_hours": 0},

@@ -670,6 +670,7 @@ PROFILE = VendorProfile(
     meltano_settings=MELTANO_SETTINGS,
     test_settings=lambda _scratch: dict(MELTANO_SETTINGS),
     expected_rows=expected_table_rows,
+    soak_sizes={"small": 2, "full": 200},
     per_run_snapshots=("segment_sizes",),
     records_path="/scan?limit=25&start=",
     state_bookmark=("audience_members", "saved_at"),

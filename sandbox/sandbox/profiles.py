@@ -102,7 +102,12 @@ class VendorProfile:
     long_sync_settings: dict = field(default_factory=dict)  # settings that make a sync long enough to stop mid-way
     #: settings naming a folder the tap writes into: each test run (and Meltano test project) gets its own
     run_folders: tuple[str, ...] = ()
-    one_shot_downloads: bool = False  # the vendor deletes a download once served: a re-run needs fresh jobs
+    #: the path of a download the vendor serves once, then deletes ("": none): a re-run needs fresh jobs, and a
+    #: slow answer there is lost when the tap gives up waiting
+    served_once: str = ""
+    #: (label, n) -> settings that start n new jobs at the vendor, named by label (None: no jobs to start)
+    fresh_jobs: t.Callable[[str, int], dict] | None = None
+    soak_sizes: dict = field(default_factory=lambda: {"small": 1, "full": 50})  # sandbox size per soak scale
     #: (label, change to the config, text the error line must hold); None as a value deletes the setting
     bad_configs: tuple[tuple[str, dict, str], ...] = ()
     partitions: Partitions | None = None

@@ -347,7 +347,9 @@ PROFILE = VendorProfile(
     # more keys than the demo config, so that the sync is long enough to be stopped in
     long_sync_settings={"customer_keys": [f"instant-kill-{n}" for n in range(8)]},
     run_folders=("download_dir",),
-    one_shot_downloads=True,
+    served_once="/export-customer-job-result",
+    fresh_jobs=lambda label, n: {"customer_keys": [f"instant-{label}-{i:03d}" for i in range(n)]},
+    soak_sizes={"small": 2, "full": 100},
     bad_configs=(
         ("missing setting", {"customer_keys": None}, "customer_keys"),
         ("unknown api_version", {"api_version": "v3"}, "setting api_version must be one of"),

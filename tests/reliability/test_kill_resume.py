@@ -201,7 +201,7 @@ def whole_sync_then_config(sandbox, profile: TapProfile, scratch: Path, fresh: s
     config = profile.config(sandbox, scratch, **overrides)
     whole = attempt(profile, config, None, scratch / "whole", None)
     assert whole.returncode == 0, whole.stderr[-2000:]
-    if profile.one_shot_downloads:  # its vendor deletes a downloaded export: start over with fresh jobs
+    if profile.served_once:  # its vendor deletes a downloaded export: start over with fresh jobs
         sandbox.reset()
         sandbox.size, sandbox.latency = SIZE, LATENCY
         config = profile.config(sandbox, scratch / fresh, **overrides)
