@@ -135,18 +135,22 @@ def test_first_sync_yields_exactly_the_ground_truth(sandbox):
     assert run.counts()["transaction_rows"] == expected_table_rows(sandbox, cfg)["transaction_rows"]
 
 
+#: each stream's primary key at discovery: a dataset's table is keyed by cvid where its rows carry one
+DISCOVERED_KEYS = {
+    "datasets": ["uuid"],
+    "transactions": ["dataset_uuid", "uuid"],
+    "transaction_rows": ["dataset_uuid", "transaction_uuid", "row_number"],
+    "dataset_paid_media_campaigns": ["cvid"],
+    "dataset_email_tracking_codes": ["cvid"],
+    "dataset_social_posts": ["transaction_uuid", "row_number"],
+    "dataset_affiliate_links": ["transaction_uuid", "row_number"],
+}
+
+
 def test_a_table_per_dataset_keyed_by_cvid_where_rows_carry_one(sandbox):
     catalog = TapClaravine(config=config(sandbox)).catalog_dict
     keys = {entry["tap_stream_id"]: list(entry["key_properties"]) for entry in catalog["streams"]}
-    assert keys == {
-        "datasets": ["uuid"],
-        "transactions": ["dataset_uuid", "uuid"],
-        "transaction_rows": ["dataset_uuid", "transaction_uuid", "row_number"],
-        "dataset_paid_media_campaigns": ["cvid"],
-        "dataset_email_tracking_codes": ["cvid"],
-        "dataset_social_posts": ["transaction_uuid", "row_number"],
-        "dataset_affiliate_links": ["transaction_uuid", "row_number"],
-    }
+    assert keys == DISCOVERED_KEYS
     paid = next(e for e in catalog["streams"] if e["tap_stream_id"] == "dataset_paid_media_campaigns")["schema"]["properties"]
     assert paid["site_id"]["type"] == ["number", "null"]
     assert paid["launch_date"] == {**paid["launch_date"], "type": ["string", "null"], "format": "date"}

@@ -31,15 +31,6 @@ BROKEN_BY = {
 PROBE_REQUESTS = 7
 
 
-@pytest.fixture
-def size_two(sandbox):
-    """120 profiles: an audience larger than 100 shows whether `limit=101` is honoured."""
-    before = sandbox.size
-    sandbox.size = 2
-    yield
-    sandbox.size = before
-
-
 def probe_config(config: dict) -> dict:
     return {name: value for name, value in config.items() if name not in ("profile_key", "segments")}
 

@@ -18,15 +18,6 @@ VARIANT_IDS = ["default", *LyticsApp.VARIANTS, "all-variants"]
 PAGE_CAP = 100
 
 
-@pytest.fixture
-def size_two(sandbox):
-    """120 profiles: the `all` audience needs two scan pages of 100."""
-    before = sandbox.size
-    sandbox.size = 2
-    yield
-    sandbox.size = before
-
-
 def variant_config(config: dict) -> dict:
     settings = {name: value for name, value in config.items() if name != "profile_key"}
     return {**settings, "scan_page_size": 500}  # more than Lytics serves: asked as 100

@@ -60,14 +60,7 @@ SCENARIOS: dict[str, str] = {
 }
 
 #: scenarios for a tap's own state and steps: they apply to the taps whose profile lists them (own_scenarios)
-OWN_SCENARIOS = (
-    "state: tap's own fields",
-    "disk: download_dir unwritable",
-    "disk: download_dir too full",
-    "kill after download",
-    "SIGTERM after download",
-    "SIGTERM during download",
-)
+OWN_SCENARIOS = frozenset().union(*(tap.own_scenarios for tap in TAPS.values()))
 
 #: what the simulators send for "envelope-error" where their APIs document none
 NO_ERROR_ENVELOPE = {vendor: tap.no_error_envelope for vendor, tap in TAPS.items() if tap.no_error_envelope}
