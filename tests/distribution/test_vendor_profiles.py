@@ -36,6 +36,7 @@ CONSUMERS = [
     "tests/reliability/test_drift.py",
     "tests/reliability/test_faults.py",
     "tests/reliability/test_meltano_secrets.py",
+    "tests/reliability/test_soak.py",
     "tests/reliability/test_spool_files.py",
     "tests/reliability/test_vendor_credentials.py",
 ]
@@ -124,4 +125,5 @@ def test_a_profiles_meltano_settings_are_the_sandbox_environments(profile):
     (environment,) = [env for env in project["environments"] if env["name"] == "sandbox"]
     (declared,) = [p["config"] for p in environment["config"]["plugins"]["extractors"] if p["name"] == profile.tap]
     assert declared["api_url"] == f"${{CONSENT_SANDBOX_URL}}/{profile.vendor}"
-    assert {k: v for k, v in declared.items() if k != "api_url" and k not in profile.secrets} == profile.meltano_settings
+    settings = {name: value for name, value in declared.items() if name != "api_url" and name not in profile.secrets}
+    assert settings == profile.meltano_settings

@@ -12,4 +12,11 @@ SANDBOX_CONFIG = PROFILE.meltano_settings
 #: streams that append one snapshot per run (key includes measured_at): n runs hold n times the rows
 PER_RUN_SNAPSHOTS = PROFILE.per_run_snapshots
 
-__all__ = ["PER_RUN_SNAPSHOTS", "SANDBOX_CONFIG", "expected_table_rows", "ground_truth", "identity_fields", "member_key"]
+__all__ = [
+    "PER_RUN_SNAPSHOTS",
+    "SANDBOX_CONFIG",
+    "expected_table_rows",
+    "ground_truth",
+    "identity_fields",
+    "member_key",
+]

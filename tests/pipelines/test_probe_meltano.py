@@ -19,8 +19,9 @@ CASES = [
 ]
 
 
+@pytest.mark.usefixtures("meltano_plugins")
 @pytest.mark.parametrize(("profile", "variants", "returncode"), CASES)
-def test_meltano_invoke_probe(meltano_plugins, sandbox, tmp_path, profile, variants, returncode):
+def test_meltano_invoke_probe(sandbox, tmp_path, profile, variants, returncode):
     sandbox.set_variants(profile.vendor, *variants)
     prefix = profile.tap.upper().replace("-", "_")
     secrets = {f"{prefix}_{name.upper()}": f"{SECRET}-{name}" for name in profile.secrets}
