@@ -1,125 +1,130 @@
-"""Benchmarks against the sandbox on loopback: throughput vs an orjson floor, peak RSS by response
-size, concurrent partitions at 200 ms latency, requests of a second run. Prints the table and writes
-docs/benchmarks.md. Not a test: numbers, not pass/fail (the targets are shown next to them)."""
+"""Benchmarks of the five taps against pre-built answers served from memory; writes docs/benchmarks.md.
+
+For each case (a tap's largest stream, one answer of 5 MB / 100 MB / 1 GB, or many small pages):
+1. the sandbox generates the answers once, untimed: the tap runs once through a recording proxy
+   (`bench.replay.Recorder`) that keeps every answer's bytes;
+2. a replay server in its own process loads those bytes into memory and serves them, with
+   `Content-Length`, to the tap and to the floors alike (`bench.replay`);
+3. the tap (its console script with a catalog selecting only that stream, stdout to /dev/null) and
+   the floors F0 and F1 (`bench.floor`) run as whole processes, interleaved, three times each; the
+   medians are compared (what a user waits for), beside the stream's sync time from the tap's own
+   `sync_duration` metric, and the tap's peak RSS (VmHWM).
+
+Start-up: `tap-x --about` against a bare `python -c "import singer_sdk"`, interleaved, in the same run.
+Not a test: numbers, not pass/fail (the targets are shown next to them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
-import io
 import json
 import os
 import platform
 import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from importlib import metadata
 from pathlib import Path
 
-import orjson
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.replay import Recorder, Replay  # noqa: E402
+
+from sandbox.core import Sandbox  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
 BIN = Path(sys.executable).parent
-TODAY = dt.datetime.now(dt.timezone.utc).date()
 MB = 1024 * 1024
+REPEATS = 3
+TARGET_RATIO, TARGET_RSS_MB, TARGET_STARTUP = 0.5, 150, 1.2
 
 
-class Sandbox:
-    """The sandbox in its own process (so it does not share a GIL with the floor), driven over HTTP."""
-
-    def __init__(self, port: int = 8799) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port)], stdout=subprocess.PIPE)
-        self.proc.stdout.readline()
-
-    def control(self, action: str, payload: dict | None = None) -> None:
-        requests.post(f"{self.url}/_sandbox/{action}", json=payload or {}).raise_for_status()
-
-    def configure(self, size: int = 1, **settings) -> None:
-        """A clean sandbox with these switches; the data size is always set, never left from a previous case."""
-        self.control("reset")
-        self.control("settings", {"size": size, **settings})
-
-    def log(self) -> list[dict]:
-        return requests.get(f"{self.url}/_sandbox/requests").json()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
+@dataclasses.dataclass
+class Case:
+    vendor: str
+    stream: str
+    root: str  # the stream whose sync_duration covers it (itself, or its parent)
+    label: str  # "5 MB", "many pages" ...
+    settings: dict  # sandbox switches
+    config: dict  # tap settings (besides api_url and credentials)
+    pages: str  # regex of the targets that carry the stream's records
+    target_mb: float | None = None  # one answer of about this size (None: many pages)
 
 
-# -- the taps' benchmark configurations ---------------------------------------------------------
-
-def tap_config(vendor: str, sandbox: Sandbox, **extra) -> dict:
-    base = {
-        "consentmanager": {"api_key": "bench-key", "start_date": TODAY.isoformat(), "lookback_days": 2},
-        "gravito": {"access_token": "bench-token", "domains": ["shop.example.com"]},
-        "lytics": {"api_key": "bench-token", "segments": ["all"], "scan_page_size": 100},  # Lytics serves at most 100 per page
-        "voyado": {"api_key": "bench-key", "customer_keys": VOYADO_KEYS, "download_dir": tempfile.mkdtemp(prefix="voyado-bench-")},
-        "claravine": {"api_key": "bench-key", "api_secret": "bench-secret", "start_date": (TODAY - dt.timedelta(days=7)).isoformat()},
-    }[vendor]
-    return {**base, "api_url": f"{sandbox.url}/{vendor}", **extra}
+def _days_ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
 
 
-HEADERS = {
-    "gravito": {"gravitoaccess": "bench-token", "gravitoversion": "v3"},
-    "lytics": {"Authorization": "bench-token"},
-    "voyado": {"Api-Key": "bench-key"},
-    "claravine": {"X-API-Key": "bench-key", "X-API-Secret": "bench-secret"},
+CREDENTIALS = {
+    "consentmanager": {"api_key": "bench-key"},
+    "gravito": {"access_token": "bench-token"},
+    "lytics": {"api_key": "bench-token"},
+    "voyado": {"api_key": "bench-key"},
+    "claravine": {"api_key": "bench-key", "api_secret": "bench-secret"},
 }
-VOYADO_KEYS = ["instant-bench-0001", "instant-bench-0002", "instant-bench-0003"]
-VOYADO_API = "/api/v2/event-data"
+
+#: vendor: (largest stream, its root, record pages, the setting that sizes one answer, base tap settings)
+STREAMS = {
+    "consentmanager": (
+        "consent_log",
+        "consent_log",
+        r"type=19",
+        "consentmanager.consent_log_rows",
+        {"start_date": _days_ago(0), "lookback_days": 0},
+    ),
+    "gravito": ("consents", "consents", r"/api/gp", "gravito.profiles_per_domain", {"domains": ["shop.example.com"]}),
+    "voyado": (
+        "customer_data",
+        "export_jobs",
+        r"export-customer-job-result",
+        "size",
+        {"customer_keys": ["instant-bench-0001"]},
+    ),
+    "lytics": ("audience_members", "audience_members", r"/scan", None, {"segments": ["all"], "scan_page_size": 100}),
+    "claravine": ("transaction_rows", "datasets", r"/data/?(\?|$)", None, {"start_date": _days_ago(7)}),
+}
+
+#: many small pages: sandbox switches and tap settings per vendor
+MANY_PAGES = {
+    "consentmanager": ({"consentmanager.consent_log_rows": 2000}, {"start_date": _days_ago(6)}),
+    "gravito": (
+        {"gravito.profiles_per_domain": 600},
+        {"domains": [f"site{n:03d}.example.com" for n in range(60)]},
+    ),
+    "voyado": ({"size": 150}, {"customer_keys": [f"instant-bench-{n:04d}" for n in range(1, 41)]}),
+    "lytics": ({"size": 1500}, {}),
+    "claravine": ({"size": 60}, {}),
+}
+
+#: why a vendor has no single large answer
+NO_SINGLE_ANSWER = {
+    "lytics": "a scan page holds at most 1,000 profiles (the API's limit): no single answer reaches 5 MB",
+    "claravine": "a transaction's data is one upload (a few hundred rows): the API serves no single answer of that size",
+}
 
 
-def floor_records(vendor: str, document) -> list:
-    """The records of one page as plainly as possible (Gravito: one per consent entry, like the tap)."""
-    if vendor == "gravito":
-        return [entry for element in document if element["message"].startswith("{") for entry in _consents(element["message"])]
-    if vendor == "claravine":
-        fields = document["fields"]
-        return [dict(zip(fields, row, strict=False)) for row in document["rows"]]
-    return document["data"]
+def cases(sizes: list[float], vendors: list[str]) -> list[Case]:
+    out = []
+    for vendor in vendors:
+        stream, root, pages, _, base = STREAMS[vendor]
+        if vendor not in NO_SINGLE_ANSWER:
+            for size in sizes:
+                label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
+                out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size))
+        settings, config = MANY_PAGES[vendor]
+        out.append(Case(vendor, stream, root, "many pages", settings, {**base, **config}, pages))
+    return out
 
 
-def _consents(message: str) -> list:
-    try:
-        return orjson.loads(message).get("c") or []
-    except orjson.JSONDecodeError:
-        return []
-
-
-def run_tap(vendor: str, config: dict, *, stream: str | None = None, state: dict | None = None, out=subprocess.DEVNULL):
-    """Run the console script; returns (seconds, end time, peak RSS MB, stderr, state file text)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        command = [str(BIN / f"tap-{vendor}"), "--config", f"{tmp}/config.json"]
-        Path(tmp, "config.json").write_text(json.dumps(config))
-        if stream:
-            catalog = json.loads(subprocess.run([*command, "--discover"], capture_output=True, check=True).stdout)
-            for entry in catalog["streams"]:
-                for item in entry["metadata"]:
-                    if item["breadcrumb"] == []:
-                        item["metadata"]["selected"] = entry["tap_stream_id"] == stream
-            Path(tmp, "catalog.json").write_text(json.dumps(catalog))
-            command += ["--catalog", f"{tmp}/catalog.json"]
-        if state is not None:
-            Path(tmp, "state.json").write_text(json.dumps(state))
-            command += ["--state", f"{tmp}/state.json"]
-        stderr = Path(tmp, "stderr")
-        started = time.time()
-        with stderr.open("wb") as err:
-            proc = subprocess.Popen(command, stdout=out, stderr=err)
-            peak = 0
-            while proc.poll() is None:  # VmHWM: the tap's own high-water mark (ru_maxrss counts the forked parent)
-                peak = max(peak, high_water_mark_kb(proc.pid))
-                time.sleep(0.05)
-        ended = time.time()
-        if proc.returncode:
-            raise SystemExit(f"tap-{vendor} failed:\n{stderr.read_text()[-3000:]}")
-        return ended - started, ended, peak / 1024, stderr.read_text()
+# -- processes -------------------------------------------------------------------------------------------
 
 
 def high_water_mark_kb(pid: int) -> int:
@@ -130,233 +135,279 @@ def high_water_mark_kb(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
 
 
+def timed(command: list[str], *, cwd: Path | None = None, stderr_path: Path | None = None) -> tuple[float, float]:
+    """Wall seconds of the whole process and its peak RSS in MB (stdout to /dev/null)."""
+    err = stderr_path.open("wb") if stderr_path else subprocess.DEVNULL
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
+    peak = 0
+    while proc.poll() is None:  # VmHWM: the process's own high-water mark
+        peak = max(peak, high_water_mark_kb(proc.pid))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    if stderr_path:
+        err.close()  # type: ignore[union-attr]
+    if proc.returncode:
+        tail = stderr_path.read_text()[-3000:] if stderr_path else ""
+        raise SystemExit(f"{' '.join(command[:2])} failed (exit {proc.returncode}):\n{tail}")
+    return seconds, peak / 1024
+
+
 def metric_total(stderr: str, metric: str, stream: str) -> float:
-    """Sum of singer-sdk's METRIC lines of one kind for one stream."""
-    total = 0
+    total = 0.0
     for line in stderr.splitlines():
         if f'"metric":"{metric}"' in line and f'"stream":"{stream}"' in line:
             total += json.loads(line.split("METRIC: ", 1)[1])["value"]
     return total
 
 
-def record_count(stderr: str, stream: str) -> int:
-    return int(metric_total(stderr, "record_count", stream))
+class TapRun:
+    """A tap's config and catalog (only `stream` selected) for one base URL."""
+
+    def __init__(self, case: Case, base_url: str, workdir: Path) -> None:
+        self.case, self.workdir = case, workdir
+        self.exe = str(BIN / f"tap-{case.vendor}")
+        self.config_path = workdir / "config.json"
+        self.write_config(base_url)
+        catalog = json.loads(
+            subprocess.run([self.exe, "--config", str(self.config_path), "--discover"], capture_output=True, check=True).stdout
+        )
+        self.schema: dict = {}
+        for entry in catalog["streams"]:
+            for item in entry["metadata"]:
+                if item["breadcrumb"] == []:
+                    item["metadata"]["selected"] = entry["tap_stream_id"] == case.stream
+            if entry["tap_stream_id"] == case.stream:
+                self.schema = entry["schema"]
+        self.catalog_path = workdir / "catalog.json"
+        self.catalog_path.write_text(json.dumps(catalog))
+
+    def write_config(self, base_url: str) -> None:
+        config = {**CREDENTIALS[self.case.vendor], **self.case.config, "api_url": f"{base_url}/{self.case.vendor}"}
+        config["request_timeout"] = 1800  # the simulator takes minutes to build 1 GB while recording
+        if self.case.vendor == "voyado":
+            config["download_dir"] = tempfile.mkdtemp(prefix="voyado-bench-", dir=self.workdir)
+        self.config_path.write_text(json.dumps(config))
+
+    def run(self) -> tuple[float, float, float, int]:
+        """(whole-process seconds, peak RSS MB, sync seconds, records)."""
+        if self.case.vendor == "voyado":  # a fresh download directory each run
+            self.write_config(json.loads(self.config_path.read_text())["api_url"].rsplit("/", 1)[0])
+        stderr = self.workdir / "tap.stderr"
+        seconds, rss = timed(
+            [self.exe, "--config", str(self.config_path), "--catalog", str(self.catalog_path)], stderr_path=stderr
+        )
+        text = stderr.read_text()
+        records = int(metric_total(text, "record_count", self.case.stream))
+        return seconds, rss, metric_total(text, "sync_duration", self.case.root), records
 
 
-# -- 1. throughput ---------------------------------------------------------------------------------
-
-THROUGHPUT = {  # vendor: (largest stream, the root stream whose sync timer covers it, sandbox settings, tap settings, record pages)
-    "consentmanager": ("consent_log", "consent_log", {"consentmanager.consent_log_rows": 150_000}, {"lookback_days": 0}, r"/api/data\.php"),
-    "gravito": ("consents", "consents", {"gravito.profiles_per_domain": 40_000}, {}, "/api/gp"),
-    "lytics": ("audience_members", "audience_members", {"size": 1500}, {}, "/scan"),
-    "voyado": ("customer_data", "export_jobs", {"size": 6000, "voyado.instant": True}, {}, "/export-customer-job-result"),
-    "claravine": ("transaction_rows", "datasets", {"size": 60}, {}, r"/data/?$"),
-}
+# -- building the answers ----------------------------------------------------------------------------------
 
 
-def throughput(sandbox: Sandbox, vendor: str, quick: bool) -> dict:
-    stream, root, settings, extra, pattern = THROUGHPUT[vendor]
-    if quick:
-        settings = {key: max(1, value // 3) for key, value in settings.items()}
-    # Warm-up, untimed: the simulator builds some data on first use (Lytics computes an audience's
-    # members on its first scan, ~2 s). The floor, run later, would otherwise find it built.
-    sandbox.configure(**settings)
-    run_tap(vendor, tap_config(vendor, sandbox, **extra), stream=stream)
-    sandbox.configure(**settings)
-    _, _, _, stderr = run_tap(vendor, tap_config(vendor, sandbox, **extra), stream=stream)
-    pages = [r for r in sandbox.log() if r["status"] == 200]  # every request of the run, in order
-    records = record_count(stderr, stream)
-    # The sync itself (singer-sdk's timer of the stream, or of its parent, which includes its children):
-    # Python start-up and discovery are left out, as they are for the floor.
-    tap_rate = records / metric_total(stderr, "sync_duration", root)
-    if vendor == "voyado":
-        sandbox.configure(**settings)  # the floor creates its own export jobs (downloads are one-shot)
-        floor_count, floor_seconds = voyado_floor(sandbox)
-    else:
-        floor_count, floor_seconds = floor(sandbox, vendor, pages, pattern)
-    floor_rate = floor_count / floor_seconds
-    return {"vendor": vendor, "stream": stream, "records": records, "tap": tap_rate, "floor": floor_rate, "ratio": tap_rate / floor_rate}
+class Simulator:
+    """The sandbox in this process, only for recording (untimed)."""
+
+    def __init__(self) -> None:
+        self.sandbox = Sandbox(port=0).start()
+
+    def configure(self, settings: dict) -> None:
+        self.sandbox.reset()
+        settings = dict(settings)
+        self.sandbox.size = int(settings.pop("size", 1))
+        self.sandbox.settings.update({"voyado.instant": True, **settings})
 
 
-def floor(sandbox: Sandbox, vendor: str, pages: list[dict], pattern: str) -> tuple[int, float]:
-    """Fetch the same pages with requests, parse the record pages with orjson, write RECORD lines to /dev/null."""
-    session = requests.Session()
-    count = 0
-    with open(os.devnull, "wb") as out:
-        started = time.time()
-        for page in pages:
-            query = {name: values[0] for name, values in page["query"].items()}
-            body = session.get(f"{sandbox.url}/{vendor}{page['path']}", params=query, headers=HEADERS.get(vendor, {})).content
-            if not re.search(pattern, page["path"]) or (vendor == "consentmanager" and query.get("type") != "19"):
-                continue
-            for record in floor_records(vendor, orjson.loads(body)):
-                out.write(orjson.dumps({"type": "RECORD", "stream": vendor, "record": record}) + b"\n")
-                count += 1
-        return count, time.time() - started
+def record(simulator: Simulator, case: Case, directory: Path, settings: dict) -> tuple[TapRun, list[dict]]:
+    """Run the tap once through the recording proxy: every answer it got, in order, kept in `directory`."""
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    simulator.configure({**case.settings, **settings})
+    recorder = Recorder(simulator.sandbox.base_url, directory)
+    tap = TapRun(case, recorder.url, directory)
+    recorder.entries.clear()  # discovery asks nothing of the vendor, but be sure
+    tap.run()
+    entries = recorder.save()
+    pages = [n for n, e in enumerate(entries) if e["status"] == 200 and re.search(case.pages, e["target"])]
+    (directory / "pages.json").write_text(json.dumps(pages))
+    (directory / "schema.json").write_text(json.dumps(tap.schema))
+    (directory / "stream.json").write_text(json.dumps(case.stream))
+    return tap, [entries[n] for n in pages]
 
 
-def voyado_floor(sandbox: Sandbox) -> tuple[int, float]:
-    """Voyado's download is one-shot: the floor asks for the same exports again (the same data per key)."""
-    session = requests.Session()
-    base = f"{sandbox.url}/voyado{VOYADO_API}"
-    count = 0
-    with open(os.devnull, "wb") as out:
-        started = time.time()
-        for key in VOYADO_KEYS:
-            jid = session.post(f"{base}/create-export-customer-job", params={"customerKey": key}, headers=HEADERS["voyado"]).json()["jid"]
-            session.get(f"{base}/job-status", params={"jid": jid}, headers=HEADERS["voyado"]).raise_for_status()
-            body = session.get(f"{base}/export-customer-job-result", params={"jid": jid}, headers=HEADERS["voyado"]).content
-            with zipfile.ZipFile(io.BytesIO(body)) as archive:
-                for name in archive.namelist():
-                    if not name.endswith(".jsonl"):
-                        continue
-                    for line in archive.read(name).splitlines():
-                        out.write(orjson.dumps({"type": "RECORD", "stream": "customer_data", "record": orjson.loads(line)}) + b"\n")
-                        count += 1
-        return count, time.time() - started
+def build(simulator: Simulator, case: Case, directory: Path) -> tuple[TapRun, dict]:
+    """The case's answers, recorded; one answer of about `target_mb` is sized from a small sample."""
+    settings: dict = {}
+    if case.target_mb is not None:
+        setting = STREAMS[case.vendor][3]
+        sample = 20 if setting == "size" else 2000
+        _, pages = record(simulator, case, directory, {setting: sample})
+        per_unit = sum(p["size"] for p in pages) / sample
+        settings = {setting: max(1, round(case.target_mb * MB / per_unit))}
+    tap, pages = record(simulator, case, directory, settings)
+    return tap, {"answers": len(pages), "bytes": sum(p["size"] for p in pages), "largest": max(p["size"] for p in pages)}
 
 
-# -- 2. memory ---------------------------------------------------------------------------------------
-
-MEMORY = {  # vendor: (sandbox setting for rows in the one response, stream)
-    "consentmanager": ("consentmanager.consent_log_rows", "consent_log"),
-    "gravito": ("gravito.profiles_per_domain", "microprofiles"),
-}
+# -- measuring -------------------------------------------------------------------------------------------------
 
 
-def peak_rss(sandbox: Sandbox, vendor: str, size_mb: int) -> dict:
-    setting, stream = MEMORY[vendor]
-    sample_rows = 2000
-    sandbox.configure(**{setting: sample_rows})
-    url = f"{sandbox.url}/{vendor}" + ("/api/data.php?key=k&type=19" if vendor == "consentmanager" else "/api/gp/gravitocustomerdata?domainName=shop.example.com")
-    sample = len(requests.get(url, headers=HEADERS.get(vendor, {})).content)
-    rows = int(size_mb * MB / (sample / sample_rows))
-    sandbox.configure(**{setting: rows})
-    # The simulator needs minutes to generate 1 GB before its first byte: wait for it, do not retry.
-    config = tap_config(vendor, sandbox, lookback_days=0, request_timeout=1800)
-    seconds, _, rss, stderr = run_tap(vendor, config, stream=stream)
-    return {"vendor": vendor, "size_mb": size_mb, "rows": rows, "records": record_count(stderr, stream), "rss_mb": rss, "seconds": seconds}
+def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
+    directory = scratch / f"{case.vendor}-{case.label.replace(' ', '')}"
+    built_at = time.perf_counter()
+    tap, shape = build(simulator, case, directory)
+    build_seconds = time.perf_counter() - built_at
+    replay = Replay(directory)
+    try:
+        tap.write_config(replay.url)
+        runs: dict[str, list] = {"tap": [], "F0": [], "F1": []}
+        for _ in range(REPEATS):  # interleaved: tap, F0, F1, tap, F0, F1 ...
+            replay.reset()
+            runs["tap"].append(tap.run())
+            for floor in ("F0", "F1"):
+                replay.reset()
+                command = [sys.executable, "-m", "bench.floor", floor, case.vendor, str(directory), replay.url]
+                seconds, _ = timed(command, cwd=SCRIPTS, stderr_path=directory / "floor.stderr")
+                count, loop = (directory / "floor.stderr").read_text().split()[-2:]
+                runs[floor].append((seconds, int(count), float(loop)))
+    finally:
+        replay.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+    tap_seconds = statistics.median(r[0] for r in runs["tap"])
+    f0 = statistics.median(r[0] for r in runs["F0"])
+    f1 = statistics.median(r[0] for r in runs["F1"])
+    return {
+        **shape,
+        "records": runs["tap"][0][3],
+        "floor_records": runs["F0"][0][1],
+        "tap_s": tap_seconds,
+        "sync_s": statistics.median(r[2] for r in runs["tap"]),
+        "rss": max(r[1] for r in runs["tap"]),
+        "f0_s": f0,
+        "f1_s": f1,
+        "x_f0": f0 / tap_seconds,
+        "x_f1": f1 / tap_seconds,
+        "f0_sync_s": statistics.median(r[2] for r in runs["F0"]),
+        "sync_x_f0": statistics.median(r[2] for r in runs["F0"]) / statistics.median(r[2] for r in runs["tap"]),
+        "build_s": build_seconds,
+    }
 
 
-# -- 3. concurrency ------------------------------------------------------------------------------------
-
-def partitions(sandbox: Sandbox, vendor: str) -> dict:
-    if vendor == "gravito":
-        settings = {"gravito.profiles_per_domain": 30}
-        config = tap_config(vendor, sandbox, domains=[f"site{n:02d}.example.com" for n in range(16)])
-        stream, path = "microprofiles", "/api/gp"
-    else:
-        settings = {"lytics.extra_segments": 16}
-        config = tap_config(vendor, sandbox, segments=[f"bench_{n:02d}" for n in range(16)], scan_page_size=20)
-        stream, path = "audience_members", "/scan"
-    timings = {}
-    for label, concurrency in (("sequential", 1), ("concurrent", None)):
-        sandbox.configure(latency=0.2, **settings)
-        run_config = config if concurrency is None else {**config, "max_concurrency": concurrency}
-        seconds, _, _, stderr = run_tap(vendor, run_config, stream=stream)
-        requests_made = [r for r in sandbox.log() if path in r["path"]]
-        # the stream's own sync timer: every partition, without process start-up and teardown
-        timings[label] = (seconds, metric_total(stderr, "sync_duration", stream), len(requests_made))
-    sandbox.configure()
-    (seq_total, seq_phase, n), (con_total, con_phase, _) = timings["sequential"], timings["concurrent"]
-    return {"vendor": vendor, "requests": n, "seq": seq_phase, "con": con_phase, "ratio": seq_phase / con_phase, "seq_total": seq_total, "con_total": con_total}
+def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
+    """`tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians."""
+    bare: list[float] = []
+    taps: dict[str, list[float]] = {vendor: [] for vendor in vendors}
+    for _ in range(repeats):
+        bare.append(timed([sys.executable, "-c", "import singer_sdk"])[0])
+        for vendor in vendors:
+            taps[vendor].append(timed([str(BIN / f"tap-{vendor}"), "--about"])[0])
+    base = statistics.median(bare)
+    return [
+        {"vendor": vendor, "about": statistics.median(values), "bare": base, "ratio": statistics.median(values) / base}
+        for vendor, values in taps.items()
+    ]
 
 
-# -- 4. a second run with nothing changed ----------------------------------------------------------------
+# -- report ---------------------------------------------------------------------------------------------------------
 
-SECOND_RUN_NEED = {
-    "consentmanager": ("start_date a week back, lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19) + 1 per reference list (12) = 27", None),
-    "gravito": ("one request per domain (the API has no time filter)", 1),
-    "lytics": ("account, segments, schema, sizes: 1 each; one scan per audience (no time filter)", None),
-}
-SECOND_RUN_SETTINGS = {
-    "consentmanager": {"start_date": (TODAY - dt.timedelta(days=7)).isoformat()},  # so that the lookback applies
-    "lytics": {"scan_page_size": 100},
-}
-
-
-def second_run(sandbox: Sandbox, vendor: str) -> dict:
-    sandbox.configure()
-    config = tap_config(vendor, sandbox, **SECOND_RUN_SETTINGS.get(vendor, {}))
-    with tempfile.NamedTemporaryFile("w+") as out:
-        run_tap(vendor, config, out=out)
-        out.seek(0)
-        states = [json.loads(line)["value"] for line in out if line.startswith('{"type":"STATE"')]
-    first = len(sandbox.log())
-    sandbox.control("reset")
-    run_tap(vendor, config, state=states[-1])
-    log = sandbox.log()
-    by_path: dict[str, int] = {}
-    for r in log:
-        key = r["path"] + (f"?type={r['query']['type'][0]}" if "type" in r["query"] else "")
-        by_path[key] = by_path.get(key, 0) + 1
-    return {"vendor": vendor, "first": first, "second": len(log), "by_path": by_path, "need": SECOND_RUN_NEED[vendor][0]}
-
-
-# -- report ---------------------------------------------------------------------------------------------------
-
-NOTES = [
-    "- Ratios on a 2-core machine spread by about ±25% from run to run (see the stack notes); compare ratios "
-    "measured in the same run, never absolute rates across runs.",
-    "- The simulator generates every page in one Python process, so its speed bounds both the tap and the floor: "
-    "the faster the simulator, the more the tap's own per-record work shows in the ratio.",
-    "- Partitions: with `max_concurrency` at its default of 4 the ceiling is 4x; accounts with many domains or "
-    "audiences can raise it (it honours `max_requests_per_second` and Retry-After either way).",
-]
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), platform.processor())
-    ram = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))) / MB
-    versions = ", ".join(f"{name} {metadata.version(name)}" for name in ("singer-sdk", "msgspec", "ijson", "orjson", "consent-tapkit", "tap-consentmanager", "tap-gravito", "tap-voyado", "tap-claravine", "tap-lytics"))
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    ram = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))) / MB
+    names = ("singer-sdk", "msgspec", "ijson", "orjson", "requests")
+    versions = ", ".join(f"{name} {metadata.version(name)}" for name in names)
     return f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM; Python {platform.python_version()}; {versions}"
 
 
+def yes(met: bool) -> str:
+    return "yes" if met else "**no**"
+
+
+METHOD = """\
+## How it is measured
+
+- **Answers built once, served from memory.** For each case the sandbox generates the answers once,
+  untimed: the tap runs once through a recording proxy that keeps every answer's bytes. A replay
+  server in its own process (`scripts/bench/replay.py`) loads them into memory and serves them, with
+  `Content-Length`, to the tap and to both floors: the same bytes, and nobody waits for the simulator.
+- **Whole processes, interleaved, medians of 3.** The tap is its console script with a catalog selecting
+  only that stream (discovery done beforehand), stdout to /dev/null; each floor is a plain script
+  (`scripts/bench/floor.py`) in its own process, stdout to /dev/null. Per case: tap, F0, F1, three times
+  over; the ratio is floor seconds / tap seconds (the same records, so it is also the ratio of rates).
+  Beside it, the stream's sync time from the tap's own `sync_duration` metric (without Python start-up).
+- **F0** = requests (one session) + orjson + one RECORD line per row (`orjson.dumps`, a buffered stdout).
+  **F1** = F0 plus converting the fields the tap types (integer, number, boolean columns sent as text;
+  date-times parsed and written as ISO 8601 UTC), as the tap's own catalog declares them.
+- **Peak RSS** is the tap process's VmHWM, polled every 20 ms.
+- **Start-up**: `tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians of 5.
+- A 2-core machine shared with other work spreads ratios by about ±10-25% from run to run: compare ratios
+  measured in one run, not absolute numbers across runs.
+"""
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="smaller throughput runs, no 1 GB responses")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gigabyte", action="store_true", help="add the 1 GB answers (about 25 minutes more)")
+    parser.add_argument("--quick", action="store_true", help="only the 5 MB answers and many pages")
+    parser.add_argument("--tap", action="append", help="only this vendor (repeatable), e.g. --tap consentmanager")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'-' to write no file")
+    parser.add_argument("--profile", help="a Markdown file appended as the profile section")
     args = parser.parse_args()
-    sandbox = Sandbox()
-    lines = [f"# Benchmarks\n\nMeasured by `./scripts/benchmark{' --quick' if args.quick else ''}` on {dt.date.today()}: {machine()}.\n"]
+    vendors = args.tap or list(STREAMS)
+    sizes = [5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])]
+    command = "./scripts/benchmark" + "".join(f" {a}" for a in sys.argv[1:] if a.startswith("--") and a != "--output")
+    lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", METHOD]
+    started = time.perf_counter()
 
     def emit(*rows: str) -> None:
         for row in rows:
             print(row, flush=True)
             lines.append(row)
 
-    try:
-        emit("## Throughput of each tap's largest stream (target: >= 0.5x the orjson floor)", "",
-             "Records per second of the sync (tap: its console script with only that stream selected, stdout to "
-             "/dev/null, timed by singer-sdk's `sync_duration` of the stream or of the parent that contains it; floor: a "
-             "plain script that fetches the same pages with requests, parses them with orjson and writes each record as "
-             "a Singer RECORD line). Both wait for the same simulator, which generates every page.", "",
-             "| tap | stream | records | tap rec/s | floor rec/s | ratio | target met |", "|---|---|---|---|---|---|---|")
-        for vendor in THROUGHPUT:
-            r = throughput(sandbox, vendor, args.quick)
-            emit(f"| tap-{vendor} | {r['stream']} | {r['records']:,} | {r['tap']:,.0f} | {r['floor']:,.0f} | {r['ratio']:.2f}x | {'yes' if r['ratio'] >= 0.5 else 'no'} |")
-        emit("", "## Peak RSS of the tap for one response (target: < 150 MB)", "",
-             "| tap | response | rows | records | peak RSS | seconds | target met |", "|---|---|---|---|---|---|---|")
-        for vendor in MEMORY:
-            for size in (10, 100) if args.quick else (10, 100, 1024):
-                r = peak_rss(sandbox, vendor, size)
-                emit(f"| tap-{vendor} | {size} MB | {r['rows']:,} | {r['records']:,} | {r['rss_mb']:.0f} MB | {r['seconds']:.1f} | {'yes' if r['rss_mb'] < 150 else 'no'} |")
-        emit("", "## 16 partitions at 200 ms latency per request (target: concurrent >= 3.5x faster)", "",
-             "The stream's sync time (singer-sdk's `sync_duration` metric: every partition fetched and emitted); "
-             "the whole process (Python start-up, discovery, teardown) in brackets.", "",
-             "| tap | requests | sequential (max_concurrency=1) | default (max_concurrency=4) | ratio | target met |", "|---|---|---|---|---|---|")
-        for vendor in ("gravito", "lytics"):
-            r = partitions(sandbox, vendor)
-            emit(f"| tap-{vendor} | {r['requests']} | {r['seq']:.2f} s ({r['seq_total']:.2f} s) | {r['con']:.2f} s ({r['con_total']:.2f} s) | {r['ratio']:.2f}x ({r['seq_total'] / r['con_total']:.2f}x) | {'yes' if r['ratio'] >= 3.5 else 'no'} |")
-        emit("", "## Requests of a second run with nothing changed", "", "| tap | first run | second run | requests by endpoint | what the lookback needs |", "|---|---|---|---|---|")
-        for vendor in ("consentmanager", "gravito", "lytics"):
-            r = second_run(sandbox, vendor)
-            paths = ", ".join(f"`{path}` {count}" for path, count in sorted(r["by_path"].items()))
-            emit(f"| tap-{vendor} | {r['first']} | {r['second']} | {paths} | {r['need']} |")
-        emit("", "## Reading these numbers", "", *NOTES)
-    finally:
-        sandbox.stop()
-    Path(args.output).write_text("\n".join(lines) + "\n")
-    print(f"\nwritten to {args.output}")
+    emit(
+        f"## Throughput against the floors (target: >= {TARGET_RATIO}x F0; peak RSS < {TARGET_RSS_MB} MB)",
+        "",
+        "| tap | stream | answers | records | tap s (sync s) | F0 s | F1 s | x F0 | x F1 | peak RSS | ratio met | RSS met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    )
+    simulator = Simulator()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        for case in cases(sizes, vendors):
+            r = measure(simulator, case, Path(scratch))
+            results.append((case, r))
+            answers = (
+                f"1 of {r['largest'] / MB:,.1f} MB"
+                if r["answers"] == 1
+                else f"{r['answers']:,} ({r['bytes'] / MB:,.1f} MB)"
+            )
+            mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
+            emit(
+                f"| tap-{case.vendor} | {case.stream} | {case.label}: {answers} | {r['records']:,}{mismatch} | "
+                f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
+                f"{r['x_f1']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | {yes(r['rss'] < TARGET_RSS_MB)} |"
+            )
+    emit("", *[f"- tap-{vendor}: {why}." for vendor, why in NO_SINGLE_ANSWER.items() if vendor in vendors])
+    emit(
+        "",
+        f"## Start-up (target: `tap-x --about` within {TARGET_STARTUP}x of `python -c \"import singer_sdk\"`)",
+        "",
+        "| tap | `--about` s | `import singer_sdk` s | ratio | target met |",
+        "|---|---|---|---|---|",
+    )
+    for r in startup(vendors):
+        emit(
+            f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | "
+            f"{yes(r['ratio'] <= TARGET_STARTUP)} |"
+        )
+    emit("", f"The whole run took {(time.perf_counter() - started) / 60:.1f} minutes.")
+    if args.profile:
+        lines.append("\n" + Path(args.profile).read_text())
+    if args.output != "-":
+        Path(args.output).write_text("\n".join(lines) + "\n")
+        print(f"\nwritten to {args.output}")
 
 
 if __name__ == "__main__":
