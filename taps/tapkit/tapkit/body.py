@@ -3,7 +3,16 @@
 The whole body is read inside the retried request (so a reset or a timeout mid-body is retried
 like any other transient fault) into a spooled file: small bodies stay in memory and are decoded
 in C by msgspec in one go; bodies past `SPOOL_LIMIT` go to a temporary file and their records are
-parsed incrementally with ijson, so peak memory does not grow with the size of the response.
+decoded block by block, so peak memory does not grow with the size of the response.
+
+A large body's array is cut into runs of whole elements and each run is decoded by msgspec, in C
+(`_iter_array_runs`): a block of about `BLOCK_BYTES` is cut after its last `}` + `,` + `{"` (or `],[`
+for an array of arrays) and `[` + run + `]` is decoded. A cut inside a string or a nested value cannot
+decode (the run would end inside the string, or unbalanced), so a run that decodes holds exactly the
+elements between two true boundaries; one that does not is cut at an earlier boundary, or the block
+grows. Where no cut works (an element larger than `MAX_RUN_BYTES`, an array of scalars, an array
+not found in the body's first `BLOCK_BYTES`), ijson parses the body instead, from the first element
+not yet yielded: the same elements, and the same errors, either way.
 
 Spool files live in the temporary directory (TMPDIR) as anonymous files (`tempfile.TemporaryFile`:
 on Linux O_TMPFILE, elsewhere unlinked as soon as created), so no exit path can leave one behind, not
@@ -15,6 +24,7 @@ past which a body goes to disk (default 4 MiB): lower on a small machine, or in 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import typing as t
 
@@ -24,6 +34,11 @@ import msgspec
 SPOOL_LIMIT = int(os.environ.get("TAPKIT_SPOOL_MAX_MEMORY") or 4 * 1024 * 1024)
 CHUNK_SIZE = 256 * 1024  # bytes read from the socket at a time
 _DECODER = msgspec.json.Decoder()
+BLOCK_BYTES = 1024 * 1024  # bytes of a large body decoded at a time
+MAX_RUN_BYTES = 32 * 1024 * 1024  # past this without a boundary, ijson parses the rest
+_OBJECT_BOUNDARY = re.compile(rb'\}\s*,\s*\{\s*["}]')  # `},{"`: one object ends, the next begins
+_ARRAY_BOUNDARY = re.compile(rb"\]\s*,\s*\[")
+_SPACE = b" \t\r\n"
 
 
 _NOT_DECODED = object()
@@ -118,10 +133,121 @@ def iter_items(body: SpooledBody, prefix: str) -> t.Iterator[t.Any]:
         return
     if body.size == 0:
         raise BodyDecodeError("the body is empty")
+    done = 0
+    for run in _iter_array_runs(body, prefix):
+        if run is None:  # no cut works here: ijson from the first element not yet yielded
+            break
+        yield from run
+        done += len(run)
+    else:
+        return
     try:
-        yield from ijson.items(body.raw_file(), prefix, use_float=True)
+        items = ijson.items(body.raw_file(), prefix, use_float=True)
+        for _ in range(done):
+            next(items)
+        yield from items
     except ijson.JSONError as exc:
         raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+    except StopIteration:  # pragma: no cover  # ijson found fewer elements than were decoded: cannot be
+        raise BodyDecodeError("the body changed while it was read") from None
+
+
+def _array_start(head: bytes, prefix: str) -> int | None:
+    """Offset just after the `[` of the array at `prefix` ("item", "data.item", "data.columns.item"),
+    if it opens in `head`: each candidate is checked by decoding what precedes it, closed."""
+    keys = prefix.split(".")
+    if keys[-1] != "item" or any(not key or key == "item" for key in keys[:-1]):
+        return None
+    keys = keys[:-1]
+    if not keys:
+        stripped = head.lstrip(_SPACE)
+        return len(head) - len(stripped) + 1 if stripped[:1] == b"[" else None
+    name = re.escape(msgspec.json.encode(keys[-1]))
+    for match in re.finditer(name + rb"\s*:\s*\[", head):
+        try:
+            node = _DECODER.decode(head[: match.start()] + match.group()[:-1] + b"null" + b"}" * len(keys))
+            for key in keys[:-1]:
+                node = node[key]
+            if isinstance(node, dict) and keys[-1] in node and node[keys[-1]] is None:
+                return match.end()
+        except (msgspec.DecodeError, KeyError, TypeError):
+            continue
+    return None
+
+
+def _decode_run(pending: bytearray, end: int) -> list | None:
+    """The elements in `pending[:end]`, or None if that is not a run of whole elements."""
+    try:
+        decoded = _DECODER.decode(b"[" + pending[:end] + b"]")
+    except msgspec.DecodeError:
+        return None
+    return decoded if isinstance(decoded, list) else None
+
+
+def _iter_array_runs(body: SpooledBody, prefix: str) -> t.Iterator[list | None]:
+    """Lists of consecutive elements of the array at `prefix`, in order; None where ijson must take over."""
+    file = body.raw_file()
+    head = file.read(BLOCK_BYTES)
+    start = _array_start(head, prefix)
+    if start is None:
+        yield None
+        return
+    pending = bytearray(head[start:])
+    first = bytes(pending.lstrip(_SPACE)[:1])
+    if first == b"]":
+        return  # an empty array
+    boundary = {b"{": _OBJECT_BOUNDARY, b"[": _ARRAY_BOUNDARY}.get(first)
+    if boundary is None:
+        yield None  # an array of scalars
+        return
+    searched = 0  # bytes of `pending` already known to hold no usable boundary
+    while True:
+        block = file.read(BLOCK_BYTES)
+        if not block:
+            break
+        pending += block
+        run = None
+        # the last boundaries first: at most a few tries, each a C decode of the run
+        for cut in reversed([m.start() for m in boundary.finditer(pending, max(0, searched - 8))][-4:]):
+            run = _decode_run(pending, cut + 1)
+            if run is not None:
+                del pending[: pending.index(b",", cut) + 1]
+                searched = 0
+                yield run
+                break
+        else:
+            searched = len(pending)
+            if len(pending) > MAX_RUN_BYTES:
+                yield None
+                return
+    # the last elements, the array's `]` and whatever of the envelope follows
+    cuts = [m.start() for m in boundary.finditer(pending)]
+    for cut in reversed(cuts[-4:]):
+        run = _decode_run(pending, cut + 1)
+        if run is not None:
+            del pending[: pending.index(b",", cut) + 1]
+            yield run
+            break
+    for end in (m.start() for m in re.finditer(rb"\]", pending)):
+        run = _decode_run(pending, end)
+        if run is not None:
+            yield run
+            if not _envelope_closes(head[: start - 1], pending[end + 1 :], file):
+                yield None  # what follows the array is cut short or malformed: ijson says where
+            return
+    yield None  # truncated or malformed: ijson says where
+
+
+def _envelope_closes(before: bytes, after: bytes | bytearray, file: t.BinaryIO) -> bool:
+    """Whether the document around the array is whole: what precedes it, a null, and what follows."""
+    rest = after + file.read(SPOOL_LIMIT)
+    if file.read(1):
+        return False  # more than a few MB after the array: let ijson judge the whole body
+    try:
+        _DECODER.decode(before + b"null" + rest)
+    except msgspec.DecodeError:
+        return False
+    return True
 
 
 def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t.Any]:

@@ -9,6 +9,12 @@
   per stream and field says so;
 - a field named like a credential is dropped, at any depth, `_extra` included, with one warning per
   stream and field that names it and never its value (the rule: `tapkit.credentials`).
+
+Speed: most rows of a stream share one layout (the same vendor fields in the same order). For each
+layout whose every field is a declared, non-credential column, the shaper compiles (once) a Python
+function that unpacks the row's values and builds the record in one dict display, with the common
+conversions inline; a row whose value does not fit takes the general path, which warns and keeps
+`_extra` exactly as before. The general path is the reference: both give the same record.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 _INT_TEXT = re.compile(r"[+-]?\d+")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SQL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
+_SECONDS_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}Z?")  # naive or Z, whole seconds
+#: layouts compiled per stream at most (rows of a sparse vendor can come in many layouts)
+MAX_LAYOUTS = 64
+#: "0".."1023" -> int: the ids and counts vendors send as text, converted by one lookup
+_SMALL_INTS = {str(number): number for number in range(1024)}
 
 
 def snake_case(name: str) -> str:
@@ -43,6 +54,14 @@ class Mismatch(Exception):
 
 def to_datetime_text(value: t.Any) -> str:
     """ISO 8601 with time zone; naive vendor times ("YYYY-MM-DD hh:mm:ss") are taken as UTC."""
+    if type(value) is str and _SECONDS_DATETIME.fullmatch(value):
+        # The vendors' usual shapes, validated by the parser, written without building a second datetime:
+        # the same text as the general path below ("YYYY-MM-DDThh:mm:ss+00:00").
+        try:
+            dt.datetime.fromisoformat(value[:19])
+        except ValueError as exc:
+            raise Mismatch from exc
+        return f"{value[:10]}T{value[11:19]}+00:00"
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str) and _SQL_DATETIME.match(value):
@@ -144,6 +163,25 @@ def column_plan(column: str, prop: dict, lenient_numbers: bool) -> ColumnPlan:
     return ColumnPlan(column, exact, nullable, convert, nested=exact in (dict, list, None))
 
 
+def _expression(n: int, plan: ColumnPlan, lenient: bool) -> str:
+    """The value of column n in the compiled function: what the general path does for a value that
+    fits; `_c{n}` (the plan's converter) raises Mismatch for one that does not."""
+    v = f"v{n}"
+    if plan.convert is None:  # takes anything
+        return f"(_strip({v}, _f{n}) if type({v}) is dict or type({v}) is list else {v})"
+    none = f" or {v} is None" if plan.nullable else ""
+    if plan.exact is None:  # date-time, date: always converted
+        return f"({v} if {v} is None else _c{n}({v}))" if plan.nullable else f"_c{n}({v})"
+    fits = f"_strip({v}, _f{n})" if plan.nested else v
+    if plan.exact is dict or plan.exact is list:
+        return f"({fits} if type({v}) is _t{n} else {v} if {v} is None and {plan.nullable} else _c{n}({v}))"
+    if plan.exact is int and lenient:  # numeric text, the lenient common case, inline; small ones looked up
+        # (`in` raises TypeError for a dict or list value: the general path takes that row)
+        converted = f"(int({v}) if type({v}) is str and {v}.isdigit() and {v}.isascii() else _c{n}({v}))"
+        return f"(_SMALL_INTS[{v}] if {v} in _SMALL_INTS else {v} if type({v}) is int{none} else {converted})"
+    return f"({v} if type({v}) is _t{n}{none} else _c{n}({v}))"
+
+
 class RecordShaper:
     """Compiled per stream: `shape(raw_row) -> record`."""
 
@@ -170,6 +208,8 @@ class RecordShaper:
         self.credentials = credentials or CredentialFilter()
         self._credential_fields: set[str] = set()  # top-level vendor fields dropped by name
         self.dropped_credentials: set[str] = set()  # every field path dropped (for the one warning each)
+        #: layout (the row's vendor fields in order) -> its compiled shaping function, or False
+        self._layouts: dict[tuple[str, ...], t.Any] = {}
 
     def column_for(self, field: str) -> str:
         return self._renames.get(field) or (field if field in self._properties else snake_case(field))
@@ -186,6 +226,46 @@ class RecordShaper:
         return plan
 
     def shape(self, row: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        layout = tuple(row)
+        compiled = self._layouts.get(layout)
+        if compiled is None:
+            compiled = self._compile(layout)
+        if compiled:
+            try:
+                return compiled(row)
+            except (Mismatch, TypeError):
+                pass  # a value that does not fit: the general path warns and keeps it in _extra
+        return self._shape_general(row)
+
+    def _compile(
+        self, layout: tuple[str, ...]
+    ) -> t.Callable[[t.Mapping[str, t.Any]], dict[str, t.Any]] | t.Literal[False]:
+        """The record-building function of one layout, or False where the general path must judge each
+        row (an undeclared or credential field, `_extra` from the vendor, too many layouts already)."""
+        if len(self._layouts) >= MAX_LAYOUTS:
+            return False
+        plans = [self._plans[field] if field in self._plans else self._plan_for(field) for field in layout]
+        if not layout or any(plan is None for plan in plans) or len(set(layout)) != len(layout):
+            self._layouts[layout] = False
+            return False
+        names: dict[str, t.Any] = {"_strip": self._without_credentials, "_SMALL_INTS": _SMALL_INTS}
+        items = []
+        for n, (field, plan) in enumerate(zip(layout, plans, strict=True)):
+            assert plan is not None
+            names[f"_c{n}"] = plan.convert or _refuse
+            names[f"_f{n}"] = field
+            names[f"_t{n}"] = plan.exact
+            items.append(f"{plan.column!r}: {_expression(n, plan, self._lenient)}")
+        unpack = ", ".join(f"v{n}" for n in range(len(layout)))
+        source = f"def shape(row):\n    {unpack}, = row.values()\n    return {{{', '.join(items)}}}\n"
+        exec(
+            compile(source, f"<shaper {self.stream_name}>", "exec"), names
+        )  # the source names columns by repr and fields by reference: no vendor text is code
+        function = names["shape"]
+        self._layouts[layout] = function
+        return function
+
+    def _shape_general(self, row: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         record: dict[str, t.Any] = {}
         extra: dict[str, t.Any] | None = None
         plans = self._plans

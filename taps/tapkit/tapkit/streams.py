@@ -52,6 +52,8 @@ class VendorStream(SeamStream):
         self.prefetch = tap.prefetch
         self.vendor_name = tap.vendor_name
         self.auth_settings = tap.auth_settings
+        #: the tap's writer's one-line RECORD path, when it has one (tapkit.writer); else the SDK's messages
+        self.record_writer = getattr(tap.message_writer, "write_record", None)
 
     # -- settings -------------------------------------------------------------------------
 
