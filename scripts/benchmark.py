@@ -32,12 +32,10 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench.replay import Recorder, Replay  # noqa: E402
+from bench.replay import Recorder, Replay
 
-from sandbox.core import Sandbox  # noqa: E402
+from sandbox.core import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -135,22 +133,28 @@ def high_water_mark_kb(pid: int) -> int:
     return next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")), 0)
 
 
-def timed(command: list[str], *, cwd: Path | None = None, stderr_path: Path | None = None) -> tuple[float, float]:
-    """Wall seconds of the whole process and its peak RSS in MB (stdout to /dev/null)."""
+def timed(
+    command: list[str], *, cwd: Path | None = None, stderr_path: Path | None = None
+) -> tuple[float, float, float]:
+    """Wall seconds of the whole process, its CPU seconds (user + system) and its peak RSS in MB."""
     err = stderr_path.open("wb") if stderr_path else subprocess.DEVNULL
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
     peak = 0
-    while proc.poll() is None:  # VmHWM: the process's own high-water mark
+    while True:  # VmHWM: the process's own high-water mark; wait4: its own CPU time
         peak = max(peak, high_water_mark_kb(proc.pid))
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
         time.sleep(0.02)
     seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if stderr_path:
         err.close()  # type: ignore[union-attr]
     if proc.returncode:
         tail = stderr_path.read_text()[-3000:] if stderr_path else ""
         raise SystemExit(f"{' '.join(command[:2])} failed (exit {proc.returncode}):\n{tail}")
-    return seconds, peak / 1024
+    return seconds, usage.ru_utime + usage.ru_stime, max(peak / 1024, usage.ru_maxrss / 1024)
 
 
 def metric_total(stderr: str, metric: str, stream: str) -> float:
@@ -170,7 +174,9 @@ class TapRun:
         self.config_path = workdir / "config.json"
         self.write_config(base_url)
         catalog = json.loads(
-            subprocess.run([self.exe, "--config", str(self.config_path), "--discover"], capture_output=True, check=True).stdout
+            subprocess.run(
+                [self.exe, "--config", str(self.config_path), "--discover"], capture_output=True, check=True
+            ).stdout
         )
         self.schema: dict = {}
         for entry in catalog["streams"]:
@@ -189,17 +195,17 @@ class TapRun:
             config["download_dir"] = tempfile.mkdtemp(prefix="voyado-bench-", dir=self.workdir)
         self.config_path.write_text(json.dumps(config))
 
-    def run(self) -> tuple[float, float, float, int]:
-        """(whole-process seconds, peak RSS MB, sync seconds, records)."""
+    def run(self) -> tuple[float, float, float, int, float]:
+        """(whole-process seconds, peak RSS MB, sync seconds, records, CPU seconds)."""
         if self.case.vendor == "voyado":  # a fresh download directory each run
             self.write_config(json.loads(self.config_path.read_text())["api_url"].rsplit("/", 1)[0])
         stderr = self.workdir / "tap.stderr"
-        seconds, rss = timed(
+        seconds, cpu, rss = timed(
             [self.exe, "--config", str(self.config_path), "--catalog", str(self.catalog_path)], stderr_path=stderr
         )
         text = stderr.read_text()
         records = int(metric_total(text, "record_count", self.case.stream))
-        return seconds, rss, metric_total(text, "sync_duration", self.case.root), records
+        return seconds, rss, metric_total(text, "sync_duration", self.case.root), records, cpu
 
 
 # -- building the answers ----------------------------------------------------------------------------------
@@ -246,7 +252,11 @@ def build(simulator: Simulator, case: Case, directory: Path) -> tuple[TapRun, di
         per_unit = sum(p["size"] for p in pages) / sample
         settings = {setting: max(1, round(case.target_mb * MB / per_unit))}
     tap, pages = record(simulator, case, directory, settings)
-    return tap, {"answers": len(pages), "bytes": sum(p["size"] for p in pages), "largest": max(p["size"] for p in pages)}
+    return tap, {
+        "answers": len(pages),
+        "bytes": sum(p["size"] for p in pages),
+        "largest": max(p["size"] for p in pages),
+    }
 
 
 # -- measuring -------------------------------------------------------------------------------------------------
@@ -267,9 +277,9 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
             for floor in ("F0", "F1"):
                 replay.reset()
                 command = [sys.executable, "-m", "bench.floor", floor, case.vendor, str(directory), replay.url]
-                seconds, _ = timed(command, cwd=SCRIPTS, stderr_path=directory / "floor.stderr")
+                seconds, cpu, _ = timed(command, cwd=SCRIPTS, stderr_path=directory / "floor.stderr")
                 count, loop = (directory / "floor.stderr").read_text().split()[-2:]
-                runs[floor].append((seconds, int(count), float(loop)))
+                runs[floor].append((seconds, int(count), float(loop), cpu))
     finally:
         replay.stop()
         shutil.rmtree(directory, ignore_errors=True)
@@ -289,23 +299,27 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
         "x_f1": f1 / tap_seconds,
         "f0_sync_s": statistics.median(r[2] for r in runs["F0"]),
         "sync_x_f0": statistics.median(r[2] for r in runs["F0"]) / statistics.median(r[2] for r in runs["tap"]),
+        "tap_cpu": statistics.median(r[4] for r in runs["tap"]),
+        "f0_cpu": statistics.median(r[3] for r in runs["F0"]),
+        "f1_cpu": statistics.median(r[3] for r in runs["F1"]),
         "build_s": build_seconds,
     }
 
 
 def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
-    """`tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians."""
-    bare: list[float] = []
-    taps: dict[str, list[float]] = {vendor: [] for vendor in vendors}
+    """`tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians (wall and CPU)."""
+    bare: list[tuple[float, float, float]] = []
+    taps: dict[str, list[tuple[float, float, float]]] = {vendor: [] for vendor in vendors}
     for _ in range(repeats):
-        bare.append(timed([sys.executable, "-c", "import singer_sdk"])[0])
+        bare.append(timed([sys.executable, "-c", "import singer_sdk"]))
         for vendor in vendors:
-            taps[vendor].append(timed([str(BIN / f"tap-{vendor}"), "--about"])[0])
-    base = statistics.median(bare)
-    return [
-        {"vendor": vendor, "about": statistics.median(values), "bare": base, "ratio": statistics.median(values) / base}
-        for vendor, values in taps.items()
-    ]
+            taps[vendor].append(timed([str(BIN / f"tap-{vendor}"), "--about"]))
+    base, base_cpu = statistics.median(r[0] for r in bare), statistics.median(r[1] for r in bare)
+    out = []
+    for vendor, values in taps.items():
+        about, cpu = statistics.median(r[0] for r in values), statistics.median(r[1] for r in values)
+        out.append({"vendor": vendor, "about": about, "bare": base, "ratio": about / base, "cpu_ratio": cpu / base_cpu})
+    return out
 
 
 # -- report ---------------------------------------------------------------------------------------------------------
@@ -313,7 +327,9 @@ def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor()
+    )
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     ram = int(next(line.split()[1] for line in meminfo if line.startswith("MemTotal"))) / MB
     names = ("singer-sdk", "msgspec", "ijson", "orjson", "requests")
@@ -369,8 +385,9 @@ def main() -> None:
     emit(
         f"## Throughput against the floors (target: >= {TARGET_RATIO}x F0; peak RSS < {TARGET_RSS_MB} MB)",
         "",
-        "| tap | stream | answers | records | tap s (sync s) | F0 s | F1 s | x F0 | x F1 | peak RSS | ratio met | RSS met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tap | stream | answers | records | tap s (sync s) | F0 s | F1 s | x F0 | x F1 | CPU x F0 | CPU x F1 "
+        "| sync x F0 | peak RSS | x F0 met | RSS met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     )
     simulator = Simulator()
     results = []
@@ -387,19 +404,21 @@ def main() -> None:
             emit(
                 f"| tap-{case.vendor} | {case.stream} | {case.label}: {answers} | {r['records']:,}{mismatch} | "
                 f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
-                f"{r['x_f1']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | {yes(r['rss'] < TARGET_RSS_MB)} |"
+                f"{r['x_f1']:.2f}x | {r['f0_cpu'] / r['tap_cpu']:.2f}x | {r['f1_cpu'] / r['tap_cpu']:.2f}x | "
+                f"{r['sync_x_f0']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | "
+                f"{yes(r['rss'] < TARGET_RSS_MB)} |"
             )
     emit("", *[f"- tap-{vendor}: {why}." for vendor, why in NO_SINGLE_ANSWER.items() if vendor in vendors])
     emit(
         "",
-        f"## Start-up (target: `tap-x --about` within {TARGET_STARTUP}x of `python -c \"import singer_sdk\"`)",
+        f'## Start-up (target: `tap-x --about` within {TARGET_STARTUP}x of `python -c "import singer_sdk"`)',
         "",
-        "| tap | `--about` s | `import singer_sdk` s | ratio | target met |",
-        "|---|---|---|---|---|",
+        "| tap | `--about` s | `import singer_sdk` s | ratio | CPU ratio | target met |",
+        "|---|---|---|---|---|---|",
     )
     for r in startup(vendors):
         emit(
-            f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | "
+            f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | {r['cpu_ratio']:.2f}x | "
             f"{yes(r['ratio'] <= TARGET_STARTUP)} |"
         )
     emit("", f"The whole run took {(time.perf_counter() - started) / 60:.1f} minutes.")
