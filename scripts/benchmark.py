@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -90,22 +91,24 @@ STREAMS = {
     "claravine": ("transaction_rows", "datasets", r"/data/?(\?|$)", None, {"start_date": _days_ago(7)}),
 }
 
-#: many small pages: sandbox switches and tap settings per vendor
-MANY_PAGES = {
-    "consentmanager": ({"consentmanager.consent_log_rows": 2000}, {"start_date": _days_ago(6)}),
+#: many small pages: sandbox switches, tap settings, and (stream, root, record pages) where not the largest stream's
+MANY_PAGES: dict[str, tuple[dict, dict, tuple[str, str, str] | None]] = {
+    # the consent log serves 7 days (one answer each): the CMP report's 45 days are the many pages
+    "consentmanager": ({"size": 100}, {"start_date": _days_ago(44)}, ("cmp_report", "cmp_report", r"type=1&")),
     "gravito": (
-        {"gravito.profiles_per_domain": 600},
-        {"domains": [f"site{n:03d}.example.com" for n in range(60)]},
+        {"gravito.profiles_per_domain": 400},
+        {"domains": [f"site{n:03d}.example.com" for n in range(40)]},
+        None,
     ),
-    "voyado": ({"size": 150}, {"customer_keys": [f"instant-bench-{n:04d}" for n in range(1, 41)]}),
-    "lytics": ({"size": 1500}, {}),
-    "claravine": ({"size": 60}, {}),
+    "voyado": ({"size": 150}, {"customer_keys": [f"instant-bench-{n:04d}" for n in range(1, 41)]}, None),
+    "lytics": ({"size": 1500}, {}, None),
+    "claravine": ({"size": 60}, {}, None),
 }
 
 #: why a vendor has no single large answer
 NO_SINGLE_ANSWER = {
     "lytics": "a scan page holds at most 1,000 profiles (the API's limit): no single answer reaches 5 MB",
-    "claravine": "a transaction's data is one upload (a few hundred rows): the API serves no single answer of that size",
+    "claravine": "a transaction's data is one upload (a few hundred rows): the API serves no single answer that big",
 }
 
 
@@ -117,7 +120,8 @@ def cases(sizes: list[float], vendors: list[str]) -> list[Case]:
             for size in sizes:
                 label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
                 out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size))
-        settings, config = MANY_PAGES[vendor]
+        settings, config, other = MANY_PAGES[vendor]
+        stream, root, pages = other or (stream, root, pages)
         out.append(Case(vendor, stream, root, "many pages", settings, {**base, **config}, pages))
     return out
 
@@ -242,20 +246,33 @@ def record(simulator: Simulator, case: Case, directory: Path, settings: dict) ->
     return tap, [entries[n] for n in pages]
 
 
+def answer_bytes(case: Case, directory: Path, page: dict) -> int:
+    """How big an answer is: its bytes, or for Voyado's zip of JSON Lines the bytes it holds."""
+    if case.vendor != "voyado":
+        return page["size"]
+    with zipfile.ZipFile(directory / page["body"]) as archive:
+        return sum(info.file_size for info in archive.infolist())
+
+
 def build(simulator: Simulator, case: Case, directory: Path) -> tuple[TapRun, dict]:
-    """The case's answers, recorded; one answer of about `target_mb` is sized from a small sample."""
-    settings: dict = {}
-    if case.target_mb is not None:
+    """The case's answers, recorded; one answer of about `target_mb` is sized from a small sample, then
+    corrected once from the first full-size recording."""
+    if case.target_mb is None:
+        tap, pages = record(simulator, case, directory, {})
+    else:
         setting = STREAMS[case.vendor][3]
-        sample = 20 if setting == "size" else 2000
-        _, pages = record(simulator, case, directory, {setting: sample})
-        per_unit = sum(p["size"] for p in pages) / sample
-        settings = {setting: max(1, round(case.target_mb * MB / per_unit))}
-    tap, pages = record(simulator, case, directory, settings)
+        units = 20 if setting == "size" else 2000  # a small sample first
+        for attempt in range(4):
+            tap, pages = record(simulator, case, directory, {setting: units})
+            size = sum(answer_bytes(case, directory, p) for p in pages)
+            if attempt and (abs(size / (case.target_mb * MB) - 1) < 0.25 or attempt == 3):
+                break
+            units = max(1, round(units * case.target_mb * MB / size))
     return tap, {
         "answers": len(pages),
         "bytes": sum(p["size"] for p in pages),
         "largest": max(p["size"] for p in pages),
+        "content": sum(answer_bytes(case, directory, p) for p in pages),
     }
 
 
@@ -365,11 +382,15 @@ METHOD = """\
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--gigabyte", action="store_true", help="add the 1 GB answers (about 25 minutes more)")
+    parser.add_argument(
+        "--gigabyte", action="store_true", help="add the 1 GB answers (see docs/benchmarks.md for how long)"
+    )
     parser.add_argument("--quick", action="store_true", help="only the 5 MB answers and many pages")
     parser.add_argument("--tap", action="append", help="only this vendor (repeatable), e.g. --tap consentmanager")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'-' to write no file")
-    parser.add_argument("--profile", help="a Markdown file appended as the profile section")
+    parser.add_argument(
+        "--profile", default=str(SCRIPTS / "bench" / "profile.md"), help="Markdown appended as the profile section"
+    )
     args = parser.parse_args()
     vendors = args.tap or list(STREAMS)
     sizes = [5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])]
@@ -400,6 +421,8 @@ def main() -> None:
                 if r["answers"] == 1
                 else f"{r['answers']:,} ({r['bytes'] / MB:,.1f} MB)"
             )
+            if r["content"] != r["bytes"]:
+                answers += f", {r['content'] / MB:,.0f} MB unzipped"
             mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
             emit(
                 f"| tap-{case.vendor} | {case.stream} | {case.label}: {answers} | {r['records']:,}{mismatch} | "
