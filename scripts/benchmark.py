@@ -158,7 +158,9 @@ def timed(
     if proc.returncode:
         tail = stderr_path.read_text()[-3000:] if stderr_path else ""
         raise SystemExit(f"{' '.join(command[:2])} failed (exit {proc.returncode}):\n{tail}")
-    return seconds, usage.ru_utime + usage.ru_stime, max(peak / 1024, usage.ru_maxrss / 1024)
+    # not ru_maxrss: on Linux a forked child starts with its parent's high-water mark (this process holds
+    # the simulator); VmHWM belongs to the exec'd program alone
+    return seconds, usage.ru_utime + usage.ru_stime, peak / 1024
 
 
 def metric_total(stderr: str, metric: str, stream: str) -> float:
