@@ -112,7 +112,7 @@ NO_SINGLE_ANSWER = {
 }
 
 
-def cases(sizes: list[float], vendors: list[str]) -> list[Case]:
+def cases(sizes: list[float], vendors: list[str], pages: bool = True) -> list[Case]:
     out = []
     for vendor in vendors:
         stream, root, pages, _, base = STREAMS[vendor]
@@ -120,6 +120,8 @@ def cases(sizes: list[float], vendors: list[str]) -> list[Case]:
             for size in sizes:
                 label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
                 out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size))
+        if not pages:
+            continue
         settings, config, other = MANY_PAGES[vendor]
         stream, root, pages = other or (stream, root, pages)
         out.append(Case(vendor, stream, root, "many pages", settings, {**base, **config}, pages))
@@ -389,13 +391,16 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="only the 5 MB answers and many pages")
     parser.add_argument("--tap", action="append", help="only this vendor (repeatable), e.g. --tap consentmanager")
+    parser.add_argument("--size", action="append", type=float, help="only answers of this many MB (repeatable)")
+    parser.add_argument("--no-pages", action="store_true", help="leave out the many-pages cases")
+    parser.add_argument("--no-startup", action="store_true", help="leave out the start-up comparison")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"), help="'-' to write no file")
     parser.add_argument(
         "--profile", default=str(SCRIPTS / "bench" / "profile.md"), help="Markdown appended as the profile section"
     )
     args = parser.parse_args()
     vendors = args.tap or list(STREAMS)
-    sizes = [5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])]
+    sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
     command = "./scripts/benchmark" + "".join(f" {a}" for a in sys.argv[1:] if a.startswith("--") and a != "--output")
     lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", METHOD]
     started = time.perf_counter()
@@ -415,7 +420,7 @@ def main() -> None:
     simulator = Simulator()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        for case in cases(sizes, vendors):
+        for case in cases(sizes, vendors, not args.no_pages):
             r = measure(simulator, case, Path(scratch))
             results.append((case, r))
             answers = (
@@ -434,18 +439,19 @@ def main() -> None:
                 f"{yes(r['rss'] < TARGET_RSS_MB)} |"
             )
     emit("", *[f"- tap-{vendor}: {why}." for vendor, why in NO_SINGLE_ANSWER.items() if vendor in vendors])
-    emit(
-        "",
-        f'## Start-up (target: `tap-x --about` within {TARGET_STARTUP}x of `python -c "import singer_sdk"`)',
-        "",
-        "| tap | `--about` s | `import singer_sdk` s | ratio | CPU ratio | target met |",
-        "|---|---|---|---|---|---|",
-    )
-    for r in startup(vendors):
+    if not args.no_startup:
         emit(
-            f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | {r['cpu_ratio']:.2f}x | "
-            f"{yes(r['ratio'] <= TARGET_STARTUP)} |"
+            "",
+            f'## Start-up (target: `tap-x --about` within {TARGET_STARTUP}x of `python -c "import singer_sdk"`)',
+            "",
+            "| tap | `--about` s | `import singer_sdk` s | ratio | CPU ratio | target met |",
+            "|---|---|---|---|---|---|",
         )
+        for r in startup(vendors):
+            emit(
+                f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | "
+                f"{r['cpu_ratio']:.2f}x | {yes(r['ratio'] <= TARGET_STARTUP)} |"
+            )
     emit("", f"The whole run took {(time.perf_counter() - started) / 60:.1f} minutes.")
     if args.profile:
         lines.append("\n" + Path(args.profile).read_text())

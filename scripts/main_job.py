@@ -38,7 +38,7 @@ import duckdb
 from sandbox.core import Sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from headline import headline  # noqa: E402
+from headline import headline
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "output"
