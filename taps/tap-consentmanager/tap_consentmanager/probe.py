@@ -118,7 +118,7 @@ def data_is_array(answers: list[Answer]) -> kit.ProbeResult:
     read = [
         a for a in answers if a.data is not None and not a.data.is_empty_report
     ]  # `""` is judged as an empty report
-    if any(not a.data.is_array for a in read):  # type: ignore[union-attr]
+    if any(a.data is not None and not a.data.is_array for a in read):
         return kit.result(assumption, asked, shown, False)
     if not read:
         return kit.could_not_tell(assumption, asked, shown)

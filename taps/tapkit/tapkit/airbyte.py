@@ -359,7 +359,7 @@ def first_record(stream: Stream) -> None:
     next(iter(stream.get_records(partitions[0] if partitions else None)), None)
 
 
-def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:  # noqa: ARG001
+def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:  # noqa: ARG001 - one signature for every command
     output.message({"type": "SPEC", "spec": {"connectionSpecification": connection_specification(tap_class)}})
     return 0
 

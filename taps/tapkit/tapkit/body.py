@@ -50,7 +50,7 @@ class BodyDecodeError(ValueError):
 
 class SpooledBody:
     def __init__(self) -> None:
-        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_LIMIT)  # noqa: SIM115 - the body outlives this call; close() and __del__ close it
         self.size = 0
         self.document: t.Any = _NOT_DECODED  # a small body, decoded once for every reader of it
         self.scalars: dict[frozenset[str], dict[str, t.Any]] = {}  # a large body's top-level scalars, by keys
@@ -86,7 +86,7 @@ class SpooledBody:
 
     def raw_file(self) -> t.BinaryIO:
         self._file.seek(0)
-        return self._file  # type: ignore[return-value]
+        return self._file  # type: ignore[return-value]  # SpooledTemporaryFile is a binary file, typed apart from BinaryIO
 
     def close(self) -> None:
         self._file.close()

@@ -84,7 +84,7 @@ class _ScrubbingStream(io.TextIOBase):
         return self._wrapped.isatty()
 
     @property
-    def encoding(self) -> str:  # type: ignore[override]
+    def encoding(self) -> str:  # type: ignore[override]  # TextIO declares a plain attribute; a read-only view here
         return getattr(self._wrapped, "encoding", "utf-8")
 
 

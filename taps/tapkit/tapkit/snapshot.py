@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import typing as t
 
+from tapkit.seam import SeamStream
+
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 
-class CompleteSnapshot:
+class CompleteSnapshot(SeamStream):
     """Mixin for a singer-sdk stream; put it first among the bases."""
 
     def snapshot_is_complete(self) -> bool:
@@ -33,7 +35,7 @@ class CompleteSnapshot:
         return self.snapshot_is_complete()
 
     def after_sync(self, context: Context | None) -> None:
-        super().after_sync(context)  # type: ignore[misc]  # a mixin: the stream class below has it
-        version = self.announced_version  # type: ignore[attr-defined]
+        super().after_sync(context)
+        version = self.announced_version
         if version is not None:
-            self.announce_version(version)  # type: ignore[attr-defined]
+            self.announce_version(version)

@@ -117,7 +117,7 @@ class StateLayout:
 
         streams = {}
         for stream_class in stream_classes:
-            name = stream_class.name  # type: ignore[attr-defined]
+            name = stream_class.name  # type: ignore[attr-defined]  # every stream class declares its name
             streams[name] = StreamState(
                 replication_key=_class_value(stream_class, "replication_key"),
                 by_day=issubclass(stream_class, DayWindowStream),
@@ -229,7 +229,7 @@ class StateCheckedTap:
     def __init__(self, *args: t.Any, state: t.Any = None, **kwargs: t.Any) -> None:
         self._given_state = state
         self._checked: tuple[t.Any, dict] | None = None  # (the state given, the state to load)
-        super().__init__(*args, state=state, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, state=state, **kwargs)  # type: ignore[call-arg]  # a mixin before Tap: super() is the Tap
 
     @classmethod
     def invoke(cls, *, state: t.IO[str] | None = None, **kwargs: t.Any) -> None:
@@ -244,7 +244,7 @@ class StateCheckedTap:
                     f"invalid state: {name} is not JSON ({exc}); give a Singer state file or none"
                 ) from None
             state = io.StringIO(text)
-        super().invoke(state=state, **kwargs)  # type: ignore[misc]
+        super().invoke(state=state, **kwargs)  # type: ignore[misc]  # a mixin before Tap: super() is the Tap
 
     def checked(self, state: t.Any) -> dict:
         if self.state_layout is None:
@@ -258,10 +258,10 @@ class StateCheckedTap:
         # take an empty list for "no state" and start over).
         if self._given_state is not None and not isinstance(self._given_state, (str, os.PathLike)):
             self.checked(self._given_state)
-        super().setup_mapper()  # type: ignore[misc]
+        super().setup_mapper()  # type: ignore[misc]  # a mixin before Tap: super() is the Tap
 
     def load_state(self, state: dict[str, t.Any]) -> None:
-        super().load_state(self.checked(state))  # type: ignore[misc]
+        super().load_state(self.checked(state))  # type: ignore[misc]  # a mixin before Tap: super() is the Tap
 
 
 # -- the state -------------------------------------------------------------------------------------
