@@ -38,6 +38,8 @@ TX_LIST = (
 STATUS = f"GET /v1/datasets/{{uuid}}/transactions/{{uuid}}/status answers a status among {', '.join(STATUSES)}"
 DATA_PATH = "transaction data is at the singular /v1/datasets/{d}/transaction/{t}/data (the tap also tries the plurals)"
 DATA_SHAPE = 'transaction data is {"fields": [header...], "rows": [[value...]...]}, each row as long as fields'
+#: what can only be judged once the dataset list is read (untold when it is not)
+AFTER_THE_LIST = (FIELDS_LISTED, DEFINITION, ID_LISTED, ID_NAME, TX_LIST, STATUS, DATA_PATH, DATA_SHAPE)
 
 
 @dataclass
@@ -81,14 +83,7 @@ class Prober:
                 listed.asked,
                 "the credentials were refused",
                 LIST_SHAPE,
-                FIELDS_LISTED,
-                DEFINITION,
-                ID_LISTED,
-                ID_NAME,
-                TX_LIST,
-                STATUS,
-                DATA_PATH,
-                DATA_SHAPE,
+                *AFTER_THE_LIST,
             )
             return
         yield probe.result(
@@ -104,14 +99,7 @@ class Prober:
             yield from self.untold(
                 listed.asked,
                 reason,
-                FIELDS_LISTED,
-                DEFINITION,
-                ID_LISTED,
-                ID_NAME,
-                TX_LIST,
-                STATUS,
-                DATA_PATH,
-                DATA_SHAPE,
+                *AFTER_THE_LIST,
             )
             return
         unlisted = [d["uuid"] for d in datasets if not (isinstance(d.get("fields"), list) and d["fields"])]
