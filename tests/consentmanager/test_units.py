@@ -54,7 +54,9 @@ def test_large_csv_text_is_described_with_its_length_and_start():
     assert not body.in_memory
     member = data_member(body)
     assert member.text == text
-    assert member.describe() == f"CSV text ({len(text):,} characters) starting 'cmpID,designID,country,date 3,13,DE,2026…'"
+    assert (
+        member.describe() == f"CSV text ({len(text):,} characters) starting 'cmpID,designID,country,date 3,13,DE,2026…'"
+    )
 
 
 def test_a_missing_data_member_and_a_body_that_is_not_json():
@@ -65,21 +67,58 @@ def test_a_missing_data_member_and_a_body_that_is_not_json():
 
 def test_duplicate_keys_count_repeats_and_name_the_columns_that_differ():
     check = DuplicateKeys(("cmpID", "hour"))
-    check.add({"cmpID": "1", "hour": "0", "pageView": "10", "region": "north"})
-    check.add({"cmpID": "1", "hour": "1", "pageView": "10", "region": "north"})
-    check.add({"cmpID": "1", "hour": "0", "pageView": "7", "region": "south"})
-    check.add({"cmpID": "1", "hour": "0", "pageView": "10", "region": "west"})
+    check.check(
+        [
+            {"cmpID": "1", "hour": "0", "pageView": "10", "region": "north"},
+            {"cmpID": "1", "hour": "1", "pageView": "10", "region": "north"},
+            {"cmpID": "1", "hour": "0", "pageView": "7", "region": "south"},
+            {"cmpID": "1", "hour": "0", "pageView": "10", "region": "west"},
+        ]
+    )
     assert check.repeats == 2 and len(check.keys) == 1
-    assert check.summary() == "2 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: pageView, region"
+    assert (
+        check.summary()
+        == "2 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: pageView, region"
+    )
 
 
 def test_identical_repeated_rows_are_counted_too():
     check = DuplicateKeys(("id",))
-    check.add({"id": "1", "a": "x"})
-    check.add({"id": "1", "a": "x"})
-    assert check.summary() == "1 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: none (identical rows)"
+    check.check([{"id": "1", "a": "x"}, {"id": "1", "a": "x"}])
+    assert (
+        check.summary()
+        == "1 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: none (identical rows)"
+    )
 
 
-@pytest.mark.parametrize(("value", "text"), [(1, "1"), (1.0, "1"), ("c52", "c52"), ("1", "1"), (None, None), (True, True)])
+@pytest.mark.parametrize(
+    ("value", "text"), [(1, "1"), (1.0, "1"), ("c52", "c52"), ("1", "1"), (None, None), (True, True)]
+)
 def test_ids_become_text(value, text):
     assert id_text(value) == text
+
+
+def test_unique_keys_count_no_repeat_even_when_the_bit_set_gives_false_candidates():
+    rows = [{"id": str(n), "hour": str(n % 24)} for n in range(200_000)]
+    check = DuplicateKeys(("id", "hour"))
+    for row in rows:
+        check.add(row)
+    check.confirm(rows)
+    assert (check.repeats, check.keys, check.differing) == (0, set(), set())
+
+
+def test_a_small_day_of_unique_keys_is_not_read_again():
+    check = DuplicateKeys(("id",))
+    for n in range(1_000):
+        check.add({"id": str(n)})
+    assert not check.has_candidates
+
+
+def test_the_second_pass_keeps_rows_of_candidate_keys_only():
+    rows = [{"id": str(n), "v": "a"} for n in range(50_000)] + [{"id": "7", "v": "b"}, {"id": "9", "v": "a"}]
+    check = DuplicateKeys(("id",))
+    for row in rows:
+        check.add(row)
+    assert check.has_candidates
+    check.confirm(iter(rows))
+    assert (check.repeats, sorted(check.keys), check.differing) == (2, [("7",), ("9",)], {"v"})

@@ -55,8 +55,9 @@ class ConsentmanagerStream(VendorStream):
 
     # -- one answer's rows ----------------------------------------------------------------------
 
-    def rows_of(self, answer: VendorResponse, day: dt.date | None) -> Iterator[dict]:
-        """The raw rows of one answer (of `day`, for a date-ranged report); its spool is closed after."""
+    def rows_of(self, answer: VendorResponse, day: dt.date | None, *, close: bool = True) -> Iterator[dict]:
+        """The raw rows of one answer (of `day`, for a date-ranged report); its spool is closed after, unless
+        the caller reads it again and closes it itself (`close=False`)."""
         try:
             data = self.api.data_of(answer)
             if data.is_array:
@@ -70,7 +71,8 @@ class ConsentmanagerStream(VendorStream):
                     f"reads (it asks output=json)",
                 )
         finally:
-            answer.close()
+            if close:
+                answer.close()
 
     # -- one report's failure does not stop the others -------------------------------------------
 

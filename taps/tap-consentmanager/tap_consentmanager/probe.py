@@ -166,8 +166,7 @@ def report_keys_unique(report: Answer) -> kit.ProbeResult:
     if report.data is None or not report.data.is_array or not report.rows:
         return kit.could_not_tell(assumption, report.asked, report.shown)
     duplicates = DuplicateKeys(CmpReportStream.vendor_keys)
-    for row in report.rows:
-        duplicates.add(row)
+    duplicates.check(report.rows)
     if duplicates.repeats:
         return kit.result(assumption, report.asked, duplicates.summary(), False)
     return kit.result(assumption, report.asked, f"{len(report.rows)} rows, {len(report.rows)} keys", True)

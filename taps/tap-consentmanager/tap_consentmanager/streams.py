@@ -91,9 +91,14 @@ class CmpReportStream(ReportStream):
 
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         duplicates = DuplicateKeys(self.vendor_keys)
-        for row in super().day_rows(day, fetched, context):
-            duplicates.add(row)
-            yield row
+        try:
+            for row in self.rows_of(fetched, day, close=False):
+                duplicates.add(row)
+                yield row
+            if duplicates.has_candidates:  # read the day's answer again: exact, and whole rows of candidates only
+                duplicates.confirm(self.api.rows(fetched))
+        finally:
+            fetched.close()
         if duplicates.repeats:
             self.logger.warning(
                 "%s: %s on %s: %s. Every row is emitted (nothing merged); a loader that upserts on the key keeps one "
