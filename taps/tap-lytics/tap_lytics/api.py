@@ -30,6 +30,7 @@ The api knows nothing of streams, state or Singer: it asks and answers.
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from dataclasses import dataclass
 from enum import Enum
@@ -194,15 +195,30 @@ class LyticsApi(VendorApi):
         """`GET /api/entity/<table>/<field>/<value>?segments=true`: one profile with its audiences;
         `Lookup.NOT_FOUND` when Lytics has no such profile, `Lookup.TIMED_OUT` when it timed out on
         every attempt."""
+        # The kit retries a "Timed out" answer like any transient error; this copy of the api notes that
+        # one came, so that retries running out end as "unknown" rather than as a failed sync. (Lytics
+        # never gave a real answer then: the other attempts failed on the network or with a 5xx.)
+        timed_out = False
+
+        def check(answer: VendorResponse) -> None:
+            nonlocal timed_out
+            try:
+                LyticsApi.check(self, answer)
+            except LookupTimedOut:
+                timed_out = True
+                raise
+
+        noting = copy.copy(self)
+        noting.check = check  # type: ignore[method-assign] # this lookup's requests only: an instance attribute
         try:
-            return self._lookup(
+            return noting._lookup(
                 f"/api/entity/{segment(table)}/{segment(field)}/{segment(value)}",
                 {"segments": "true"},
                 endpoint="/api/entity/{table}/{lookup_field}/{lookup_value}",
                 context={"lookup_field": field, "lookup_value": value},
             )
-        except RetriesExhaustedError as exc:
-            if isinstance(exc.__context__, LookupTimedOut):  # the last attempt's refusal (python-backoff)
+        except RetriesExhaustedError:
+            if timed_out:
                 return Lookup.TIMED_OUT
             raise
 
