@@ -637,8 +637,9 @@ class LyticsApp(VendorApp):
 
     def envelope_error(self, request: Request) -> Response:
         # The switch picks a lasting error (e.g. "400", or 404 as a number) instead of the default transient one.
+        # "lytics.envelope_error_message" replaces the message (e.g. "Timed out" with status 200).
         status = self.sandbox.settings.get("lytics.envelope_error_status", "503")
-        message = ENVELOPE_ERROR_MESSAGES.get(str(status), "error")
+        message = self.sandbox.settings.get("lytics.envelope_error_message") or ENVELOPE_ERROR_MESSAGES.get(str(status), "error")
         return Response.json({"data": None, "status": status, "message": message, "request_id": "err-envelope"})
 
 

@@ -45,14 +45,59 @@ def test_refused_token_names_the_setting_and_stays_secret(sandbox, config):
     assert SECRET not in run.stdout + run.stderr
 
 
-def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys):
+@pytest.mark.parametrize(("status", "shown"), [("400", "'400'"), (404, "404"), (" 409 ", "' 409 '")])
+def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys, status, shown):
+    # an error is an envelope status of 400 or more, as a number or numeric text
     tap = TapLytics(config=config)
-    sandbox.settings["lytics.envelope_error_status"] = "400"
+    sandbox.settings["lytics.envelope_error_status"] = status
+    sandbox.settings["lytics.envelope_error_message"] = "invalid FilterQL: unexpected token"
     sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account")
     with pytest.raises(VendorResponseError) as raised:
         tap.streams["accounts"].sync()
-    assert str(raised.value) == "Lytics: GET /lytics/api/account answered status '400': invalid FilterQL: unexpected token"
+    assert str(raised.value) == (
+        f"Lytics: GET /lytics/api/account answered status {shown}: invalid FilterQL: unexpected token"
+    )
     assert sandbox.count("lytics", "/api/account") == 1  # not retried
+
+
+def test_a_timed_out_answer_is_retried_on_any_endpoint(sandbox, config):
+    clean = run_tap("tap-lytics", config)
+    sandbox.reset()
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account", times=1)
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.records("accounts") == clean.records("accounts") != []
+    assert sandbox.count("lytics", "/api/account") == 2
+    assert "GET /lytics/api/account: envelope message 'Timed out'; attempt 1 of 6" in run.stderr
+
+
+def test_one_lookup_that_stays_timed_out_is_unknown_and_the_others_sync(sandbox, config):
+    lookups = [
+        {"field": "email", "value": "user00003@example.com"},
+        {"field": "user_id", "value": "user00010"},
+        {"field": "user_id", "value": "no-such-user"},
+    ]
+    settings = {**config, "profile_lookups": lookups, "retry_max_attempts": 4}
+    clean = {(r["lookup_field"], r["lookup_value"]): r for r in run_tap("tap-lytics", settings).records("profiles")}
+    sandbox.reset()
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/entity/user/user_id/user00010", times=-1)
+    run = run_tap("tap-lytics", settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    profiles = {(r["lookup_field"], r["lookup_value"]): r for r in run.records("profiles")}
+    assert profiles == {
+        **clean,
+        ("user_id", "user00010"): {"lookup_field": "user_id", "lookup_value": "user00010", "found": None},
+    }
+    assert clean["email", "user00003@example.com"]["found"] is True
+    assert clean["user_id", "no-such-user"]["found"] is False
+    assert sandbox.count("lytics", "/api/entity/user/user_id/user00010") == settings["retry_max_attempts"]
+    warning = (
+        'profiles: profile_lookups entry 2 of 3 (field user_id) still answered "Timed out" after the last attempt; '
+        "recorded with found=null (unknown)"
+    )
+    assert run.stderr.count(warning) == 1  # named by its place and field, not by the value (personal data)
 
 
 def test_transient_error_envelope_with_http_200_is_retried(sandbox, config, capsys):
