@@ -152,3 +152,31 @@ def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile
     with pytest.raises(VendorResponseError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
         list(members.get_records(members.partitions[0]))
     assert sandbox.count("lytics", "/scan") == 0
+
+
+def test_an_envelope_status_404_inside_http_200_on_a_lookup_is_no_such_profile(sandbox, config):
+    # the not-found placeholder may carry the status 404 in its envelope: not an error on a lookup
+    lookups = [{"field": "user_id", "value": "user00010"}, {"field": "user_id", "value": "user00011"}]
+    sandbox.settings.update({"lytics.envelope_error_status": 404, "lytics.envelope_error_message": "Not Found"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/entity/user/user_id/user00010", times=-1)
+    run = run_tap("tap-lytics", {**config, "profile_lookups": lookups})
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = {r["lookup_value"]: r["found"] for r in run.records("profiles")}
+    assert found == {"user00010": False, "user00011": True}
+    assert sandbox.count("lytics", "/api/entity/user/user_id/user00010") == 1
+    assert run.stderr.count("profiles: 1 of 2 lookups matched no Lytics profile (recorded with found=false)") == 1
+
+
+def test_a_deletion_status_that_stays_timed_out_is_unknown(sandbox, config):
+    known = sandbox.app("lytics").deletion_requests()[0]["request_id"]
+    settings = {**config, "deletion_request_ids": [known, "unknown-request-1"], "retry_max_attempts": 2}
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path=f"/api/entity/deletestatus/{known}", times=-1)
+    run = run_tap("tap-lytics", settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {r["request_id"]: r for r in run.records("deletion_requests")}
+    assert {request: row["found"] for request, row in rows.items()} == {known: None, "unknown-request-1": False}
+    assert set(rows[known]) == {"found", "request_id", "checked_at"}  # no state: Lytics did not say
+    assert sandbox.count("lytics", f"/api/entity/deletestatus/{known}") == settings["retry_max_attempts"]
+    warning = f'deletion_requests: request {known} still answered "Timed out" after the last attempt'
+    assert run.stderr.count(warning) == 1

@@ -12,8 +12,8 @@
 - an HTTP 404 with a Lytics error body on a lookup means "no such entity", which the lookup methods
   answer with `NOT_FOUND` (the streams record it) rather than a failure; so does the 200 placeholder
   lytics/agent-skills describes, `message: "Not Found"` or the segment `not_found` in
-  `{"segments": ["not_found", "all"]}`; an entity lookup still "Timed out" after the last attempt is
-  `TIMED_OUT` (unknown, never a profile);
+  `{"segments": ["not_found", "all"]}`, and an envelope status 404 inside an HTTP 200; a lookup still
+  "Timed out" after the last attempt is `TIMED_OUT` (unknown, never a profile);
 - `/api/schema/<table>` comes as `columns` + `by_fields` (go-lytics, lio-client) or, in the v1
   examples, as `fields` whose identity fields are marked `is_by`: both are read (`table_schema`).
 
@@ -102,8 +102,8 @@ class Lookup(Enum):
     TIMED_OUT = "timed out"  # "Timed out" on every attempt: Lytics could not tell
 
 
-class LookupTimedOut(RetriableResponseError):
-    """An answer whose message is "Timed out": retried; after the last attempt, see `Lookup.TIMED_OUT`."""
+class TimedOutAnswer(RetriableResponseError):
+    """An answer whose message is "Timed out": retried; a lookup's last one gives `Lookup.TIMED_OUT`."""
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class LyticsApi(VendorApi):
         if is_transient(status):
             raise RetriableResponseError(f"envelope status {status!r}: {message}", answer)
         if is_timed_out(message):
-            raise LookupTimedOut(f"envelope message {message!r}", answer)
+            raise TimedOutAnswer(f"envelope message {message!r}", answer)
         if not is_success(status):
             raise VendorResponseError(f"{self.vendor}: {answer.described} answered status {status!r}: {message}")
 
@@ -195,36 +195,16 @@ class LyticsApi(VendorApi):
         """`GET /api/entity/<table>/<field>/<value>?segments=true`: one profile with its audiences;
         `Lookup.NOT_FOUND` when Lytics has no such profile, `Lookup.TIMED_OUT` when it timed out on
         every attempt."""
-        # The kit retries a "Timed out" answer like any transient error; this copy of the api notes that
-        # one came, so that retries running out end as "unknown" rather than as a failed sync. (Lytics
-        # never gave a real answer then: the other attempts failed on the network or with a 5xx.)
-        timed_out = False
-
-        def check(answer: VendorResponse) -> None:
-            nonlocal timed_out
-            try:
-                LyticsApi.check(self, answer)
-            except LookupTimedOut:
-                timed_out = True
-                raise
-
-        noting = copy.copy(self)
-        noting.check = check  # type: ignore[method-assign] # this lookup's requests only: an instance attribute
-        try:
-            return noting._lookup(
-                f"/api/entity/{segment(table)}/{segment(field)}/{segment(value)}",
-                {"segments": "true"},
-                endpoint="/api/entity/{table}/{lookup_field}/{lookup_value}",
-                context={"lookup_field": field, "lookup_value": value},
-            )
-        except RetriesExhaustedError:
-            if timed_out:
-                return Lookup.TIMED_OUT
-            raise
+        return self._lookup(
+            f"/api/entity/{segment(table)}/{segment(field)}/{segment(value)}",
+            {"segments": "true"},
+            endpoint="/api/entity/{table}/{lookup_field}/{lookup_value}",
+            context={"lookup_field": field, "lookup_value": value},
+        )
 
     def deletion_status(self, request_id: str) -> dict | Lookup:
         """`GET /api/entity/deletestatus/<request_id>`: a GDPR deletion's state; `Lookup.NOT_FOUND` for
-        an unknown id."""
+        an unknown id, `Lookup.TIMED_OUT` when it timed out on every attempt."""
         return self._lookup(
             f"/api/entity/deletestatus/{segment(request_id)}",
             None,
@@ -245,14 +225,41 @@ class LyticsApi(VendorApi):
     def _lookup(
         self, path: str, params: Mapping[str, t.Any] | None, *, endpoint: str, context: Mapping[str, t.Any]
     ) -> dict | Lookup:
-        answer = self.get(path, params, endpoint=endpoint, context=context, tolerate=(HTTPStatus.NOT_FOUND,))
+        """One entity's answer: its `data`, or what stands for "no such entity" (HTTP 404 with the Lytics
+        body; HTTP 200 with envelope status 404, message "Not Found" or the `not_found` segment), or
+        `Lookup.TIMED_OUT` when the answer was still "Timed out" once the retries ran out."""
+        timed_out = False
+
+        def check(answer: VendorResponse) -> None:
+            # The kit retries a "Timed out" answer like any transient error; noting that one came lets
+            # retries running out end as "unknown" rather than as a failed sync (Lytics never gave a real
+            # answer then: any other attempt failed on the network or with a 5xx).
+            nonlocal timed_out
+            if status_code(answer.scalars(("status",)).get("status")) == HTTPStatus.NOT_FOUND:
+                return  # "no such entity" inside an HTTP 200: read below, not an error
+            try:
+                LyticsApi.check(self, answer)
+            except TimedOutAnswer:
+                timed_out = True
+                raise
+
+        asking = copy.copy(self)
+        asking.check = check  # type: ignore[method-assign] # this lookup's requests only: an instance attribute
+        try:
+            answer = asking.get(path, params, endpoint=endpoint, context=context, tolerate=(HTTPStatus.NOT_FOUND,))
+        except RetriesExhaustedError:
+            if timed_out:
+                return Lookup.TIMED_OUT
+            raise
         try:
             if answer.status == HTTPStatus.NOT_FOUND:
                 if self.is_unknown_entity(answer):
                     return Lookup.NOT_FOUND
                 raise answer.error(f"an error (HTTP {answer.status})")
             document = answer.document()
-            if isinstance(document, dict) and is_not_found_placeholder(document):
+            if isinstance(document, dict) and (
+                status_code(document.get("status")) == HTTPStatus.NOT_FOUND or is_not_found_placeholder(document)
+            ):
                 return Lookup.NOT_FOUND
             return self._object(answer, "no object in `data`")
         finally:

@@ -383,7 +383,14 @@ class DeletionRequestsStream(LyticsStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for request_id in self.config.get("deletion_request_ids") or []:
-            yield {**looked_up(self.api.deletion_status(request_id)), "request_id": request_id}
+            answer = self.api.deletion_status(request_id)
+            if answer is Lookup.TIMED_OUT:
+                self.logger.warning(
+                    'deletion_requests: request %s still answered "Timed out" after the last attempt; '
+                    "recorded with found=null (unknown)",
+                    request_id,
+                )
+            yield {**looked_up(answer), "request_id": request_id}
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         state = row.get("state")
