@@ -19,6 +19,8 @@ the schema does not list), "remove" (segments lose `description`, profiles lose 
 (segment `created_ms` and profile `score_frequency` become words).
 Switch "lytics.left" = {audience slug: [user_id, ...]}: those profiles have left that audience (its
 scans, sizes and the profiles' `segments` no longer have them).
+Fault "envelope-error" answers HTTP 200 with an error envelope: switch "lytics.envelope_error_status" (default
+"503"; a number stays a number) and "lytics.envelope_error_message" (e.g. "Timed out", "Not Found").
 
 Variants (`VARIANTS`, switched with `Sandbox.set_variants("lytics", ...)`): the default is the documented
 reading; each variant is the reading of newer public evidence (vendor-evidence.md). `ground_truth()` follows
