@@ -9,7 +9,8 @@ GET /api/segment?table=user|content               audiences of a table
 GET /api/schema/<table>                           {name, by_fields, columns: [{as, is_by, type, op, ...}]}
 GET /api/segment/sizes?ids=a,b                    [{id, name, slug_name, size}] (ids or slugs)
 GET /api/segment/<id|slug>/scan?limit=&start=     a page of profiles + `_next` ("" on the last page) + total
-GET /api/entity/<table>/<field>/<value>           one profile with its `segments` (404 if unknown)
+GET /api/entity/<table>/<field>/<value>           one profile with its `segments` (404 if unknown; variant
+                                                  entity-200-not-found: 200 with the placeholder)
 GET /api/entity/deletestatus/<request_id>         {request_id, state: {current}, completed} (404 if unknown)
 DELETE ...                                        answered (and logged) so tests can prove no tap calls it
 
@@ -18,6 +19,8 @@ the schema does not list), "remove" (segments lose `description`, profiles lose 
 (segment `created_ms` and profile `score_frequency` become words).
 Switch "lytics.left" = {audience slug: [user_id, ...]}: those profiles have left that audience (its
 scans, sizes and the profiles' `segments` no longer have them).
+Fault "envelope-error" answers HTTP 200 with an error envelope: switch "lytics.envelope_error_status" (default
+"503"; a number stays a number) and "lytics.envelope_error_message" (e.g. "Timed out", "Not Found").
 
 Variants (`VARIANTS`, switched with `Sandbox.set_variants("lytics", ...)`): the default is the documented
 reading; each variant is the reading of newer public evidence (vendor-evidence.md). `ground_truth()` follows
@@ -75,6 +78,33 @@ USER_COLUMNS = [
     ("company", "string", False, "latest", "Company (never filled in this account)"),
 ]
 UIDS_COLUMN = ("_uids", "[]string", True, "set", "Lytics unique ids")  # replaces `_uid` under variant uids-array
+#: variant more-field-types: columns of the types vendor-evidence.md lists beyond the documented ones
+MORE_TYPED_COLUMNS = [
+    ("first_seen", "datetime", False, "oldest", "First seen"),
+    ("last_location", "geolocation", False, "latest", "Last known location"),
+    ("traits", "dynamic", False, "latest", "Free-form traits (any JSON value)"),
+]
+CITY_LOCATIONS = {
+    "Stockholm": "59.3293,18.0686",
+    "Göteborg": "57.7089,11.9746",
+    "Malmö": "55.6050,13.0038",
+    "Berlin": "52.5200,13.4050",
+    "Paris": "48.8566,2.3522",
+    "Austin": "30.2672,-97.7431",
+    "Oslo": "59.9139,10.7522",
+}
+#: variant entity-200-not-found / entity-timeout*: the body Lytics answers instead of a profile (agent-skills)
+PLACEHOLDER = {"segments": ["not_found", "all"]}
+#: variant status-words: the envelope `status` per route as Lytics' v1 examples show it (None: no status at all)
+STATUS_WORDS: dict[str, str | None] = {
+    "account": "success",
+    "segment": None,
+    "sizes": None,
+    "schema": None,
+    "scan": "ok",
+    "entity": "200",
+    "deletestatus": "success",
+}
 CONTENT_COLUMNS = [
     ("url", "string", True, "latest", "Content URL"),
     ("title", "string", False, "latest", "Title"),
@@ -102,6 +132,18 @@ class LyticsApp(VendorApp):
         "account-credentials": "account records carry `apikey` and `dataapikey` (lytics-js src/types.ts LyticsAccount)",
         "sparse-rows": "scan rows carry only populated fields: of every 8 profiles one is anonymous (no user_id, no "
         "email) and one carries no identity field at all (go-lytics get_segment_scan_*.json)",
+        "entity-200-not-found": 'an unknown entity answers HTTP 200 with message "Not Found" and the placeholder '
+        '{"segments": ["not_found", "all"]}, not 404 (lytics/agent-skills lytics-profiles/lookup.md)',
+        "entity-timeout": 'each entity lookup answers HTTP 200 with message "Timed out" and the placeholder body on '
+        "its first request, then the real answer (agent-skills: a lookup may time out)",
+        "entity-timeout-lasting": 'every entity lookup answers HTTP 200 with message "Timed out" and the placeholder '
+        "body, however often it is asked",
+        "status-words": 'envelope statuses as in Lytics\' v1 examples: "success" (accounts, deletion status), no '
+        'status at all (segment list, sizes, schema), "ok" (scan), "200" as text (entity)',
+        "schema-fields": "/api/schema answers the older v1 shape: `fields` with `is_by` marks, no `by_fields`, no "
+        "`columns` (v1 OpenAPI example)",
+        "more-field-types": "the schema has fields of type datetime, geolocation (\"lat,lon\") and dynamic (any JSON "
+        "value: object, text, number or array), and profiles carry them (vendor-evidence.md, third round)",
     }
 
     def __init__(self, sandbox: t.Any) -> None:
@@ -109,10 +151,12 @@ class LyticsApp(VendorApp):
         self._scan_sessions: dict[str, int] = {}  # variant repeating-next: cursor -> offset (server-side state)
         self._session_lock = threading.Lock()
         self._session_counter = itertools.count()
+        self._entity_asked: dict[str, int] = {}  # variant entity-timeout: path -> requests so far
 
     def reset(self) -> None:
         with self._session_lock:
             self._scan_sessions.clear()
+            self._entity_asked.clear()
 
     # -- data ------------------------------------------------------------------------------------
 
@@ -174,7 +218,13 @@ class LyticsApp(VendorApp):
 
     def _cached_profiles(self) -> list[dict]:
         """The shared, read-only list behind `profiles()` (large sizes: no copy per request)."""
-        key = (self.seed, self.size, self.sandbox.settings.get("lytics.extra_segments"), self.variant("uids-array"))
+        key = (
+            self.seed,
+            self.size,
+            self.sandbox.settings.get("lytics.extra_segments"),
+            self.variant("uids-array"),
+            self.variant("more-field-types"),
+        )
         cached = getattr(self, "_profiles_cache", None)
         if cached is None or cached[0] != key:
             self._profiles_cache = (key, self._build_profiles())
@@ -198,6 +248,10 @@ class LyticsApp(VendorApp):
                 "channels": channels,
                 "visit_counts": {channel: rng.randint(1, 40) for channel in channels},
             }
+            if self.variant("more-field-types"):
+                profile["first_seen"] = _stamp(EPOCH - dt.timedelta(minutes=rng.randint(0, 300_000)))
+                profile["last_location"] = CITY_LOCATIONS[profile["city"]]
+                profile["traits"] = _dynamic_value(n)
             rows.append(profile)
         rows.sort(key=lambda p: p["_uid"])
         for profile in rows:
@@ -309,30 +363,48 @@ class LyticsApp(VendorApp):
         return rows
 
     def schema(self, table: str) -> dict | None:
+        """The table's schema as /api/schema answers it (variant schema-fields: the older `fields` shape)."""
         columns = {"user": USER_COLUMNS, "content": CONTENT_COLUMNS}.get(table)
         if columns is None:
             return None
+        if table == "user" and self.variant("more-field-types"):
+            columns = columns + MORE_TYPED_COLUMNS
         by_fields = [name for name, _, is_by, _, _ in columns if is_by]
         if table == "user" and self.variant("uids-array"):
             columns = [UIDS_COLUMN if name == "_uid" else (name, *rest) for name, *rest in columns]
             by_fields = [name for name in by_fields if name != "_uid"] + ["_uids"]  # go-lytics: `_uids` last
-        return {
-            "name": table,
-            "by_fields": by_fields,
-            "columns": [
-                {
-                    "as": name,
-                    "is_by": is_by,
-                    "type": kind,
-                    "op": op,
-                    "shortdesc": short,
-                    "longdesc": f"{short}, from the web and email streams.",
-                    "froms": [name.lstrip("_")],
-                    "identities": [name] if is_by else [],
-                }
-                for name, kind, is_by, op, short in columns
-            ],
-        }
+        described = [
+            {
+                "as": name,
+                "is_by": is_by,
+                "type": kind,
+                "op": op,
+                "shortdesc": short,
+                "longdesc": f"{short}, from the web and email streams.",
+                "froms": [name.lstrip("_")],
+                "identities": [name] if is_by else [],
+            }
+            for name, kind, is_by, op, short in columns
+        ]
+        if self.variant("schema-fields"):
+            return {"name": table, "fields": described}
+        return {"name": table, "by_fields": by_fields, "columns": described}
+
+    def columns(self, table: str) -> list[dict]:
+        """The table's column descriptions, whichever shape /api/schema answers in."""
+        schema = self.schema(table) or {}
+        return schema.get("columns") or schema.get("fields") or []
+
+    def identity_fields(self, table: str) -> list[str]:
+        """by_fields (when the shape has them), then the is_by columns they leave out."""
+        fields = list((self.schema(table) or {}).get("by_fields") or [])
+        return fields + [column["as"] for column in self.columns(table) if column["is_by"] and column["as"] not in fields]
+
+    def lookup_outcome(self, table: str, field: str, value: str) -> bool | None:
+        """A lookup's `found` for a correct tap: True, False (no such profile), None (it times out, always)."""
+        if self.variant("entity-timeout-lasting"):
+            return None
+        return self.entity(table, field, value) is not None
 
     def entity(self, table: str, field: str, value: str) -> dict | None:
         if table != "user":
@@ -373,7 +445,8 @@ class LyticsApp(VendorApp):
         audience (variant repeating-next re-serves rows; a tap must not emit them twice).
         audience_members rows are {"segment_id", "profile"} (under sparse-rows, some profiles carry no
         identity field: a tap can key those on nothing and must count them); profiles rows {"lookup_field",
-        "lookup_value", "data"} (data None when the entity is unknown); deletion_requests rows are the
+        "lookup_value", "found", "data"} (found False when the entity is unknown, None when every lookup of it
+        times out; data None unless found); deletion_requests rows are the
         vendor's `data` objects, None for an unknown id.
         """
         table_segments = self.segments(table)
@@ -382,7 +455,7 @@ class LyticsApp(VendorApp):
         return {
             "accounts": [{k: v for k, v in row.items() if k not in CREDENTIAL_FIELDS} for row in self.accounts()],
             "segments": table_segments,
-            "schema_fields": (self.schema(table) or {"columns": []})["columns"],
+            "schema_fields": self.columns(table),
             "segment_sizes": [
                 {"id": s["id"], "name": s["name"], "slug_name": s["slug_name"], "size": len(self.members(s["id"]))}
                 for s in chosen
@@ -397,7 +470,10 @@ class LyticsApp(VendorApp):
                 {
                     "lookup_field": lookup["field"],
                     "lookup_value": lookup["value"],
-                    "data": self.entity(table, lookup["field"], lookup["value"]),
+                    "found": self.lookup_outcome(table, lookup["field"], lookup["value"]),
+                    "data": self.entity(table, lookup["field"], lookup["value"])
+                    if self.lookup_outcome(table, lookup["field"], lookup["value"])
+                    else None,
                 }
                 for lookup in profile_lookups
             ],
@@ -412,28 +488,29 @@ class LyticsApp(VendorApp):
             return self._error(401, "Not authorized")
         parts = [unquote(part) for part in request.path.split("/") if part]
         if request.method == "DELETE" and parts[:2] == ["api", "entity"]:
-            return self._ok({"request_id": f"{_hex('del', request.path, length=20)}-1700000000", "completed": False})
+            deleted = {"request_id": f"{_hex('del', request.path, length=20)}-1700000000", "completed": False}
+            return self._ok(deleted, route="deletestatus")
         if request.method != "GET" or parts[:1] != ["api"]:
             return self._error(404, "Not Found")
         route = parts[1:]
         if route == ["account"]:
-            return self._ok(self.accounts())
+            return self._ok(self.accounts(), route="account")
         if route == ["segment"]:
-            return self._ok(self.segments(request.arg("table", "user") or "user"), status="200")
+            return self._ok(self.segments(request.arg("table", "user") or "user"), status="200", route="segment")
         if route == ["segment", "sizes"]:
             return self._sizes(request)
         if len(route) == 3 and route[0] == "segment" and route[2] == "scan":
             return self._scan(route[1], request)
         if len(route) == 2 and route[0] == "schema":
             schema = self.schema(route[1])
-            return self._ok(schema) if schema else self._error(404, f"Not Found: no table {route[1]!r}")
+            return self._ok(schema, route="schema") if schema else self._error(404, f"Not Found: no table {route[1]!r}")
         if len(route) == 3 and route[:2] == ["entity", "deletestatus"]:
             found = {row["request_id"]: row for row in self.deletion_requests()}.get(route[2])
             if found is None:
                 return self._error(404, "Not Found: no deletion request with that id")
-            return self._ok(found, status="200", message="delete request received")
+            return self._ok(found, status="200", message="delete request received", route="deletestatus")
         if len(route) == 4 and route[0] == "entity":
-            return self._entity(*route[1:])
+            return self._entity(request.path, *route[1:])
         return self._error(404, "Not Found")
 
     def _sizes(self, request: Request) -> Response:
@@ -444,7 +521,7 @@ class LyticsApp(VendorApp):
             if segment is not None:
                 size = len(self.members(segment["id"]))
                 rows.append({"id": segment["id"], "name": segment["name"], "slug_name": segment["slug_name"], "size": size})
-        return self._ok(rows)
+        return self._ok(rows, route="sizes")
 
     def _scan(self, reference: str, request: Request) -> Response:
         segment = self.find_segment(reference)
@@ -492,48 +569,79 @@ class LyticsApp(VendorApp):
 
     def _scan_page(self, request: Request, page: list[dict], next_token: str, total: int, offset: int) -> Response:
         return Response.json(
-            {
-                "data": [self._wire(row) for row in page] if self.variant("string-scalars") else page,
-                "status": 200,
-                "message": "success",
-                "request_id": _hex("req", request.path, offset, length=16),
-                "_next": next_token,
-                "total": total,
-            }
+            self._with_status(
+                {
+                    "data": [self._wire(row) for row in page] if self.variant("string-scalars") else page,
+                    "status": 200,
+                    "message": "success",
+                    "request_id": _hex("req", request.path, offset, length=16),
+                    "_next": next_token,
+                    "total": total,
+                },
+                "scan",
+            )
         )
 
     def _wire(self, profile: dict) -> dict:
         """Variant string-scalars: numbers and booleans as text, the way go-lytics' mocks show them."""
         score = profile.get("score_frequency")
         words = ("true", "false") if isinstance(score, int) and score % 2 else ("t", "f")
-        return {field: _as_text(value, words) for field, value in profile.items()}
+        # a dynamic field (variant more-field-types) has no schema type to send as text: it goes as it is
+        return {field: value if field == "traits" else _as_text(value, words) for field, value in profile.items()}
 
-    def _entity(self, table: str, field: str, value: str) -> Response:
+    def _entity(self, path: str, table: str, field: str, value: str) -> Response:
         schema = self.schema(table)
         if schema is None:
             return self._error(404, f"Not Found: no table {table!r}")
+        with self._session_lock:
+            asked = self._entity_asked[path] = self._entity_asked.get(path, 0) + 1
+        if self.variant("entity-timeout-lasting") or (self.variant("entity-timeout") and asked == 1):
+            return self._placeholder(table, field, value, "Timed out")
         profile = self.entity(table, field, value)
         if profile is None:
+            if self.variant("entity-200-not-found"):
+                return self._placeholder(table, field, value, "Not Found")
             return self._error(404, "Not Found: entity not found")
         body = {
             "data": self._wire(profile) if self.variant("string-scalars") else profile,
             "status": 200,
             "message": "success",
             "request_id": _hex("req", table, field, value, length=16),
-            "meta": {"by_fields": schema["by_fields"], "format": "json", "name": table},
+            "meta": {"by_fields": self.identity_fields(table), "format": "json", "name": table},
         }
-        return Response.json(body)
+        return Response.json(self._with_status(body, "entity"))
 
-    def _ok(self, data: t.Any, *, status: int | str = 200, message: str = "success") -> Response:
-        return Response.json({"data": data, "status": status, "message": message, "request_id": _hex("req", message, status, length=16)})
+    def _placeholder(self, table: str, field: str, value: str, message: str) -> Response:
+        """What Lytics answers, HTTP 200, for an entity it does not know or could not look up in time."""
+        body = {
+            "data": {"segments": list(PLACEHOLDER["segments"])},
+            "status": 200,
+            "message": message,
+            "request_id": _hex("req", table, field, value, message, length=16),
+        }
+        return Response.json(self._with_status(body, "entity"))
+
+    def _with_status(self, body: dict, route: str) -> dict:
+        """Variant status-words: the envelope's `status` as the v1 examples show it for this route."""
+        if not self.variant("status-words"):
+            return body
+        word = STATUS_WORDS[route]
+        if word is None:
+            return {key: value for key, value in body.items() if key != "status"}
+        return {**body, "status": word}
+
+    def _ok(self, data: t.Any, *, status: int | str = 200, message: str = "success", route: str) -> Response:
+        body = {"data": data, "status": status, "message": message, "request_id": _hex("req", message, status, length=16)}
+        return Response.json(self._with_status(body, route))
 
     def _error(self, status: int, message: str) -> Response:
         return Response.json({"data": None, "status": status, "message": message, "request_id": _hex("err", message, length=16)}, status=status)
 
     def envelope_error(self, request: Request) -> Response:
-        # The switch picks a lasting error (e.g. "400") instead of the default transient one.
-        status = str(self.sandbox.settings.get("lytics.envelope_error_status", "503"))
-        message = ENVELOPE_ERROR_MESSAGES.get(status, "error")
+        # The switch picks a lasting error (e.g. "400", or 404 as a number) instead of the default transient one.
+        # "lytics.envelope_error_message" replaces the message (e.g. "Timed out" with status 200).
+        status = self.sandbox.settings.get("lytics.envelope_error_status", "503")
+        message = self.sandbox.settings.get("lytics.envelope_error_message") or ENVELOPE_ERROR_MESSAGES.get(str(status), "error")
         return Response.json({"data": None, "status": status, "message": message, "request_id": "err-envelope"})
 
 
@@ -544,6 +652,11 @@ def _with_uids_array(profile: dict, rng: random.Random) -> dict:
     rng.shuffle(uids)
     row["_uids"] = uids
     return row
+
+
+def _dynamic_value(n: int) -> t.Any:
+    """Variant more-field-types: a `dynamic` field's value, of another JSON type from profile to profile."""
+    return [{"plan": "pro", "seats": n % 7}, "vip", n % 11, ["newsletter", "sms"]][n % 4]
 
 
 def _sparse(profile: dict) -> dict:
@@ -618,9 +731,7 @@ def sync_ground_truth(sandbox: t.Any, config: dict) -> dict[str, list[dict]]:
 
 def identity_fields(sandbox: t.Any, table: str = "user") -> list[str]:
     """The table's identity fields as the simulator's schema lists them: by_fields, then is_by columns."""
-    schema = sandbox.app("lytics").schema(table)
-    fields = list(schema["by_fields"])
-    return fields + [column["as"] for column in schema["columns"] if column["is_by"] and column["as"] not in fields]
+    return sandbox.app("lytics").identity_fields(table)
 
 
 def _identity_text(value: t.Any) -> str | None:

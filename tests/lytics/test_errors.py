@@ -45,14 +45,59 @@ def test_refused_token_names_the_setting_and_stays_secret(sandbox, config):
     assert SECRET not in run.stdout + run.stderr
 
 
-def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys):
+@pytest.mark.parametrize(("status", "shown"), [("400", "'400'"), (404, "404"), (" 409 ", "' 409 '")])
+def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys, status, shown):
+    # an error is an envelope status of 400 or more, as a number or numeric text
     tap = TapLytics(config=config)
-    sandbox.settings["lytics.envelope_error_status"] = "400"
+    sandbox.settings["lytics.envelope_error_status"] = status
+    sandbox.settings["lytics.envelope_error_message"] = "invalid FilterQL: unexpected token"
     sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account")
     with pytest.raises(VendorResponseError) as raised:
         tap.streams["accounts"].sync()
-    assert str(raised.value) == "Lytics: GET /lytics/api/account answered status '400': invalid FilterQL: unexpected token"
+    assert str(raised.value) == (
+        f"Lytics: GET /lytics/api/account answered status {shown}: invalid FilterQL: unexpected token"
+    )
     assert sandbox.count("lytics", "/api/account") == 1  # not retried
+
+
+def test_a_timed_out_answer_is_retried_on_any_endpoint(sandbox, config):
+    clean = run_tap("tap-lytics", config)
+    sandbox.reset()
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account", times=1)
+    run = run_tap("tap-lytics", config)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.records("accounts") == clean.records("accounts") != []
+    assert sandbox.count("lytics", "/api/account") == 2
+    assert "GET /lytics/api/account: envelope message 'Timed out'; attempt 1 of 6" in run.stderr
+
+
+def test_one_lookup_that_stays_timed_out_is_unknown_and_the_others_sync(sandbox, config):
+    lookups = [
+        {"field": "email", "value": "user00003@example.com"},
+        {"field": "user_id", "value": "user00010"},
+        {"field": "user_id", "value": "no-such-user"},
+    ]
+    settings = {**config, "profile_lookups": lookups, "retry_max_attempts": 4}
+    clean = {(r["lookup_field"], r["lookup_value"]): r for r in run_tap("tap-lytics", settings).records("profiles")}
+    sandbox.reset()
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/entity/user/user_id/user00010", times=-1)
+    run = run_tap("tap-lytics", settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    profiles = {(r["lookup_field"], r["lookup_value"]): r for r in run.records("profiles")}
+    assert profiles == {
+        **clean,
+        ("user_id", "user00010"): {"lookup_field": "user_id", "lookup_value": "user00010", "found": None},
+    }
+    assert clean["email", "user00003@example.com"]["found"] is True
+    assert clean["user_id", "no-such-user"]["found"] is False
+    assert sandbox.count("lytics", "/api/entity/user/user_id/user00010") == settings["retry_max_attempts"]
+    warning = (
+        'profiles: profile_lookups entry 2 of 3 (field user_id) still answered "Timed out" after the last attempt; '
+        "recorded with found=null (unknown)"
+    )
+    assert run.stderr.count(warning) == 1  # named by its place and field, not by the value (personal data)
 
 
 def test_transient_error_envelope_with_http_200_is_retried(sandbox, config, capsys):
@@ -107,3 +152,31 @@ def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile
     with pytest.raises(VendorResponseError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
         list(members.get_records(members.partitions[0]))
     assert sandbox.count("lytics", "/scan") == 0
+
+
+def test_an_envelope_status_404_inside_http_200_on_a_lookup_is_no_such_profile(sandbox, config):
+    # the not-found placeholder may carry the status 404 in its envelope: not an error on a lookup
+    lookups = [{"field": "user_id", "value": "user00010"}, {"field": "user_id", "value": "user00011"}]
+    sandbox.settings.update({"lytics.envelope_error_status": 404, "lytics.envelope_error_message": "Not Found"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path="/api/entity/user/user_id/user00010", times=-1)
+    run = run_tap("tap-lytics", {**config, "profile_lookups": lookups})
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = {r["lookup_value"]: r["found"] for r in run.records("profiles")}
+    assert found == {"user00010": False, "user00011": True}
+    assert sandbox.count("lytics", "/api/entity/user/user_id/user00010") == 1
+    assert run.stderr.count("profiles: 1 of 2 lookups matched no Lytics profile (recorded with found=false)") == 1
+
+
+def test_a_deletion_status_that_stays_timed_out_is_unknown(sandbox, config):
+    known = sandbox.app("lytics").deletion_requests()[0]["request_id"]
+    settings = {**config, "deletion_request_ids": [known, "unknown-request-1"], "retry_max_attempts": 2}
+    sandbox.settings.update({"lytics.envelope_error_status": 200, "lytics.envelope_error_message": "Timed out"})
+    sandbox.faults.add("envelope-error", vendor="lytics", path=f"/api/entity/deletestatus/{known}", times=-1)
+    run = run_tap("tap-lytics", settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {r["request_id"]: r for r in run.records("deletion_requests")}
+    assert {request: row["found"] for request, row in rows.items()} == {known: None, "unknown-request-1": False}
+    assert set(rows[known]) == {"found", "request_id", "checked_at"}  # no state: Lytics did not say
+    assert sandbox.count("lytics", f"/api/entity/deletestatus/{known}") == settings["retry_max_attempts"]
+    warning = f'deletion_requests: request {known} still answered "Timed out" after the last attempt'
+    assert run.stderr.count(warning) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tap_lytics import scan_state
-from tap_lytics.api import is_success
+from tap_lytics.api import is_not_found_placeholder, is_success, is_timed_out, is_transient, table_schema
 from tap_lytics.identity import MemberKey, identity_fields
 from tap_lytics.profile_schema import json_type, profile_properties
 from tap_lytics.scalars import ScalarTyping, converter
@@ -34,9 +34,35 @@ def test_save_records_cursor_and_time():
     assert saved == {"next": "c2", "saved_at": "2026-05-01T12:00:00+00:00"}
 
 
-def test_status_as_number_or_string():
-    assert is_success(200) and is_success("200")
-    assert not is_success("503") and not is_success(None) and not is_success(404)
+def test_an_envelope_error_is_a_status_of_400_or_more_as_number_or_numeric_text():
+    # issue 23: Lytics' v1 examples show "success" and no status at all; lio-client fails only at >= 400
+    for success in (200, "200", " 201 ", 302, "success", "ok", "OK", None, "", True, "4xx"):
+        assert is_success(success), success
+    for error in (400, "400", 404, " 404 ", "429", 500, "503", 999):
+        assert not is_success(error), error
+    statuses = (429, "429", 500, "503", 599, 400, "404", "success", None)
+    assert [status for status in statuses if is_transient(status)] == [429, "429", 500, "503", 599]
+
+
+def test_not_found_placeholder_by_message_or_segment():
+    placeholder = {"segments": ["not_found", "all"]}
+    assert is_not_found_placeholder({"status": 200, "message": "Not Found", "data": placeholder})
+    assert is_not_found_placeholder({"status": 200, "message": "not found", "data": {}})  # the message alone
+    assert is_not_found_placeholder({"status": 200, "message": "success", "data": placeholder})  # the segment alone
+    assert not is_not_found_placeholder({"status": 200, "message": "success", "data": {"segments": ["all"], "x": 1}})
+    assert not is_not_found_placeholder({"status": 200, "data": {"segments": "not_found"}})  # not a list of slugs
+    assert is_timed_out("Timed out") and is_timed_out(" timed OUT ")
+    assert not is_timed_out("success") and not is_timed_out(None)
+
+
+def test_schema_in_either_shape():
+    columns = [{"as": "user_id", "is_by": True, "type": "string"}, {"as": "city", "is_by": False, "type": "string"}]
+    new = table_schema({"by_fields": ["user_id"], "columns": columns})
+    old = table_schema({"fields": columns})
+    assert (new.by_fields, new.columns, new.shape) == (("user_id",), tuple(columns), "columns")
+    assert (old.by_fields, old.columns, old.shape) == ((), tuple(columns), "fields")
+    assert identity_fields(old.by_fields, old.columns) == identity_fields(new.by_fields, new.columns) == ("user_id",)
+    assert table_schema({}).columns == ()
 
 
 def test_lytics_types():
@@ -45,6 +71,9 @@ def test_lytics_types():
     assert json_type("ts[]string") == {"type": ["array", "null"], "items": {"type": ["string"]}}
     assert json_type("map[string]int") == {"type": ["object", "null"], "additionalProperties": True}
     assert json_type("geohash") is None
+    # issue 23: the types vendor-evidence.md adds
+    assert json_type("datetime") == {"type": ["string", "null"], "format": "date-time"}
+    assert json_type("geolocation") == {"type": ["string", "null"]}
 
 
 def test_profile_properties_skip_reserved_and_unknown_types():
@@ -56,6 +85,16 @@ def test_profile_properties_skip_reserved_and_unknown_types():
     properties, untyped = profile_properties(columns, {"segments"})
     assert list(properties) == ["uid"]
     assert untyped == ["where"]
+
+
+def test_dynamic_fields_are_kept_whole_in_extra_on_purpose():
+    columns = [{"as": "traits", "type": "dynamic"}, {"as": "n", "type": "int"}]
+    properties, untyped = profile_properties(columns, set())
+    assert list(properties) == ["n"] and untyped == []  # no column, and not reported as an unknown type
+    typing = ScalarTyping(columns)
+    assert typing.apply({"traits": {"plan": "pro"}, "n": "3"}) == {"n": 3, "_extra": {"traits": {"plan": "pro"}}}
+    assert typing.apply({"traits": "7", "_extra": {"x": 1}}) == {"_extra": {"x": 1, "traits": "7"}}
+    assert typing.apply({"n": 1}) == {"n": 1}
 
 
 # -- member keys, text values, scan ends (issue 14) -------------------------------------------------

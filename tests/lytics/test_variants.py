@@ -20,16 +20,22 @@ PAGE_CAP = 100
 
 def variant_config(config: dict) -> dict:
     settings = {name: value for name, value in config.items() if name != "profile_key"}
-    return {**settings, "scan_page_size": 500}  # more than Lytics serves: asked as 100
+    return {**settings, "scan_page_size": 500, "retry_max_attempts": 3}  # 500: more than Lytics serves, asked as 100
 
 
 def utc(text: str) -> str:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
 
 
-def profile_columns(profile: dict) -> dict:
-    columns = {snake_case(field): value for field, value in profile.items()}
-    columns["last_active_ts"] = utc(profile["last_active_ts"])
+def profile_columns(profile: dict, types: dict[str, str]) -> dict:
+    """A profile's record as the README promises it: timestamps (date, datetime) in UTC ISO form, a
+    `dynamic` field kept whole in `_extra`, the rest under its snake_case name."""
+    columns: dict = {}
+    for field, value in profile.items():
+        if types.get(field) == "dynamic":
+            columns.setdefault("_extra", {})[field] = value
+        else:
+            columns[snake_case(field)] = utc(value) if types.get(field) in ("date", "datetime") else value
     return columns
 
 
@@ -47,6 +53,7 @@ def test_sync_is_exactly_the_ground_truth(sandbox, config, size_two, variants):
     assert run.returncode == 0, run.stderr[-2000:]
     truth = ground_truth(sandbox, settings)
     assert dict(run.counts()) == expected_table_rows(sandbox, settings)
+    types = {column["as"]: column["type"] for column in app.columns("user")}
 
     # accounts: exactly the vendor's rows, never a credential field (not in _extra either)
     accounts = {r["id"]: r for r in run.records("accounts")}
@@ -67,7 +74,8 @@ def test_sync_is_exactly_the_ground_truth(sandbox, config, size_two, variants):
         if key is None:
             unkeyed[raw["segment_id"]] = unkeyed.get(raw["segment_id"], 0) + 1
             continue
-        expected[raw["segment_id"], key] = {**profile_columns(raw["profile"]), "segment_id": raw["segment_id"], "profile_id": key}
+        identity = {"segment_id": raw["segment_id"], "profile_id": key}
+        expected[raw["segment_id"], key] = {**profile_columns(raw["profile"], types), **identity}
     members = run.records("audience_members")
     assert len(members) == len(expected)  # no duplicate
     assert {(r["segment_id"], r["profile_id"]): r for r in members} == expected
@@ -82,12 +90,43 @@ def test_sync_is_exactly_the_ground_truth(sandbox, config, size_two, variants):
     else:
         assert warnings == []
 
-    # profiles (entity lookups): typed like the members
+    # schema_fields: every field of /api/schema, whichever shape it came in
+    assert sorted(r["field"] for r in run.records("schema_fields")) == sorted(types)
+
+    # profiles (entity lookups): typed like the members; unknown people are found=false (never the placeholder
+    # segments), lookups that time out on every attempt found=null, each named in one warning
     profiles = {(r["lookup_field"], r["lookup_value"]): r for r in run.records("profiles")}
-    for raw in truth["profiles"]:
+    for number, raw in enumerate(truth["profiles"], start=1):
         identity = {"lookup_field": raw["lookup_field"], "lookup_value": raw["lookup_value"]}
-        found = {"found": False} if raw["data"] is None else {"found": True, **profile_columns(raw["data"])}
+        found = {"found": True, **profile_columns(raw["data"], types)} if raw["found"] else {"found": raw["found"]}
         assert profiles[raw["lookup_field"], raw["lookup_value"]] == {**identity, **found}
+        timed_out = (
+            f"profiles: profile_lookups entry {number} of {len(truth['profiles'])} (field {raw['lookup_field']}) "
+            'still answered "Timed out" after the last attempt; recorded with found=null (unknown)'
+        )
+        assert run.stderr.count(timed_out) == (1 if raw["found"] is None else 0)
+    unknown = sum(1 for raw in truth["profiles"] if raw["found"] is False)
+    missing = (
+        f"profiles: {unknown} of {len(truth['profiles'])} lookups matched no Lytics profile (recorded with found=false)"
+    )
+    assert run.stderr.count(missing) == (1 if unknown else 0)
+    lookups = [r for r in sandbox.requests if r.path.startswith("/api/entity/user/")]
+    tries = 1  # each lookup once; "Timed out" once (entity-timeout), or on every attempt (-lasting)
+    if "entity-timeout-lasting" in variants:
+        tries = settings["retry_max_attempts"]
+    elif "entity-timeout" in variants:
+        tries = 2
+    assert len(lookups) == tries * len(truth["profiles"])  # a "Timed out" answer is retried, nothing else is
+
+    # field types: datetime typed, geolocation text, dynamic kept in _extra on purpose (no drift warning)
+    columns = run.schemas()["profiles"]["schema"]["properties"]
+    for field, kind in types.items():
+        if kind == "dynamic":
+            assert field not in columns
+        elif kind in ("date", "datetime"):
+            assert columns[field]["format"] == "date-time"
+    assert "Lytics fields of unknown type" not in run.stderr
+    assert "Schema drift" not in run.stderr
 
     # scans: pages of 100 however many were asked for, and a repeating `_next` ends the scan
     scans = [r for r in sandbox.requests if r.path.endswith("/scan")]

@@ -3,6 +3,14 @@
 Profiles are free-form maps, so their columns are whatever the account's schema lists, typed from
 the Lytics field type. A field of a type not mapped here is left out of the schema: its values
 land in `_extra` (kept, reported once), never in a mistyped column.
+
+The types vendor-evidence.md adds to the documented ones (third round):
+- `datetime` is a timestamp like `date` and `time`: a `date-time` column;
+- `geolocation` is kept as the text Lytics sends ("lat,lon"): a string column (a value of another
+  kind goes to `_extra`, with the usual drift warning);
+- `dynamic` holds any JSON value, of another type from profile to profile, so no column type fits
+  every loader: it is kept on purpose in `_extra`, under its field name, without a warning
+  (`KEPT_IN_EXTRA`; `scalars.ScalarTyping` moves it there).
 """
 
 from __future__ import annotations
@@ -19,7 +27,11 @@ _SCALARS: dict[str, dict[str, t.Any]] = {
     "bool": {"type": "boolean"},
     "date": {"type": "string", "format": "date-time"},
     "time": {"type": "string", "format": "date-time"},
+    "datetime": {"type": "string", "format": "date-time"},
+    "geolocation": {"type": "string"},
 }
+#: Lytics field types whose values are kept whole in `_extra` on purpose (not drift)
+KEPT_IN_EXTRA = frozenset({"dynamic"})
 
 
 def json_type(lytics_type: str) -> dict[str, t.Any] | None:
@@ -45,7 +57,10 @@ def profile_properties(columns: t.Iterable[dict], reserved: t.Collection[str]) -
         name = snake_case(field)
         if not name or name in reserved or name in properties:
             continue
-        schema = json_type(str(column.get("type") or ""))
+        kind = str(column.get("type") or "")
+        if kind.strip() in KEPT_IN_EXTRA:
+            continue
+        schema = json_type(kind)
         if schema is None:
             untyped.append(field)
             continue

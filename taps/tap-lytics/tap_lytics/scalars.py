@@ -6,7 +6,8 @@ So an `int`, `number`/`float` or `bool` field (and the items of `[]int`, the val
 `map[string]int` ...) is converted from text: `"100"` -> 100, `"12.5"` -> 12.5, `"t"`/`"true"` -> true,
 `"f"`/`"false"` -> false (any case). Native values pass unchanged. Text that does not convert is left
 as it came, so the kit's shaper keeps it in `_extra` and warns (as for any drift); an array or map
-with one such item is left whole.
+with one such item is left whole. A `dynamic` field (any JSON value) is moved whole into `_extra`
+on purpose, without a drift warning (see profile_schema.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from __future__ import annotations
 import math
 import re
 import typing as t
+
+from tap_lytics.profile_schema import KEPT_IN_EXTRA
+from tapkit import EXTRA_COLUMN
 
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*")
 _TRUE = frozenset({"t", "true"})
@@ -114,8 +118,13 @@ class ScalarTyping:
 
     def __init__(self, columns: t.Iterable[dict]) -> None:
         self._converters: dict[str, t.Callable[[t.Any], t.Any]] = {}
+        self._kept: list[str] = []  # `dynamic` fields, moved whole into `_extra`
         for column in columns:
-            field, convert = str(column.get("as") or ""), converter(str(column.get("type") or ""))
+            field, kind = str(column.get("as") or ""), str(column.get("type") or "")
+            if field and kind.strip() in KEPT_IN_EXTRA:
+                self._kept.append(field)
+                continue
+            convert = converter(kind)
             if field and convert is not None:
                 self._converters[field] = convert
 
@@ -123,4 +132,8 @@ class ScalarTyping:
         for field, convert in self._converters.items():
             if field in row:
                 row[field] = convert(row[field])
+        kept = {field: row.pop(field) for field in self._kept if field in row}
+        if kept:
+            extra = row.get(EXTRA_COLUMN)
+            row[EXTRA_COLUMN] = {**(extra if isinstance(extra, dict) else {}), **kept}
         return row

@@ -9,7 +9,7 @@ from importlib import resources
 from singer_sdk import SchemaDirectory, StreamSchema
 
 from tap_lytics import scan_state
-from tap_lytics.api import MAX_SCAN_PAGE, LyticsApi
+from tap_lytics.api import MAX_SCAN_PAGE, Lookup, LyticsApi
 from tap_lytics.identity import MemberKey
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.scan_pages import ScanPage, ScanProgress
@@ -68,7 +68,14 @@ def profiles_schema(profile_columns: dict[str, dict]) -> dict:
         "lookup_field": {"type": ["string"], "description": "`field` of the profile_lookups entry."},
         "lookup_value": {"type": ["string"], "description": "`value` of the profile_lookups entry."},
     }
-    found = {"found": {"type": ["boolean", "null"], "description": "False when Lytics has no such profile (HTTP 404)."}}
+    found = {
+        "found": {
+            "type": ["boolean", "null"],
+            "description": "True: Lytics has the profile (its fields follow). False: Lytics has no such profile "
+            '(HTTP 404, or its 200 placeholder: message "Not Found" or segment `not_found`). Null: unknown, '
+            "the lookup still timed out after the last retry (no profile field is set).",
+        }
+    }
     return _object_schema({**keys, **found, "segments": _SEGMENT_SLUGS, **profile_columns}, list(keys))
 
 
@@ -315,9 +322,14 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         return self.typing.apply(row)
 
 
-def looked_up(data: dict | None) -> dict:
-    """A lookup's row: the entity with `found: true`, or `found: false` when Lytics has no such entity."""
-    return {"found": False} if data is None else {"found": True, **data}
+def looked_up(data: dict | Lookup) -> dict:
+    """A lookup's row: the entity with `found: true`; `found: false` when Lytics has no such entity;
+    `found: null` (unknown) when the lookup timed out on every attempt. Never a placeholder segment."""
+    if data is Lookup.NOT_FOUND:
+        return {"found": False}
+    if data is Lookup.TIMED_OUT:
+        return {"found": None}
+    return {"found": True, **data}
 
 
 class ProfilesStream(LyticsStream):
@@ -336,10 +348,19 @@ class ProfilesStream(LyticsStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         lookups = self.config.get("profile_lookups") or []
         missing = 0
-        for lookup in lookups:
+        for number, lookup in enumerate(lookups, start=1):
             identity = {"lookup_field": lookup["field"], "lookup_value": lookup["value"]}
-            row = looked_up(self.api.entity(self.table, lookup["field"], lookup["value"]))
-            missing += row.get("found") is False
+            answer = self.api.entity(self.table, lookup["field"], lookup["value"])
+            if answer is Lookup.TIMED_OUT:  # named by its place and field: the value is personal data
+                self.logger.warning(
+                    'profiles: profile_lookups entry %d of %d (field %s) still answered "Timed out" '
+                    "after the last attempt; recorded with found=null (unknown)",
+                    number,
+                    len(lookups),
+                    lookup["field"],
+                )
+            row = looked_up(answer)
+            missing += row["found"] is False
             yield {**row, **identity}
         if missing:
             self.logger.warning(
@@ -362,7 +383,14 @@ class DeletionRequestsStream(LyticsStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for request_id in self.config.get("deletion_request_ids") or []:
-            yield {**looked_up(self.api.deletion_status(request_id)), "request_id": request_id}
+            answer = self.api.deletion_status(request_id)
+            if answer is Lookup.TIMED_OUT:
+                self.logger.warning(
+                    'deletion_requests: request %s still answered "Timed out" after the last attempt; '
+                    "recorded with found=null (unknown)",
+                    request_id,
+                )
+            yield {**looked_up(answer), "request_id": request_id}
 
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         state = row.get("state")
