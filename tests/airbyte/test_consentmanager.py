@@ -185,7 +185,7 @@ def test_a_report_answered_as_csv_stops_alone_and_the_read_ends_with_one_trace_e
     (error,) = run.errors()
     assert error.failure_type.value == "system_error"
     assert error.message.startswith(
-        f"1 report(s) stopped, every other report synced: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
+        f"1 part(s) failed, every other part synced: cmp_report: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
     )
     truth = raw_rows(sandbox, config)  # cmp_report: the days before yesterday only
     assert run.counts() == {"cmp_report": len(truth["cmp_report"]), "crawler_report": len(truth["crawler_report"]), "cmps": 3}
