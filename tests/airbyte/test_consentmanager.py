@@ -191,4 +191,7 @@ def test_a_report_answered_as_csv_stops_alone_and_the_read_ends_with_one_trace_e
     assert run.counts() == {"cmp_report": len(truth["cmp_report"]), "crawler_report": len(truth["crawler_report"]), "cmps": 3}
     assert run.bookmarks()["cmp_report"]["replication_key_value"] == days_ago(2)
     assert run.bookmarks()["crawler_report"]["replication_key_value"] == days_ago(0)
+    assert error.stream_descriptor.name == "cmp_report"
+    assert run.statuses("cmp_report")[-1] == "INCOMPLETE"
+    assert run.statuses("crawler_report")[-1] == run.statuses("cmps")[-1] == "COMPLETE"
     assert SECRET not in run.stdout + run.stderr

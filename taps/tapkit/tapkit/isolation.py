@@ -94,6 +94,9 @@ class FailedParts:
         what = f"stream {stream}" + (f" ({part})" if part else "")
         self.logger.error("%s: %s failed and is skipped, the other parts go on: %s", vendor, what, cause)
 
+    def part(self, stream: str, context: Mapping[str, t.Any], *, vendor: str) -> PartGuard:
+        return PartGuard(self, stream, context, vendor)
+
     def failed_streams(self) -> set[str]:
         return {stream for part in self._failed.values() for stream in part.streams}
 
@@ -119,6 +122,26 @@ class FailedParts:
                 raise
             drop_uncommitted(state())
             self.add(stream, describe_part(context), exc, vendor=vendor)
+
+
+class PartGuard:
+    """`with ledger.part(stream, context, vendor=...) as part:` around one part's work where the stream's own
+    loop goes through its parts (Voyado's customer keys, not SDK partitions): a part fault ends the block,
+    is noted in the ledger, and `part.failed` is then True. Keep `yield` out of the block."""
+
+    def __init__(self, ledger: FailedParts, stream: str, context: Mapping[str, t.Any], vendor: str) -> None:
+        self.ledger, self.stream, self.context, self.vendor = ledger, stream, context, vendor
+        self.failed = False
+
+    def __enter__(self) -> PartGuard:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object) -> bool:
+        if exc is None or not is_part_fault(exc):
+            return False
+        self.failed = True
+        self.ledger.add(self.stream, describe_part(self.context), exc, vendor=self.vendor)
+        return True
 
 
 def drop_uncommitted(state: dict) -> None:

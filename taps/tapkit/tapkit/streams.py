@@ -16,7 +16,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 
 from tapkit.credentials import CredentialFilter
-from tapkit.isolation import drop_uncommitted, is_part_fault
+from tapkit.isolation import PartGuard, drop_uncommitted, is_part_fault
 from tapkit.seam import SeamStream
 from tapkit.shaping import RecordShaper
 
@@ -76,6 +76,11 @@ class VendorStream(SeamStream):
     def part_context(self, context: Context | None) -> Context | None:
         """How a failed partition is named (its context; override to name it as the vendor does)."""
         return context
+
+    def isolated_part(self, context: Context) -> PartGuard:
+        """`with self.isolated_part({"customer_key": key}) as part:` around one part's requests in a loop of
+        the stream's own; a part fault skips it (`part.failed`), the loop goes on, the run fails at the end."""
+        return self.failed_parts.part(self.name, context, vendor=self.vendor)
 
     def sync_stream(self, sync: Callable[[], None], context: Context | None) -> bool:
         try:
