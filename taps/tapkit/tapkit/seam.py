@@ -259,8 +259,8 @@ class SeamStream(Stream):
 
     def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final for typing only; the one override
         records_of = self.get_records
-        # Shadows the method for this sync only (see `_sync_records` in PRIVATE_API); a read outside a
-        # sync (an Airbyte check's first record) gets the stream's own records, unwrapped.
+        # The SDK's private `_sync_records` asks `self.get_records(context)` once per partition: shadowed for
+        # this sync only, so a read outside a sync (an Airbyte check's first record) gets them unwrapped.
         vars(self)["get_records"] = lambda partition: self.partition_records(
             t.cast("Iterable[dict]", records_of(partition)),  # the SDK's deprecated (record, context) tuples aside
             partition,
