@@ -108,6 +108,6 @@ def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile
     tap = TapLytics(config={key: value for key, value in config.items() if key != "profile_key"})
     members = tap.streams["audience_members"]
     members.member_key = MemberKey(None, ())  # as if /api/schema listed no by_fields and no is_by column
-    with pytest.raises(VendorResponseError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
+    with pytest.raises(ConfigError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
         list(members.get_records(members.partitions[0]))
     assert sandbox.count("lytics", "/scan") == 0
