@@ -59,7 +59,7 @@ def test_one_failing_part_is_skipped_and_every_other_part_syncs_exactly(sandbox,
     assert field in str(run.last_state["bookmarks"][stream])
 
 
-@pytest.mark.parametrize("fault", ["500"])
+@pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("scenario", [SCENARIO])
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_the_failed_part_keeps_the_state_the_run_started_from(sandbox, tmp_path, vendor, scenario, fault):
