@@ -55,7 +55,7 @@ class FailedPart(t.NamedTuple):
 
 
 class PartsFailedError(TapkitError):
-    """Some parts failed after their retries; every other part synced, with its final state."""
+    """Some parts failed (retries exhausted, or an answer that cannot be read); every other part synced."""
 
     def __init__(self, failed: list[FailedPart]) -> None:
         self.failed = failed
