@@ -42,7 +42,15 @@ import uuid
 from dataclasses import dataclass
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import LargestStream, Partitions, Probe, VendorProfile, days_ago
+from sandbox.profiles import (
+    FailingPart,
+    LargestStream,
+    Partitions,
+    Probe,
+    VendorProfile,
+    days_ago,
+    partition_state,
+)
 
 HISTORY_DAYS = 60  # submissions exist this many days back from "today"
 SETTLE_DAYS = 3  # a slow submission is Pending until the clock is this many days past its day
@@ -452,6 +460,19 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     return counts
 
 
+def failing_dataset(sandbox: t.Any) -> str:
+    """The reliability matrix's "one partition always fails": the second dataset."""
+    return sandbox.app("claravine").datasets()[1].uuid
+
+
+def rows_without_failing_dataset(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Every dataset listed; transactions, rows and dataset tables of the other datasets only."""
+    full = expected_table_rows(sandbox, config)
+    listed = config.get("datasets") or [dataset.uuid for dataset in sandbox.app("claravine").datasets()]
+    others = expected_table_rows(sandbox, {**config, "datasets": [d for d in listed if d != failing_dataset(sandbox)]})
+    return {table: count if table == "datasets" else others.get(table, 0) for table, count in full.items()}
+
+
 PROFILE = VendorProfile(
     vendor="claravine",
     label="Claravine",
@@ -475,6 +496,13 @@ PROFILE = VendorProfile(
         ("malformed date", {"start_date": "06/01/2026"}, "start_date"),
     ),
     partitions=Partitions(setting="datasets", stream="transactions", request_path="/transactions"),
+    failing_part=FailingPart(
+        path=lambda sandbox, _state: f"/datasets/{failing_dataset(sandbox)}/transactions",
+        named=lambda sandbox: f"dataset_uuid {failing_dataset(sandbox)}",
+        streams=("transactions",),
+        saved_state=partition_state("transactions", lambda sandbox: {"dataset_uuid": failing_dataset(sandbox)}),
+        healthy_rows=rows_without_failing_dataset,
+    ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
     own_scenarios=frozenset({"state: tap's own fields"}),
     probe=Probe(rows=10, breaking_variant="plural-data-path"),

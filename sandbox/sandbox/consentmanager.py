@@ -29,7 +29,7 @@ import typing as t
 
 from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
 from sandbox.jsonbody import envelope_chunks
-from sandbox.profiles import Credentials, LargestStream, OneResponse, VendorProfile, days_ago
+from sandbox.profiles import Credentials, FailingPart, LargestStream, OneResponse, VendorProfile, days_ago
 
 HISTORY_DAYS = 45  # reports exist this many days back from "today"
 CONSENT_LOG_DAYS = 7  # days served by type 19, today included
@@ -444,6 +444,13 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     }
 
 
+FAILING_REPORT = ("crawler_report", 3)  # the reliability matrix's "one partition always fails": a whole report
+
+
+def rows_without_failing_report(sandbox: t.Any, config: dict) -> dict[str, int]:
+    return {**expected_table_rows(sandbox, config), FAILING_REPORT[0]: 0}
+
+
 PROFILE = VendorProfile(
     vendor="consentmanager",
     label="consentmanager.net",
@@ -458,6 +465,13 @@ PROFILE = VendorProfile(
     airbyte_settings=lambda: {"start_date": days_ago(3)},  # three days read every stream
     expected_rows=expected_table_rows,
     records_path="type=1&",
+    failing_part=FailingPart(
+        path=lambda _sandbox, _state: f"type={FAILING_REPORT[1]}&",
+        named=lambda _sandbox: FAILING_REPORT[0],
+        streams=(FAILING_REPORT[0],),
+        saved_state=lambda state, _sandbox: state.get("bookmarks", {}).get(FAILING_REPORT[0]),
+        healthy_rows=rows_without_failing_report,
+    ),
     state_bookmark=("cmp_report", "replication_key_value"),
     no_lookback={"lookback_days": 0},
     bad_configs=(

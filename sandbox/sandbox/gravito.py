@@ -30,7 +30,15 @@ from dataclasses import dataclass, field
 
 from sandbox.core import Request, Response, VendorApp
 from sandbox.jsonbody import json_array_chunks
-from sandbox.profiles import LargestStream, OneResponse, Partitions, Probe, VendorProfile
+from sandbox.profiles import (
+    FailingPart,
+    LargestStream,
+    OneResponse,
+    Partitions,
+    Probe,
+    VendorProfile,
+    partition_state,
+)
 
 PATH = "/api/gp/gravitocustomerdata"
 DOMAINS = ("shop.example.com", "news.example.org", "travel.example.net")
@@ -404,6 +412,13 @@ def page_consents(document: list) -> list:
     return consents
 
 
+FAILING_DOMAIN = DOMAINS[1]  # the reliability matrix's "one partition always fails"
+
+
+def rows_without_failing_domain(sandbox: t.Any, config: dict) -> dict[str, int]:
+    return expected_table_rows(sandbox, {**config, "domains": [d for d in config["domains"] if d != FAILING_DOMAIN]})
+
+
 PROFILE = VendorProfile(
     vendor="gravito",
     label="Gravito",
@@ -432,6 +447,13 @@ PROFILE = VendorProfile(
             {"gravito.profiles_per_domain": 30},
             {"domains": [f"site{i:02d}.example.com" for i in range(n)]},
         ),
+    ),
+    failing_part=FailingPart(
+        path=lambda _sandbox, _state: f"domainName={FAILING_DOMAIN}",
+        named=lambda _sandbox: f"domain {FAILING_DOMAIN}",
+        streams=("microprofiles", "consents", "keyring", "tcf_consents", "non_tcf_vendor_consents"),
+        saved_state=partition_state("microprofiles", lambda _sandbox: {"domain": FAILING_DOMAIN}),
+        healthy_rows=rows_without_failing_domain,
     ),
     no_error_envelope="no error envelope documented: the fault is a 200 with an object where the array belongs",
     probe=Probe(rows=7, breaking_variant="unknown-domain"),

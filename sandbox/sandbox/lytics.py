@@ -39,7 +39,7 @@ import typing as t
 from urllib.parse import unquote
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import Credentials, LargestStream, Partitions, VendorProfile
+from sandbox.profiles import Credentials, FailingPart, LargestStream, Partitions, VendorProfile, partition_state
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
@@ -769,6 +769,20 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     }
 
 
+FAILING_AUDIENCE = "sweden"  # the reliability matrix's "one partition always fails"
+
+
+def failing_segment_id(sandbox: t.Any) -> str:
+    return next(s["id"] for s in sandbox.app("lytics").segments() if s["slug_name"] == FAILING_AUDIENCE)
+
+
+def rows_without_failing_audience(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Every table as in a full sync, but audience_members without the failing audience's scan."""
+    others = [segment for segment in config["segments"] if segment != FAILING_AUDIENCE]
+    members = expected_table_rows(sandbox, {**config, "segments": others})["audience_members"]
+    return {**expected_table_rows(sandbox, config), "audience_members": members}
+
+
 PROFILE = VendorProfile(
     vendor="lytics",
     label="Lytics",
@@ -794,6 +808,13 @@ PROFILE = VendorProfile(
             {"lytics.extra_segments": n},
             {"segments": [f"bench_{i:02d}" for i in range(n)], "scan_page_size": 20},
         ),
+    ),
+    failing_part=FailingPart(
+        path=lambda sandbox, _state: f"/segment/{failing_segment_id(sandbox)}/scan",
+        named=lambda sandbox: f"segment_id {failing_segment_id(sandbox)}",
+        streams=("audience_members",),
+        saved_state=partition_state("audience_members", lambda sandbox: {"segment_id": failing_segment_id(sandbox)}),
+        healthy_rows=rows_without_failing_audience,
     ),
     credentials=Credentials(
         variant="account-credentials",

@@ -75,6 +75,34 @@ class Partitions:
 
 
 @dataclass(frozen=True)
+class FailingPart:
+    """One part of a sync (a partition, or a whole stream) that a fault rule scoped to its requests makes
+    fail on every try: the reliability matrix's "one partition always fails" cell and the Airbyte test.
+    The tap skips it alone; every other part must sync exactly."""
+
+    #: (sandbox, the run's input state or None) -> a fragment of that part's requests, and of no other's
+    path: t.Callable[[t.Any, dict | None], str]
+    named: t.Callable[[t.Any], str]  # sandbox -> how the tap's error lines name it ("domain x", a stream)
+    streams: tuple[str, ...]  # the streams it fails in (INCOMPLETE in an Airbyte read)
+    #: (a final STATE's value, sandbox) -> the part's saved state (None or {}: none)
+    saved_state: t.Callable[[dict, t.Any], t.Any]
+    #: (sandbox, config) -> rows per table (distinct keys) of every other part: what a run must still load
+    healthy_rows: t.Callable[[t.Any, dict], dict[str, int]]
+
+
+def partition_state(stream: str, context: t.Callable[[t.Any], dict]) -> t.Callable[[dict, t.Any], dict]:
+    """`FailingPart.saved_state` of an SDK state partition: the partition's entry without its context."""
+
+    def saved(state: dict, sandbox: t.Any) -> dict:
+        for partition in state.get("bookmarks", {}).get(stream, {}).get("partitions", []):
+            if partition.get("context") == context(sandbox):
+                return {key: value for key, value in partition.items() if key != "context"}
+        return {}
+
+    return saved
+
+
+@dataclass(frozen=True)
 class VendorProfile:
     vendor: str  # the sandbox app (its URL prefix /<vendor>, its fault and variant key)
     label: str  # how the tap's messages name the vendor
@@ -111,6 +139,7 @@ class VendorProfile:
     #: (label, change to the config, text the error line must hold); None as a value deletes the setting
     bad_configs: tuple[tuple[str, dict, str], ...] = ()
     partitions: Partitions | None = None
+    failing_part: FailingPart | None = None
     credentials: Credentials | None = None
     no_error_envelope: str | None = None  # what the "envelope-error" fault sends where the API documents none
     #: reliability scenarios for this tap's own steps and state (tests/reliability/matrix.py), beyond everyone's

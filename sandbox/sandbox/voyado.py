@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import LargestStream, Probe, VendorProfile
+from sandbox.profiles import FailingPart, LargestStream, Probe, VendorProfile
 
 V4_BASE, V3_BASE, V2_BASE = "/api/admin/v4/event-data", "/api/admin/v3/event-data", "/api/v2/event-data"
 API_BASES = (V4_BASE, V3_BASE, V2_BASE)
@@ -328,6 +328,26 @@ def reported_loss(run: t.Any, sandbox: t.Any, config: dict) -> dict[str, int] | 
 
 BENCH_KEYS = ["instant-bench-0001", "instant-bench-0002", "instant-bench-0003"]
 
+#: the reliability matrix's "one partition always fails": a key whose export is not done at once, so that its
+#: job is still open (and polled) on the next run
+FAILING_KEY = MELTANO_SETTINGS["customer_keys"][3]
+
+
+def rows_without_failing_key(sandbox: t.Any, config: dict) -> dict[str, int]:
+    keys = [key for key in config["customer_keys"] if key != FAILING_KEY]
+    return expected_table_rows(sandbox, {**config, "customer_keys": keys})
+
+
+def failing_key_job(state: dict, _sandbox: t.Any) -> t.Any:
+    return state.get("bookmarks", {}).get("export_jobs", {}).get("jobs", {}).get(FAILING_KEY)
+
+
+def failing_key_requests(sandbox: t.Any, state: dict | None) -> str:
+    """The key's job creation; once it has a job, the polls and download of that job."""
+    job = failing_key_job(state or {}, sandbox)
+    return f"jid={job['jid']}" if job else f"customerKey={FAILING_KEY}"
+
+
 PROFILE = VendorProfile(
     vendor="voyado",
     label="Voyado",
@@ -344,6 +364,13 @@ PROFILE = VendorProfile(
     records_path="/export-customer-job-result",
     retried_path="/job-status",  # the download is not retried: the vendor deletes an export once served
     state_bookmark=("export_jobs", "replication_key_value"),
+    failing_part=FailingPart(
+        path=failing_key_requests,
+        named=lambda _sandbox: f"customer_key {FAILING_KEY}",
+        streams=("export_jobs",),
+        saved_state=failing_key_job,
+        healthy_rows=rows_without_failing_key,
+    ),
     # more keys than the demo config, so that the sync is long enough to be stopped in
     long_sync_settings={"customer_keys": [f"instant-kill-{n}" for n in range(8)]},
     run_folders=("download_dir",),

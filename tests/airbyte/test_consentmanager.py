@@ -17,6 +17,9 @@ def read(**inputs: object) -> SourceRun:
     return run_in_process(TapConsentmanager, "read", **inputs)
 
 
+#: a report whose requests keep failing fails alone (tapkit.isolation)
+FAILED_ALONE = "1 part(s) failed, every other part synced: crawler_report: "
+DATA_REQUEST = "consentmanager.net: GET /consentmanager/api/data.php?key=***"
 REPORTS = ["changelog", "cmp_report", "consent_log", "crawler_report", "delivery_domains"]
 LOOKBACK_DAYS = 2
 
@@ -123,8 +126,8 @@ def test_drift_is_kept_in_extra_and_logged_once(sandbox, config) -> None:
     ("fault", "failure_type", "message_start"),
     [
         ("401", "config_error", "authentication failed: check api_key"),
-        ("503", "transient_error", "consentmanager.net: GET /consentmanager/api/data.php?key=***"),
-        ("envelope-error", "system_error", "consentmanager.net: GET /consentmanager/api/data.php?key=***"),
+        ("503", "transient_error", f"{FAILED_ALONE}{DATA_REQUEST}"),
+        ("envelope-error", "system_error", f"{FAILED_ALONE}{DATA_REQUEST}"),
     ],
 )
 def test_a_failed_read_ends_with_one_trace_error_and_exit_1(
@@ -140,6 +143,8 @@ def test_a_failed_read_ends_with_one_trace_error_and_exit_1(
     assert SECRET not in run.stdout + run.stderr
     assert run.statuses("crawler_report") == ["STARTED", "INCOMPLETE"]
     assert run.counts() == {"cmps": 3}
+    if message_start.startswith(FAILED_ALONE):  # the report failed alone: the list synced whole
+        assert run.statuses("cmps")[-1] == "COMPLETE"
 
 
 @pytest.mark.parametrize(
@@ -185,10 +190,14 @@ def test_a_report_answered_as_csv_stops_alone_and_the_read_ends_with_one_trace_e
     (error,) = run.errors()
     assert error.failure_type.value == "system_error"
     assert error.message.startswith(
-        f"1 report(s) stopped, every other report synced: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
+        "1 part(s) failed, every other part synced: "
+        f"cmp_report: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
     )
     truth = raw_rows(sandbox, config)  # cmp_report: the days before yesterday only
     assert run.counts() == {"cmp_report": len(truth["cmp_report"]), "crawler_report": len(truth["crawler_report"]), "cmps": 3}
     assert run.bookmarks()["cmp_report"]["replication_key_value"] == days_ago(2)
     assert run.bookmarks()["crawler_report"]["replication_key_value"] == days_ago(0)
+    assert error.stream_descriptor.name == "cmp_report"
+    assert run.statuses("cmp_report")[-1] == "INCOMPLETE"
+    assert run.statuses("crawler_report")[-1] == run.statuses("cmps")[-1] == "COMPLETE"
     assert SECRET not in run.stdout + run.stderr

@@ -42,7 +42,7 @@ def key_counter(stream: str, rows: list[dict], shaped: bool) -> Counter:
 
 
 def stopped_lines(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if "report(s) stopped" in line]
+    return [line for line in stderr.splitlines() if "part(s) failed" in line]
 
 
 @pytest.mark.parametrize("variant", ["default", *ConsentmanagerApp.VARIANTS])
@@ -105,8 +105,8 @@ def test_csv_text_stops_that_report_at_its_last_complete_day_and_the_others_sync
     yesterday = days_ago(sandbox, 1).isoformat()
     last = run.last_stderr_line
     assert last.startswith(
-        f"tap-consentmanager: error: 1 report(s) stopped, every other report synced: cmp_report (type 1) on {yesterday}: "
-        "`data` is CSV text"
+        "tap-consentmanager: error: 1 part(s) failed, every other part synced: "
+        f"cmp_report: cmp_report (type 1) on {yesterday}: `data` is CSV text"
     )
     assert f"its bookmark stays at {days_ago(sandbox, 2).isoformat()}" in last
     assert SECRET not in run.stdout + run.stderr

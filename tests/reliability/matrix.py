@@ -19,6 +19,9 @@ SCENARIOS: dict[str, str] = {
     "503-always": "503 on every try: exit 1 after retry_max_attempts, one line",
     "reset-always": "reset on every try: exit 1 after retry_max_attempts, one line",
     "slow-always": "too slow on every try: exit 1 after retry_max_attempts, one line",
+    "one partition always fails": "one domain, audience, dataset, customer key or report answers 500 (or an "
+    "unreadable body) on every try: it alone is skipped, one line; the rest exact with its final STATE; its own "
+    "state as the run found it; exit 1, last line lists it",
     "401": "401: exit 1 before any record, names the setting",
     "403": "403: exit 1 before any record, names the setting",
     "truncate": "truncated JSON with 200: clear error or exact output",

@@ -8,7 +8,6 @@ from __future__ import annotations
 import typing as t
 
 from tap_consentmanager.envelope import TEXT
-from tap_consentmanager.failures import StoppedReports
 from tapkit import VendorResponseError, VendorStream
 
 if t.TYPE_CHECKING:
@@ -42,10 +41,8 @@ class ConsentmanagerStream(VendorStream):
     #: the Data API's `type` parameter
     data_type: t.ClassVar[int]
 
-    def __init__(self, tap: VendorTap, *args: t.Any, stopped_reports: StoppedReports | None = None, **kwargs: t.Any):
+    def __init__(self, tap: VendorTap, *args: t.Any, **kwargs: t.Any):
         super().__init__(tap, *args, **kwargs)
-        #: the tap's ledger of reports that stopped (it fails the run at the end)
-        self.stopped_reports = stopped_reports if stopped_reports is not None else StoppedReports()
         self._empty_answers: list[tuple[str, str]] = []  # (day or "" for a list, '""' or "null") of empty answers
 
     @property
@@ -74,16 +71,15 @@ class ConsentmanagerStream(VendorStream):
             if close:
                 answer.close()
 
-    # -- one report's failure does not stop the others -------------------------------------------
+    # -- one report's failure does not stop the others (the kit's isolation: tapkit.isolation) ----
 
     def guarded(self, records: Iterable[dict], context: Context | None) -> Iterator[dict]:
-        """The stream's records; a `ReportShapeError` stops this report only (the tap fails the run at the end)."""
+        """The stream's records; a `ReportShapeError` says where the report stopped, and the kit stops this
+        report only (the other reports sync, and the run fails at the end naming it)."""
         try:
             yield from records
         except ReportShapeError as exc:
-            problem = f"{exc}; {self.stop_note(context)}"
-            self.logger.error("%s: %s; the other reports go on", self.vendor, problem)
-            self.stopped_reports.add(self.report_name, problem)
+            raise ReportShapeError(self.name, f"{exc}; {self.stop_note(context)}") from None
         finally:
             self.warn_empty_answers()
 

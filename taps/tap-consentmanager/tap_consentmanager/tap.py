@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import typing as t
-from functools import cached_property
 
 from singer_sdk import typing as th
 
 from tap_consentmanager.api import ConsentmanagerApi
-from tap_consentmanager.failures import ReportsStoppedError, StoppedReports
 from tap_consentmanager.streams import STREAM_TYPES
 from tapkit import VendorTap, request_settings
 from tapkit.state import StateLayout
@@ -17,7 +15,7 @@ if t.TYPE_CHECKING:
     from tap_consentmanager.client import ConsentmanagerStream
     from tapkit.probe import ProbeResult
 
-__all__ = ["ReportsStoppedError", "TapConsentmanager"]
+__all__ = ["TapConsentmanager"]
 
 
 class TapConsentmanager(VendorTap):
@@ -77,20 +75,8 @@ class TapConsentmanager(VendorTap):
         self.require_at_least("lookback_days", 0)
 
     def discover_streams(self) -> list[ConsentmanagerStream]:
-        return [stream_class(tap=self, stopped_reports=self.stopped_reports) for stream_class in STREAM_TYPES]
-
-    # -- a report that cannot be read stops alone; the run still fails, at the end ----------------
-
-    @cached_property
-    def stopped_reports(self) -> StoppedReports:
-        """The ledger every stream notes a stopped report in; read once every stream has synced."""
-        return StoppedReports()
-
-    def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
-        super().run_sync(sync_every_stream)
-        error = self.stopped_reports.error()
-        if error is not None:
-            raise error
+        # A report that cannot be read stops alone, the run failing at the end: the kit's isolation.
+        return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
     # -- `--probe` -----------------------------------------------------------------------------
 

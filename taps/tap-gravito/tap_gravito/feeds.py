@@ -55,23 +55,31 @@ class DomainFeeds:
         self._saved_bookmarks = saved_bookmarks
         self.logger = logger
         self._feeds: dict[str, Feed] = {}
+        #: a domain whose answer failed (retries exhausted, unreadable): every stream gets the same error,
+        #: without asking again (the kit's isolation skips the domain in each, tapkit.isolation)
+        self._failures: dict[str, Exception] = {}
         self._prefetch: OrderedPrefetch | None = None
         self._bookmarks: dict[str, list[dt.datetime]] = {}
 
     def profiles(self, domain: str) -> Iterator[tuple[Microprofile, bool]]:
         """(profile, is_latest_snapshot) for every element of the domain's answer."""
-        if domain not in self._feeds:
-            if self._prefetch is None:
-                # Read here, in the sync's thread, before any stream has moved a bookmark of this run.
-                self._bookmarks = {name: self._parsed_bookmarks(name) for name in self.domains}
-                self._prefetch = self._start_prefetch(self.domains, lambda key: [self._fetch(key)])
-            (self._feeds[domain],) = self._prefetch.take(domain)
-        answer, superseded = self._feeds[domain]
+        if domain in self._failures:
+            raise self._failures[domain]
         try:
+            if domain not in self._feeds:
+                if self._prefetch is None:
+                    # Read here, in the sync's thread, before any stream has moved a bookmark of this run.
+                    self._bookmarks = {name: self._parsed_bookmarks(name) for name in self.domains}
+                    self._prefetch = self._start_prefetch(self.domains, lambda key: [self._fetch(key)])
+                (self._feeds[domain],) = self._prefetch.take(domain)
+            answer, superseded = self._feeds[domain]
             for index, element in enumerate(answer.items()):
                 yield parse_element(element), index not in superseded
         except GeneratorExit:
             self.stop_fetching_ahead()
+            raise
+        except Exception as exc:
+            self._failures[domain] = exc
             raise
 
     def stop_fetching_ahead(self) -> None:

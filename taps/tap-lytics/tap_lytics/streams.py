@@ -13,7 +13,7 @@ from tap_lytics.api import MAX_SCAN_PAGE, Lookup, LyticsApi
 from tap_lytics.identity import MemberKey
 from tap_lytics.scalars import ScalarTyping
 from tap_lytics.scan_pages import ScanPage, ScanProgress
-from tapkit import EXTRA_COLUMN, CompleteSnapshot, VendorResponseError, VendorStream
+from tapkit import EXTRA_COLUMN, CompleteSnapshot, ConfigError, VendorResponseError, VendorStream
 from tapkit import secrets as kit_secrets
 from tapkit.state import saved_partition_state
 
@@ -267,7 +267,8 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
     def scans(self) -> OrderedPrefetch[str, ScanPage]:
         """Every audience's scan, fetched ahead by `max_concurrency` workers (emitted in order)."""
         if not self.member_key.fields:
-            raise VendorResponseError(
+            # A setting to act on, for every audience alike: it stops the run at once (not one audience's fault).
+            raise ConfigError(
                 f"{self.vendor}: /api/schema/{self.table} lists no identity field (by_fields, is_by), so no "
                 "audience member can be keyed: set profile_key to the profile field that identifies a person"
             )

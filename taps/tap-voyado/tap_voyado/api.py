@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tap_voyado import versions
-from tapkit import Request, VendorApi, VendorResponse, VendorResponseError
+from tapkit import Request, TapkitError, VendorApi, VendorResponse, VendorResponseError
 from tapkit.secrets import scrub
 
 if t.TYPE_CHECKING:
@@ -62,6 +62,11 @@ def _empty_export_zip() -> bytes:
 
 #: what a bare empty.txt answer is saved as: the documented zip of an export without data
 EMPTY_EXPORT_ZIP = _empty_export_zip()
+
+
+class NoExportVersionError(TapkitError):
+    """No API version the run may use serves the export operations: the account's, not one customer key's,
+    so the run stops at once (not a part that fails alone, see tapkit.isolation)."""
 
 
 @dataclass
@@ -232,7 +237,7 @@ class VoyadoApi(VendorApi):
                 return self.create_export_job(customer_key, version), version
             except versions.NotServedError as exc:
                 if self.run.fall_back(exc) is None:
-                    raise VendorResponseError(f"{self.vendor}: {self.run.stop_message()}") from None
+                    raise NoExportVersionError(f"{self.vendor}: {self.run.stop_message()}") from None
                 self.logger.warning("%s: %s", self.vendor, self.run.fallback_warning())
 
     @staticmethod

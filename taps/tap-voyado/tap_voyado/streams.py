@@ -10,6 +10,7 @@ One run, in this order (the state is written after every step that must not be r
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from functools import cached_property
 from importlib import resources
@@ -67,16 +68,25 @@ class ExportJobsStream(VendorStream):
         self.forget_emitted_downloads(table)
         self.warn_if_version_ended()
         now = jobs.utc_now()
+        # A customer key whose requests keep failing, or whose answer cannot be read, is skipped alone
+        # (tapkit.isolation): its job table entry stays as the run found it, the other keys go on.
         for customer_key in configured_keys(self.config):
             if customer_key not in table:
-                created, version = self.api.create_export_job_on_run_version(customer_key)
-                table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
-                table[customer_key]["api_version"] = version  # polled and downloaded on it, always
-                self.write_state_now()  # from here on this key never gets a second job
+                with self.isolated_part({"customer_key": customer_key}):
+                    created, version = self.api.create_export_job_on_run_version(customer_key)
+                    table[customer_key] = jobs.new_job(customer_key, created.jid, created.status, now)
+                    table[customer_key]["api_version"] = version  # polled and downloaded on it, always
+                    self.write_state_now()  # from here on this key never gets a second job
         for job in list(table.values()):
             if not jobs.is_open(job):
                 continue
-            self.advance(job, now)
+            found = copy.deepcopy(job)
+            with self.isolated_part({"customer_key": job["customer_key"]}) as part:
+                self.advance(job, now)
+            if part.failed:
+                job.clear()
+                job.update(found)
+                continue
             if self.store.has(job["jid"]):
                 # its customer_data is emitted first (see generate_child_contexts)
                 yield jobs.as_record(job, status=jobs.DOWNLOADED)

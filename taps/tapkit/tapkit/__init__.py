@@ -9,6 +9,7 @@ from tapkit.errors import (
     VendorResponseError,
 )
 from tapkit.http import HttpClient, Request, VendorApi, VendorResponse
+from tapkit.isolation import PartsFailedError
 from tapkit.settings import request_settings
 from tapkit.shaping import EXTRA_COLUMN, RecordShaper, snake_case
 from tapkit.snapshot import CompleteSnapshot
@@ -23,6 +24,7 @@ __all__ = [
     "ConfigError",
     "DayWindowStream",
     "HttpClient",
+    "PartsFailedError",
     "RecordShaper",
     "Request",
     "RetriesExhaustedError",

@@ -15,6 +15,9 @@ Everything on stdout is one AirbyteMessage per line: logs become LOG messages, s
 to stderr, and a failure is a TRACE error (config_error, transient_error or system_error) and
 exit code 1. Every message but RECORD passes through the kit's secret scrubber.
 
+A partition or stream that failed alone (see `tapkit.isolation`): every other stream COMPLETE with its
+final STATE, the failed stream(s) INCOMPLETE, one TRACE error listing every failed part, and exit 1.
+
 SIGTERM or SIGINT during `read` (see `tapkit.stopping`): the records read so far, then a per-stream
 STATE for every stream with records after its last one, INCOMPLETE stream statuses, a TRACE error
 (transient_error) saying the source was stopped, the same line on stderr, and exit 128 + signal.
@@ -41,6 +44,7 @@ from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMes
 
 from tapkit import secrets, stopping
 from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
+from tapkit.isolation import PartsFailedError
 from tapkit.state import StateError, checked_state
 from tapkit.tap import secret_setting_names
 
@@ -86,15 +90,16 @@ class AirbyteOutput:
 
     def error(self, exc: BaseException) -> None:
         failure_type, message = describe_failure(exc)
-        self.trace(
-            "ERROR",
-            error={
-                "message": message,
-                "internal_message": f"{type(exc).__name__}: {exc}",
-                "stack_trace": "".join(traceback.format_exception(exc)),
-                "failure_type": failure_type,
-            },
-        )
+        error: dict[str, t.Any] = {
+            "message": message,
+            "internal_message": f"{type(exc).__name__}: {exc}",
+            "stack_trace": "".join(traceback.format_exception(exc)),
+            "failure_type": failure_type,
+        }
+        if isinstance(exc, PartsFailedError) and len(exc.streams) == 1:
+            (stream,) = exc.streams
+            error["stream_descriptor"] = {"name": stream}
+        self.trace("ERROR", error=error)
 
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:
@@ -104,7 +109,7 @@ def describe_failure(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, ConfigurationError):
         details = "; ".join(getattr(exc, "errors", None) or [])
         return "config_error", f"{exc}: {details}" if details else str(exc)
-    if isinstance(exc, RetriesExhaustedError):
+    if isinstance(exc, RetriesExhaustedError) or (isinstance(exc, PartsFailedError) and exc.transient):
         return "transient_error", str(exc)
     if isinstance(exc, TapkitError):
         return "system_error", str(exc)
@@ -276,13 +281,14 @@ class AirbyteWriter(MessageSink):
                     self._emit_state(name, stream_state)
         # ACTIVATE_VERSION and BATCH have no Airbyte counterpart.
 
-    def finish(self) -> None:
-        """End of a successful read: every selected stream is committed and COMPLETE."""
+    def finish(self, failed: t.Collection[str] = ()) -> None:
+        """End of a read: every selected stream is committed, and COMPLETE unless a part of it `failed`
+        (then INCOMPLETE; its state keeps only what it committed, see tapkit.isolation)."""
         for name in self.selected:
             self._start(name)
             if self._pending[name] or name not in self._emitted:
                 self._emit_state(name, self._emitted.get(name, {}))
-            self.output.stream_status(name, "COMPLETE")
+            self.output.stream_status(name, "INCOMPLETE" if name in failed else "COMPLETE")
 
     def checkpoint(self) -> None:
         """After a stop signal: a STATE for each stream with records after its last one (its bookmark
@@ -404,6 +410,9 @@ def command_read(tap_class: type[Tap], args: argparse.Namespace, output: Airbyte
     except stopping.Stopped:
         writer.checkpoint()
         writer.fail()
+        raise
+    except PartsFailedError as failed:  # every other stream synced whole: one TRACE error follows (main)
+        writer.finish(failed=failed.streams)
         raise
     except BaseException:
         writer.fail()

@@ -12,7 +12,10 @@ Hooks the seam gives (public names, overridden by the kit and the taps):
   `record_writer` (a writer's `write_record(stream, record, version, time_extracted)`: shaped records
   go to it as one encoded line, without a RecordMessage object; None: the SDK's message path),
   `counts_toward_bookmark(record, context)`, `write_state_now()`, `announced_version`,
-  `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`.
+  `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`,
+  `partition_records(records, context)` (wraps one partition's records during a sync) and
+  `sync_stream(sync, context)` (wraps the SDK's sync of the stream; False: it did not sync whole,
+  and `after_sync` is not called): the kit's failure isolation (tapkit.isolation) stands on these two.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from singer_sdk.plugin_base import PluginBase
 from singer_sdk.singerlib import RecordMessage
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator
+    from collections.abc import Callable, Generator, Iterable
 
     from singer_sdk.helpers.types import Context
 
@@ -99,6 +102,14 @@ PRIVATE_API: tuple[PrivateName, ...] = (
     ),
     PrivateName(
         Stream,
+        "_sync_records",
+        ("self", "context", "write_messages"),
+        "it asks `self.get_records(context)` once per partition: the seam's `sync` puts `partition_records` "
+        "around that call (an instance attribute, during the sync only), the one point where one partition's "
+        "records can be wrapped without copying the SDK's loop",
+    ),
+    PrivateName(
+        Stream,
         "_sync_children",
         ("self", "child_context"),
         "the SDK syncs every child with every parent context; some children want only their own",
@@ -163,6 +174,15 @@ class SeamStream(Stream):
 
     def after_sync(self, context: Context | None) -> None:
         """Called once a sync of this stream (one context) has succeeded. Extend in a mixin."""
+
+    def partition_records(self, records: Iterable[dict], context: Context | None) -> Iterable[dict]:
+        """One partition's (or an unpartitioned stream's) records during a sync. Override to wrap them."""
+        return records
+
+    def sync_stream(self, sync: Callable[[], None], context: Context | None) -> bool:
+        """Run `sync()`, the SDK's sync of this stream; return whether it synced whole (then `after_sync`)."""
+        sync()
+        return True
 
     def syncs_child(self, child: Stream, child_context: Context) -> bool:
         """Whether `child` is synced for this parent record's context (default: every selected child)."""
@@ -238,5 +258,16 @@ class SeamStream(Stream):
                     continue  # as the SDK does: an interrupted child leaves the other children be
 
     def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final for typing only; the one override
-        super().sync(context)
-        self.after_sync(context)
+        records_of = self.get_records
+        # The SDK's private `_sync_records` asks `self.get_records(context)` once per partition: shadowed for
+        # this sync only, so a read outside a sync (an Airbyte check's first record) gets them unwrapped.
+        vars(self)["get_records"] = lambda partition: self.partition_records(
+            t.cast("Iterable[dict]", records_of(partition)),  # the SDK's deprecated (record, context) tuples aside
+            partition,
+        )
+        try:
+            whole = self.sync_stream(functools.partial(super().sync, context), context)
+        finally:
+            vars(self).pop("get_records", None)
+        if whole:
+            self.after_sync(context)

@@ -16,10 +16,13 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 
 from tapkit.credentials import CredentialFilter
+from tapkit.isolation import PartGuard, drop_uncommitted, is_part_fault
 from tapkit.seam import SeamStream
 from tapkit.shaping import RecordShaper
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from singer_sdk.helpers.types import Context
 
     from tapkit.tap import VendorTap
@@ -52,6 +55,8 @@ class VendorStream(SeamStream):
         self.prefetch = tap.prefetch
         self.vendor_name = tap.vendor_name
         self.auth_settings = tap.auth_settings
+        #: the run's ledger of failed parts (tapkit.isolation): a failing partition or stream stops alone
+        self.failed_parts = tap.failed_parts
         #: the tap's writer's one-line RECORD path, when it has one (tapkit.writer); else the SDK's messages
         self.record_writer = getattr(tap.message_writer, "write_record", None)
 
@@ -60,6 +65,32 @@ class VendorStream(SeamStream):
     @property
     def vendor(self) -> str:
         return self.vendor_name
+
+    # -- one failing part never sinks the rest (tapkit.isolation) -------------------------------
+
+    def partition_records(self, records: Iterable[dict], context: Context | None) -> Iterable[dict]:
+        return self.failed_parts.guard(
+            self.name, records, lambda: self.get_context_state(context), self.part_context(context), vendor=self.vendor
+        )
+
+    def part_context(self, context: Context | None) -> Context | None:
+        """How a failed partition is named (its context; override to name it as the vendor does)."""
+        return context
+
+    def isolated_part(self, context: Context) -> PartGuard:
+        """`with self.isolated_part({"customer_key": key}) as part:` around one part's requests in a loop of
+        the stream's own; a part fault skips it (`part.failed`), the loop goes on, the run fails at the end."""
+        return self.failed_parts.part(self.name, context, vendor=self.vendor)
+
+    def sync_stream(self, sync: Callable[[], None], context: Context | None) -> bool:
+        try:
+            sync()
+        except Exception as exc:  # outside any partition's records: listing the partitions, say
+            if not is_part_fault(exc):
+                raise
+            drop_uncommitted(self.stream_state)
+            self.failed_parts.add(self.name, "", exc, vendor=self.vendor)
+        return self.name not in self.failed_parts.failed_streams()
 
     # -- records -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from tapkit import retry, secrets, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.http import HttpClient, VendorApi
+from tapkit.isolation import FailedParts
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
@@ -172,6 +173,13 @@ class VendorTap(StateCheckedTap, SeamTap):
         for prefetch in self._prefetches:
             prefetch.close(wait=stopping.GUARD.signum is None)
 
+    # -- a failing partition or stream stops alone; the run fails at the end (tapkit.isolation) ---
+
+    @cached_property
+    def failed_parts(self) -> FailedParts:
+        """The run's one ledger of failed parts, handed to every stream; read once every stream synced."""
+        return FailedParts(self.logger)
+
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         try:
             try:
@@ -182,6 +190,9 @@ class VendorTap(StateCheckedTap, SeamTap):
         except stopping.Stopped:
             self.write_last_state()
             raise
+        error = self.failed_parts.error()
+        if error is not None:
+            raise error
 
     def write_last_state(self) -> None:
         """After a stop signal: one STATE after every record written (the buffered ones included).
