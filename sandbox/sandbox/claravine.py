@@ -86,7 +86,7 @@ _ROUTE = re.compile(
 )
 #: the top-level data path variants and the status the nested plural path answers under each
 TOP_LEVEL_VARIANTS = {"top-level-data-path": 404, "top-level-data-path-400": 400, "top-level-data-path-403": 403}
-_TOP_LEVEL_DATA = re.compile(r"^/v1/transactions/(?P<tx>[^/]+)/data$")  # the plural path of a Claravine use case
+_TOP_LEVEL_DATA = re.compile(r"^/v1/transactions/(?P<tx>[^/]+)/data$")  # an earlier reading of a use case
 
 
 @dataclass(frozen=True)

@@ -96,3 +96,27 @@ def test_a_definition_of_another_shape_is_could_not_tell_and_shows_no_secret(san
     assert API_KEY not in run.stdout + run.stderr
     assert API_SECRET not in run.stdout + run.stderr
     assert verdicts(run.stdout)[claravine_probe.DEFINITION] == "could not tell"
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("https://api.claravine.com", "the api.claravine.com host of the newer vendor pages"),
+        ("https://API.claravine.com/", "the api.claravine.com host of the newer vendor pages"),
+        ("https://acme.claravine.com", "a per-customer host of the older support article"),
+        ("http://127.0.0.1:8080/claravine", "neither documented Claravine host: a proxy or a simulator"),
+        ("https://claravine.com.example.org", "neither documented Claravine host: a proxy or a simulator"),
+    ],
+)
+def test_the_host_row_names_the_documented_form_of_api_url(url, form):
+    assert claravine_probe.host_form(url) == form
+
+
+def test_a_base_url_that_is_not_the_apis_is_the_host_row_that_does_not_hold(sandbox):
+    run = run_tap(TAP, probe_config(sandbox, api_url=sandbox.url("claravine") + "/v1"), args=["--probe"])
+    assert run.returncode == 1
+    assert_clean(run)
+    shown = verdicts(run.stdout)
+    assert shown[claravine_probe.HOST] == "does not hold"
+    assert "HTTP 404, not the API's base URL" in run.stdout
+    assert all(verdict == "could not tell" for row, verdict in shown.items() if row != claravine_probe.HOST)

@@ -129,14 +129,12 @@ class Prober:
         """Which host answers: the configured one, named by the documented form it has."""
         url = str(self.tap.config.get("api_url") or "").rstrip("/")
         form = host_form(url)
+        asked = f"{listed.asked} at {url}"
         if listed.status is None:
-            return probe.result(
-                HOST, f"{listed.asked} at {url}", f"no answer from {url} ({form}): {listed.error}", False
-            )
+            return probe.result(HOST, asked, f"no answer ({form}): {listed.error}", False)
         if listed.status == 404:
-            answered = f"{url} ({form}) answered HTTP 404: not the API's base URL"
-            return probe.result(HOST, f"{listed.asked} at {url}", answered, False)
-        return probe.result(HOST, f"{listed.asked} at {url}", f"{url} answers ({form}): HTTP {listed.status}", True)
+            return probe.result(HOST, asked, f"HTTP 404, not the API's base URL ({form})", False)
+        return probe.result(HOST, asked, f"HTTP {listed.status}: it answers ({form})", True)
 
     def id_field_checks(self, datasets: list[dict]) -> t.Generator[probe.ProbeResult, None, dict]:
         """Definitions until one has a row id field; returns the dataset whose transactions to read."""

@@ -93,20 +93,24 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
     state_partitioning_keys = ("dataset_uuid",)
     schema = StreamSchema(SCHEMAS)
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.emitted: dict[str, set[str]] = {}  # dataset uuid -> its transactions emitted in this run
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        self.emitted: set[str] = set()  # this dataset's transactions emitted in this run
         yield from self.recheck_pending(context)
         yield from super().get_records(context)
 
-    def first_time(self, item: dict) -> bool:
+    def first_time(self, item: dict, context: Context | None) -> bool:
         """Whether the transaction is new to this run (for this dataset).
 
         Where the list's dates select rows by creation day, one transaction is listed on each day one of
         its rows was created: it is emitted, and its rows read, once per run. Across runs, its keys make a
         second emission an upsert."""
-        if item["uuid"] in self.emitted:
+        emitted = self.emitted.setdefault(of_parent(context)["dataset_uuid"], set())
+        if item["uuid"] in emitted:
             return False
-        self.emitted.add(item["uuid"])
+        emitted.add(item["uuid"])
         return True
 
     def fetch_day(self, day: dt.date, context: Context | None) -> list[dict]:
@@ -114,7 +118,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
 
     def day_rows(self, day: dt.date, fetched: list[dict], context: Context | None) -> t.Iterable[dict]:
         for item in fetched:
-            if not self.first_time(item):
+            if not self.first_time(item, context):
                 continue
             yield item
             # Runs once the SDK has written the record and synced its rows.
@@ -129,7 +133,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
             wanted = {entry["uuid"] for entry in carried if entry["day"] == day}
             for item in self.transactions_of_day(day, context, only=frozenset(wanted)):
                 wanted.discard(item["uuid"])
-                if not self.first_time(item):
+                if not self.first_time(item, context):
                     continue
                 yield item
                 self.note_status(item, day, context)
