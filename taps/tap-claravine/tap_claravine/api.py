@@ -41,8 +41,6 @@ import typing as t
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
-import ijson
-
 from tapkit import AuthenticationError, VendorResponseError
 from tapkit.http import VendorApi
 
@@ -253,13 +251,8 @@ def row_metadata(answer: VendorResponse) -> dict[str, list[t.Any]]:
     are read (a few hundred bytes a row); anything else beside them (a scalar, a list of another kind) is
     not row metadata and is left alone."""
     try:
-        if answer.body.in_memory:  # decoded once, shared with the rows' read
-            document = answer.document()
-            members = list(document) if isinstance(document, dict) else []
-        else:
-            events = ijson.parse(answer.body.raw_file(), use_float=True)
-            members = [value for prefix, event, value in events if not prefix and event == "map_key"]
-    except (ijson.JSONError, VendorResponseError):
+        members = answer.member_names()
+    except VendorResponseError:
         return {}  # the rows' own read reports a broken body
     names = [str(name) for name in members if name not in DATA_MEMBERS]
     lists = {name: list(answer.items(f"{name}.item")) for name in names if answer.member_kind(name)[0] == "array"}
