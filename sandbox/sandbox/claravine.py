@@ -10,9 +10,11 @@ same assumptions as tap-claravine's client.py (listed in that tap's README):
 - GET /v1/datasets/{d}/transactions?start-date=&end-date= -> {"transactions": [{"uuid", "name",
   "submittedAt", "rowCount"}]}, inclusive dates on the submitted day (UTC), no pagination;
 - GET /v1/datasets/{d}/transactions/{t}/status -> {"uuid", "status"}, status Pending/Complete/Failed;
-- GET /v1/datasets/{d}/transaction/{t}/data (and .../transactions/{t}/data) -> {"fields": [header...],
-  "rows": [[value...]...]} mirroring the POST body; 409 before the transaction is complete; the
-  top-level plural /v1/transactions/{t}/data only under a plural-data-path variant.
+- GET /v1/datasets/{d}/transactions/{t}/data (the nested plural a Claravine use case calls,
+  vendor-evidence.md "Third round") -> {"fields": [header...], "rows": [[value...]...]} mirroring the
+  POST body; 409 before the transaction is complete. The support page's singular
+  /v1/datasets/{d}/transaction/{t}/data only under the singular-data-path variant, the top-level
+  /v1/transactions/{t}/data (an earlier reading of the use case) only under a top-level-data-path variant.
 Trailing slashes are accepted everywhere.
 
 Data is generated deterministically from (seed, size, dataset, day). About one submission in five
@@ -22,8 +24,7 @@ of an earlier submission (same CVIDs, new values).
 
 Switches (`Sandbox.settings`): "claravine.drift" = "add" (a new member on transactions and
 datasets, a new column in data), "remove" (transactions lose rowCount), "retype" (rowCount becomes
-a word); "claravine.data_path" = "both" (default), "singular" or "plural": which of the two
-dataset-scoped data paths is served;
+a word);
 "claravine.removed" = [dataset uuid or name, ...]: datasets deleted at the vendor (gone from every answer).
 
 Variants (`VARIANTS`, `Sandbox.set_variants("claravine", ...)`): the other readings of the docs
@@ -65,9 +66,19 @@ DATASET_SPECS: list[tuple[str, bool, list[tuple[str, str]]]] = [
     (
         "Paid Media Campaigns",
         True,
-        [("Campaign Name", "text"), ("Site ID", "number"), ("Country", "list"), ("Launch Date", "date"), ("Budget", "number")],
+        [
+            ("Campaign Name", "text"),
+            ("Site ID", "number"),
+            ("Country", "list"),
+            ("Launch Date", "date"),
+            ("Budget", "number"),
+        ],
     ),
-    ("Email Tracking Codes", True, [("Email Name", "text"), ("Send Date", "date"), ("Audience", "list"), ("Tracking Code", "pattern")]),
+    (
+        "Email Tracking Codes",
+        True,
+        [("Email Name", "text"), ("Send Date", "date"), ("Audience", "list"), ("Tracking Code", "pattern")],
+    ),
     ("Social Posts", False, [("Post Title", "text"), ("Channel", "list"), ("Boosted", "list")]),
     ("Affiliate Links", False, [("Partner", "text"), ("Landing URL", "text"), ("Commission %", "number")]),
 ]
@@ -81,7 +92,9 @@ _ROUTE = re.compile(
     r"^/v1/datasets(?:/(?P<dataset>[^/]+)(?:/(?P<definition>definition)|/(?P<kind>transactions|transaction)"
     r"(?:/(?P<tx>[^/]+)/(?P<leaf>status|data))?)?)?$"
 )
-_TOP_LEVEL_DATA = re.compile(r"^/v1/transactions/(?P<tx>[^/]+)/data$")  # the plural path of a Claravine use case
+#: the top-level data path variants and the status the nested plural path answers under each
+TOP_LEVEL_VARIANTS = {"top-level-data-path": 404, "top-level-data-path-400": 400, "top-level-data-path-403": 403}
+_TOP_LEVEL_DATA = re.compile(r"^/v1/transactions/(?P<tx>[^/]+)/data$")  # an earlier reading of a use case
 
 
 @dataclass(frozen=True)
@@ -95,7 +108,9 @@ class Dataset:
         """The whole definition: every field, the read-only id field (named `id_name`) first."""
         fields = [{"uuid": f_uuid, "name": name, "type": kind} for f_uuid, name, kind in self.fields]
         if self.has_cvid:
-            fields.insert(0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": id_name, "type": id_type, "readOnly": True})
+            fields.insert(
+                0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": id_name, "type": id_type, "readOnly": True}
+            )
         return {"uuid": self.uuid, "name": self.name, "fields": fields}
 
 
@@ -123,9 +138,16 @@ class ClaravineApp(VendorApp):
         "id-field-other-casing": 'the row id field is "claravine_id" of type "string": only its name tells',
         "id-field-unlisted": "List Datasets omits the read-only id field; only the definition endpoint lists it",
         "fields-unlisted": "List Datasets lists no fields at all (no `fields` member); the definition endpoint has them",
-        "plural-data-path": "the data path is the plural /v1/transactions/{t}/data; the dataset-scoped ones answer 404",
-        "plural-data-path-400": "as plural-data-path, but the singular path answers 400",
-        "plural-data-path-403": "as plural-data-path, but the singular path answers 403",
+        "singular-data-path": "the data path is the support page's singular /v1/datasets/{d}/transaction/{t}/data; "
+        "the nested plural answers 404",
+        "top-level-data-path": "the data path is the top-level /v1/transactions/{t}/data; the dataset-scoped ones answer 404",
+        "top-level-data-path-400": "as top-level-data-path, but the nested plural path answers 400",
+        "top-level-data-path-403": "as top-level-data-path, but the nested plural path answers 403",
+        "list-by-row-creation": "the transactions list's dates select transactions by their rows' creation day: a "
+        "submission's rows are created over its day and the next (the first half, then the rest), an update's rows "
+        "keep the creation day of the rows they overwrite; a transaction is listed on each day one of its rows was created",
+        "data-row-metadata": 'the data answer carries per-row metadata beside fields and rows: "rowMetadata": '
+        '[{"cvid", "createdAt"}, ...], one per row',
     }
 
     # -- the API --------------------------------------------------------------------------------
@@ -158,25 +180,27 @@ class ClaravineApp(VendorApp):
             if match["kind"] != "transactions":
                 return _not_found("Not found")
             return Response.json({"uuid": transaction.uuid, "status": self.status(transaction)})
-        refusal = self._plural_variant_refusal(match["kind"])
+        refusal = self._top_level_variant_refusal(match["kind"])
         if refusal is not None:
             return refusal
-        served = self.sandbox.settings.get("claravine.data_path", "both")
-        if served != "both" and served != {"transaction": "singular", "transactions": "plural"}[match["kind"]]:
+        singular = self.variant("singular-data-path")
+        if (match["kind"] == "transaction") != singular:  # one dataset-scoped data path is served
             return _not_found("Not found")
         return self._data_response(transaction)
 
-    def _plural_variant_refusal(self, kind: str) -> Response | None:
-        """Under a plural-data-path variant, the dataset-scoped data paths refuse (the singular as the variant says)."""
-        statuses = {"plural-data-path": 404, "plural-data-path-400": 400, "plural-data-path-403": 403}
-        on = [status for name, status in statuses.items() if self.variant(name)]
+    def _top_level_variant_refusal(self, kind: str) -> Response | None:
+        """Under a top-level-data-path variant, the dataset-scoped data paths refuse (the nested plural as the
+        variant says)."""
+        on = [status for name, status in TOP_LEVEL_VARIANTS.items() if self.variant(name)]
         if not on:
             return None
-        status = on[0] if kind == "transaction" else 404
-        return Response.json({"message": {400: "Bad request", 403: "Forbidden", 404: "Not found"}[status]}, status=status)
+        status = on[0] if kind == "transactions" else 404
+        return Response.json(
+            {"message": {400: "Bad request", 403: "Forbidden", 404: "Not found"}[status]}, status=status
+        )
 
     def _top_level_data(self, tx_uuid: str) -> Response:
-        if not any(self.variant(name) for name in ("plural-data-path", "plural-data-path-400", "plural-data-path-403")):
+        if not any(self.variant(name) for name in TOP_LEVEL_VARIANTS):
             return _not_found("Not found")
         transaction = next((tx for d in self.datasets() if (tx := self.transaction(d, tx_uuid)) is not None), None)
         if transaction is None:
@@ -187,7 +211,40 @@ class ClaravineApp(VendorApp):
         if self.status(transaction) != "Complete":
             return Response.json({"message": "Transaction data is not available before it is complete"}, status=409)
         fields, rows = self.data(transaction)
-        return Response.json({"fields": fields, "rows": rows})
+        body: dict[str, t.Any] = {"fields": fields, "rows": rows}
+        if self.variant("data-row-metadata"):
+            body["rowMetadata"] = self.row_metadata(transaction)
+        return Response.json(body)
+
+    def row_metadata(self, tx: Transaction) -> list[dict]:
+        """Per row: its CVID (null where the dataset's rows carry none) and its creation time."""
+        fields, rows = self.data(tx)
+        id_name = self.id_field()[0]
+        return [
+            {
+                "cvid": dict(zip(fields, values, strict=True)).get(id_name) if tx.dataset.has_cvid else None,
+                "createdAt": f"{day.isoformat()}T{tx.submitted_at[11:]}",
+            }
+            for values, day in zip(rows, self.row_days(tx), strict=True)
+        ]
+
+    def row_days(self, tx: Transaction) -> list[dt.date]:
+        """The day each row of a submission was created: the first half on its day, the rest the next day;
+        an update's rows keep the creation day of the rows (CVIDs) they overwrite."""
+        if tx.overwrites is not None:
+            base = self._plan(tx.dataset, tx.day - dt.timedelta(days=1))[-1]  # see `transactions`
+            return self.row_days(base)[: tx.row_count]
+        first_half = (tx.row_count + 1) // 2
+        return [tx.day if n <= first_half else tx.day + dt.timedelta(days=1) for n in range(1, tx.row_count + 1)]
+
+    def listed(self, dataset: Dataset, first: dt.date, last: dt.date) -> list[Transaction]:
+        """What the transactions list answers for start-date=first, end-date=last, in submission order: by
+        submission day, or under list-by-row-creation each transaction with a row created in those days."""
+        if not self.variant("list-by-row-creation"):
+            return [tx for day in _days(first, last) for tx in self.transactions(dataset, day)]
+        one_day = dt.timedelta(days=1)
+        candidates = [tx for day in _days(first - one_day, last + one_day) for tx in self.transactions(dataset, day)]
+        return [tx for tx in candidates if any(first <= day <= last for day in self.row_days(tx))]
 
     def _transactions(self, dataset: Dataset, request: Request) -> Response:
         try:
@@ -195,7 +252,7 @@ class ClaravineApp(VendorApp):
             last = dt.date.fromisoformat(request.arg("end-date") or self.today().isoformat())
         except ValueError:
             return Response.json({"message": "start-date and end-date must be YYYY-MM-DD"}, status=400)
-        listed = [self._transaction_json(tx) for day in _days(first, last) for tx in self.transactions(dataset, day)]
+        listed = [self._transaction_json(tx) for tx in self.listed(dataset, first, last)]
         return Response.json({"transactions": listed})
 
     def id_field(self) -> tuple[str, str]:
@@ -223,7 +280,12 @@ class ClaravineApp(VendorApp):
         return row
 
     def _transaction_json(self, tx: Transaction) -> dict:
-        row: dict[str, t.Any] = {"uuid": tx.uuid, "name": tx.name, "submittedAt": tx.submitted_at, "rowCount": tx.row_count}
+        row: dict[str, t.Any] = {
+            "uuid": tx.uuid,
+            "name": tx.name,
+            "submittedAt": tx.submitted_at,
+            "rowCount": tx.row_count,
+        }
         drift = self._drift()
         if drift == "add":
             row["submittedBy"] = "api-user@example.com"
@@ -236,15 +298,20 @@ class ClaravineApp(VendorApp):
     # -- ground truth ---------------------------------------------------------------------------
 
     def ground_truth(
-        self, start: str | dt.date, end: str | dt.date | None = None, datasets: t.Iterable[str] | None = None, **_: t.Any
+        self,
+        start: str | dt.date,
+        end: str | dt.date | None = None,
+        datasets: t.Iterable[str] | None = None,
+        **_: t.Any,
     ) -> dict[str, list[dict]]:
-        """What a first sync of days start..end sees, by the sandbox clock now.
+        """What a first sync of days start..end sees, by the sandbox clock now (each transaction once,
+        however many of those days list it).
 
         "datasets": each dataset's definition (every field, the read-only id field included,
         whatever List Datasets leaves out); "transactions": list rows plus "datasetUuid" and
         "status"; "transaction_rows": one dict per data row of each Complete submission, in order
         ("datasetUuid", "transactionUuid", "rowNumber" from 1, "values": header -> value, "cvid": the
-        value of the row id field); "id_fields": [{"datasetUuid", "name"}], the name of each dataset's
+        value of the row id field, and "rowMetadata" under the data-row-metadata variant); "id_fields": [{"datasetUuid", "name"}], the name of each dataset's
         row id field (None where its rows carry none).
         """
         first = dt.date.fromisoformat(str(start)[:10])
@@ -258,28 +325,31 @@ class ClaravineApp(VendorApp):
             "id_fields": [{"datasetUuid": d.uuid, "name": self.id_field()[0] if d.has_cvid else None} for d in chosen],
         }
         for dataset in chosen:
-            for day in _days(first, last):
-                for tx in self.transactions(dataset, day):
-                    status = self.status(tx)
-                    truth["transactions"].append({**self._transaction_json(tx), "datasetUuid": dataset.uuid, "status": status})
-                    if status == "Complete":
-                        truth["transaction_rows"].extend(self.rows_of(tx))
+            for tx in self.listed(dataset, first, last):
+                status = self.status(tx)
+                truth["transactions"].append(
+                    {**self._transaction_json(tx), "datasetUuid": dataset.uuid, "status": status}
+                )
+                if status == "Complete":
+                    truth["transaction_rows"].extend(self.rows_of(tx))
         return truth
 
     def rows_of(self, tx: Transaction) -> list[dict]:
         fields, rows = self.data(tx)
+        metadata = self.row_metadata(tx) if self.variant("data-row-metadata") else [None] * len(rows)
         out = []
-        for number, values in enumerate(rows, start=1):
+        for number, (values, meta) in enumerate(zip(rows, metadata, strict=True), start=1):
             by_header = dict(zip(fields, values, strict=True))
-            out.append(
-                {
-                    "datasetUuid": tx.dataset.uuid,
-                    "transactionUuid": tx.uuid,
-                    "rowNumber": number,
-                    "values": by_header,
-                    "cvid": by_header.get(self.id_field()[0]) if tx.dataset.has_cvid else None,
-                }
-            )
+            row = {
+                "datasetUuid": tx.dataset.uuid,
+                "transactionUuid": tx.uuid,
+                "rowNumber": number,
+                "values": by_header,
+                "cvid": by_header.get(self.id_field()[0]) if tx.dataset.has_cvid else None,
+            }
+            if meta is not None:
+                row["rowMetadata"] = meta
+            out.append(row)
         return out
 
     def pending(self, start: str | dt.date, end: str | dt.date | None = None) -> list[Transaction]:
@@ -401,7 +471,11 @@ class ClaravineApp(VendorApp):
             if self._drift() == "add":
                 values.append(f"note {n}")
             rows.append(values)
-        header = ([self.id_field()[0]] if dataset.has_cvid else []) + fields + (["Internal Note"] if self._drift() == "add" else [])
+        header = (
+            ([self.id_field()[0]] if dataset.has_cvid else [])
+            + fields
+            + (["Internal Note"] if self._drift() == "add" else [])
+        )
         return header, rows
 
     def _value(self, rng: random.Random, name: str, kind: str, day: dt.date) -> str:
@@ -472,6 +546,8 @@ def rows_without_failing_dataset(sandbox: t.Any, config: dict) -> dict[str, int]
     others = expected_table_rows(sandbox, {**config, "datasets": [d for d in listed if d != failing_dataset(sandbox)]})
     return {table: count if table == "datasets" else others.get(table, 0) for table, count in full.items()}
 
+#: rows of `tap-claravine --probe` (its assumptions table)
+PROBE_ROWS = 12
 
 PROFILE = VendorProfile(
     vendor="claravine",
@@ -505,7 +581,7 @@ PROFILE = VendorProfile(
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
     own_scenarios=frozenset({"state: tap's own fields"}),
-    probe=Probe(rows=10, breaking_variant="plural-data-path"),
+    probe=Probe(rows=PROBE_ROWS, breaking_variant="top-level-data-path"),
     bench_settings=lambda: {"start_date": days_ago(7)},
     auth_headers=lambda config: {KEY_HEADER: config["api_key"], SECRET_HEADER: config["api_secret"]},
     page_records=lambda document: [dict(zip(document["fields"], row, strict=False)) for row in document["rows"]],

@@ -6,7 +6,8 @@ GET  {base}/export-customer-job-result?jid=J          -> application/zip (JSON L
 POST {base}/create-remove-customer-job?customerKey=K  -> {"jid": ..., "status": "started"} (destructive; logged only)
 
 {base} is /api/admin/v4/event-data, /api/admin/v3/event-data or /api/v2/event-data (Elevate 3), all
-served by default (the docs describe each); jobs are shared between them. Header `Api-Key` is
+served by default (the docs describe each), or /api/admin/v5/event-data, served only under the
+admin-v5-released variant (a version newer than the tap's table); jobs are shared between them. Header `Api-Key` is
 required (missing: HTTP 401).
 
 The vendor's timing, on the sandbox clock (`Sandbox.today()`, which tests advance): a job waits until the
@@ -42,7 +43,8 @@ from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import FailingPart, LargestStream, Probe, VendorProfile
 
 V4_BASE, V3_BASE, V2_BASE = "/api/admin/v4/event-data", "/api/admin/v3/event-data", "/api/v2/event-data"
-API_BASES = (V4_BASE, V3_BASE, V2_BASE)
+V5_BASE = "/api/admin/v5/event-data"  # a later admin version, served only under the admin-v5-released variant
+API_BASES = (V5_BASE, V4_BASE, V3_BASE, V2_BASE)
 EXPORT_OPERATIONS = ("create-export-customer-job", "job-status", "export-customer-job-result")
 DONE_AFTER_DAYS = 6  # one day of waiting, then about five of archiving
 RETENTION_DAYS = 7  # a done export is kept about a week
@@ -76,6 +78,8 @@ class VoyadoApp(VendorApp):
         "there): its create-export-customer-job, job-status and export-customer-job-result answer 404",
         "v3-ended": "admin/v3 has reached its end of life (2026-12-31): every admin/v3 path answers 410 Gone",
         "v2-ended": "web-api-v2 has reached its end of life (2024-04-20): every /api/v2 path answers 404",
+        "admin-v5-released": "a later admin/v5 (unknown to the tap's version table) serves the export operations "
+        "under admin/v3's names at /api/admin/v5/event-data; without it that path answers 404",
         "jobs-per-version": "a jid is known only to the API version that created it (another version's "
         "job-status answers not_found)",
         "not-found-as-404": "job-status and the result answer an unknown or removed job with HTTP 404 "
@@ -132,6 +136,8 @@ class VoyadoApp(VendorApp):
             return Response.json({"error": "Not found"}, status=404)
         if base == V3_BASE and self.variant("v3-ended"):
             return Response.json({"error": "admin/v3 reached its end of life on 2026-12-31"}, status=410)
+        if base == V5_BASE and not self.variant("admin-v5-released"):
+            return Response.json({"error": "Not found"}, status=404)
         if base == V2_BASE and self.variant("v2-ended"):
             return Response.json({"error": "Not found"}, status=404)
         return None
@@ -392,7 +398,7 @@ PROFILE = VendorProfile(
             "SIGTERM during download",
         }
     ),
-    probe=Probe(rows=5, breaking_variant="v4-exports-missing", requests=3),
+    probe=Probe(rows=7, breaking_variant="admin-v5-released", requests=5),
     one_run_sandbox_settings={"voyado.instant": True},  # a single run completes the export lifecycle
     bench_settings=lambda: {"customer_keys": BENCH_KEYS, "download_dir": tempfile.mkdtemp(prefix="voyado-bench-")},
     auth_headers=lambda config: {"Api-Key": config["api_key"]},

@@ -295,23 +295,23 @@ def test_pending_transaction_is_emitted_with_its_rows_once_complete(clock):
 # -- the data path, headers, faults --------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("served", "singular_requests", "plural_requests"), [("plural", 1, None), ("singular", None, 0)])
-def test_data_path_singular_or_plural_is_found_once_and_kept(sandbox, served, singular_requests, plural_requests):
-    sandbox.settings["claravine.data_path"] = served
+@pytest.mark.parametrize("variants", [(), ("singular-data-path",)], ids=["nested-plural", "singular"])
+def test_data_path_nested_plural_or_singular_is_found_once_and_kept(sandbox, variants):
+    sandbox.set_variants("claravine", *variants)
     cfg = config(sandbox, datasets=[app(sandbox).datasets()[2].uuid])
     run = run_tap(TAP, cfg)
     assert run.returncode == 0, run.stderr
     truth = truth_for(sandbox, cfg)
     assert run.counts()["transaction_rows"] == len(truth["transaction_rows"]) > 0
     data = [r for r in sandbox.requests if r.path.endswith("/data")]
-    singular = sum(1 for r in data if "/transaction/" in r.path)
-    plural = len(data) - singular
-    if served == "plural":
-        assert singular == singular_requests  # tried once, then the plural is kept
-        assert plural == len(data) - 1
-    else:
-        assert plural == plural_requests
-        assert singular == len(data)
+    nested = [r for r in data if "/transactions/" in r.path]
+    singular = [r for r in data if "/transaction/" in r.path]
+    assert len(nested) + len(singular) == len(data)
+    if variants:  # the nested plural is asked first, once; then the singular is kept
+        assert [r.status for r in nested] == [404]
+        assert len(singular) == len(data) - 1 and all(r.status == 200 for r in singular)
+    else:  # the documented reading: the nested plural answers, nothing else is asked
+        assert singular == [] and all(r.status == 200 for r in nested)
 
 
 def test_header_names_come_from_the_settings(sandbox):

@@ -15,9 +15,16 @@ VARIANT_SETS = [
     *((name,) for name in ClaravineApp.VARIANTS),
     ("id-field-claravine-id", "id-field-unlisted"),
     ("id-field-other-casing", "fields-unlisted"),
-    ("id-field-claravine-id", "fields-unlisted", "plural-data-path"),
+    ("id-field-claravine-id", "fields-unlisted", "top-level-data-path"),
+    ("list-by-row-creation", "data-row-metadata", "singular-data-path"),
 ]
-PLURAL = ("plural-data-path", "plural-data-path-400", "plural-data-path-403")
+TOP_LEVEL_REFUSALS = {"top-level-data-path": 404, "top-level-data-path-400": 400, "top-level-data-path-403": 403}
+TOP_LEVEL = tuple(TOP_LEVEL_REFUSALS)
+
+
+def with_metadata(record: dict, row: dict) -> dict:
+    """The record the tap emits for a truth row: under data-row-metadata, the row's metadata is in `_extra`."""
+    return {**record, "_extra": {"rowMetadata": row["rowMetadata"]}} if "rowMetadata" in row else record
 
 
 def test_every_variant_is_exercised():
@@ -46,13 +53,16 @@ def test_first_sync_is_exact_under_every_variant(sandbox, variants):
     key = lambda r: (r["dataset_uuid"], r["transaction_uuid"], r["row_number"])  # noqa: E731
     assert sorted(run.records("transaction_rows"), key=key) == sorted(
         (
-            {
-                "dataset_uuid": row["datasetUuid"],
-                "transaction_uuid": row["transactionUuid"],
-                "row_number": row["rowNumber"],
-                "cvid": row["cvid"],
-                "values": row["values"],
-            }
+            with_metadata(
+                {
+                    "dataset_uuid": row["datasetUuid"],
+                    "transaction_uuid": row["transactionUuid"],
+                    "row_number": row["rowNumber"],
+                    "cvid": row["cvid"],
+                    "values": row["values"],
+                },
+                row,
+            )
             for row in truth["transaction_rows"]
         ),
         key=key,
@@ -65,7 +75,9 @@ def test_first_sync_is_exact_under_every_variant(sandbox, variants):
         stream, id_name = STREAM_OF[dataset["name"]], id_names[dataset["uuid"]]
         assert keys[stream] == (["cvid"] if id_name else ["transaction_uuid", "row_number"]), stream
         expected = [
-            expected_dataset_record(dataset, r, id_name) for r in truth["transaction_rows"] if r["datasetUuid"] == dataset["uuid"]
+            with_metadata(expected_dataset_record(dataset, r, id_name), r)
+            for r in truth["transaction_rows"]
+            if r["datasetUuid"] == dataset["uuid"]
         ]
         by_position = lambda r: (r["transaction_uuid"], r["row_number"])  # noqa: E731
         assert sorted(run.records(stream), key=by_position) == sorted(expected, key=by_position), stream
@@ -96,8 +108,8 @@ def test_definitions_are_read_only_where_the_list_lacks_the_id_field(sandbox):
     assert sandbox.count("claravine", "/definition") == 2
 
 
-@pytest.mark.parametrize("variant", PLURAL)
-def test_plural_data_path_is_found_once_and_kept(sandbox, variant):
+@pytest.mark.parametrize("variant", TOP_LEVEL)
+def test_top_level_data_path_is_found_once_and_kept(sandbox, variant):
     sandbox.set_variants("claravine", variant)
     cfg = config(sandbox, datasets=[app(sandbox).datasets()[2].uuid])
     run = run_tap(TAP, cfg)
@@ -107,9 +119,10 @@ def test_plural_data_path_is_found_once_and_kept(sandbox, variant):
     singular = [r for r in data if "/transaction/" in r.path]
     scoped_plural = [r for r in data if r.path.startswith("/v1/datasets/") and "/transactions/" in r.path]
     top_level = [r for r in data if r.path.startswith("/v1/transactions/")]
-    # Each wrong path is asked once; every other data request goes straight to the plural.
+    # Each wrong path is asked once (the nested plural first); every other data request goes to the top-level one.
     assert len(singular) == len(scoped_plural) == 1
-    assert singular[0].status == {"plural-data-path": 404, "plural-data-path-400": 400, "plural-data-path-403": 403}[variant]
+    assert scoped_plural[0].status == TOP_LEVEL_REFUSALS[variant]
+    assert singular[0].status == 404
     assert len(top_level) == len(data) - 2
     assert all(r.status == 200 for r in top_level)
     assert "authentication failed" not in run.stderr
@@ -127,7 +140,7 @@ def test_every_data_path_refusing_credentials_is_an_auth_error(sandbox, kind):
 
 
 def test_no_data_path_is_one_line_naming_the_assumption_not_an_auth_error(sandbox):
-    sandbox.set_variants("claravine", "plural-data-path")
+    sandbox.set_variants("claravine", "top-level-data-path")
     sandbox.faults.add("401", vendor="claravine", path="/v1/transactions/", times=-1)
     run = run_tap(TAP, config(sandbox, datasets=[app(sandbox).datasets()[2].uuid]))
     assert run.returncode == 1

@@ -76,3 +76,16 @@ def test_a_large_body_is_scanned_once_for_its_envelope_however_many_checks_ask(m
     assert bodies.top_level_scalars(body, ["message", "status"]) == {"status": 200, "message": "success"}
     assert len(scans) == 1
     assert sum(1 for _ in bodies.iter_items(body, "data.item")) == 50_000
+
+
+def test_top_level_members_are_named_in_order_in_memory_and_spooled():
+    small = spooled(json.dumps({"fields": ["a"], "rows": [["1"]], "rowMetadata": [{"n": 1}]}).encode())
+    assert small.in_memory
+    assert bodies.top_level_members(small) == ["fields", "rows", "rowMetadata"]
+    rows = [[str(n), "x" * 100] for n in range(60_000)]
+    large = spooled(json.dumps({"fields": ["a", "b"], "rows": rows, "meta": {"rows": 1}, "note": "n"}).encode())
+    assert not large.in_memory
+    assert bodies.top_level_members(large) == ["fields", "rows", "meta", "note"]  # nested keys are not members
+    assert bodies.top_level_members(spooled(b"[1, 2]")) == []
+    with pytest.raises(bodies.BodyDecodeError):
+        bodies.top_level_members(spooled(b'{"fields": ["a"], "rows": [["1"'))

@@ -53,7 +53,7 @@ def test_the_default_config_is_exact_under_every_variant(sandbox, clock, voyado_
     assert {key: job["status"] for key, job in job_table(second).items()} == {key: app.final_status(key) for key in KEYS}
     for key in KEYS:
         assert app.create_count(key) == 1
-    expected_version = "admin-v3" if variant == "v4-exports-missing" else "admin-v4"
+    expected_version = "admin-v3" if variant == "v4-exports-missing" else "admin-v4"  # admin-v5-released: not known
     assert {job["api_version"] for job in job_table(second).values()} == {expected_version}
     assert (first.stderr + second.stderr).count(FALLBACK_WARNING) == (1 if variant == "v4-exports-missing" else 0)
     assert API_KEY not in first.stdout + first.stderr + second.stdout + second.stderr
@@ -114,18 +114,86 @@ def test_v2_selected_warns_of_its_end_of_life_and_stops_when_it_is_gone(sandbox,
     assert "HTTP 404" in gone.last_stderr_line
 
 
-def test_neither_admin_v4_nor_its_fallback_served_stops_naming_both(sandbox, clock, voyado_config):
+def test_only_the_oldest_version_served_is_reached_along_the_whole_chain(sandbox, clock, voyado_config):
     clock(0)
-    sandbox.set_variants("voyado", "v4-exports-missing", "v3-ended")
+    sandbox.set_variants("voyado", "v4-exports-missing", "v3-ended", "jobs-per-version")
+    keys = ["cust-old-1", "instant-old-2"]
+    config = voyado_config(keys)
+    first = run_tap("tap-voyado", config)
+    assert first.returncode == 0, first.stderr
+    # one warning per step of the chain: admin/v4 -> admin-v3, admin/v3 -> v2
+    assert first.stderr.count(FALLBACK_WARNING) == 1
+    assert first.stderr.count("the admin/v3 export API is not served") == 1
+    assert "creates its export jobs on v2 (web-api-v2, which reached end of life on 2024-04-20)" in first.stderr
+    created = [(r.path.split("/voyado", 1)[-1], r.status) for r in voyado_requests(sandbox) if "create-" in r.path]
+    # each unserved version is asked once; every later job goes straight to v2
+    assert created == [
+        (V4_BASE + "/create-export-customer-job", 404),
+        (V3_BASE + "/create-export-customer-job", 410),
+        *[(V2_BASE + "/create-export-customer-job", 200)] * len(keys),
+    ]
+    assert {job["api_version"] for job in job_table(first).values()} == {"v2"}
+    assert lines(first.records("customer_data")) == truth_lines(sandbox, ["instant-old-2"])
+
+    clock(6)  # the other job is done; the state remembers that v2 created both, so v2 polls them
+    before = len(voyado_requests(sandbox))
+    second = run_tap("tap-voyado", config, state=first.last_state)
+    assert second.returncode == 0, second.stderr
+    assert all(r.path.split("/voyado", 1)[-1].startswith(V2_BASE) for r in voyado_requests(sandbox)[before:])
+    assert lines(first.records("customer_data") + second.records("customer_data")) == truth_lines(sandbox, keys)
+    assert {key: job["status"] for key, job in job_table(second).items()} == dict.fromkeys(keys, "downloaded")
+    assert all(sandbox.app("voyado").create_count(key) == 1 for key in keys)
+
+
+def test_no_version_of_the_chain_served_stops_naming_every_one(sandbox, clock, voyado_config):
+    clock(0)
+    sandbox.set_variants("voyado", "v4-exports-missing", "v3-ended", "v2-ended")
     run = run_tap("tap-voyado", voyado_config(KEYS))
     assert run.returncode == 1
     line = run.last_stderr_line
-    assert line.startswith("tap-voyado: error: Voyado Elevate: neither the export API of api_version admin-v4 (admin/v4")
-    assert f"nor its fallback admin-v3 (admin/v3, which {V3_LIFE})" in line
+    assert line.startswith("tap-voyado: error: Voyado Elevate: no export API of api_version admin-v4 or its fallbacks")
+    assert f"admin-v3 (admin/v3, which {V3_LIFE})" in line
     assert f"admin-v4: POST /voyado{V4_BASE}/create-export-customer-job answered HTTP 404" in line
     assert f"admin-v3: POST /voyado{V3_BASE}/create-export-customer-job answered HTTP 410" in line
+    assert f"v2: POST /voyado{V2_BASE}/create-export-customer-job answered HTTP 404" in line
+    assert "run tap-voyado --probe" in line
     assert run.stderr.count(FALLBACK_WARNING) == 1
     assert run.records() == []
+    assert API_KEY not in run.stdout + run.stderr
+
+
+def test_only_a_newer_version_than_the_table_knows_is_reached_by_setting_it(sandbox, clock, voyado_config):
+    clock(0)
+    only_v5 = ("admin-v5-released", "v4-exports-missing", "v3-ended", "v2-ended")
+    sandbox.set_variants("voyado", *only_v5, "jobs-per-version")
+    keys = ["cust-new-1", "instant-new-2"]
+    stale = run_tap("tap-voyado", voyado_config(keys))
+    assert stale.returncode == 1  # the default knows only the chain: one line pointing at --probe
+    assert "run tap-voyado --probe" in stale.last_stderr_line
+
+    config = voyado_config(keys, api_version="admin-v5")
+    first = run_tap("tap-voyado", config)
+    assert first.returncode == 0, first.stderr
+    assert FALLBACK_WARNING not in first.stderr
+    assert {job["api_version"] for job in job_table(first).values()} == {"admin-v5"}
+    assert lines(first.records("customer_data")) == truth_lines(sandbox, ["instant-new-2"])
+
+    clock(6)  # the state's admin-v5 is accepted and the open job is polled there
+    before = len(voyado_requests(sandbox))
+    second = run_tap("tap-voyado", config, state=first.last_state)
+    assert second.returncode == 0, second.stderr
+    assert all("/api/admin/v5/" in r.path for r in voyado_requests(sandbox)[before:])
+    assert lines(first.records("customer_data") + second.records("customer_data")) == truth_lines(sandbox, keys)
+    assert all(sandbox.app("voyado").create_count(key) == 1 for key in keys)
+
+
+def test_a_newer_version_set_falls_back_along_the_chain_when_it_is_not_served(sandbox, clock, voyado_config):
+    clock(0)
+    run = run_tap("tap-voyado", voyado_config(["instant-v6"], api_version="admin-v6"))
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("the admin/v6 export API is not served") == 1
+    assert job_table(run)["instant-v6"]["api_version"] == "admin-v4"
+    assert lines(run.records("customer_data")) == truth_lines(sandbox, ["instant-v6"])
 
 
 def test_jobs_created_after_a_fallback_are_polled_on_admin_v3_when_admin_v4_returns(sandbox, clock, voyado_config):

@@ -11,15 +11,25 @@ this module assumes (the README lists it under "Assumptions to verify with a Cla
   type or name (`id_field.py`), and where the list gives no fields or no id field the dataset's
   definition (GET /v1/datasets/{d}/definition, the same object for one dataset, or under a
   `dataset` member) is read instead; a definition that answers 404 leaves the list's fields;
+- the host: the vendor's newer use-case pages call https://api.claravine.com/v1/..., the older support
+  article https://<customer>.claravine.com/v1/... (vendor-evidence.md "Third round"); `api_url` takes
+  either, and `--probe` says which answers;
 - GET /v1/datasets/{d}/transactions?start-date=D&end-date=D answers {"transactions": [{"uuid",
-  "name", "submittedAt", "rowCount"}]}: both dates inclusive, on the submitted day, no pagination;
+  "name", "submittedAt", "rowCount"}]}: both dates inclusive, no pagination. Which day the dates filter
+  on is open: the submission day [INF], or the rows' creation day (a Claravine use case: "Limit by row
+  creation start and end dates"). Under the second, one transaction can be listed on several days, or
+  on a day before its submission: the stream keeps each transaction once per run (`TransactionsStream`)
+  and the keys make a re-run an upsert;
 - GET /v1/datasets/{d}/transactions/{t}/status answers {"status": "Pending"|"Complete"|"Failed"};
 - the data of a complete transaction is {"fields": [header, ...], "rows": [[value, ...], ...]}, the
-  shape of the POST body; the vendor's page spells its path with a singular `transaction`, other
-  pages with the plural, and a use case calls the top-level /v1/transactions/{t}/data: the tap tries
-  them in `DATA_PATHS` order, goes on to the next on 400/401/403/404 (a path the API does not serve
-  may answer any of them), and keeps to the first that answers for the rest of the run. Only when
-  every path answers 401/403 is it an authentication error.
+  shape of the POST body. A member beside them that is a list with one object per row (per-row
+  metadata such as the CVID and the row creation date, which a use case adds to its output) is kept
+  with its row, under its own name (`DataRow.metadata`); any other member is ignored. The path: a
+  Claravine use case calls the nested plural /v1/datasets/{d}/transactions/{t}/data [V], the support
+  page spells it with a singular `transaction`, and an earlier reading of the use case had a top-level
+  /v1/transactions/{t}/data: the tap tries them in `DATA_PATHS` order, goes on to the next on
+  400/401/403/404 (a path the API does not serve may answer any of them), and keeps to the first that
+  answers for the rest of the run. Only when every path answers 401/403 is it an authentication error.
 
 `ClaravineApi` asks and answers: it knows nothing of streams, state or Singer messages.
 """
@@ -28,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import typing as t
+from dataclasses import dataclass, field
 from http import HTTPStatus
 
 from tapkit import AuthenticationError, VendorResponseError
@@ -48,14 +59,28 @@ DEFINITION_PATH = "/v1/datasets/{dataset}/definition"
 TRANSACTIONS_PATH = "/v1/datasets/{dataset}/transactions"
 STATUS_PATH = "/v1/datasets/{dataset}/transactions/{transaction}/status"
 DATA_PATHS = (
+    "/v1/datasets/{dataset}/transactions/{transaction}/data",  # a Claravine use case (vendor-evidence.md, third round)
     "/v1/datasets/{dataset}/transaction/{transaction}/data",  # as the vendor's support page spells it
-    "/v1/datasets/{dataset}/transactions/{transaction}/data",  # the plural of the other pages
-    "/v1/transactions/{transaction}/data",  # a Claravine use case on api.claravine.com (vendor-evidence.md)
+    "/v1/transactions/{transaction}/data",  # an earlier reading of that use case (vendor-evidence.md)
 )
+#: the members of a data answer that hold its table; another list member with one object per row is row metadata
+DATA_MEMBERS = ("fields", "rows")
+#: the documented hosts (`api_url`): the newer use-case pages', the older support article's
+API_HOST = "https://api.claravine.com"
+CUSTOMER_HOST = "https://<customer>.claravine.com"
 #: what a data path the API does not serve may answer: try the next one
 PATH_REFUSALS = frozenset({HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
 AUTH_REFUSALS = frozenset({HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN})
 NOT_FOUND = frozenset({HTTPStatus.NOT_FOUND})
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One row of a transaction's data: header -> value, and the metadata the answer gives beside it
+    (member name -> that member's object for this row; empty when the answer has none)."""
+
+    values: dict[str, t.Any]
+    metadata: dict[str, t.Any] = field(default_factory=dict)
 
 
 class DataPath:
@@ -160,20 +185,22 @@ class ClaravineApi(VendorApi):
 
     def transaction_data(
         self, dataset_uuid: str, transaction_uuid: str, context: Mapping[str, t.Any] | None = None
-    ) -> Iterator[dict]:
-        """Each data row of a complete transaction as {header: value}, parsed incrementally."""
+    ) -> Iterator[DataRow]:
+        """Each data row of a complete transaction, parsed incrementally, with its metadata if any."""
         answer = self.data_answer(dataset_uuid, transaction_uuid, context)
         try:
             headers = [str(name) for name in answer.items("fields.item")]
             if not headers:  # an error object or another shape: never a transaction silently without rows
                 raise answer.error("no list 'fields' (the shape the tap assumes)")
+            metadata = row_metadata(answer)
             for number, values in enumerate(answer.items("rows.item"), start=1):
                 if not isinstance(values, list) or len(values) != len(headers):
                     raise VendorResponseError(
                         f"{self.vendor}: row {number} of transaction {transaction_uuid} has "
                         f"{len(values) if isinstance(values, list) else 'no list of'} values for {len(headers)} fields"
                     )
-                yield dict(zip(headers, values, strict=True))
+                meta = {name: items[number - 1] for name, items in metadata.items() if number <= len(items)}
+                yield DataRow(dict(zip(headers, values, strict=True)), meta)
         finally:
             answer.close()
 
@@ -216,6 +243,20 @@ class ClaravineApi(VendorApi):
             f"{self.vendor}: no transaction data path serves complete transaction {transaction_uuid} of dataset "
             f"{dataset_uuid} ({described(refusals)}); the tap assumes one of them does (README: assumption 'data path')"
         )
+
+
+def row_metadata(answer: VendorResponse) -> dict[str, list[t.Any]]:
+    """The list members of a data answer beside `fields` and `rows` whose elements are objects: the rows'
+    metadata, by member name. Found by one pass over the answer's top-level member names before the rows
+    are read (a few hundred bytes a row); anything else beside them (a scalar, a list of another kind) is
+    not row metadata and is left alone."""
+    try:
+        members = answer.member_names()
+    except VendorResponseError:
+        return {}  # the rows' own read reports a broken body
+    names = [str(name) for name in members if name not in DATA_MEMBERS]
+    lists = {name: list(answer.items(f"{name}.item")) for name in names if answer.member_kind(name)[0] == "array"}
+    return {name: items for name, items in lists.items() if items and all(isinstance(i, dict) for i in items)}
 
 
 def described(refusals: list[tuple[str, int]]) -> str:

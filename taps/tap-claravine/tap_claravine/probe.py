@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from tap_claravine.api import DATA_PATHS, DEFINITION_PATH, STATUSES
 from tap_claravine.id_field import id_field_name
@@ -36,10 +37,21 @@ TX_LIST = (
     'GET /v1/datasets/{uuid}/transactions?start-date&end-date answers {"transactions": [{"uuid", "submittedAt", ...}]}'
 )
 STATUS = f"GET /v1/datasets/{{uuid}}/transactions/{{uuid}}/status answers a status among {', '.join(STATUSES)}"
-DATA_PATH = "transaction data is at the singular /v1/datasets/{d}/transaction/{t}/data (the tap also tries the plurals)"
+DATA_PATH = (
+    "transaction data is at the nested /v1/datasets/{d}/transactions/{t}/data "
+    "(the tap also tries the singular /transaction/ and the top-level /v1/transactions/{t}/data)"
+)
+HOST = (
+    "api_url answers the API: https://api.claravine.com (the newer vendor pages) or "
+    "https://<customer>.claravine.com (the older support article)"
+)
+TX_FILTER = (
+    "the transactions list's start-date/end-date select transactions by submission day "
+    "(not by their rows' creation day)"
+)
 DATA_SHAPE = 'transaction data is {"fields": [header...], "rows": [[value...]...]}, each row as long as fields'
 #: what can only be judged once the dataset list is read (untold when it is not)
-AFTER_THE_LIST = (FIELDS_LISTED, DEFINITION, ID_LISTED, ID_NAME, TX_LIST, STATUS, DATA_PATH, DATA_SHAPE)
+AFTER_THE_LIST = (FIELDS_LISTED, DEFINITION, ID_LISTED, ID_NAME, TX_LIST, TX_FILTER, STATUS, DATA_PATH, DATA_SHAPE)
 
 
 @dataclass
@@ -76,6 +88,7 @@ class Prober:
 
     def results(self) -> t.Iterator[probe.ProbeResult]:
         listed = self.ask("/v1/datasets")
+        yield self.host_row(listed)
         auth = AUTH.format(key=self.tap.config.get("key_header"), secret=self.tap.config.get("secret_header"))
         if listed.status in (401, 403):
             yield probe.result(auth, listed.asked, listed.shown(), False)
@@ -111,6 +124,17 @@ class Prober:
         )
         chosen = yield from self.id_field_checks(datasets)
         yield from self.transaction_checks(chosen)
+
+    def host_row(self, listed: Answer) -> probe.ProbeResult:
+        """Which host answers: the configured one, named by the documented form it has."""
+        url = str(self.tap.config.get("api_url") or "").rstrip("/")
+        form = host_form(url)
+        asked = f"{listed.asked} at {url}"
+        if listed.status is None:
+            return probe.result(HOST, asked, f"no answer ({form}): {listed.error}", False)
+        if listed.status == 404:
+            return probe.result(HOST, asked, f"HTTP 404, not the API's base URL ({form})", False)
+        return probe.result(HOST, asked, f"HTTP {listed.status}: it answers ({form})", True)
 
     def id_field_checks(self, datasets: list[dict]) -> t.Generator[probe.ProbeResult, None, dict]:
         """Definitions until one has a row id field; returns the dataset whose transactions to read."""
@@ -169,8 +193,9 @@ class Prober:
                 if holds
                 else "no transaction list"
             )
-            yield from self.untold(listed.asked, reason, STATUS, DATA_PATH, DATA_SHAPE)
+            yield from self.untold(listed.asked, reason, TX_FILTER, STATUS, DATA_PATH, DATA_SHAPE)
             return
+        yield filter_row(listed.asked, items, first, str(last)[:10])
         complete, statuses, asked = None, [], []
         for item in sorted(items, key=lambda i: str(i.get("submittedAt") or ""))[:MAX_STATUSES]:
             answer = self.ask(f"/v1/datasets/{dataset['uuid']}/transactions/{item['uuid']}/status")
@@ -227,6 +252,36 @@ class Prober:
     def untold(asked: str, reason: str, *assumptions: str) -> t.Iterator[probe.ProbeResult]:
         for assumption in assumptions:
             yield probe.could_not_tell(assumption, asked, reason)
+
+
+def host_form(url: str) -> str:
+    """Which documented form of the Claravine host `url` has."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "api.claravine.com":
+        return "the api.claravine.com host of the newer vendor pages"
+    if host.endswith(".claravine.com"):
+        return "a per-customer host of the older support article"
+    return "neither documented Claravine host: a proxy or a simulator"
+
+
+def filter_row(asked: str, items: list[dict], first: str, last: str) -> probe.ProbeResult:
+    """Listed transactions submitted outside the asked days show that the dates select something else (the
+    rows' creation days, in the vendor's words); none outside is what the submission-day reading gives."""
+    outside = sorted(
+        (str(item.get("submittedAt") or ""), item["uuid"])
+        for item in items
+        if not first <= str(item.get("submittedAt") or "")[:10] <= last
+    )
+    if outside:
+        submitted, uuid = outside[0]
+        answered = (
+            f"{len(outside)} of {len(items)} listed transactions were submitted outside {first}..{last} "
+            f"(e.g. {uuid} at {submitted}): the dates select by another day, such as the rows' creation"
+        )
+        return probe.result(TX_FILTER, asked, answered, False)
+    return probe.result(
+        TX_FILTER, asked, f"all {len(items)} listed transactions were submitted in {first}..{last}", True
+    )
 
 
 def _fields(dataset: t.Any) -> list[dict]:

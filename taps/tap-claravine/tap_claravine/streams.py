@@ -11,7 +11,7 @@ from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
 
-from tap_claravine.api import COMPLETE, PENDING
+from tap_claravine.api import COMPLETE, PENDING, DataRow
 from tap_claravine.id_field import id_field_name, id_header
 from tapkit import EXTRA_COLUMN, CompleteSnapshot, DayWindowStream, VendorResponseError, VendorStream, snake_case
 from tapkit.credentials import CredentialFilter
@@ -93,15 +93,33 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
     state_partitioning_keys = ("dataset_uuid",)
     schema = StreamSchema(SCHEMAS)
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.emitted: dict[str, set[str]] = {}  # dataset uuid -> its transactions emitted in this run
+
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.recheck_pending(context)
         yield from super().get_records(context)
+
+    def first_time(self, item: dict, context: Context | None) -> bool:
+        """Whether the transaction is new to this run (for this dataset).
+
+        Where the list's dates select rows by creation day, one transaction is listed on each day one of
+        its rows was created: it is emitted, and its rows read, once per run. Across runs, its keys make a
+        second emission an upsert."""
+        emitted = self.emitted.setdefault(of_parent(context)["dataset_uuid"], set())
+        if item["uuid"] in emitted:
+            return False
+        emitted.add(item["uuid"])
+        return True
 
     def fetch_day(self, day: dt.date, context: Context | None) -> list[dict]:
         return self.transactions_of_day(day.isoformat(), context)
 
     def day_rows(self, day: dt.date, fetched: list[dict], context: Context | None) -> t.Iterable[dict]:
         for item in fetched:
+            if not self.first_time(item, context):
+                continue
             yield item
             # Runs once the SDK has written the record and synced its rows.
             self.note_status(item, day.isoformat(), context)
@@ -115,6 +133,8 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
             wanted = {entry["uuid"] for entry in carried if entry["day"] == day}
             for item in self.transactions_of_day(day, context, only=frozenset(wanted)):
                 wanted.discard(item["uuid"])
+                if not self.first_time(item, context):
+                    continue
                 yield item
                 self.note_status(item, day, context)
             for lost in sorted(wanted):
@@ -187,16 +207,25 @@ class TransactionRowsStream(ClaravineStream):
         parent = of_parent(context)
         dataset_uuid, transaction_uuid = parent["dataset_uuid"], parent["transaction_uuid"]
         id_name = self.datasets.id_field(dataset_uuid)
-        for number, values in enumerate(self.api.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
-            header = id_header(values, id_name)
-            cvid = values[header] if header is not None else None
-            yield {
+        for number, row in enumerate(self.api.transaction_data(dataset_uuid, transaction_uuid, context), start=1):
+            header = id_header(row.values, id_name)
+            cvid = row.values[header] if header is not None else None
+            record = {
                 "dataset_uuid": dataset_uuid,
                 "transaction_uuid": transaction_uuid,
                 "row_number": number,
                 "cvid": cvid or None,
-                "values": values,
+                "values": row.values,
             }
+            yield with_metadata(record, row)
+
+
+def with_metadata(record: dict[str, t.Any], row: DataRow) -> dict[str, t.Any]:
+    """The record, with the row's metadata (the data answer's members beside fields and rows) in `_extra`
+    under the vendor's member names: kept, and no schema change per reading."""
+    if row.metadata:
+        record[EXTRA_COLUMN] = dict(row.metadata)
+    return record
 
 
 # -- one typed stream per dataset -----------------------------------------------------------------
@@ -315,7 +344,8 @@ class DatasetRowsStream(ClaravineStream):
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         transaction_uuid = of_parent(context)["transaction_uuid"]
         rows = self.api.transaction_data(self.dataset_uuid, transaction_uuid, context)
-        for number, values in enumerate(rows, start=1):
+        for number, data_row in enumerate(rows, start=1):
+            values = data_row.values
             row: dict[str, t.Any] = {"transaction_uuid": transaction_uuid, "row_number": number}
             cvid_header = id_header(values, self.id_name) if self.has_cvid else None
             for header, value in values.items():
@@ -329,4 +359,4 @@ class DatasetRowsStream(ClaravineStream):
                     f"{self.vendor}: row {number} of transaction {transaction_uuid} in dataset {self.dataset_uuid} "
                     f"has no value under its row id field {self.id_name!r} (the table's key, cvid)"
                 )
-            yield row
+            yield with_metadata(row, data_row)

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 
-from tap_claravine.api import DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
+from tap_claravine.api import API_HOST, CUSTOMER_HOST, DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
 from tap_claravine.datasets import DatasetDefinitions
 from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
 from tap_claravine.streams import (
@@ -90,7 +90,9 @@ class TapClaravine(VendorTap):
         *request_settings(None, api_url_required=True),
     ).to_dict()
     config_jsonschema["properties"]["api_url"]["description"] = (
-        "Your Claravine API base URL: https://<customer>.claravine.com"
+        f"Your Claravine API base URL, without /v1: {API_HOST} (the vendor's newer use-case pages) or "
+        f"{CUSTOMER_HOST} (the older support article). Which one your account answers on is not published: "
+        "tap-claravine --probe says whether the configured one answers."
     )
 
     def check_settings(self) -> None:
@@ -100,7 +102,7 @@ class TapClaravine(VendorTap):
         url = str(self.config.get("api_url") or "")
         if not url.startswith(("https://", "http://")):
             raise ConfigError(
-                f"setting api_url must be an http(s) URL such as https://<customer>.claravine.com, got {url!r}"
+                f"setting api_url must be an http(s) URL such as {API_HOST} or {CUSTOMER_HOST}, got {url!r}"
             )
         headers = [str(self.config.get(name) or "").strip() for name in ("key_header", "secret_header")]
         if not all(headers) or headers[0].lower() == headers[1].lower():

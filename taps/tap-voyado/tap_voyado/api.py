@@ -2,8 +2,8 @@
 
 - base URL https://{cluster_id}.elevate-api.cloud (the Elevate 4 docs; the older docs' host
   {cluster_id}.api.esales.apptus.cloud is reachable through `api_url`); operations under a base path
-  that depends on the API version (`tap_voyado.versions`: admin-v4 by default, falling back once per
-  run to admin-v3 when admin-v4's export paths are not served); header `Api-Key` on every call;
+  that depends on the API version (`tap_voyado.versions`: admin-v4 by default, falling back along the
+  chain of known versions, newest first, while a version's export paths are not served); header `Api-Key` on every call;
 - an export is an asynchronous job: create -> {jid, status}; poll job-status -> {jid, status};
   download export-customer-job-result once the job is done; a jid is used only on the version that
   created it;
@@ -38,7 +38,6 @@ if t.TYPE_CHECKING:
     from tap_voyado.exports import DownloadStore
     from tapkit.http import HttpClient
 
-API_BASE_PATHS = {name: version.base_path for name, version in versions.VERSIONS.items()}
 DEFAULT_API_VERSION = versions.DEFAULT_API_VERSION
 CLUSTER_URL = "https://{cluster_id}.elevate-api.cloud"
 #: the host of the older (docs.apptus.com) copy of the docs, for `api_url`
@@ -117,7 +116,8 @@ class VoyadoApi(VendorApi):
     """The GDPR API's export operations, on the tap's HTTP client (retries, pacing, auth errors, scrubbing).
 
     It owns the run's API version (`run`, shared by every stream's copy): jobs are created on it and it
-    falls back once (see `tap_voyado.versions`); a job is polled and downloaded on the version given."""
+    falls back along the chain of known versions (see `tap_voyado.versions`); a job is polled and
+    downloaded on the version given."""
 
     def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
         super().__init__(http, config)
@@ -139,7 +139,7 @@ class VoyadoApi(VendorApi):
         return self.version_base(self.configured_version)
 
     def version_base(self, version: str) -> str:
-        return self.host + API_BASE_PATHS[version]
+        return self.host + versions.version(version).base_path
 
     def auth_headers(self) -> dict[str, str]:
         return {"Api-Key": str(self.config["api_key"])}
@@ -162,7 +162,7 @@ class VoyadoApi(VendorApi):
                 f"{self.version_base(version)}/{operation}",
                 params,
                 method=method,
-                endpoint=f"{API_BASE_PATHS[version]}/{operation}",
+                endpoint=f"{versions.version(version).base_path}/{operation}",
             ),
             tolerate=JUDGED_STATUSES,
             on_start=on_start,
@@ -230,7 +230,7 @@ class VoyadoApi(VendorApi):
     # -- the run's version ------------------------------------------------------------------------
 
     def create_export_job_on_run_version(self, customer_key: str) -> tuple[JobStatus, str]:
-        """Create a job on the run's version, falling back once (one warning) when it is not served."""
+        """Create a job on the run's version, falling back down the chain (one warning a step) while not served."""
         while True:
             version = self.run.current
             try:

@@ -35,8 +35,8 @@ def check_job_table(table: t.Any, where: Where) -> None:
         for name in _COUNTS:
             check_count(job[name], place.at(name), nullable=True)
         # absent in a 0.1.0 state (tap_voyado.versions.of_job gives it one); else one of the known versions
-        if "api_version" in job and job["api_version"] not in versions.VERSIONS:
-            place.at("api_version").fail(job["api_version"], f"is not an API version ({', '.join(versions.VERSIONS)})")
+        if "api_version" in job and versions.named(str(job["api_version"])) is None:
+            place.at("api_version").fail(job["api_version"], f"is not an API version ({versions.allowed_values()})")
         vendor_fields = job.get("vendor_fields")
         if vendor_fields is not None and not isinstance(vendor_fields, dict):
             place.at("vendor_fields").fail(vendor_fields, "is not an object")

@@ -183,7 +183,7 @@ class ExportJobsStream(VendorStream):
     # -- warnings ---------------------------------------------------------------------------------
 
     def warn_if_version_ended(self) -> None:
-        version = versions.VERSIONS[self.configured_version]
+        version = versions.version(self.configured_version)
         if version.ended(versions.today()):
             self.logger.warning(
                 "%s: api_version %s (%s) %s, per the vendor's docs: it may stop answering at any time; "

@@ -8,7 +8,7 @@ import typing as t
 from singer_sdk import typing as th
 
 from tap_voyado import versions
-from tap_voyado.api import API_BASE_PATHS, CLUSTER_URL, DEFAULT_API_VERSION, VoyadoApi
+from tap_voyado.api import CLUSTER_URL, DEFAULT_API_VERSION, VoyadoApi
 from tap_voyado.disk import DEFAULT_MIN_FREE_MB
 from tap_voyado.keys import configured_keys
 from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
@@ -99,8 +99,8 @@ class TapVoyado(VendorTap):
         if cluster_id and not CLUSTER_ID.fullmatch(str(cluster_id)):
             raise ConfigError(f"setting cluster_id must be letters, digits and dashes, got {cluster_id!r}")
         version = self.config.get("api_version") or DEFAULT_API_VERSION
-        if version not in API_BASE_PATHS:
-            raise ConfigError(f"setting api_version must be one of {', '.join(API_BASE_PATHS)}, got {version!r}")
+        if versions.named(str(version)) is None:
+            raise ConfigError(f"setting api_version must be one of {versions.allowed_values()}, got {version!r}")
         if self.config.get("customer_keys") is None and not self.config.get("customer_keys_file"):
             raise ConfigError("set customer_keys (a list) or customer_keys_file (one key per line)")
         configured_keys(self.config)  # a missing or unreadable keys file fails here, before any request

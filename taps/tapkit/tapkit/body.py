@@ -273,6 +273,18 @@ def top_level_scalars(body: SpooledBody, keys: t.Collection[str]) -> dict[str, t
     return dict(found)
 
 
+def top_level_members(body: SpooledBody) -> list[str]:
+    """The member names of a top-level JSON object, in order, without building their values."""
+    if body.in_memory:
+        document = decode_document(body)
+        return [str(name) for name in document] if isinstance(document, dict) else []
+    try:
+        events = ijson.parse(body.raw_file(), use_float=True)
+        return [str(value) for prefix, event, value in events if not prefix and event == "map_key"]
+    except ijson.JSONError as exc:
+        raise BodyDecodeError(f"the body is not valid JSON ({exc})") from exc
+
+
 _KIND_OF_EVENT = {
     "start_array": "array",
     "start_map": "object",

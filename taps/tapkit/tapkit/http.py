@@ -130,6 +130,13 @@ class VendorResponse:
         except bodies.BodyDecodeError as exc:
             raise self.error(str(exc)) from None
 
+    def member_names(self) -> list[str]:
+        """The member names of an object body, without building its arrays."""
+        try:
+            return bodies.top_level_members(self.body)
+        except bodies.BodyDecodeError as exc:
+            raise self.error(str(exc)) from None
+
     def member_kind(self, key: str) -> tuple[str, t.Any]:
         try:
             return bodies.member_kind(self.body, key)
