@@ -125,7 +125,7 @@ def test_metadata_names_no_local_path(wheelhouse, clean_clone, package):
     with tarfile.open(wheelhouse / f"{dist_stem(package)}.tar.gz") as sdist:
         pkg_info = sdist.extractfile(f"{dist_stem(package)}/PKG-INFO").read().decode()
     for text in (metadata.as_string(), pkg_info):
-        assert "file:" not in text
+        assert "file://" not in text
         assert str(clean_clone) not in text and str(ROOT) not in text
     for requirement in metadata.get_all("Requires-Dist") or []:
         assert "@" not in requirement, requirement  # a version range, never a direct reference
