@@ -108,7 +108,7 @@ def test_tap_installs_alone_into_a_fresh_venv(wheelhouse, tap, tmp_path):
 
 def test_every_package_passes_twine_check(wheelhouse):
     """What PyPI will check on upload: metadata complete, the README renders as the long description."""
-    dists = sorted(str(path) for path in wheelhouse.iterdir())
+    dists = sorted(str(path) for pattern in ("*.whl", "*.tar.gz") for path in wheelhouse.glob(pattern))
     assert len(dists) == 2 * len(PACKAGES)  # a wheel and an sdist each
     checked = subprocess.run(
         [*uv(), "run", "--no-sync", "twine", "check", "--strict", *dists], capture_output=True, text=True, check=False
