@@ -70,7 +70,7 @@ def new_project(path: Path, tap: str, clone: Path) -> None:
 
 
 def sandbox_settings(tap: str, sandbox) -> dict:
-    """The sandbox's credentials as the project's `sandbox` environment declares them, then the truth module's settings."""
+    """The sandbox's credentials as the project's `sandbox` environment declares them, then the truth module's."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     (environment,) = [env for env in project["environments"] if env["name"] == "sandbox"]
     (declared,) = [p["config"] for p in environment["config"]["plugins"]["extractors"] if p["name"] == tap]
