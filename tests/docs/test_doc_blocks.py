@@ -208,6 +208,7 @@ def test_how_to_add_a_target_blocks_run_after_the_tap_how_to(tmp_path, sandbox):
     clone = clone_of_head(tmp_path / "consent-taps")
     loaders = doc_loaders("docs/how-to-add-a-target.md")
     project = reader_project(tmp_path / "my-meltano-project", clone, loaders)
+    (project / "output").mkdir()  # target-jsonl made it in the tap how-to; target-duckdb 0.8.0 makes no folder
     env = reader_env(tmp_path)
     env.update(
         TAP_GRAVITO_API_URL=sandbox.url("gravito"),
