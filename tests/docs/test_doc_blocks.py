@@ -61,8 +61,7 @@ def reader_env(tmp_path: Path) -> dict:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     uv = shutil.which("uv")
-    for name, command in (("uv", f'"{uv}"' if uv else f'"{sys.executable}" -m uv'),):
-        (bin_dir / name).write_text(f'#!/bin/sh\nexec {command} "$@"\n')
+    (bin_dir / "uv").write_text(f'#!/bin/sh\nexec {f"{uv!r}" if uv else f"{sys.executable!r} -m uv"} "$@"\n')
     (bin_dir / "uvx").write_text(f'#!/bin/sh\nexec "{bin_dir / "uv"}" tool run "$@"\n')
     for script in bin_dir.iterdir():
         script.chmod(0o755)
