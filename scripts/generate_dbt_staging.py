@@ -103,10 +103,16 @@ def stream_columns(vendor: str) -> dict[str, dict[str, str]]:
     return columns
 
 
+def enabled_var(vendor: str) -> str:
+    """The var that turns a vendor's models on or off when transform/ is a package (on by default)."""
+    return f"var('consent_taps_{vendor}_enabled', true)"
+
+
 def model_sql(vendor: str, stream: str, columns: dict[str, str], key: tuple[str, ...], order: str | None) -> str:
     listed = ",\n".join(f"    {json.dumps(name)}: {json.dumps(kind)}" for name, kind in columns.items())
     return (
         HEADER
+        + f"{{{{ config(enabled={enabled_var(vendor)}) }}}}\n"
         + f"{{% set columns = {{\n{listed}\n}} %}}\n"
         + f"{{{{ staging_select('tap_{vendor}', '{stream}', columns, key={list(key)!r}, latest_by={order!r}) }}}}\n"
     ).replace("None", "none")
@@ -134,8 +140,11 @@ def sources_yml(vendor: str, tables: list[str]) -> dict:
         "sources": [
             {
                 "name": f"tap_{vendor}",
-                "schema": f"tap_{vendor}",
+                # a project that uses transform/ as a package points these at its own raw schema and database
+                "database": f"{{{{ var('consent_taps_{vendor}_database', target.database) }}}}",
+                "schema": f"{{{{ var('consent_taps_{vendor}_schema', 'tap_{vendor}') }}}}",
                 "description": f"Tables loaded by tap-{vendor}.",
+                "config": {"enabled": f"{{{{ {enabled_var(vendor)} }}}}"},
                 "tables": [{"name": table} for table in tables],
             }
         ],

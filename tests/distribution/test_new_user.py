@@ -1,5 +1,6 @@
-"""The new user: an empty Meltano project, one tap pasted in from its meltano-plugin.yml, installed from the
-locally built wheels, `meltano run <tap> target-jsonl` against the sandbox, the loaded rows checked against ground truth.
+"""The new user: an empty Meltano project outside the repository, one tap pasted in from its meltano-plugin.yml
+(the repository URL in its one-line pip_url replaced by a `git+file://` URL of a clean clone of HEAD), `meltano
+install`, `meltano run <tap> target-jsonl` against the sandbox, the loaded rows checked against ground truth.
 
 Each test has its own project folder (its own .meltano, system database and output), so these run beside the
 project's own pipeline tests.
@@ -10,14 +11,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.distribution.conftest import PACKAGES, dist_stem
+from tests.distribution.conftest import PACKAGES
 from tests.pipelines.meltano_project import MELTANO, ROOT, resolved_sandbox_config, tap_profile
 
 TAPS = [package for package in PACKAGES if package.startswith("tap-")]
@@ -36,11 +37,26 @@ def plugin_file_extractor(tap: str) -> dict:
     return extractor
 
 
-def new_project(path: Path, tap: str, wheelhouse: Path) -> None:
-    """What the how-to tells a user to do: wheels into wheels/, the plugin file pasted into meltano.yml."""
-    (path / "wheels").mkdir(parents=True)
-    for package in ("tapkit", tap):
-        shutil.copy(wheelhouse / f"{dist_stem(package)}-py3-none-any.whl", path / "wheels")
+def repository_git_url() -> str:
+    """The URL users install from, as the packages' metadata names the repository."""
+    return f"git+{project_urls('tapkit')['Repository']}.git"
+
+
+def project_urls(package: str) -> dict:
+    return tomllib.loads((ROOT / "taps" / package / "pyproject.toml").read_text())["project"]["urls"]
+
+
+def pasted_extractor(tap: str, clone: Path) -> dict:
+    """The plugin file's extractor as a user pastes it, its repository URL pointing at the clone of HEAD instead."""
+    extractor = plugin_file_extractor(tap)
+    assert extractor["pip_url"].count(repository_git_url()) == 2, extractor["pip_url"]  # the kit and the tap
+    extractor["pip_url"] = extractor["pip_url"].replace(repository_git_url(), f"git+file://{clone}")
+    return extractor
+
+
+def new_project(path: Path, tap: str, clone: Path) -> None:
+    """What the how-to tells a user to do: the plugin file pasted into meltano.yml, nothing else."""
+    path.mkdir(parents=True)
     project = {
         "version": 1,
         "project_id": f"new-user-{tap}",
@@ -48,13 +64,13 @@ def new_project(path: Path, tap: str, wheelhouse: Path) -> None:
         "venv": {"backend": "uv"},
         "default_environment": "dev",
         "environments": [{"name": "dev"}],
-        "plugins": {"extractors": [plugin_file_extractor(tap)], "loaders": [TARGET_JSONL]},
+        "plugins": {"extractors": [pasted_extractor(tap, clone)], "loaders": [TARGET_JSONL]},
     }
     (path / "meltano.yml").write_text(yaml.safe_dump(project, sort_keys=False))
 
 
 def sandbox_settings(tap: str, sandbox) -> dict:
-    """The sandbox's credentials as the project's `sandbox` environment declares them, then the truth module's settings."""
+    """The sandbox's credentials as the project's `sandbox` environment declares them, then the truth module's."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     (environment,) = [env for env in project["environments"] if env["name"] == "sandbox"]
     (declared,) = [p["config"] for p in environment["config"]["plugins"]["extractors"] if p["name"] == tap]
@@ -96,10 +112,12 @@ def distinct_rows(output: Path, keys: dict[str, list[str]]) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("tap", TAPS)
-def test_new_user_adds_the_tap_from_its_plugin_file_and_loads_jsonl(tap, sandbox, wheelhouse, tmp_path):
+def test_new_user_adds_the_tap_from_its_plugin_file_and_loads_jsonl(tap, sandbox, clean_clone, tmp_path):
     project = tmp_path / "my-meltano-project"
-    new_project(project, tap, wheelhouse)
+    new_project(project, tap, clean_clone)
     settings = sandbox_settings(tap, sandbox)
+    if any(s["name"] == "emit_activate_version_messages" for s in plugin_file_extractor(tap)["settings"]):
+        settings["emit_activate_version_messages"] = False  # what docs/how-to-add-a-tap.md says for target-jsonl
     env = {key: value for key, value in os.environ.items() if not key.startswith(("MELTANO_", "TAP_", "TARGET_"))}
     env.update(MELTANO_CLI_DISABLE_VERSION_CHECK="1", **setting_env(tap, settings))
 
@@ -112,3 +130,12 @@ def test_new_user_adds_the_tap_from_its_plugin_file_and_loads_jsonl(tap, sandbox
     assert sandbox.count(tap.removeprefix("tap-")) > 0  # the run went to this test's sandbox
     secrets = [settings[s["name"]] for s in plugin_file_extractor(tap)["settings"] if s.get("sensitive")]
     assert secrets and not [secret for secret in secrets if secret in run.stdout + run.stderr]
+    assert "ACTIVATE_VERSION" not in run.stdout + run.stderr  # target-jsonl warns about each one it gets
+
+
+@pytest.mark.parametrize("tap", TAPS)
+def test_the_readmes_show_the_plugin_files_one_line_pip_url(tap):
+    pip_url = plugin_file_extractor(tap)["pip_url"]
+    assert " " in pip_url and pip_url.startswith("consent-tapkit@git+")  # the kit, then the tap: one line
+    assert f"pip_url: {pip_url}" in (ROOT / "taps" / tap / "README.md").read_text()
+    assert f"pip_url: {pip_url}" in (ROOT / "README.md").read_text()

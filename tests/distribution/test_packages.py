@@ -12,6 +12,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from tests.distribution.conftest import PACKAGES, dist_stem, project
+from tests.pipelines.meltano_project import ROOT
 from tests.support.uv import uv
 
 TAPS = [package for package in PACKAGES if package.startswith("tap-")]
@@ -69,14 +70,25 @@ def test_tap_installs_alone_into_a_fresh_venv(wheelhouse, tap, tmp_path):
     subprocess.run([*uv(), "venv", "--quiet", "--python", "3.11", str(venv)], check=True, capture_output=True)
     wheel = wheelhouse / f"{dist_stem(tap)}-py3-none-any.whl"
     install = subprocess.run(
-        [*uv(), "pip", "install", "--python", str(venv / "bin" / "python"), "--find-links", str(wheelhouse), str(wheel)],
+        [
+            *uv(),
+            "pip",
+            "install",
+            "--python",
+            str(venv / "bin" / "python"),
+            "--find-links",
+            str(wheelhouse),
+            str(wheel),
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert install.returncode == 0, install.stderr[-2000:]
     python = ["--python", str(venv / "bin" / "python")]
-    shown = subprocess.run([*uv(), "pip", "show", *python, project("tapkit")["name"]], capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        [*uv(), "pip", "show", *python, project("tapkit")["name"]], capture_output=True, text=True, check=True
+    )
     assert f"Version: {project('tapkit')['version']}" in shown.stdout.splitlines()
     check = subprocess.run([*uv(), "pip", "check", *python], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
@@ -92,3 +104,32 @@ def test_tap_installs_alone_into_a_fresh_venv(wheelhouse, tap, tmp_path):
     )
     assert spec.returncode == 0, spec.stderr[-2000:]
     assert json.loads(spec.stdout.splitlines()[-1])["type"] == "SPEC"
+
+
+def test_every_package_passes_twine_check(wheelhouse):
+    """What PyPI will check on upload: metadata complete, the README renders as the long description."""
+    dists = sorted(str(path) for pattern in ("*.whl", "*.tar.gz") for path in wheelhouse.glob(pattern))
+    assert len(dists) == 2 * len(PACKAGES)  # a wheel and an sdist each
+    checked = subprocess.run(
+        [*uv(), "run", "--no-sync", "twine", "check", "--strict", *dists], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.count("PASSED") == len(dists), checked.stdout
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_metadata_names_no_local_path(wheelhouse, clean_clone, package):
+    """Built from a clean clone, the metadata points nowhere on the build machine: no file URL, no path of the
+    clone or of the working tree (the workspace's [tool.uv.sources] must not leak into Requires-Dist)."""
+    metadata, _, _ = wheel_metadata(wheelhouse, package)
+    with tarfile.open(wheelhouse / f"{dist_stem(package)}.tar.gz") as sdist:
+        pkg_info = sdist.extractfile(f"{dist_stem(package)}/PKG-INFO").read().decode()
+    for text in (metadata.as_string(), pkg_info):
+        assert "file://" not in text
+        assert str(clean_clone) not in text and str(ROOT) not in text
+    for requirement in metadata.get_all("Requires-Dist") or []:
+        assert "@" not in requirement, requirement  # a version range, never a direct reference
+    assert metadata.get_all("Project-URL") == [
+        "Repository, https://github.com/consent-taps/consent-taps",
+        f"Changelog, https://github.com/consent-taps/consent-taps/blob/main/taps/{package}/CHANGELOG.md",
+    ]

@@ -15,7 +15,9 @@ VOYADO_ANSWERED = "downloaded"  # a job done on its first poll is downloaded and
 
 def consent_daily(sandbox) -> dict[tuple, tuple]:
     """(date, cmp_id, country, device_id) -> (page_views, consent_views, accepts, rejects, accept_rate, reject_rate)."""
-    rows = truth_module("tap-consentmanager").raw_rows(sandbox, resolved_sandbox_config("tap-consentmanager"))["cmp_report"]
+    rows = truth_module("tap-consentmanager").raw_rows(sandbox, resolved_sandbox_config("tap-consentmanager"))[
+        "cmp_report"
+    ]
     sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for row in rows:
         key = (row["date"], int(row["cmpID"]), row["country"], int(row["deviceID"]))
@@ -46,7 +48,11 @@ def tcf_consent(sandbox, consented: str, legitimate_interest: str) -> dict[tuple
             consenting[(domain, id_)].add(row["profile_id"])
         named.update((domain, id_) for id_ in decoded[legitimate_interest])
     return {
-        (domain, id_): (profiles[domain], len(consenting[(domain, id_)]), len(consenting[(domain, id_)]) / profiles[domain])
+        (domain, id_): (
+            profiles[domain],
+            len(consenting[(domain, id_)]),
+            len(consenting[(domain, id_)]) / profiles[domain],
+        )
         for domain, id_ in named
     }
 
@@ -84,6 +90,12 @@ def data_subject_requests(sandbox) -> dict[tuple, tuple]:
     for key in resolved_sandbox_config("tap-voyado")["customer_keys"]:
         answered = voyado.done_on_first_poll(sandbox, key)
         expected[("voyado", jids[key])] = (key, VOYADO_ANSWERED if answered else "waiting", answered, 0, False)
+    return {**expected, **lytics_deletion_requests(sandbox)}
+
+
+def lytics_deletion_requests(sandbox) -> dict[tuple, tuple]:
+    """The Lytics rows of data_subject_requests (all of it where Voyado is not loaded)."""
+    expected: dict[tuple, tuple] = {}
     truth, _ = _lytics(sandbox)
     for row in truth["deletion_requests"]:
         state = row["data"]["state"]["current"] if row["data"] else "not_found"
@@ -95,7 +107,9 @@ def data_subject_requests(sandbox) -> dict[tuple, tuple]:
 def taxonomy_submissions(sandbox) -> dict[tuple, tuple]:
     """(dataset_uuid, date) -> (submissions, rows, pending, failed)."""
     config = resolved_sandbox_config("tap-claravine")
-    transactions = sandbox.app("claravine").ground_truth(start=config["start_date"], datasets=config.get("datasets"))["transactions"]
+    transactions = sandbox.app("claravine").ground_truth(start=config["start_date"], datasets=config.get("datasets"))[
+        "transactions"
+    ]
     days: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for tx in transactions:
         day = days[(tx["datasetUuid"], tx["submittedAt"][:10])]

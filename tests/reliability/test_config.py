@@ -23,3 +23,17 @@ def test_bad_config_is_one_clear_line_before_any_request(sandbox, tmp_path, vend
     assert message in run.last_stderr_line
     assert run.messages == [] or all(m["type"] not in ("RECORD", "STATE") for m in run.messages)
     assert sandbox.count(vendor) == 0
+
+
+@pytest.mark.parametrize("vendor", sorted(TAPS))
+def test_an_api_url_without_scheme_and_host_is_one_line_naming_the_setting(sandbox, tmp_path, vendor):
+    """What Meltano passes when `${CONSENT_SANDBOX_URL}/<vendor>` is used with the variable unset."""
+    profile = TAPS[vendor]
+    run = sync(profile, profile.config(sandbox, tmp_path, api_url=f"/{vendor}"))
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert run.last_stderr_line == (
+        f"{profile.name}: error: setting api_url must be an absolute http(s) URL, got '/{vendor}'"
+        " (is an environment variable it is made from unset?)"
+    )
+    assert "Traceback" not in run.stderr
+    assert sandbox.count(vendor) == 0

@@ -9,6 +9,7 @@ import io
 import json
 import sys
 import typing as t
+from pathlib import Path
 
 from target_duckdb import duckdb_connect, persist_lines
 from target_duckdb.db_sync import DbSync
@@ -78,6 +79,8 @@ def main() -> None:
         with open(args.config) as config_file:
             config = json.load(config_file)
     versions = Versions()
+    if config.get("filepath"):  # target-duckdb makes the file, not its folder (output/ on a fresh clone)
+        Path(config["filepath"]).expanduser().parent.mkdir(parents=True, exist_ok=True)
     connection = duckdb_connect(config)
     persist_lines(connection, config, versions.messages(io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8")))
     versions.delete_older_rows(connection, config)

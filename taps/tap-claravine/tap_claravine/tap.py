@@ -87,7 +87,7 @@ class TapClaravine(VendorTap):
             title="API secret header",
             description="Name of the HTTP header that carries the API secret (not published by Claravine: verify).",
         ),
-        *request_settings(None, api_url_required=True),
+        *request_settings(None, api_url_required=True, snapshots=True),
     ).to_dict()
     config_jsonschema["properties"]["api_url"]["description"] = (
         f"Your Claravine API base URL, without /v1: {API_HOST} (the vendor's newer use-case pages) or "

@@ -66,7 +66,7 @@ class TapConsentmanager(VendorTap):
             title="All custom vendors",
             description="custom_vendors lists every vendor created (all=1), not only those used in a CMP.",
         ),
-        *request_settings("https://app.consentmanager.net"),
+        *request_settings("https://app.consentmanager.net", snapshots=True),
     ).to_dict()
 
     def check_settings(self) -> None:

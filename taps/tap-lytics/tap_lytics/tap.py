@@ -102,7 +102,7 @@ class TapLytics(VendorTap):
             title="Deletion request ids",
             description="Request ids of GDPR deletions whose state deletion_requests reads.",
         ),
-        *request_settings("https://api.lytics.io"),
+        *request_settings("https://api.lytics.io", snapshots=True),
     ).to_dict()
 
     def check_settings(self) -> None:

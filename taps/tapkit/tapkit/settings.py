@@ -7,7 +7,10 @@ from singer_sdk import typing as th
 from tapkit import retry
 
 
-def request_settings(default_api_url: str | None, *, api_url_required: bool = False) -> list[th.Property]:
+def request_settings(
+    default_api_url: str | None, *, api_url_required: bool = False, snapshots: bool = False
+) -> list[th.Property]:
+    """The shared settings; `snapshots`: the tap has streams that are the vendor's whole set (tapkit.snapshot)."""
     api_url = th.Property(
         "api_url",
         th.URIType,
@@ -16,7 +19,7 @@ def request_settings(default_api_url: str | None, *, api_url_required: bool = Fa
         title="API URL",
         description="Base URL of the vendor API" + (f" (default {default_api_url})." if default_api_url else "."),
     )
-    return [
+    settings: list[th.Property] = [
         api_url,
         th.Property(
             "request_timeout",
@@ -53,3 +56,18 @@ def request_settings(default_api_url: str | None, *, api_url_required: bool = Fa
             description="Base of the exponential backoff (seconds) when the vendor sends no Retry-After.",
         ),
     ]
+    return [*settings, SNAPSHOT_SETTING] if snapshots else settings
+
+
+#: singer-sdk's own name for it. On by default (the SDK's default is off): the loader deletes the rows the
+#: vendor no longer has. Off for a loader that does not know the message (target-jsonl warns on each one).
+SNAPSHOT_SETTING: th.Property = th.Property(
+    "emit_activate_version_messages",
+    th.BooleanType,
+    default=True,
+    title="Emit ACTIVATE_VERSION messages",
+    description=(
+        "Announce a Singer ACTIVATE_VERSION around each stream that is the vendor's whole set, so a loader that "
+        "supports it deletes rows the vendor no longer has. Turn off for a loader without support (target-jsonl)."
+    ),
+)

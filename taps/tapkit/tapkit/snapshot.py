@@ -32,7 +32,8 @@ class CompleteSnapshot(SeamStream):
 
     @property
     def emit_activate_version_messages(self) -> bool:
-        return self.snapshot_is_complete()
+        # the setting (tapkit.settings.SNAPSHOT_SETTING) turns the announcements off for a loader that lacks them
+        return bool(self.config.get("emit_activate_version_messages", True)) and self.snapshot_is_complete()
 
     def after_sync(self, context: Context | None) -> None:
         super().after_sync(context)

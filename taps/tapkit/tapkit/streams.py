@@ -92,6 +92,13 @@ class VendorStream(SeamStream):
             self.failed_parts.add(self.name, "", exc, vendor=self.vendor)
         return self.name not in self.failed_parts.failed_streams()
 
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # Only streams that are the vendor's whole set announce versions (tapkit.snapshot.CompleteSnapshot, put
+        # first among the bases, says when). The SDK's own reading of the setting would also announce them for
+        # histories such as segment_sizes, and a loader would then delete every earlier run's rows.
+        return False
+
     # -- records -------------------------------------------------------------------------------
 
     @cached_property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+import urllib.parse
 from functools import cached_property
 
 import requests
@@ -69,6 +70,18 @@ class VendorTap(StateCheckedTap, SeamTap):
             if value is not None and value <= 0:
                 raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
         self.require_at_least("max_concurrency", 1)
+        self.require_absolute_url("api_url")
+
+    def require_absolute_url(self, name: str) -> None:
+        # An unset environment variable in a Meltano setting (`${CONSENT_SANDBOX_URL}/lytics`) leaves a
+        # bare path: say so here, not as a requests traceback at the first request.
+        value = self.config.get(name)
+        if value is None:
+            return
+        parsed = urllib.parse.urlsplit(str(value))
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            unset = " (is an environment variable it is made from unset?)" if str(value).startswith("/") else ""
+            raise ConfigError(f"setting {name} must be an absolute http(s) URL, got {value!r}{unset}")
 
     def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
         value = self.config.get(name)

@@ -1,3 +1,4 @@
+{{ config(enabled=var('consent_taps_lytics_enabled', true)) }}
 -- Lytics audience sizes, one row per audience and measurement (one per run of tap-lytics); the
 -- audience's current name, or the name it had when measured if Lytics no longer lists it.
 select

@@ -1,3 +1,4 @@
+{{ config(enabled=var('consent_taps_consentmanager_enabled', true)) }}
 -- Consent-banner outcomes per day, CMP, country and device (consentmanager report type 1, summed over
 -- designs, hours, URLs, operating systems and browsers).
 with report as (

@@ -8,8 +8,13 @@
     requested_at, completed_at and days_open are null; a request the vendor does not know is not_found.
     overdue is false once done, else unknown (null).
 #}
+{% set voyado = var('consent_taps_voyado_enabled', true) %}
+{% set lytics = var('consent_taps_lytics_enabled', true) %}
+{{ config(enabled=voyado or lytics) }}
 {% set open_states = ['created', 'waiting', 'running'] %}
-with voyado as (
+with
+{% if voyado -%}
+voyado as (
     select
         'voyado' as system,
         jid as request_id,
@@ -20,7 +25,9 @@ with voyado as (
         status in ('{{ open_states | join("', '") }}') as is_open
     from {{ ref('stg_voyado__export_jobs') }}
 ),
+{%- endif %}
 
+{% if lytics -%}
 lytics as (
     select
         'lytics' as system,
@@ -32,11 +39,19 @@ lytics as (
         coalesce(found, true) and not coalesce(completed, false) and coalesce(state, '') <> 'done' as is_open
     from {{ ref('stg_lytics__deletion_requests') }}
 ),
+{%- endif %}
 
 requests as (
+    {#- only the systems this project loads (a package user turns the others off) #}
+    {%- if voyado %}
     select * from voyado
+    {%- endif %}
+    {%- if voyado and lytics %}
     union all
+    {%- endif %}
+    {%- if lytics %}
     select * from lytics
+    {%- endif %}
 ),
 
 timed as (

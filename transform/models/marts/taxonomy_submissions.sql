@@ -1,3 +1,4 @@
+{{ config(enabled=var('consent_taps_claravine_enabled', true)) }}
 -- Claravine submissions per dataset and day (UTC day of submittedAt): how many, how many rows they
 -- carried, and how many are still Pending or Failed.
 select
