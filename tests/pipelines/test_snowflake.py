@@ -24,7 +24,7 @@ from tests.pipelines.test_meltano_pipelines import expected_rows
 
 LOADER = "target-snowflake--fakesnow"
 LOADER_BIN = ROOT / ".meltano" / "loaders" / LOADER / "venv" / "bin"
-TAPS = ["tap-gravito", "tap-consentmanager"]  # tap-lytics: see the shim's docstring (a fakesnow MERGE gap)
+TAPS = ["tap-gravito", "tap-consentmanager", "tap-lytics"]
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
 

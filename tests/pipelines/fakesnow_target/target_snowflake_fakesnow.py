@@ -17,15 +17,21 @@ target-snowflake loads a stream in four statements, each of which fakesnow 0.12.
    in fakesnow's temporary bucket directory.
 4. `drop file format if exists …`: not implemented in fakesnow; a no-op the same way.
 
+5. `merge into SCHEMA_FIELDS d using (…) s on … when matched then update set d.MERGE_OP = s.MERGE_OP …`
+   (tap-lytics' `schema_fields` has a column `merge_op`): fakesnow emulates MERGE with a helper table
+   whose own clause column is also named MERGE_OP (`… END AS MERGE_OP … WHERE MERGE_OP IS NOT NULL`,
+   fakesnow/transforms/merge.py), so DuckDB fails with "Ambiguous reference to column name MERGE_OP".
+   Bridge: fakesnow's merge module is re-executed with its helper column renamed to a name no table
+   uses (`_rename_merge_helper_column`); Snowflake itself has no such column.
+
 fakesnow keeps one DuckDB database; the target drains streams on several threads, and fakesnow's
 MERGE uses one shared helper table (`merge_candidates`), so statements run one at a time.
-
-Known gap: tap-lytics' `schema_fields` stream fails inside fakesnow's MERGE emulation
-("Ambiguous reference to column name MERGE_OP"); the tests cover tap-gravito and tap-consentmanager.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
 import re
@@ -47,6 +53,7 @@ _QUOTED_USER_STAGE = re.compile(r"'@~/([^']*)'")
 _MERGE_FROM_SELECT = re.compile(
     r"^merge into (?P<table>.+?) d using \((?P<select>select .+?)\) s (?P<rest>on .+)$", re.IGNORECASE | re.DOTALL
 )
+MERGE_HELPER_COLUMN = "FAKESNOW_MERGE_CLAUSE"
 _fakesnow_execute = FakeSnowflakeCursor.execute
 _fakesnow_connect = FakeSnow.connect
 _one_at_a_time = threading.Lock()
@@ -73,10 +80,22 @@ def _bridged_execute(cursor: FakeSnowflakeCursor, command: str, *args, **kwargs)
         source = f"{USER_STAGE_SCHEMA}.MERGE_SOURCE_{uuid.uuid4().hex[:12]}"
         _fakesnow_execute(cursor, f"create table {source} as {merge['select']}")
         try:
-            return _fakesnow_execute(cursor, f"merge into {merge['table']} d using {source} s {merge['rest']}", *args, **kwargs)
+            return _fakesnow_execute(
+                cursor, f"merge into {merge['table']} d using {source} s {merge['rest']}", *args, **kwargs
+            )
         finally:
             _fakesnow_execute(cursor._conn.cursor(), f"drop table {source}")
     return _fakesnow_execute(cursor, command, *args, **kwargs)
+
+
+def _rename_merge_helper_column() -> None:
+    """fakesnow's MERGE helper column `merge_op`, renamed in its own module (every use, in every function)."""
+    module = importlib.import_module("fakesnow.transforms.merge")  # the package's `merge` is the function
+    source = inspect.getsource(module)
+    renamed = re.sub(r"\bmerge_op\b", MERGE_HELPER_COLUMN, source, flags=re.IGNORECASE)
+    if renamed == source:
+        raise RuntimeError("fakesnow's MERGE emulation no longer names a merge_op column: revisit bridge 5")
+    exec(compile(renamed, module.__file__, "exec"), module.__dict__)  # noqa: S102 - fakesnow's own source
 
 
 def _connect(instance: FakeSnow, database: str | None = None, schema: str | None = None, **kwargs):
@@ -92,6 +111,7 @@ def main() -> None:
         sys.exit("target-snowflake--fakesnow: set FAKESNOW_DB_PATH to the directory of the emulator's databases")
     FakeSnowflakeCursor.execute = _execute
     FakeSnow.connect = _connect
+    _rename_merge_helper_column()
     with fakesnow.patch(db_path=db_path, nop_regexes=NO_OPS):
         from target_snowflake.target import TargetSnowflake
 
