@@ -95,7 +95,7 @@ def _rename_merge_helper_column() -> None:
     renamed = re.sub(r"\bmerge_op\b", MERGE_HELPER_COLUMN, source, flags=re.IGNORECASE)
     if renamed == source:
         raise RuntimeError("fakesnow's MERGE emulation no longer names a merge_op column: revisit bridge 5")
-    exec(compile(renamed, module.__file__, "exec"), module.__dict__)  # noqa: S102 - fakesnow's own source
+    exec(compile(renamed, module.__file__, "exec"), module.__dict__)
 
 
 def _connect(instance: FakeSnow, database: str | None = None, schema: str | None = None, **kwargs):
