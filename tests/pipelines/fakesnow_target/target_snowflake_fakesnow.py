@@ -129,3 +129,45 @@ def print_row_counts() -> None:
         ).fetchall()
         counts = {name: conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0] for (name,) in tables}
     print(json.dumps(counts))
+
+
+def serve() -> None:
+    """`fakesnow-server DB_DIR`: fakesnow's Snowflake HTTP endpoint (server mode) over the databases in DB_DIR.
+
+    Prints its port, then serves until SIGTERM. Clients in other processes (dbt-snowflake) connect with
+    host 127.0.0.1, that port and protocol http, unpatched; every session shares DB_DIR's databases.
+    """
+    import signal
+
+    start_server = fakesnow.server  # the function: importing the module below rebinds the name
+    server_module = importlib.import_module("fakesnow.server")
+    server_module.shared_fs = FakeSnow(db_path=sys.argv[1])
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with start_server() as connection:
+        print(connection["port"], flush=True)
+        stopped.wait()
+
+
+def _typed(value: object) -> object:
+    """A value as JSON that keeps its type: datetimes, dates and decimals are tagged."""
+    import datetime as dt
+    import decimal
+
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    return value
+
+
+def print_query() -> None:
+    """`fakesnow-query DB_FILE SQL`: the rows of one query on fakesnow's DuckDB file, as JSON (types tagged)."""
+    import duckdb
+
+    db_file, sql = sys.argv[1], sys.argv[2]
+    with duckdb.connect(db_file, read_only=True) as conn:
+        rows = conn.execute(sql).fetchall()
+    print(json.dumps([[_typed(value) for value in row] for row in rows]))
