@@ -132,8 +132,24 @@ def test_dbt_snowflake_builds_the_marts_on_fakesnow_server(meltano, sandbox, tmp
                 "DBT_SNOWFLAKE_PROTOCOL": "http",
             }
         )
+        # Every model and every data test; the unit tests apart (fakesnow cannot run them, see below).
+        meltano.extra_env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         built = meltano.run("dbt-snowflake:build")
+        unit_tests = meltano.command(
+            "invoke", "dbt-snowflake", "test", "--target", "snowflake", "--select", "test_type:unit", locked=True
+        )
     assert built.returncode == 0, (built.stdout + built.stderr)[-6000:]
-    assert "Completed successfully" in built.stdout + built.stderr  # every model built, every dbt test passed
+    assert "Completed successfully" in built.stdout + built.stderr  # every model built, every data test passed
+    assert " SKIP=0 " in built.stdout + built.stderr
+
+    # The emulator's limit, shown: dbt-snowflake runs a unit test through `create or replace temporary
+    # table RAW.analytics.<unit test>__dbt_tmp as (...)`, and fakesnow 0.12.1 hands that name, with its
+    # database, to DuckDB, which keeps temporary tables only in its own "temp" catalog. On Snowflake
+    # the statement is valid. When this starts passing, drop DBT_EXCLUDE_RESOURCE_TYPES above.
+    output = unit_tests.stdout + unit_tests.stderr
+    failed = output.count("Failure in unit_test ")
+    assert unit_tests.returncode != 0 and failed > 0, output[-4000:]
+    assert output.count('TEMPORARY table names can *only* use the "temp" catalog') == failed, output[-4000:]
+    assert " PASS=0 " in output
 
     assert_marts(lambda sql: query_fakesnow(db_dir, sql), sandbox, started)
