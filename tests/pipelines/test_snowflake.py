@@ -135,6 +135,7 @@ def test_dbt_snowflake_builds_the_marts_on_fakesnow_server(meltano, sandbox, tmp
         # Every model and every data test; the unit tests apart (fakesnow cannot run them, see below).
         meltano.extra_env["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         built = meltano.run("dbt-snowflake:build")
+        del meltano.extra_env["DBT_EXCLUDE_RESOURCE_TYPES"]
         unit_tests = meltano.command(
             "invoke", "dbt-snowflake", "test", "--target", "snowflake", "--select", "test_type:unit", locked=True
         )

@@ -1,7 +1,8 @@
 """TEST-ONLY shim: the unchanged target-snowflake (meltanolabs-target-snowflake 0.20.4) against fakesnow 0.12.1.
 
-target-snowflake loads a stream in four statements, each of which fakesnow 0.12.1 cannot take as sent
-(measured; each bridge below is the smallest that makes the emulator do what Snowflake does):
+target-snowflake loads a stream in four statements that fakesnow 0.12.1 cannot take as sent, and a MERGE
+on a table with a column named MERGE_OP is a fifth case (measured; each bridge below is the smallest that
+makes the emulator do what Snowflake does):
 
 1. `put <file> '@~/target-snowflake/<sync id>'`: fakesnow has no user stage `@~`, and rejects a quoted
    stage name ("does not start with @"). Bridge: `'@~/…'` becomes the named internal stage
