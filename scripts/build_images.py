@@ -35,6 +35,7 @@ IMAGES = ROOT / "images"
 CACHE = Path(os.environ.get("CONSENT_TAPS_CACHE", Path.home() / ".cache" / "consent-taps"))
 CONTAINERS_CONF = CACHE / "containers.conf"
 PYTHON_VERSION = "3.11"  # bookworm's python3
+PIP = "pip==26.3"  # only downloads the locked wheels on the host; the images install with Debian's pip
 # pip download takes platforms literally: every manylinux tag bookworm's glibc 2.36 can run, newest first.
 PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(36, 16, -1)] + ["manylinux2014_x86_64", "linux_x86_64"]
 SOURCES = {  # Airbyte source -> its tap's folder under taps/
@@ -236,7 +237,7 @@ def deps_image(base: str) -> str:
                 "run",
                 "--no-project",
                 "--with",
-                "pip",
+                PIP,
                 "python",
                 "-m",
                 "pip",
@@ -301,9 +302,12 @@ def build(sources: list[str]) -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sources", nargs="*", choices=[[], *SOURCES], help="default: every source")
+    parser.add_argument("sources", nargs="*", metavar="SOURCE", help=f"default: every source ({', '.join(SOURCES)})")
     parser.add_argument("--json", action="store_true", help="print {source: image} as JSON")
     args = parser.parse_args()
+    unknown = [source for source in args.sources if source not in SOURCES]
+    if unknown:
+        parser.exit(2, f"build-images: no source named {', '.join(unknown)}; known: {', '.join(SOURCES)}\n")
     try:
         images = build(args.sources or list(SOURCES))
     except subprocess.CalledProcessError as error:

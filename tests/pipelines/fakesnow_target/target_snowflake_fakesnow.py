@@ -71,7 +71,8 @@ def _bridged_execute(cursor: FakeSnowflakeCursor, command: str, *args, **kwargs)
 
         def staged_rows(match: re.Match) -> str:
             directory = stage.internal_dir(f"{database}.{USER_STAGE}", match["path"]).rstrip("/")
-            return f"from (select parse_json(json) as V, row_number() over () as SEQ from read_json_objects('{directory}/*'))"
+            rows = f"select parse_json(json) as V, row_number() over () as SEQ from read_json_objects('{directory}/*')"
+            return f"from ({rows})"
 
         command = _STAGED_SELECT.sub(staged_rows, command).replace("$1:", "V:").replace("SEQ8()", "SEQ")
     command = _QUOTED_USER_STAGE.sub(rf"@{USER_STAGE}/\1", command)
