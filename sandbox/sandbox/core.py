@@ -123,9 +123,11 @@ class FaultRule:
     retry_after: float = 1.0
     delay: float = 3.0
     pad: int = 0  # stall-body: leading whitespace bytes
+    credential: str = ""  # only requests carrying this value (in a header or the query): a refused key
 
-    def matches(self, vendor: str, target: str) -> bool:
-        return self.times != 0 and (self.vendor in (None, vendor)) and self.path in target
+    def matches(self, vendor: str, target: str, carried: str = "") -> bool:
+        wanted = self.credential in carried if self.credential else True
+        return self.times != 0 and (self.vendor in (None, vendor)) and self.path in target and wanted
 
 
 class Faults:
@@ -145,10 +147,10 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def take(self, vendor: str, target: str) -> FaultRule | None:
+    def take(self, vendor: str, target: str, carried: str = "") -> FaultRule | None:
         with self._lock:
             for rule in self._rules:
-                if rule.matches(vendor, target):
+                if rule.matches(vendor, target, carried):
                     if rule.times > 0:
                         rule.times -= 1
                     return rule
@@ -314,7 +316,8 @@ class Sandbox:
         received_at = time.time()
         if self.latency:
             time.sleep(self.latency)
-        rule = self.faults.take(vendor, rest + "?" + parts.query)
+        carried = "\n".join([parts.query, *handler.headers.values()])
+        rule = self.faults.take(vendor, rest + "?" + parts.query, carried)
         response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
         # A delayed answer to a request from before the last reset (a tap that gave up waiting, in an
         # earlier test) must not land in the fresh log.

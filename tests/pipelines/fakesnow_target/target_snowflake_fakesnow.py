@@ -1,7 +1,8 @@
 """TEST-ONLY shim: the unchanged target-snowflake (meltanolabs-target-snowflake 0.20.4) against fakesnow 0.12.1.
 
-target-snowflake loads a stream in four statements, each of which fakesnow 0.12.1 cannot take as sent
-(measured; each bridge below is the smallest that makes the emulator do what Snowflake does):
+target-snowflake loads a stream in four statements that fakesnow 0.12.1 cannot take as sent, and a MERGE
+on a table with a column named MERGE_OP is a fifth case (measured; each bridge below is the smallest that
+makes the emulator do what Snowflake does):
 
 1. `put <file> '@~/target-snowflake/<sync id>'`: fakesnow has no user stage `@~`, and rejects a quoted
    stage name ("does not start with @"). Bridge: `'@~/…'` becomes the named internal stage
@@ -17,15 +18,21 @@ target-snowflake loads a stream in four statements, each of which fakesnow 0.12.
    in fakesnow's temporary bucket directory.
 4. `drop file format if exists …`: not implemented in fakesnow; a no-op the same way.
 
+5. `merge into SCHEMA_FIELDS d using (…) s on … when matched then update set d.MERGE_OP = s.MERGE_OP …`
+   (tap-lytics' `schema_fields` has a column `merge_op`): fakesnow emulates MERGE with a helper table
+   whose own clause column is also named MERGE_OP (`… END AS MERGE_OP … WHERE MERGE_OP IS NOT NULL`,
+   fakesnow/transforms/merge.py), so DuckDB fails with "Ambiguous reference to column name MERGE_OP".
+   Bridge: fakesnow's merge module is re-executed with its helper column renamed to a name no table
+   uses (`_rename_merge_helper_column`); Snowflake itself has no such column.
+
 fakesnow keeps one DuckDB database; the target drains streams on several threads, and fakesnow's
 MERGE uses one shared helper table (`merge_candidates`), so statements run one at a time.
-
-Known gap: tap-lytics' `schema_fields` stream fails inside fakesnow's MERGE emulation
-("Ambiguous reference to column name MERGE_OP"); the tests cover tap-gravito and tap-consentmanager.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import os
 import re
@@ -47,6 +54,7 @@ _QUOTED_USER_STAGE = re.compile(r"'@~/([^']*)'")
 _MERGE_FROM_SELECT = re.compile(
     r"^merge into (?P<table>.+?) d using \((?P<select>select .+?)\) s (?P<rest>on .+)$", re.IGNORECASE | re.DOTALL
 )
+MERGE_HELPER_COLUMN = "FAKESNOW_MERGE_CLAUSE"
 _fakesnow_execute = FakeSnowflakeCursor.execute
 _fakesnow_connect = FakeSnow.connect
 _one_at_a_time = threading.Lock()
@@ -63,7 +71,8 @@ def _bridged_execute(cursor: FakeSnowflakeCursor, command: str, *args, **kwargs)
 
         def staged_rows(match: re.Match) -> str:
             directory = stage.internal_dir(f"{database}.{USER_STAGE}", match["path"]).rstrip("/")
-            return f"from (select parse_json(json) as V, row_number() over () as SEQ from read_json_objects('{directory}/*'))"
+            rows = f"select parse_json(json) as V, row_number() over () as SEQ from read_json_objects('{directory}/*')"
+            return f"from ({rows})"
 
         command = _STAGED_SELECT.sub(staged_rows, command).replace("$1:", "V:").replace("SEQ8()", "SEQ")
     command = _QUOTED_USER_STAGE.sub(rf"@{USER_STAGE}/\1", command)
@@ -73,10 +82,22 @@ def _bridged_execute(cursor: FakeSnowflakeCursor, command: str, *args, **kwargs)
         source = f"{USER_STAGE_SCHEMA}.MERGE_SOURCE_{uuid.uuid4().hex[:12]}"
         _fakesnow_execute(cursor, f"create table {source} as {merge['select']}")
         try:
-            return _fakesnow_execute(cursor, f"merge into {merge['table']} d using {source} s {merge['rest']}", *args, **kwargs)
+            return _fakesnow_execute(
+                cursor, f"merge into {merge['table']} d using {source} s {merge['rest']}", *args, **kwargs
+            )
         finally:
             _fakesnow_execute(cursor._conn.cursor(), f"drop table {source}")
     return _fakesnow_execute(cursor, command, *args, **kwargs)
+
+
+def _rename_merge_helper_column() -> None:
+    """fakesnow's MERGE helper column `merge_op`, renamed in its own module (every use, in every function)."""
+    module = importlib.import_module("fakesnow.transforms.merge")  # the package's `merge` is the function
+    source = inspect.getsource(module)
+    renamed = re.sub(r"\bmerge_op\b", MERGE_HELPER_COLUMN, source, flags=re.IGNORECASE)
+    if renamed == source:
+        raise RuntimeError("fakesnow's MERGE emulation no longer names a merge_op column: revisit bridge 5")
+    exec(compile(renamed, module.__file__, "exec"), module.__dict__)
 
 
 def _connect(instance: FakeSnow, database: str | None = None, schema: str | None = None, **kwargs):
@@ -92,6 +113,7 @@ def main() -> None:
         sys.exit("target-snowflake--fakesnow: set FAKESNOW_DB_PATH to the directory of the emulator's databases")
     FakeSnowflakeCursor.execute = _execute
     FakeSnow.connect = _connect
+    _rename_merge_helper_column()
     with fakesnow.patch(db_path=db_path, nop_regexes=NO_OPS):
         from target_snowflake.target import TargetSnowflake
 
@@ -109,3 +131,45 @@ def print_row_counts() -> None:
         ).fetchall()
         counts = {name: conn.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0] for (name,) in tables}
     print(json.dumps(counts))
+
+
+def serve() -> None:
+    """`fakesnow-server DB_DIR`: fakesnow's Snowflake HTTP endpoint (server mode) over the databases in DB_DIR.
+
+    Prints its port, then serves until SIGTERM. Clients in other processes (dbt-snowflake) connect with
+    host 127.0.0.1, that port and protocol http, unpatched; every session shares DB_DIR's databases.
+    """
+    import signal
+
+    start_server = fakesnow.server  # the function: importing the module below rebinds the name
+    server_module = importlib.import_module("fakesnow.server")
+    server_module.shared_fs = FakeSnow(db_path=sys.argv[1])
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with start_server() as connection:
+        print(connection["port"], flush=True)
+        stopped.wait()
+
+
+def _typed(value: object) -> object:
+    """A value as JSON that keeps its type: datetimes, dates and decimals are tagged."""
+    import datetime as dt
+    import decimal
+
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, decimal.Decimal):
+        return {"decimal": str(value)}
+    return value
+
+
+def print_query() -> None:
+    """`fakesnow-query DB_FILE SQL`: the rows of one query on fakesnow's DuckDB file, as JSON (types tagged)."""
+    import duckdb
+
+    db_file, sql = sys.argv[1], sys.argv[2]
+    with duckdb.connect(db_file, read_only=True) as conn:
+        rows = conn.execute(sql).fetchall()
+    print(json.dumps([[_typed(value) for value in row] for row in rows]))
