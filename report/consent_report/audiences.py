@@ -30,11 +30,32 @@ def section(warehouse: Warehouse) -> Section:
     for row in ordered:
         loaded = members.get(row["segment_id"], 0)
         difference = loaded - row["size"] if row["size"] is not None else None
-        rows.append([row["segment_name"] or row["segment_id"], count(row["size"]), count(loaded), NONE if difference is None else f"{difference:+d}", day(row["measured_at"])])
-    result.tables.append(Table("audiences-latest", "Latest measurement per audience", ["audience", "size (Lytics)", "members loaded", "difference", "measured at"], rows))
+        rows.append(
+            [
+                row["segment_name"] or row["segment_id"],
+                count(row["size"]),
+                count(loaded),
+                NONE if difference is None else f"{difference:+d}",
+                day(row["measured_at"]),
+            ]
+        )
+    result.tables.append(
+        Table(
+            "audiences-latest",
+            "Latest measurement per audience",
+            ["audience", "size (Lytics)", "members loaded", "difference", "measured at"],
+            rows,
+        )
+    )
     series = [
-        {"measured_at": row["measured_at"].isoformat(), "audience": row["segment_name"] or row["segment_id"], "size": row["size"]}
+        {
+            "measured_at": row["measured_at"].isoformat(),
+            "audience": row["segment_name"] or row["segment_id"],
+            "size": row["size"],
+        }
         for row in history
     ]
-    result.charts.append(("size over time", charts.lines(series, "measured_at", "size", "audience", "Audience size over time")))
+    result.charts.append(
+        ("size over time", charts.lines(series, "measured_at", "size", "audience", "Audience size over time"))
+    )
     return result

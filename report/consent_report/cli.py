@@ -31,13 +31,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duckdb", type=Path, default=Path("output/warehouse.duckdb"), help="the DuckDB warehouse")
     parser.add_argument("--postgres", metavar="URI", help="read a PostgreSQL warehouse instead (libpq URI)")
     parser.add_argument("--postgres-from-env", action="store_true", help="PostgreSQL from the DBT_POSTGRES_* settings")
-    parser.add_argument("--meltano-db", type=Path, default=Path(".meltano/meltano.db"), help="Meltano's system database")
+    parser.add_argument(
+        "--meltano-db", type=Path, default=Path(".meltano/meltano.db"), help="Meltano's system database"
+    )
     parser.add_argument("--logs", type=Path, nargs="*", default=None, help="run logs (default: output/logs/*.log)")
     parser.add_argument("--out", type=Path, default=Path("output/report/index.html"))
     return parser.parse_args(argv)
 
 
-def build(warehouse: Warehouse, meltano_db: Path | None, logs: list[Path], out: Path, say: t.Callable[[str], None]) -> Path:
+def build(
+    warehouse: Warehouse, meltano_db: Path | None, logs: list[Path], out: Path, say: t.Callable[[str], None]
+) -> Path:
     started = time.monotonic()
     built = dt.datetime.now(dt.UTC)
     as_of = built.date()
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
             build(warehouse, args.meltano_db, logs, args.out, lambda line: print(line, file=sys.stderr))
         finally:
             warehouse.close()
+    except FileNotFoundError as exc:
+        print(f"consent-report: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # one clear line, never a traceback (and never the URI: it may hold a password)
         print(f"consent-report: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1

@@ -56,7 +56,11 @@ def daily_trend(rows: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
     summed = {date: totals(day_rows) for date, day_rows in by_day.items()}
     trend = []
     for date in sorted(summed):
-        point = {"date": date, **summed[date], "accept rate": rate(summed[date]["accepts"], summed[date]["interactions"])}
+        point = {
+            "date": date,
+            **summed[date],
+            "accept rate": rate(summed[date]["accepts"], summed[date]["interactions"]),
+        }
         for window in WINDOWS:
             days = [date - dt.timedelta(days=n) for n in range(window)]
             accepts = sum(summed[d]["accepts"] for d in days if d in summed)
@@ -73,7 +77,9 @@ def split(rows: list[dict[str, t.Any]], column: str) -> list[tuple[str, dict[str
         if column == "site" and key is None:
             key = f"url {row['url_id']}"
         groups[str(key)].append(row)
-    return sorted(((key, totals(group)) for key, group in groups.items()), key=lambda item: (-item[1]["consent_views"], item[0]))
+    return sorted(
+        ((key, totals(group)) for key, group in groups.items()), key=lambda item: (-item[1]["consent_views"], item[0])
+    )
 
 
 def section(warehouse: Warehouse) -> Section:
@@ -85,7 +91,9 @@ def section(warehouse: Warehouse) -> Section:
         HOW,
     )
     if not rows:
-        result.empty = "No consent-banner data: tap-consentmanager has not loaded this warehouse (consent_choices_daily is empty)."
+        result.empty = (
+            "No consent-banner data: tap-consentmanager has not loaded this warehouse (consent_choices_daily is empty)."
+        )
         return result
     summed = totals(rows)
     first, last = min(row["date"] for row in rows), max(row["date"] for row in rows)
@@ -112,7 +120,9 @@ def section(warehouse: Warehouse) -> Section:
         for name in ("accept rate", "7-day average", "28-day average")
         if point[name] is not None
     ]
-    result.charts.append(("daily trend", charts.lines(series, "date", "rate", "series", "Accept rate per day", percent=True)))
+    result.charts.append(
+        ("daily trend", charts.lines(series, "date", "rate", "series", "Accept rate per day", percent=True))
+    )
     result.tables.append(
         Table(
             "consent-daily",
@@ -138,14 +148,29 @@ def section(warehouse: Warehouse) -> Section:
             shares = [
                 {label: key, "choice": choice, "count": summed_group[field]}
                 for key, summed_group in groups
-                for choice, field in (("accept-all", "accepts"), ("custom", "custom_choices"), ("reject-all", "rejects"))
+                for choice, field in (
+                    ("accept-all", "accepts"),
+                    ("custom", "custom_choices"),
+                    ("reject-all", "rejects"),
+                )
             ]
-            result.charts.append(("choices by country", charts.stacked_bars(shares, label, "count", "choice", "Choices by country")))
+            result.charts.append(
+                ("choices by country", charts.stacked_bars(shares, label, "count", "choice", "Choices by country"))
+            )
         result.tables.append(
             Table(
                 f"consent-by-{label}",
                 f"By {label}",
-                [label, "banner views", "interactions", "accept-all", "reject-all", "custom", "interaction rate", "accept rate"],
+                [
+                    label,
+                    "banner views",
+                    "interactions",
+                    "accept-all",
+                    "reject-all",
+                    "custom",
+                    "interaction rate",
+                    "accept rate",
+                ],
                 [
                     [
                         key,

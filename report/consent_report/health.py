@@ -70,6 +70,11 @@ def section(warehouse: Warehouse, runs: dict[str, SourceRuns], as_of: dt.date) -
     columns = ["source", "last successful sync (UTC)", "tables", "rows loaded", "newest data day", "lag", "warnings"]
     result.tables.append(Table("health-sources", f"Per source, as of {day(as_of)}", columns, rows))
     result.tables.append(
-        Table("health-warnings", "Warnings of the last runs", ["source", "warning"], notes or [["all sources", "no warnings"]])
+        Table(
+            "health-warnings",
+            "Warnings of the last runs",
+            ["source", "warning"],
+            notes or [["all sources", "no warnings"]],
+        )
     )
     return result

@@ -63,10 +63,19 @@ def section(warehouse: Warehouse) -> Section:
                 NONE if median is None else f"{median:g}",
             ]
         )
-        plot += [{"system": system, "status": "open", "requests": len(open_)}, {"system": system, "status": "closed", "requests": len(closed)}]
+        plot += [
+            {"system": system, "status": "open", "requests": len(open_)},
+            {"system": system, "status": "closed", "requests": len(closed)},
+        ]
     columns = ["system", "requests", "open", "closed"]
-    columns += [f"open > {limit} d ({clock}{' extended' if n else ''})" for clock, first, second in CLOCKS for n, limit in enumerate((first, second))]
+    columns += [
+        f"open > {limit} d ({clock}{' extended' if n else ''})"
+        for clock, first, second in CLOCKS
+        for n, limit in enumerate((first, second))
+    ]
     columns += ["age unknown", "median days to close"]
     result.tables.append(Table("requests-by-system", "Per system", columns, table_rows))
-    result.charts.append(("open and closed", charts.stacked_bars(plot, "system", "requests", "status", "Open and closed requests")))
+    result.charts.append(
+        ("open and closed", charts.stacked_bars(plot, "system", "requests", "status", "Open and closed requests"))
+    )
     return result

@@ -32,7 +32,9 @@ def periods(rows: list[dict[str, t.Any]]) -> tuple[tuple[dt.date, dt.date], tupl
     return (start, end), (start - dt.timedelta(days=PERIOD_DAYS), start - dt.timedelta(days=1))
 
 
-def table(kind: str, totals: list[dict[str, t.Any]], by_day: list[dict[str, t.Any]], id_column: str) -> tuple[Table, list]:
+def table(
+    kind: str, totals: list[dict[str, t.Any]], by_day: list[dict[str, t.Any]], id_column: str
+) -> tuple[Table, list]:
     summed: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for row in totals:
         summed[row[id_column]][0] += row["profiles"]
@@ -53,7 +55,17 @@ def table(kind: str, totals: list[dict[str, t.Any]], by_day: list[dict[str, t.An
         now = rate(in_period[(tcf_id, 0)][1], in_period[(tcf_id, 0)][0])
         before = rate(in_period[(tcf_id, 1)][1], in_period[(tcf_id, 1)][0])
         change = None if now is None or before is None else now - before
-        rows.append([str(tcf_id), count(profiles), count(consenting), percent(rate(consenting, profiles)), percent(now), percent(before), points(change)])
+        rows.append(
+            [
+                str(tcf_id),
+                count(profiles),
+                count(consenting),
+                percent(rate(consenting, profiles)),
+                percent(now),
+                percent(before),
+                points(change),
+            ]
+        )
         plot.append({kind: f"{kind} {tcf_id}", "share": rate(consenting, profiles)})
     caption = f"Per {kind}, all domains"
     if window:

@@ -38,10 +38,10 @@ def plain(value):
     return value
 
 
-def load_and_build(meltano, target: str, transformer: str) -> None:
-    for tap, streams in SELECT.items():
+def load_and_build(meltano, target: str, transformer: str, select: dict[str, list[str]] = SELECT) -> None:
+    for tap, streams in select.items():
         meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps([f"{stream}.*" for stream in streams])
-    blocks = [block for tap in SELECT for block in (tap, target)]
+    blocks = [block for tap in select for block in (tap, target)]
     proc = meltano.run(*blocks, f"{transformer}:build")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "Completed successfully" in proc.stdout + proc.stderr  # dbt's models and tests all passed
