@@ -50,7 +50,8 @@ def table(
                     in_period[(row["tcf_id"], n)][0] += row["profiles"]
                     in_period[(row["tcf_id"], n)][1] += row["consenting_profiles"]
     rows, plot = [], []
-    for tcf_id in sorted(summed, key=lambda i: (-rate(summed[i][1], summed[i][0]) if summed[i][0] else 0, i)):
+    # highest consent share first (profiles is never 0: a listed id has at least its domain's profiles)
+    for tcf_id in sorted(summed, key=lambda i: (-summed[i][1] / max(summed[i][0], 1), i)):
         profiles, consenting = summed[tcf_id]
         now = rate(in_period[(tcf_id, 0)][1], in_period[(tcf_id, 0)][0])
         before = rate(in_period[(tcf_id, 1)][1], in_period[(tcf_id, 1)][0])
