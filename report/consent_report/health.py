@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import typing as t
+from collections import Counter
 
 from consent_report.model import NONE, Section, Table, count, day
 from consent_report.runs import SourceRuns
@@ -66,7 +67,7 @@ def section(warehouse: Warehouse, runs: dict[str, SourceRuns], as_of: dt.date) -
                 count(len(source.warnings)),
             ]
         )
-        notes += [[tap, warning] for warning in source.warnings]
+        notes += [[tap, warning, count(times)] for warning, times in Counter(source.warnings).items()]
     columns = ["source", "last successful sync (UTC)", "tables", "rows loaded", "newest data day", "lag", "warnings"]
     result.tables.append(Table("health-sources", f"Per source, as of {day(as_of)}", columns, rows))
     result.tables.append(

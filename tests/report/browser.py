@@ -6,6 +6,7 @@ console from its browser log, so a test can say that nothing left the machine an
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import tempfile
@@ -42,6 +43,7 @@ def available() -> str | None:
 class Browser:
     driver: webdriver.Chrome
     profile: str
+    width: int
 
     def requests(self) -> list[str]:
         """The URL of every request the page made since the last call (CDP Network.requestWillBeSent)."""
@@ -54,6 +56,19 @@ class Browser:
 
     def console(self) -> list[dict[str, t.Any]]:
         return list(self.driver.get_log("browser"))
+
+    def screenshot(self, element: t.Any, path: Path) -> None:
+        """The whole element, also where it is taller than the window (CDP Page.captureScreenshot with a clip)."""
+        x, y, width, height = self.driver.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];",
+            element,
+        )
+        clip = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
+        shot = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
 
     def quit(self) -> None:
         self.driver.quit()
@@ -71,4 +86,9 @@ def launch(width: int, height: int) -> Browser:
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(30)
-    return Browser(driver, profile)
+    # a window is never narrower than ~500 px; the viewport of a phone is set the way DevTools' device mode does
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    return Browser(driver, profile, width)

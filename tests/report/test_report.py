@@ -89,6 +89,7 @@ def test_every_section_and_chart_is_visible_and_nothing_is_cut_off(page, duckdb_
     open_page(page, duckdb_page)
     driver = page.driver
     width = driver.execute_script("return document.documentElement.clientWidth")
+    assert width == page.width  # the phone's 390 px really are the page's width
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width  # no sideways scrolling
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for key in SECTIONS:
@@ -102,7 +103,7 @@ def test_every_section_and_chart_is_visible_and_nothing_is_cut_off(page, duckdb_
         for figure in section.find_elements(By.CSS_SELECTOR, "figure svg"):
             assert figure.is_displayed() and figure.size["width"] > 100 and figure.size["height"] > 50
             assert section.rect["x"] <= figure.rect["x"] and figure.rect["x"] + figure.rect["width"] <= right + 0.5
-        section.screenshot(str(SCREENSHOTS / f"{width}px-{key}.png"))
+        page.screenshot(section, SCREENSHOTS / f"{width}px-{key}.png")
     charts = {
         figure.get_attribute("data-chart") for figure in driver.find_elements(By.CSS_SELECTOR, "figure[data-chart]")
     }
