@@ -28,7 +28,10 @@ class Warehouse:
     _tables: dict[str, list[str]] | None = field(default=None, repr=False)
 
     def describe(self) -> str:
-        return f"DuckDB {self.location}" if self.kind == "duckdb" else "PostgreSQL"
+        if self.kind == "postgres":
+            return "PostgreSQL"
+        path = Path(self.location).resolve()
+        return f"DuckDB {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
 
     def _connect(self) -> t.Any:
         """One connection for the whole report (opening one per query costs more than the queries)."""
