@@ -73,9 +73,9 @@ def section(warehouse: Warehouse, runs: dict[str, SourceRuns], as_of: dt.date) -
     result.tables.append(
         Table(
             "health-warnings",
-            "Warnings of the last runs",
-            ["source", "warning"],
-            notes or [["all sources", "no warnings"]],
+            "Warnings of the last runs (a line repeated is listed once, with how many times)",
+            ["source", "warning", "times"],
+            notes or [["all sources", "no warnings", "0"]],
         )
     )
     return result

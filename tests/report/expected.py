@@ -165,7 +165,18 @@ NEWEST = {
     "tap-voyado": "select max(requested_at) from analytics.data_subject_requests where system = 'voyado'",
     "tap-claravine": 'select max("date") from analytics.taxonomy_submissions',
 }
-WARNING = re.compile(r"^\S+Z \[\w+\s*\] (tap-\S+)\s+(?:WARNING|ERROR|CRITICAL) ")
+WARNING = re.compile(r"^\S+Z \[\w+\s*\] (tap-\S+)\s+(WARNING|ERROR|CRITICAL) (.*)$")
+
+
+def warnings(log: Path) -> list[list[str]]:
+    """Each distinct warning line of a tap in the run's log (level, then the text; 200 characters), and how often."""
+    seen: dict[tuple[str, str], int] = {}
+    for line in log.read_text().splitlines():
+        match = WARNING.match(line)
+        if match:
+            key = (match.group(1), f"{match.group(2).lower()}: {match.group(3)}"[:200])
+            seen[key] = seen.get(key, 0) + 1
+    return [[tap, text, str(times)] for (tap, text), times in seen.items()] or [["all sources", "no warnings", "0"]]
 
 
 def health(query: Query, meltano_db: Path, log: Path, as_of: dt.date) -> list[list[str]]:

@@ -123,6 +123,7 @@ def test_numbers_in_the_page_equal_the_marts_on_duckdb(page, duckdb_page, duckdb
     assert sorted(shown["consent-daily"]) == sorted(expected.consent_daily(query))
     health = expected.health(query, duckdb_warehouse.meltano_db, duckdb_warehouse.log, as_of(page))
     assert sorted(shown["health-sources"]) == sorted(health)
+    assert sorted(shown["health-warnings"]) == sorted(expected.warnings(duckdb_warehouse.log))
 
 
 def assert_tables(shown: dict[str, list[list[str]]], query) -> None:
