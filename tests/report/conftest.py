@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.pipelines.meltano_project import ROOT, MeltanoRun, install_plugins, install_transformers
-from tests.pipelines.postgres import Postgres
 from tests.pipelines.test_dbt_marts import SELECT, load_and_build
 from tests.support.live import sandbox as live_sandbox
 
@@ -53,14 +52,11 @@ def duckdb_warehouse(tmp_path_factory) -> Built:
 
 
 @pytest.fixture(scope="module")
-def postgres_warehouse(tmp_path_factory) -> Built:
-    server = Postgres(tmp_path_factory.mktemp("report-postgres") / "pgdata")
-    try:
-        database = server.create_database()
-        workdir = tmp_path_factory.mktemp("report-pg-run")
-        env = {"TARGET_POSTGRES_SQLALCHEMY_URL": server.sqlalchemy_url(database), **server.dbt_env(database)}
-        build_warehouse(workdir, "target-postgres", "dbt-postgres", env)
-        uri = server.uri(database)
-        yield Built(["--postgres", uri], workdir / "meltano.db", workdir / "meltano.log", uri)
-    finally:
-        server.server.cleanup()
+def postgres_warehouse(tmp_path_factory, postgres) -> Built:
+    database = postgres.create_database()
+    workdir = tmp_path_factory.mktemp("report-pg-run")
+    env = {"TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database), **postgres.dbt_env(database)}
+    build_warehouse(workdir, "target-postgres", "dbt-postgres", env)
+    return Built(
+        ["--postgres", postgres.uri(database)], workdir / "meltano.db", workdir / "meltano.log", postgres.uri(database)
+    )
