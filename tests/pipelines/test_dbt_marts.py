@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
 
 #: the streams the marts and their tests read (the rest would only make the runs slower)
 SELECT = {
-    "tap-consentmanager": ["cmp_report", "cmps", "designs"],
+    "tap-consentmanager": ["cmp_report", "cmps", "designs", "delivery_domains"],
     "tap-gravito": ["tcf_consents", "microprofiles"],
     "tap-lytics": ["segments", "segment_sizes", "audience_members", "deletion_requests"],
     "tap-voyado": ["export_jobs", "customer_data"],
@@ -38,10 +38,10 @@ def plain(value):
     return value
 
 
-def load_and_build(meltano, target: str, transformer: str) -> None:
-    for tap, streams in SELECT.items():
+def load_and_build(meltano, target: str, transformer: str, select: dict[str, list[str]] = SELECT) -> None:
+    for tap, streams in select.items():
         meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps([f"{stream}.*" for stream in streams])
-    blocks = [block for tap in SELECT for block in (tap, target)]
+    blocks = [block for tap in select for block in (tap, target)]
     proc = meltano.run(*blocks, f"{transformer}:build")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     assert "Completed successfully" in proc.stdout + proc.stderr  # dbt's models and tests all passed
@@ -84,6 +84,20 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     assert {row[:2]: row[2:7] for row in requests} == marts_truth.data_subject_requests(sandbox)
     assert len(requests) == len(marts_truth.data_subject_requests(sandbox))
     assert all((row[7] is not None) == (row[0] == "voyado") for row in requests)
+
+    choices = rows(
+        'select "date", cmp_id, url_id, country, device_id, site, page_views, consent_views, accepts, rejects, '
+        "custom_choices, interactions from analytics.consent_choices_daily"
+    )
+    assert {row[:5]: row[5:] for row in choices} == marts_truth.consent_choices_daily(sandbox)
+    assert len(choices) == len(marts_truth.consent_choices_daily(sandbox))
+    assert any(row[5] is not None for row in choices)  # sites are named from the delivery domains
+
+    by_day = rows(
+        "select choice_date, domain, kind, tcf_id, profiles, consenting_profiles from analytics.tcf_consent_by_day"
+    )
+    assert {row[:4]: row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
+    assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
 
     taxonomy = rows('select dataset_uuid, "date", submissions, "rows", pending, failed from analytics.taxonomy_submissions')
     assert {row[:2]: row[2:] for row in taxonomy} == marts_truth.taxonomy_submissions(sandbox)
