@@ -113,6 +113,7 @@ def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugin
         assert tables("analytics") == {
             "tcf_purpose_consent",
             "tcf_vendor_consent",
+            "tcf_consent_by_day",
             "audience_size_history",
             "audience_members_current",
             "data_subject_requests",
@@ -129,6 +130,12 @@ def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugin
             expected = marts_truth.tcf_consent(sandbox, *lists)
             assert len(found) == len(expected) > 0
             assert {row[:2]: row[2:] for row in found} == expected
+
+        by_day = rows(
+            "select choice_date, domain, kind, tcf_id, profiles, consenting_profiles from analytics.tcf_consent_by_day"
+        )
+        assert {row[:4]: row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
+        assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
 
         history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")
         assert sorted((row[0], row[2], row[3]) for row in history) == sorted(marts_truth.audience_sizes(sandbox))

@@ -1,3 +1,4 @@
+{{ config(enabled=var('consent_taps_consentmanager_enabled', true)) }}
 -- Consent-banner choices per day, CMP, site, country and device (consentmanager report type 1, summed
 -- over designs, hours, operating systems and browsers): accept-all, reject-all and custom (saved a
 -- selection), the three ways out of the banner. site = the delivery domain of urlID (report type 16),

@@ -1,3 +1,4 @@
+{{ config(enabled=var('consent_taps_gravito_enabled', true)) }}
 {#
   TCF consent per day a choice was made (the TC string's LastUpdated, UTC day), domain, kind
   (purpose or vendor) and id: profiles = decoded TC strings of the domain last updated that day,
