@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+
 import pytest
 
+from sandbox.core import default_today
 from tap_claravine.tap import TapClaravine
 from tests.claravine.truth import expected_table_rows
 from tests.support.singer import run_tap
@@ -12,7 +14,7 @@ from tests.support.singer import run_tap
 TAP = "tap-claravine"
 API_KEY = "clv-key-4f9a2b"
 API_SECRET = "clv-secret-8e1d77"
-TODAY = dt.date.today()
+TODAY = default_today()  # the run's pinned day (tests/conftest.py)
 # The simulator's field name -> the column the naming rule (snake_case) gives it.
 COLUMNS = {
     "Campaign Name": "campaign_name",

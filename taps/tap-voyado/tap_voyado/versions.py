@@ -17,6 +17,8 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
+from tapkit import clock
+
 
 @dataclass(frozen=True)
 class ApiVersion:
@@ -53,7 +55,7 @@ NOT_SERVED_STATUSES = frozenset({404, 410})
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return clock.today()
 
 
 def describe_setting() -> str:
