@@ -54,7 +54,7 @@ def pinned_day() -> dt.date | None:
 
 def default_today() -> dt.date:
     """Today for a simulator whose day no test pinned: `CONSENT_TAPS_TODAY`, else the UTC date."""
-    return pinned_day() or dt.datetime.now(dt.timezone.utc).date()
+    return pinned_day() or dt.datetime.now(dt.UTC).date()
 
 
 #: the value of every credential-named field a simulator's "credentials" variant adds to its records;
