@@ -42,7 +42,7 @@ def main() -> int:
     env = {
         **os.environ,
         "CONSENT_SANDBOX_URL": sandbox.base_url,
-        "CONSENT_SANDBOX_START_DATE": (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)).isoformat(),
+        "CONSENT_SANDBOX_START_DATE": (sandbox.today() - dt.timedelta(days=7)).isoformat(),
         "MELTANO_STATE_BACKEND_URI": f"s3://{BUCKET}/consent-taps",
         "MELTANO_STATE_BACKEND_S3_ENDPOINT_URL": endpoint,
         "MELTANO_STATE_BACKEND_S3_AWS_ACCESS_KEY_ID": KEY_ID,

@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench.replay import Recorder, Replay
 
-from sandbox.core import Sandbox
+from sandbox.core import Sandbox, default_today
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -59,7 +59,7 @@ class Case:
 
 
 def _days_ago(days: int) -> str:
-    return (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=days)).isoformat()
+    return (default_today() - dt.timedelta(days=days)).isoformat()  # the sandbox's today (CONSENT_TAPS_TODAY)
 
 
 CREDENTIALS = {

@@ -483,7 +483,7 @@ PROFILE = VendorProfile(
         dropped=frozenset({"api_key", "integration.accessToken"}),
         values=lambda _sandbox: [VENDOR_CREDENTIAL],
     ),
-    bench_settings=lambda: {"start_date": dt.date.today().isoformat(), "lookback_days": 2},
+    bench_settings=lambda: {"start_date": days_ago(0), "lookback_days": 2},
     largest_stream=LargestStream(
         "consent_log",
         "consent_log",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import socket
 import struct
 import threading
@@ -38,6 +39,22 @@ FAULT_KINDS = (
     "stall-body",  # a 200 whose body stops halfway for `delay` seconds, then ends normally (`pad`: JSON
     # bodies get that many bytes of leading whitespace, so that even a small one is large when it stalls)
 )
+
+
+#: the environment variable that pins the taps' today (tapkit/clock.py); the sandbox's clock follows it too,
+#: so that a test run pinned to one day sees the same day in the simulators and in the taps
+PIN_VARIABLE = "CONSENT_TAPS_TODAY"
+
+
+def pinned_day() -> dt.date | None:
+    """The day `CONSENT_TAPS_TODAY` pins (None when unset)."""
+    value = os.environ.get(PIN_VARIABLE, "").strip()
+    return dt.date.fromisoformat(value) if value else None
+
+
+def default_today() -> dt.date:
+    """Today for a simulator whose day no test pinned: `CONSENT_TAPS_TODAY`, else the UTC date."""
+    return pinned_day() or dt.datetime.now(dt.UTC).date()
 
 
 #: the value of every credential-named field a simulator's "credentials" variant adds to its records;
@@ -218,7 +235,8 @@ class Sandbox:
         return self._apps[vendor]
 
     def today(self) -> dt.date:
-        return self._today or dt.datetime.now(dt.timezone.utc).date()
+        """The simulators' today: the day `set_today` pinned, else `CONSENT_TAPS_TODAY`, else the UTC date."""
+        return self._today or default_today()
 
     def set_today(self, day: dt.date | None) -> None:
         self._today = day

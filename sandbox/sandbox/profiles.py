@@ -16,12 +16,15 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox.core import default_today
+
 #: counts of rows per table, from the simulator's ground truth for a config: (sandbox, config) -> counts
 ExpectedRows = t.Callable[[t.Any, dict], dict[str, int]]
 
 
 def days_ago(days: int) -> str:
-    return (dt.date.today() - dt.timedelta(days=days)).isoformat()
+    """`days` before the simulators' today (pinned by CONSENT_TAPS_TODAY in tests), as YYYY-MM-DD."""
+    return (default_today() - dt.timedelta(days=days)).isoformat()
 
 
 @dataclass(frozen=True)

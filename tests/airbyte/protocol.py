@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import tempfile
 import typing as t
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from airbyte_protocol.models import AirbyteMessage, Type
 
+from tests.support.live import clock_env
 from tests.support.singer import tap_executable
 
 
@@ -122,7 +124,8 @@ def run_source(
     """`source-<vendor> <command> ...` as a real process."""
     with tempfile.TemporaryDirectory() as tmp:
         argv = [tap_executable(f"source-{vendor}"), command, *write_inputs(tmp, config, catalog, state)]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        env = {**os.environ, **clock_env()}  # the source's today is the simulators' (tapkit/clock.py)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     return SourceRun(proc.returncode, proc.stdout, proc.stderr, parse_output(proc.stdout))
 
 

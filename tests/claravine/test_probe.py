@@ -7,12 +7,13 @@ import datetime as dt
 import pytest
 
 from sandbox.claravine import ClaravineApp
+from sandbox.core import default_today
 from tap_claravine import probe as claravine_probe
 from tests.claravine.test_sync import API_KEY, API_SECRET, TAP, assert_clean, config
 from tests.support.probe import assert_verdicts, verdicts
 from tests.support.singer import run_tap
 
-TODAY = dt.date.today()
+TODAY = default_today()  # the run's pinned day (tests/conftest.py)
 ROWS = [
     claravine_probe.HOST,
     claravine_probe.AUTH.format(key="X-API-Key", secret="X-API-Secret"),

@@ -6,6 +6,7 @@ import datetime as dt
 
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from sandbox.core import default_today
 from tap_claravine.tap import TapClaravine
 from tests.support.live import sandbox_url
 
@@ -13,8 +14,8 @@ from tests.support.live import sandbox_url
 CONFIG = {
     "api_key": "standard-test-key",
     "api_secret": "standard-test-secret",
-    "start_date": (dt.date.today() - dt.timedelta(days=6)).isoformat(),
-    "end_date": (dt.date.today() - dt.timedelta(days=4)).isoformat(),
+    "start_date": (default_today() - dt.timedelta(days=6)).isoformat(),
+    "end_date": (default_today() - dt.timedelta(days=4)).isoformat(),
     "api_url": sandbox_url("claravine"),
 }
 

@@ -11,6 +11,7 @@ import pytest
 
 from sandbox.gravito import DOMAINS
 from tap_gravito.microprofile import unparsed_id
+from tapkit import clock
 from tests.gravito.truth import expected_table_rows
 from tests.support.live import sandbox as live_sandbox
 from tests.support.singer import run_tap
@@ -173,7 +174,7 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
 
 
 def test_a_bookmark_older_than_seven_days_warns_once_per_domain(sandbox):
-    old = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=10)).replace(microsecond=0).isoformat()
+    old = (clock.now() - dt.timedelta(days=10)).replace(microsecond=0).isoformat()
     state = {"bookmarks": {"microprofiles": {"partitions": [{"context": {"domain": DOMAINS[1]}, "replication_key": "updated_at", "replication_key_value": old}]}}}
     run = run_tap("tap-gravito", config(sandbox), state=state)
     assert run.returncode == 0

@@ -6,6 +6,7 @@ import datetime as dt
 
 from sandbox.lytics import _encode_cursor
 from tap_lytics.tap import TapLytics
+from tapkit import clock
 from tests.lytics.truth import ground_truth
 from tests.support.singer import run_tap
 
@@ -30,7 +31,7 @@ def saved_state(sandbox, config, *, cursor: str, age: dt.timedelta) -> tuple[dic
     """(config, all's id, a state as an interrupted run leaves it) without running one."""
     config = {**config, "segments": ["all"], "scan_page_size": PAGE}
     all_id = sandbox.app("lytics").find_segment("all")["id"]
-    saved_at = (dt.datetime.now(dt.timezone.utc) - age).isoformat()
+    saved_at = (clock.now() - age).isoformat()
     partitions = [{"context": {"segment_id": all_id}, "next": cursor, "saved_at": saved_at}]
     return config, all_id, {"bookmarks": {"audience_members": {"partitions": partitions}}}
 
@@ -54,7 +55,7 @@ def test_resume_within_the_hour_reads_only_the_rest(sandbox, config):
     saved = partition(state, all_id)
     assert set(saved) == {"context", "next", "saved_at"}
     assert saved["next"] == _encode_cursor(all_id, 2 * PAGE)
-    age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(saved["saved_at"])
+    age = clock.now() - dt.datetime.fromisoformat(saved["saved_at"])
     assert dt.timedelta(0) <= age < dt.timedelta(minutes=5)
 
     members = [row["profile"]["_uid"] for row in ground_truth(sandbox, config)["audience_members"]]

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.profiles import VendorProfile, all_profiles
+from tests.support.live import clock_env, today
 
 ROOT = Path(__file__).resolve().parents[2]
 MELTANO = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "meltano")
-SANDBOX_START_DATE = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=7)).isoformat()
+
+
+def sandbox_start_date() -> str:
+    """A week before the simulators' today: what the project's sandbox environment reads."""
+    return (today() - dt.timedelta(days=7)).isoformat()
 
 
 def extractors() -> list[str]:
@@ -42,7 +47,7 @@ def resolved_sandbox_config(tap: str) -> dict:
     """The Meltano `sandbox` environment's settings of the tap (its profile's), environment templates filled in."""
     config = dict(tap_profile(tap).meltano_settings)
     return {
-        key: SANDBOX_START_DATE if value == "${CONSENT_SANDBOX_START_DATE}" else value for key, value in config.items()
+        key: sandbox_start_date() if value == "${CONSENT_SANDBOX_START_DATE}" else value for key, value in config.items()
     }
 
 
@@ -63,7 +68,8 @@ class MeltanoRun:
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_DATABASE_URI": f"sqlite:///{self.workdir / 'meltano.db'}",
             "CONSENT_SANDBOX_URL": self.sandbox_url,
-            "CONSENT_SANDBOX_START_DATE": SANDBOX_START_DATE,
+            "CONSENT_SANDBOX_START_DATE": sandbox_start_date(),
+            **clock_env(),  # the taps' today is the simulators' (tapkit/clock.py)
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
             "TARGET_JSONL_DESTINATION_PATH": str(self.workdir / "jsonl"),
             **{

@@ -13,6 +13,7 @@ import duckdb
 import psycopg
 import pytest
 
+from tapkit import clock
 from tests.pipelines import marts_truth
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
@@ -71,7 +72,7 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     assert {(row[0], row[2], row[3]) for row in history} == marts_truth.audience_sizes(sandbox)
     assert len(history) == len(marts_truth.audience_sizes(sandbox))
     measured = {row[1].replace(tzinfo=dt.timezone.utc) if row[1].tzinfo is None else row[1] for row in history}
-    assert len(measured) == 1 and started <= measured.pop() <= dt.datetime.now(dt.timezone.utc)  # this run's measurement
+    assert len(measured) == 1 and started <= measured.pop() <= clock.now()  # this run's measurement
 
     members = rows("select segment_id, members from analytics.audience_members_current")
     assert dict(members) == marts_truth.audience_members_current(sandbox)
@@ -106,7 +107,7 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
 
 def test_marts_on_duckdb_match_the_ground_truth(dbt_plugins, meltano, sandbox):
     meltano.extra_env["DBT_DUCKDB_PATH"] = str(meltano.duckdb_path)  # the file target-duckdb writes
-    started = dt.datetime.now(dt.timezone.utc)
+    started = clock.now()
     load_and_build(meltano, "target-duckdb", "dbt-duckdb")
 
     def query(sql: str) -> list[tuple]:
@@ -119,7 +120,7 @@ def test_marts_on_duckdb_match_the_ground_truth(dbt_plugins, meltano, sandbox):
 def test_marts_on_postgres_match_the_ground_truth(dbt_plugins, meltano, sandbox, postgres):
     database = postgres.create_database()
     meltano.extra_env.update({"TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database), **postgres.dbt_env(database)})
-    started = dt.datetime.now(dt.timezone.utc)
+    started = clock.now()
     load_and_build(meltano, "target-postgres", "dbt-postgres")
 
     def query(sql: str) -> list[tuple]:

@@ -29,7 +29,7 @@ def too_full(tmp_path, config: dict) -> tuple[dict, list[str]]:
 @pytest.fixture
 def clock(sandbox):
     """`clock(days)` moves the sandbox's today to `days` after the test started."""
-    start = dt.date.today()
+    start = sandbox.today()
 
     def advance(days: int) -> None:
         sandbox.set_today(start + dt.timedelta(days=days))

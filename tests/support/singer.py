@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.live import clock_env
+
 
 @dataclass
 class TapRun:
@@ -65,8 +67,7 @@ def run_tap(
         if catalog is not None:
             Path(tmp, "catalog.json").write_text(json.dumps(catalog))
             command += ["--catalog", str(Path(tmp, "catalog.json"))]
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}, check=False
-        )
+        environment = {**os.environ, **clock_env(), **(env or {})}  # the tap's today is the simulators'
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment, check=False)
     messages = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     return TapRun(proc.returncode, proc.stdout, proc.stderr, messages)

@@ -27,7 +27,7 @@ def voyado_config(sandbox, tmp_path):
 @pytest.fixture
 def clock(sandbox):
     """`clock(days)` moves the sandbox's today to `days` after the test started."""
-    start = dt.date.today()
+    start = sandbox.today()
 
     def advance(days: int) -> dt.date:
         sandbox.set_today(start + dt.timedelta(days=days))

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from tap_claravine.api import DATA_PATHS, DEFINITION_PATH, STATUSES
 from tap_claravine.id_field import id_field_name
-from tapkit import TapkitError, probe
+from tapkit import TapkitError, clock, probe
 
 if t.TYPE_CHECKING:
     from tap_claravine.api import ClaravineApi
@@ -176,7 +176,7 @@ class Prober:
         return dataset
 
     def transaction_checks(self, dataset: dict) -> t.Iterator[probe.ProbeResult]:
-        last = self.tap.config.get("end_date") or dt.datetime.now(dt.UTC).date().isoformat()
+        last = self.tap.config.get("end_date") or clock.today().isoformat()
         first = max(
             str(self.tap.config["start_date"])[:10],
             (dt.date.fromisoformat(str(last)[:10]) - dt.timedelta(days=WINDOW_DAYS - 1)).isoformat(),

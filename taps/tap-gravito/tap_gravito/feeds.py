@@ -13,7 +13,7 @@ from array import array
 from tap_gravito.api import API_DAYS
 from tap_gravito.bookmarks import parse_bookmark
 from tap_gravito.microprofile import Microprofile, parse_element
-from tapkit import stopping
+from tapkit import clock, stopping
 
 if t.TYPE_CHECKING:
     import logging
@@ -125,7 +125,7 @@ class DomainFeeds:
 
     def warn_if_window_lost(self, domain: str) -> None:
         """One warning per domain when a bookmark is older than the API's seven days."""
-        oldest_served = dt.datetime.now(dt.UTC) - dt.timedelta(days=API_DAYS)
+        oldest_served = clock.now() - dt.timedelta(days=API_DAYS)
         stale = [bookmark for bookmark in self._bookmarks.get(domain, []) if bookmark < oldest_served]
         if stale:
             self.logger.warning(

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from tap_gravito.api import API_DAYS, GravitoApi
 from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
-from tapkit import TapkitError, probe
+from tapkit import TapkitError, clock, probe
 
 if t.TYPE_CHECKING:
     from tap_gravito.tap import TapGravito
@@ -165,7 +165,7 @@ class Prober:
         stamps = [s for a in answers for s in a.stamps]
         if stamps:
             oldest = dt.datetime.fromtimestamp(min(stamps), tz=dt.UTC)
-            limit = dt.datetime.now(dt.UTC) - dt.timedelta(days=API_DAYS + WINDOW_SLACK_DAYS)
+            limit = clock.now() - dt.timedelta(days=API_DAYS + WINDOW_SLACK_DAYS)
             yield probe.result(WINDOW, asked, f"oldest t: {oldest.isoformat()}", oldest >= limit)
         else:
             yield probe.could_not_tell(WINDOW, asked, "no timestamp in any answer")

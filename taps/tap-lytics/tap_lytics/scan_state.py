@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from tapkit import clock
+
 RESUME_WINDOW = dt.timedelta(hours=1)
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def save(state: dict, cursor: str | None, now: dt.datetime) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from tapkit import clock
+
 DONE = "done"
 DOWNLOADED = "downloaded"
 EXPIRED = "expired"
@@ -31,7 +33,7 @@ RECORD_FIELDS = (
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return clock.now().replace(microsecond=0).isoformat()
 
 
 def new_job(customer_key: str, jid: str, status: str, now: str) -> dict[str, t.Any]:

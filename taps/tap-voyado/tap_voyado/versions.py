@@ -25,6 +25,8 @@ import re
 import typing as t
 from dataclasses import dataclass
 
+from tapkit import clock
+
 
 @dataclass(frozen=True)
 class ApiVersion:
@@ -107,7 +109,7 @@ def fallbacks(configured: str) -> tuple[str, ...]:
 
 
 def today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return clock.today()
 
 
 def describe_setting() -> str:

@@ -30,6 +30,7 @@ import os
 import typing as t
 from dataclasses import dataclass, field
 
+from tapkit import clock
 from tapkit.errors import TapkitError
 
 #: how far past the tap's clock a bookmark may be (the vendor's or another machine's clock)
@@ -157,7 +158,7 @@ def shown(value: t.Any) -> str:
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def parse_time(value: str) -> dt.datetime:

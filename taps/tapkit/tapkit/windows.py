@@ -21,6 +21,7 @@ import datetime as dt
 import threading
 import typing as t
 
+from tapkit import clock
 from tapkit.streams import VendorStream
 
 if t.TYPE_CHECKING:
@@ -36,7 +37,7 @@ def parse_day(value: t.Any) -> dt.date:
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+    return clock.today()
 
 
 def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
