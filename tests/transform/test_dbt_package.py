@@ -16,6 +16,7 @@ import duckdb
 import pytest
 import yaml
 
+from tapkit import clock
 from tests.distribution.test_new_user import sandbox_settings
 from tests.pipelines import marts_truth
 from tests.pipelines.meltano_project import ROOT, install_loader
@@ -91,7 +92,7 @@ def dbt(plugins: dict, project: Path, *args: str) -> str:
 
 def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugins, sandbox, tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
-    started = dt.datetime.now(dt.UTC)
+    started = clock.now()  # the taps' clock (pinned for the run)
     for vendor, schema in LOADED.items():
         load(f"tap-{vendor}", schema, warehouse, sandbox, plugins["target"], tmp_path)
     project = user_project(tmp_path / "my_analytics", clone_of_head(tmp_path / "consent-taps"), warehouse)
@@ -140,7 +141,7 @@ def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugin
         history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")
         assert sorted((row[0], row[2], row[3]) for row in history) == sorted(marts_truth.audience_sizes(sandbox))
         measured = {row[1].replace(tzinfo=dt.UTC) for row in history}
-        assert len(measured) == 1 and started <= measured.pop() <= dt.datetime.now(dt.UTC)
+        assert len(measured) == 1 and started <= measured.pop() <= clock.now()
 
         members = rows("select segment_id, members from analytics.audience_members_current")
         assert dict(members) == marts_truth.audience_members_current(sandbox)
