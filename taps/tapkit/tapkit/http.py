@@ -10,6 +10,8 @@ shared rate limiter, the retries, the spooled bodies and the mapping of statuses
   SDK retries, with the kit's wait generator (`tapkit.retry.waits`): exactly `Retry-After` when the
   vendor sends it (the whole client pauses that long), else full-jitter exponential backoff, for at
   most `retry_max_attempts` attempts;
+- the vendor's rate-limit headers (IETF `RateLimit`/`RateLimit-Policy`, `X-RateLimit-*`) keep the
+  client within its budget: once the answers say none is left, every thread waits for the reset;
 - the whole body is read inside the retried attempt into a `SpooledBody`, so a body that breaks
   half-way is retried like any other transient fault, and large bodies never sit in memory;
 - every request counts in singer-sdk's `http_request_count` and `http_request_duration` metrics,
@@ -36,7 +38,7 @@ from singer_sdk import metrics
 from singer_sdk.exceptions import RetriableAPIError
 
 from tapkit import body as bodies
-from tapkit import retry
+from tapkit import ratelimit, retry
 from tapkit.credentials import mask_in_text
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
 from tapkit.secrets import scrub
@@ -268,9 +270,14 @@ class HttpClient:
         started = time.monotonic()
         status: int | None = None
         try:
-            response = self.session.send(
-                prepared, timeout=self.timeout, stream=True, proxies=self.proxies_for(prepared)
-            )
+            try:
+                response = self.session.send(
+                    prepared, timeout=self.timeout, stream=True, proxies=self.proxies_for(prepared)
+                )
+            except BaseException:
+                self.rate_limiter.observe(None)
+                raise
+            self.rate_limiter.observe(ratelimit.parse(response.headers))
             status = response.status_code
             if on_start is not None:
                 on_start(response)
