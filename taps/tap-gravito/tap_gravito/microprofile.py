@@ -96,7 +96,7 @@ def parse_element(element: t.Any) -> Microprofile:
         message: t.Any = raw
     elif isinstance(raw, str):
         try:
-            message = json.loads(raw)
+            message = lenient_json.strict_loads(raw)  # msgspec; strict: a message is never repaired
         except ValueError as exc:
             return _unparsed(
                 referer, raw, f"message is not valid JSON ({exc.__class__.__name__} at char {getattr(exc, 'pos', '?')})"
