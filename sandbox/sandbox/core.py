@@ -3,7 +3,9 @@
 A simulator is a `VendorApp`: it turns a `Request` into a `Response` and knows the ground truth
 (what each stream must yield). Faults are injected per test through `Sandbox.faults` (or
 `POST /_sandbox/faults`): each rule matches a vendor and a path fragment and fires a given number
-of times. Every request is logged, so tests can count them.
+of times. Every request is logged, so tests can count them. A vendor can be given a request budget per
+window (`settings["<vendor>.rate_budget"]`, see `RequestBudgets`): beyond it, 429; within it, the
+rate-limit headers of the chosen style.
 """
 
 from __future__ import annotations
