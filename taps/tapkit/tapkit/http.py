@@ -98,7 +98,7 @@ class Request:
     #: how the metrics name the endpoint (the path template, not the filled-in path)
     endpoint: str | None = None
     #: how logs and errors name the path when the real one holds personal data (an email in a lookup):
-    #: e.g. "/api/entity/user/email/{value}"; joined to the base URL like `path`
+    #: e.g. "/api/entity/user/email/{lookup_value}"; joined to the base URL like `path`
     redacted_path: str | None = None
 
 
