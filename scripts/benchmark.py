@@ -132,7 +132,7 @@ NO_SINGLE_ANSWER = {
 }
 
 
-def cases(sizes: list[float], vendors: list[str], pages: bool = True) -> list[Case]:
+def cases(sizes: list[float], vendors: list[str], many_pages: bool = True) -> list[Case]:
     out = []
     for vendor in vendors:
         stream, root, pages, setting, base = STREAMS[vendor]
@@ -142,7 +142,7 @@ def cases(sizes: list[float], vendors: list[str], pages: bool = True) -> list[Ca
                 out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size, size_setting=setting))
                 for extra, extra_root, extra_pages, extra_setting, config in LARGE_ANSWER_STREAMS.get(vendor, []):
                     out.append(Case(vendor, extra, extra_root, label, {}, config, extra_pages, size, extra_setting))
-        if not pages:
+        if not many_pages:  # (`pages` above is the stream's regex: this flag has its own name)
             continue
         settings, config, other = MANY_PAGES[vendor]
         stream, root, pages = other or (stream, root, pages)
@@ -433,7 +433,8 @@ def main() -> None:
     args = parser.parse_args()
     vendors = args.tap or list(STREAMS)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
-    command = "./scripts/benchmark" + "".join(f" {a}" for a in sys.argv[1:] if a.startswith("--") and a != "--output")
+    shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]
+    command = " ".join(["./scripts/benchmark", *shown])
     lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", METHOD]
     started = time.perf_counter()
 
