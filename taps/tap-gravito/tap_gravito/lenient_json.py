@@ -43,7 +43,14 @@ def strict_loads(text: str) -> t.Any:
 
 def loads(text: str) -> t.Any:
     """Parse `text`, tolerating trailing commas; raises `ValueError` for anything else."""
+    for attempt in (text, strip_trailing_commas(text)):  # most vendor texts have the trailing comma
+        try:
+            return _decode(attempt)
+        except msgspec.DecodeError:
+            continue
+    # What only the standard library reads (NaN ...), and its errors, exactly as before. A text it reads has no
+    # trailing comma, so msgspec refused it for another reason, and stripping could not have helped.
     try:
-        return strict_loads(text)
+        return json.loads(text)
     except json.JSONDecodeError:
-        return strict_loads(strip_trailing_commas(text))
+        return json.loads(strip_trailing_commas(text))
