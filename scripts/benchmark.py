@@ -1,6 +1,7 @@
 """Benchmarks of the five taps against pre-built answers served from memory; writes docs/benchmarks.md.
 
-For each case (a tap's largest stream, one answer of 5 MB / 100 MB / 1 GB, or many small pages):
+For each case (a tap's largest stream, one answer of 5 MB / 100 MB / 1 GB, or many small pages; and each
+stream that keeps a structure per answer, at the same sizes, for its peak RSS):
 1. the sandbox generates the answers once, untimed: the tap runs once through a recording proxy
    (`bench.replay.Recorder`) that keeps every answer's bytes;
 2. a replay server in its own process loads those bytes into memory and serves them, with
@@ -56,6 +57,7 @@ class Case:
     config: dict  # tap settings (besides api_url and credentials)
     pages: str  # regex of the targets that carry the stream's records
     target_mb: float | None = None  # one answer of about this size (None: many pages)
+    size_setting: str | None = None  # the sandbox setting that sizes one answer (with target_mb)
 
 
 def _days_ago(days: int) -> str:
@@ -91,6 +93,24 @@ STREAMS = {
     "claravine": ("transaction_rows", "datasets", r"/data/?(\?|$)", None, {"start_date": _days_ago(7)}),
 }
 
+#: more streams with one large answer, so that the peak RSS of each stream that keeps a structure per answer is
+#: measured at every size: consentmanager's duplicate-key check of a day, gravito's profile fingerprints (every
+#: gravito stream keeps the feed's index of snapshots). (stream, root, record pages, the setting that sizes one
+#: answer, tap settings); cmp_report: one day (from=to), scaled by the sandbox's `size`.
+LARGE_ANSWER_STREAMS: dict[str, list[tuple[str, str, str, str, dict]]] = {
+    "consentmanager": [
+        (
+            "cmp_report",
+            "cmp_report",
+            r"type=1&",
+            "size",
+            {"start_date": _days_ago(1), "end_date": _days_ago(1), "lookback_days": 0},
+        )
+    ],
+    # the fingerprints of a domain's profiles (what changed since the last run)
+    "gravito": [("microprofiles", "microprofiles", r"/api/gp", "gravito.profiles_per_domain", STREAMS["gravito"][4])],
+}
+
 #: many small pages: sandbox switches, tap settings, and (stream, root, record pages) where not the largest stream's
 MANY_PAGES: dict[str, tuple[dict, dict, tuple[str, str, str] | None]] = {
     # the consent log serves 7 days (one answer each): the CMP report's 45 days are the many pages
@@ -112,15 +132,17 @@ NO_SINGLE_ANSWER = {
 }
 
 
-def cases(sizes: list[float], vendors: list[str], pages: bool = True) -> list[Case]:
+def cases(sizes: list[float], vendors: list[str], many_pages: bool = True) -> list[Case]:
     out = []
     for vendor in vendors:
-        stream, root, pages, _, base = STREAMS[vendor]
+        stream, root, pages, setting, base = STREAMS[vendor]
         if vendor not in NO_SINGLE_ANSWER:
             for size in sizes:
                 label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
-                out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size))
-        if not pages:
+                out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size, size_setting=setting))
+                for extra, extra_root, extra_pages, extra_setting, config in LARGE_ANSWER_STREAMS.get(vendor, []):
+                    out.append(Case(vendor, extra, extra_root, label, {}, config, extra_pages, size, extra_setting))
+        if not many_pages:  # (`pages` above is the stream's regex: this flag has its own name)
             continue
         settings, config, other = MANY_PAGES[vendor]
         stream, root, pages = other or (stream, root, pages)
@@ -264,7 +286,8 @@ def build(simulator: Simulator, case: Case, directory: Path) -> tuple[TapRun, di
     if case.target_mb is None:
         tap, pages = record(simulator, case, directory, {})
     else:
-        setting = STREAMS[case.vendor][3]
+        setting = case.size_setting
+        assert setting is not None, case
         units = 20 if setting == "size" else 2000  # a small sample first
         for attempt in range(4):
             tap, pages = record(simulator, case, directory, {setting: units})
@@ -307,9 +330,13 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
     tap_seconds = statistics.median(r[0] for r in runs["tap"])
     f0 = statistics.median(r[0] for r in runs["F0"])
     f1 = statistics.median(r[0] for r in runs["F1"])
+    records, sync_s = runs["tap"][0][3], statistics.median(r[2] for r in runs["tap"])
     return {
         **shape,
-        "records": runs["tap"][0][3],
+        "records": records,
+        "records_per_s": records / tap_seconds,
+        "sync_records_per_s": records / sync_s if sync_s else 0.0,
+        "mb_per_s": shape["content"] / MB / tap_seconds,
         "floor_records": runs["F0"][0][1],
         "tap_s": tap_seconds,
         "sync_s": statistics.median(r[2] for r in runs["tap"]),
@@ -377,7 +404,11 @@ METHOD = """\
 - **F0** = requests (one session) + orjson + one RECORD line per row (`orjson.dumps`, a buffered stdout).
   **F1** = F0 plus converting the fields the tap types (integer, number, boolean columns sent as text;
   date-times parsed and written as ISO 8601 UTC), as the tap's own catalog declares them.
-- **Peak RSS** is the tap process's VmHWM, polled every 20 ms.
+- **records/s** and **MB/s** are the tap's whole process (start-up included: what a user waits for), the
+  figure published singer-sdk taps are usually quoted with; in brackets, records/s of the sync alone (its
+  `sync_duration`). MB are the answers' bytes (for Voyado's zip, the JSON Lines it holds), 1 MB = 2^20 bytes.
+- **Peak RSS** is the tap process's VmHWM, polled every 20 ms. Streams that keep a structure per answer
+  (consentmanager's `cmp_report`: the day's duplicate-key check) get a case of their own at each answer size.
 - **Start-up**: `tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians of 5.
 - A 2-core machine shared with other work spreads ratios by about ±10-25% from run to run: compare ratios
   measured in one run, not absolute numbers across runs.
@@ -391,6 +422,7 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="only the 5 MB answers and many pages")
     parser.add_argument("--tap", action="append", help="only this vendor (repeatable), e.g. --tap consentmanager")
+    parser.add_argument("--stream", action="append", help="only this stream's cases (repeatable), e.g. cmp_report")
     parser.add_argument("--size", action="append", type=float, help="only answers of this many MB (repeatable)")
     parser.add_argument("--no-pages", action="store_true", help="leave out the many-pages cases")
     parser.add_argument("--no-startup", action="store_true", help="leave out the start-up comparison")
@@ -401,7 +433,8 @@ def main() -> None:
     args = parser.parse_args()
     vendors = args.tap or list(STREAMS)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
-    command = "./scripts/benchmark" + "".join(f" {a}" for a in sys.argv[1:] if a.startswith("--") and a != "--output")
+    shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]
+    command = " ".join(["./scripts/benchmark", *shown])
     lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", METHOD]
     started = time.perf_counter()
 
@@ -413,14 +446,16 @@ def main() -> None:
     emit(
         f"## Throughput against the floors (target: >= {TARGET_RATIO}x F0; peak RSS < {TARGET_RSS_MB} MB)",
         "",
-        "| tap | stream | answers | records | tap s (sync s) | F0 s | F1 s | x F0 | x F1 | CPU x F0 | CPU x F1 "
-        "| sync x F0 | peak RSS | x F0 met | RSS met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tap | stream | answers | records | tap s (sync s) | records/s (sync) | MB/s | F0 s | F1 s | x F0 | x F1 "
+        "| CPU x F0 | CPU x F1 | sync x F0 | peak RSS | x F0 met | RSS met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     )
     simulator = Simulator()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         for case in cases(sizes, vendors, not args.no_pages):
+            if args.stream and case.stream not in args.stream:
+                continue
             r = measure(simulator, case, Path(scratch))
             results.append((case, r))
             answers = (
@@ -433,7 +468,8 @@ def main() -> None:
             mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
             emit(
                 f"| tap-{case.vendor} | {case.stream} | {case.label}: {answers} | {r['records']:,}{mismatch} | "
-                f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
+                f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['records_per_s']:,.0f} ({r['sync_records_per_s']:,.0f}) | "
+                f"{r['mb_per_s']:.1f} | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
                 f"{r['x_f1']:.2f}x | {r['f0_cpu'] / r['tap_cpu']:.2f}x | {r['f1_cpu'] / r['tap_cpu']:.2f}x | "
                 f"{r['sync_x_f0']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | "
                 f"{yes(r['rss'] < TARGET_RSS_MB)} |"

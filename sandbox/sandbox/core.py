@@ -3,13 +3,16 @@
 A simulator is a `VendorApp`: it turns a `Request` into a `Response` and knows the ground truth
 (what each stream must yield). Faults are injected per test through `Sandbox.faults` (or
 `POST /_sandbox/faults`): each rule matches a vendor and a path fragment and fires a given number
-of times. Every request is logged, so tests can count them.
+of times. Every request is logged, so tests can count them. A vendor can be given a request budget per
+window (`settings["<vendor>.rate_budget"]`, see `RequestBudgets`): beyond it, 429; within it, the
+rate-limit headers of the chosen style.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import socket
 import struct
@@ -174,6 +177,70 @@ class Faults:
         return None
 
 
+#: how a vendor under a request budget (`Sandbox.settings["<vendor>.rate_budget"]`) announces it
+BUDGET_HEADER_STYLES = (
+    "ietf",  # IETF draft 7: `RateLimit: limit=L, remaining=R, reset=S` and `RateLimit-Policy: L;w=W`
+    "ietf-split",  # the older drafts: `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (+ policy)
+    "x",  # `X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` in seconds
+    "x-epoch",  # the same with `X-RateLimit-Reset` as the Unix time the window ends
+    "none",  # the budget is enforced with 429 + Retry-After only
+)
+
+
+class RequestBudgets:
+    """Per-vendor fixed windows of at most `limit` requests, switched on per vendor with
+    `Sandbox.settings["<vendor>.rate_budget"] = {"limit": 10, "window": 1.0, "headers": "ietf"}`.
+    A window starts with its first request; a request beyond the budget gets 429 with `Retry-After`."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}  # vendor -> (window start, requests in it)
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+    def take(self, vendor: str, budget: t.Mapping[str, t.Any]) -> tuple[bool, dict[str, str]]:
+        """Whether this request is within the budget, and the headers its answer carries."""
+        limit, window = int(budget["limit"]), float(budget.get("window", 1.0))
+        style = budget.get("headers", "ietf")
+        if style not in BUDGET_HEADER_STYLES:
+            raise ValueError(f"unknown rate budget headers {style!r}; known: {', '.join(BUDGET_HEADER_STYLES)}")
+        with self._lock:
+            now = time.monotonic()
+            start, used = self._windows.get(vendor, (now, 0))
+            if now >= start + window:
+                start, used = now, 0
+            allowed = used < limit
+            used += 1 if allowed else 0
+            self._windows[vendor] = (start, used)
+        left = start + window - now
+        reset = max(1, math.ceil(left))  # whole seconds, rounded up: waiting that long always suffices
+        headers = _budget_headers(style, limit, limit - used, reset, window, time.time() + left)
+        if not allowed:
+            headers["Retry-After"] = str(reset)
+        return allowed, headers
+
+
+def _budget_headers(
+    style: str, limit: int, remaining: int, reset: int, window: float, ends_at: float
+) -> dict[str, str]:
+    policy = {"RateLimit-Policy": f"{limit};w={_seconds_text(window)}"}
+    if style == "ietf":
+        return {"RateLimit": f"limit={limit}, remaining={remaining}, reset={reset}", **policy}
+    if style == "ietf-split":
+        limits = {"RateLimit-Limit": str(limit), "RateLimit-Remaining": str(remaining), "RateLimit-Reset": str(reset)}
+        return {**limits, **policy}
+    if style in ("x", "x-epoch"):
+        reset_text = str(math.ceil(ends_at)) if style == "x-epoch" else str(reset)
+        return {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": reset_text,
+        }
+    return {}
+
+
 @dataclass
 class LoggedRequest:
     vendor: str
@@ -203,6 +270,7 @@ class Sandbox:
         self._today = today
         self.latency = latency
         self.faults = Faults()
+        self.budgets = RequestBudgets()
         self.requests: list[LoggedRequest] = []
         self._log_since = 0.0  # requests received before the last reset are not logged (see dispatch)
         self.settings: dict[str, t.Any] = {}  # vendor switches, e.g. {"consentmanager.drift": "add"}
@@ -265,6 +333,7 @@ class Sandbox:
         self._log_since = time.time()
         self.requests.clear()
         self.settings.clear()
+        self.budgets.clear()
         self.latency = 0.0
         for app in self._apps.values():
             reset = getattr(app, "reset", None)
@@ -334,9 +403,16 @@ class Sandbox:
         received_at = time.time()
         if self.latency:
             time.sleep(self.latency)
+        budget = self.settings.get(f"{vendor}.rate_budget")
+        allowed, budget_headers = self.budgets.take(vendor, budget) if budget else (True, {})
         carried = "\n".join([parts.query, *handler.headers.values()])
-        rule = self.faults.take(vendor, rest + "?" + parts.query, carried)
-        response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
+        rule = self.faults.take(vendor, rest + "?" + parts.query, carried) if allowed else None
+        if not allowed:
+            response: Response | None = Response.json({"error": "request budget exceeded"}, status=429)
+        else:
+            response = self._fault_response(rule, app, request, handler) if rule else app.handle(request)
+        if response is not None:
+            response.headers.update(budget_headers)
         # A delayed answer to a request from before the last reset (a tap that gave up waiting, in an
         # earlier test) must not land in the fresh log.
         if received_at >= self._log_since:

@@ -126,7 +126,7 @@ def test_drift_is_kept_in_extra_and_logged_once(sandbox, config) -> None:
     ("fault", "failure_type", "message_start"),
     [
         ("401", "config_error", "authentication failed: check api_key"),
-        ("503", "transient_error", f"{FAILED_ALONE}{DATA_REQUEST}"),
+        ("503", "transient_error", f"{FAILED_ALONE}consentmanager.net: GET /consentmanager/api/data.php failed after 2 attempts"),
         ("envelope-error", "system_error", f"{FAILED_ALONE}{DATA_REQUEST}"),
     ],
 )

@@ -182,3 +182,30 @@ def test_a_deletion_status_that_stays_timed_out_is_unknown(sandbox, config):
     assert sandbox.count("lytics", f"/api/entity/deletestatus/{known}") == settings["retry_max_attempts"]
     warning = f'deletion_requests: request {known} still answered "Timed out" after the last attempt'
     assert run.stderr.count(warning) == 1
+
+
+def test_a_retried_lookup_names_its_path_without_the_looked_up_value(sandbox, config):
+    """The value is personal data: retry lines, give-up lines and metric tags name the endpoint instead."""
+    lookups = [{"field": "email", "value": "user00003@example.com"}]
+    settings = {**config, "profile_lookups": lookups, "retry_max_attempts": 3}
+    sandbox.faults.add("503", vendor="lytics", path="/api/entity/user/email/", times=1)
+    run = run_tap("tap-lytics", settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert sandbox.count("lytics", "/api/entity/user/email/user00003") == 2
+    assert [r["found"] for r in run.records("profiles")] == [True]
+    retry = "GET /lytics/api/entity/user/email/{lookup_value}: HTTP 503 Service Unavailable; attempt 1 of 3"
+    assert retry in run.stderr
+    lookup_metrics = [line for line in run.stderr.splitlines() if "METRIC" in line and '"lookup_field"' in line]
+    assert len(lookup_metrics) >= 2  # the lookup's attempts are counted, tagged with the field only
+    assert "user00003" not in run.stderr  # neither the value nor its URL-quoted form
+
+
+def test_a_lookup_that_keeps_failing_ends_without_the_looked_up_value(sandbox, config):
+    lookups = [{"field": "email", "value": "user00003@example.com"}]
+    sandbox.faults.add("503", vendor="lytics", path="/api/entity/user/email/", times=-1)
+    run = run_tap("tap-lytics", {**config, "profile_lookups": lookups, "retry_max_attempts": 2})
+    assert run.returncode == 1
+    assert run.last_stderr_line.endswith(
+        "GET /lytics/api/entity/user/email/{lookup_value} failed after 2 attempts: HTTP 503 Service Unavailable"
+    )
+    assert "user00003" not in run.stderr

@@ -20,9 +20,9 @@ class CollectingWriter:
         self.messages.append(message.to_dict())
 
 
-def sync(config: dict, catalog: dict | None = None) -> list[dict]:
+def sync(config: dict, catalog: dict | None = None, state: dict | None = None) -> list[dict]:
     writer = CollectingWriter()
-    tap = TapGravito(config=config, catalog=catalog, message_writer=writer)
+    tap = TapGravito(config=config, catalog=catalog, state=state, message_writer=writer)
     tap.sync_all()
     for message in writer.messages:
         message.pop("time_extracted", None)

@@ -59,10 +59,20 @@ class GravitoStream(VendorStream):
         # the SDK would make this run's greatest value the bookmark, moving it back.
         return self.advances(value, context)
 
+    #: (a partition's context, its bookmark as the run started): read once per partition in `get_records`,
+    #: not per record; this unsorted stream's bookmark moves only once the partition is done
+    _started_from: tuple[Context | None, dt.datetime | None] | None = None
+
+    def start_bookmark(self, context: Context | None) -> dt.datetime | None:
+        started = self._started_from
+        if started is not None and started[0] is context:
+            return started[1]
+        return parse_bookmark(self.get_context_state(context).get("replication_key_value"))
+
     def advances(self, value: t.Any, context: Context | None) -> bool:
         """Whether `value` is past the bookmark the run started from."""
         try:
-            start = parse_bookmark(self.get_context_state(context).get("replication_key_value"))
+            start = self.start_bookmark(context)
             current = parse_bookmark(value)
             return start is None or current is None or current > start
         except (TypeError, ValueError):
@@ -76,6 +86,8 @@ class GravitoStream(VendorStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         domain = (context or {})["domain"]
+        self._started_from = None
+        self._started_from = (context, self.start_bookmark(context))
         after = self.emit_after(context)
         if self.fingerprinted:
             yield from self.changed_records(context, domain, after)

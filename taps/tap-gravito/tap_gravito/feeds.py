@@ -102,7 +102,7 @@ class DomainFeeds:
         id_hashes, stamps = array("q"), array("q")
         unparsed = 0
         for element in answer.items():
-            profile = parse_element(element)
+            profile = parse_element(element, with_gravito_data=False)  # ids and timestamps are all it needs
             unparsed += profile.parse_error is not None
             id_hashes.append(hash(profile.profile_id))
             stamps.append(profile.updated_at if profile.updated_at is not None else -1)

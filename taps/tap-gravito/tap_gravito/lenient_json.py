@@ -2,6 +2,11 @@
 
 `loads` first tries strict JSON; only if that fails does it drop the commas that stand right
 before a `}` or `]` (outside strings) and try again. Anything else that is not JSON still fails.
+
+`strict_loads` is how every Gravito JSON text is read: msgspec (several times faster than the standard
+library on these messages), and the standard library's `json` only for a text msgspec refuses, so that
+what it alone accepts (NaN, Infinity, a number out of float range) reads as before, and an error says
+what it said before (`JSONDecodeError` with its position).
 """
 
 from __future__ import annotations
@@ -9,6 +14,10 @@ from __future__ import annotations
 import json
 import re
 import typing as t
+
+import msgspec
+
+_decode = msgspec.json.decode
 
 # A whole string literal (kept as it is), or a comma that only JSON whitespace separates from a `}` or `]`
 # (dropped). Strings are matched first, so a comma inside one is never touched.
@@ -24,8 +33,23 @@ def strip_trailing_commas(text: str) -> str:
     return _STRING_OR_TRAILING_COMMA.sub(_keep_strings, text)
 
 
+def strict_loads(text: str) -> t.Any:
+    """Parse JSON `text` exactly as `json.loads` would, mostly at msgspec's speed; raises `ValueError`."""
+    try:
+        return _decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def loads(text: str) -> t.Any:
     """Parse `text`, tolerating trailing commas; raises `ValueError` for anything else."""
+    for attempt in (text, strip_trailing_commas(text)):  # most vendor texts have the trailing comma
+        try:
+            return _decode(attempt)
+        except msgspec.DecodeError:
+            continue
+    # What only the standard library reads (NaN ...), and its errors, exactly as before. A text it reads has no
+    # trailing comma, so msgspec refused it for another reason, and stripping could not have helped.
     try:
         return json.loads(text)
     except json.JSONDecodeError:

@@ -87,7 +87,9 @@ def _unparsed(referer: t.Any, raw: t.Any, error: str) -> Microprofile:
     return Microprofile(referer=referer, profile_id=unparsed_id(text), parse_error=error, raw_message=text)
 
 
-def parse_element(element: t.Any) -> Microprofile:
+def parse_element(element: t.Any, *, with_gravito_data: bool = True) -> Microprofile:
+    """The element's microprofile; `with_gravito_data=False` leaves gravitoData unread (for a pass that only
+    needs ids and timestamps)."""
     if not isinstance(element, dict):
         return _unparsed(None, element, "the response element is not an object")
     referer = element.get("referer")
@@ -96,7 +98,7 @@ def parse_element(element: t.Any) -> Microprofile:
         message: t.Any = raw
     elif isinstance(raw, str):
         try:
-            message = json.loads(raw)
+            message = lenient_json.strict_loads(raw)  # msgspec; strict: a message is never repaired
         except ValueError as exc:
             return _unparsed(
                 referer, raw, f"message is not valid JSON ({exc.__class__.__name__} at char {getattr(exc, 'pos', '?')})"
@@ -114,7 +116,8 @@ def parse_element(element: t.Any) -> Microprofile:
     stamps = [epoch_seconds(entry.get("t")) for entry in profile.keyring + profile.consents]
     known = [stamp for stamp in stamps if stamp is not None]
     profile.updated_at = max(known) if known else None
-    _parse_gravito_data(profile)
+    if with_gravito_data:
+        _parse_gravito_data(profile)
     return profile
 
 

@@ -199,7 +199,9 @@ class LyticsApi(VendorApi):
             f"/api/entity/{segment(table)}/{segment(field)}/{segment(value)}",
             {"segments": "true"},
             endpoint="/api/entity/{table}/{lookup_field}/{lookup_value}",
-            context={"lookup_field": field, "lookup_value": value},
+            # the value is personal data (an email, a phone number): never in logs, errors or metrics
+            context={"lookup_field": field},
+            redacted_path=f"/api/entity/{segment(table)}/{segment(field)}/{{lookup_value}}",
         )
 
     def deletion_status(self, request_id: str) -> dict | Lookup:
@@ -210,6 +212,7 @@ class LyticsApi(VendorApi):
             None,
             endpoint="/api/entity/deletestatus/{request_id}",
             context={"request_id": request_id},
+            redacted_path=None,
         )
 
     # -- bodies ---------------------------------------------------------------------------------------
@@ -223,7 +226,13 @@ class LyticsApi(VendorApi):
             answer.close()
 
     def _lookup(
-        self, path: str, params: Mapping[str, t.Any] | None, *, endpoint: str, context: Mapping[str, t.Any]
+        self,
+        path: str,
+        params: Mapping[str, t.Any] | None,
+        *,
+        endpoint: str,
+        context: Mapping[str, t.Any],
+        redacted_path: str | None,
     ) -> dict | Lookup:
         """One entity's answer: its `data`, or what stands for "no such entity" (HTTP 404 with the Lytics
         body; HTTP 200 with envelope status 404, message "Not Found" or the `not_found` segment), or
@@ -246,7 +255,14 @@ class LyticsApi(VendorApi):
         asking = copy.copy(self)
         asking.check = check  # type: ignore[method-assign] # this lookup's requests only: an instance attribute
         try:
-            answer = asking.get(path, params, endpoint=endpoint, context=context, tolerate=(HTTPStatus.NOT_FOUND,))
+            answer = asking.get(
+                path,
+                params,
+                endpoint=endpoint,
+                context=context,
+                tolerate=(HTTPStatus.NOT_FOUND,),
+                redacted_path=redacted_path,
+            )
         except RetriesExhaustedError:
             if timed_out:
                 return Lookup.TIMED_OUT

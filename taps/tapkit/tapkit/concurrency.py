@@ -4,8 +4,8 @@ singer-sdk emits one partition after the other from one thread. `OrderedPrefetch
 threads run each partition's requests ahead of time (at most `workers` partitions at once, each
 holding at most `PAGES_AHEAD` unconsumed pages), while the main thread takes the pages partition by
 partition in the order a sequential run would. Records, keys and state therefore come out exactly
-as a sequential run gives them; only the waiting overlaps. Rate limiting and Retry-After stay
-with the kit's shared, thread-safe `RateLimiter`.
+as a sequential run gives them; only the waiting overlaps. Rate limiting, Retry-After and the
+vendor's announced budget (its rate-limit headers) stay with the kit's shared, thread-safe `RateLimiter`.
 
 With `workers <= 1` nothing runs in a thread: each partition is fetched when it is taken. With more,
 even a single partition is fetched ahead, page by page, while the main thread emits.

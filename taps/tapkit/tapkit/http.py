@@ -10,6 +10,8 @@ shared rate limiter, the retries, the spooled bodies and the mapping of statuses
   SDK retries, with the kit's wait generator (`tapkit.retry.waits`): exactly `Retry-After` when the
   vendor sends it (the whole client pauses that long), else full-jitter exponential backoff, for at
   most `retry_max_attempts` attempts;
+- the vendor's rate-limit headers (IETF `RateLimit`/`RateLimit-Policy`, `X-RateLimit-*`) keep the
+  client within its budget: once the answers say none is left, every thread waits for the reset;
 - the whole body is read inside the retried attempt into a `SpooledBody`, so a body that breaks
   half-way is retried like any other transient fault, and large bodies never sit in memory;
 - every request counts in singer-sdk's `http_request_count` and `http_request_duration` metrics,
@@ -36,7 +38,7 @@ from singer_sdk import metrics
 from singer_sdk.exceptions import RetriableAPIError
 
 from tapkit import body as bodies
-from tapkit import retry
+from tapkit import ratelimit, retry
 from tapkit.credentials import mask_in_text
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
 from tapkit.secrets import scrub
@@ -59,6 +61,12 @@ def describe_request(request: requests.PreparedRequest | None) -> str:
     parts = urlsplit(request.url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     return scrub(f"{request.method} {target}")
+
+
+def describe_path(method: str, url: str) -> str:
+    """`GET /path`: how retry and give-up lines name a request (no query string: it can hold
+    personal data or a key, and the path names the endpoint well enough)."""
+    return scrub(f"{method} {urlsplit(url).path}")
 
 
 def describe_network_error(exc: BaseException) -> str:
@@ -89,6 +97,9 @@ class Request:
     json: t.Any = None
     #: how the metrics name the endpoint (the path template, not the filled-in path)
     endpoint: str | None = None
+    #: how logs and errors name the path when the real one holds personal data (an email in a lookup):
+    #: e.g. "/api/entity/user/email/{lookup_value}"; joined to the base URL like `path`
+    redacted_path: str | None = None
 
 
 class VendorResponse:
@@ -97,8 +108,12 @@ class VendorResponse:
     The body's readers turn a body that is not the JSON it should be into a `VendorResponseError`
     that names the vendor, the request, the status and the body's first bytes."""
 
-    def __init__(self, vendor: str, response: requests.Response, body: bodies.SpooledBody) -> None:
+    def __init__(
+        self, vendor: str, response: requests.Response, body: bodies.SpooledBody, described: str | None = None
+    ) -> None:
         self.vendor = vendor
+        if described is not None:  # the request's path holds personal data: name it by its redacted path
+            self.__dict__["described"] = described
         self.status: int = response.status_code
         self.reason: str = response.reason or ""
         self.headers = response.headers
@@ -243,18 +258,20 @@ class HttpClient:
         lists statuses returned as answers instead of raised; `on_start` is called once the answer's
         status and headers are in, before its body is read."""
         prepared = self.prepare(request)
-        endpoint = request.endpoint or request.path
+        endpoint = request.endpoint or urlsplit(request.path).path
+        redacted = describe_path(request.method, self.url(request.redacted_path)) if request.redacted_path else None
+        named = redacted or describe_path(request.method, prepared.url or request.path)
 
         def attempt() -> VendorResponse:
-            return self._attempt(prepared, endpoint, metric_stream, context, check, tolerate, on_start)
+            return self._attempt(prepared, endpoint, metric_stream, context, check, tolerate, on_start, redacted)
 
         retried = backoff.on_exception(
             retry.waits,
             RETRIED,
             max_tries=self.max_attempts,
             jitter=None,  # the wait generator draws the jitter itself, and never jitters a Retry-After
-            on_backoff=lambda details: self._log_retry(prepared, details),
-            on_giveup=lambda details: self._give_up(prepared, details),
+            on_backoff=lambda details: self._log_retry(named, details),
+            on_giveup=lambda details: self._give_up(named, details),
             logger=None,
             base=self.backoff_base,
             limiter=self.rate_limiter,
@@ -270,14 +287,20 @@ class HttpClient:
         check: Check | None,
         tolerate: Collection[int],
         on_start: Callable[[requests.Response], None] | None,
+        redacted: str | None = None,
     ) -> VendorResponse:
         self.rate_limiter.acquire()
         started = time.monotonic()
         status: int | None = None
         try:
-            response = self.session.send(
-                prepared, timeout=self.timeout, stream=True, proxies=self.proxies_for(prepared)
-            )
+            try:
+                response = self.session.send(
+                    prepared, timeout=self.timeout, stream=True, proxies=self.proxies_for(prepared)
+                )
+            except BaseException:
+                self.rate_limiter.observe(None)
+                raise
+            self.rate_limiter.observe(ratelimit.parse(response.headers))
             status = response.status_code
             if on_start is not None:
                 on_start(response)
@@ -287,7 +310,7 @@ class HttpClient:
                 response.close()
         finally:
             self._count(metric_stream, endpoint, context, status, time.monotonic() - started)
-        answer = VendorResponse(self.vendor, response, body)
+        answer = VendorResponse(self.vendor, response, body, described=redacted)
         try:
             self.validate(answer, tolerate)
             if check is not None and (answer.ok or answer.status not in tolerate):
@@ -321,21 +344,20 @@ class HttpClient:
             return str(exc)  # behind a 2xx, the vendor's error is in the message
         return describe_network_error(exc)
 
-    def _log_retry(self, prepared: requests.PreparedRequest, details: t.Mapping[str, t.Any]) -> None:
+    def _log_retry(self, named: str, details: t.Mapping[str, t.Any]) -> None:
         self.logger.warning(
             "%s: %s: %s; attempt %d of %d, retrying in %.1f s",
             self.vendor,
-            describe_request(prepared),
+            named,
             self._cause(details["exception"]),
             details["tries"],
             self.max_attempts,
             details["wait"],
         )
 
-    def _give_up(self, prepared: requests.PreparedRequest, details: t.Mapping[str, t.Any]) -> t.NoReturn:
+    def _give_up(self, named: str, details: t.Mapping[str, t.Any]) -> t.NoReturn:
         raise RetriesExhaustedError(
-            f"{self.vendor}: {describe_request(prepared)} failed after {details['tries']} attempts: "
-            f"{self._cause(details['exception'])}"
+            f"{self.vendor}: {named} failed after {details['tries']} attempts: {self._cause(details['exception'])}"
         )
 
     # -- metrics --------------------------------------------------------------------------------------
@@ -423,9 +445,10 @@ class VendorApi:
         headers: Mapping[str, str] | None = None,
         on_start: Callable[[requests.Response], None] | None = None,
         checked: bool = True,
+        redacted_path: str | None = None,
     ) -> VendorResponse:
         return self.send(
-            Request(path, params, headers=headers, endpoint=endpoint),
+            Request(path, params, headers=headers, endpoint=endpoint, redacted_path=redacted_path),
             context=context,
             tolerate=tolerate,
             on_start=on_start,

@@ -4,6 +4,8 @@ Policy (documented in the README): up to `retry_max_attempts` attempts (default 
 any 5xx, connection errors and resets, and read timeouts. The wait is exactly what the vendor's
 `Retry-After` header says (seconds or an HTTP date), capped at `MAX_RETRY_AFTER_SECONDS`; without
 the header it is exponential backoff with full jitter: uniform(0, min(60, base * 2**n)).
+Before that, the vendor's rate-limit headers (`tapkit.ratelimit`) keep requests within its budget:
+once it is spent, the whole client waits for the reset.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 import typing as t
 
 import requests
+
+from tapkit import ratelimit
 
 MAX_RETRY_AFTER_SECONDS = 900.0
 MAX_BACKOFF_SECONDS = 60.0
@@ -83,21 +87,56 @@ def waits(
 
 
 class RateLimiter:
-    """Client-side request pacing shared by every stream (and thread) of one tap."""
+    """Client-side request pacing shared by every stream (and thread) of one tap.
+
+    Besides `max_requests_per_second` and `Retry-After` pauses it keeps the vendor's budget as its
+    rate-limit headers tell it (`observe`, `tapkit.ratelimit`): each request takes one from the last
+    known remaining count, and once none is left every thread waits for the reset before its next
+    request. Requests still in flight when an answer arrives are assumed not counted in it yet."""
 
     def __init__(self, max_per_second: float | None) -> None:
         self.interval = 1.0 / max_per_second if max_per_second else 0.0
         self._next = 0.0
         self._lock = threading.Lock()
+        self._remaining: int | None = None  # None: the vendor's budget is not known (or has reset)
+        self._reset_at = 0.0
+        self._in_flight = 0
 
     def acquire(self) -> None:
         # No early return without a rate: a `pause` (a Retry-After) must hold every thread even then.
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                if self._remaining is not None and now >= self._reset_at:
+                    self._remaining = None  # the window turned: known again from the next answer
+                if self._remaining is not None and self._remaining <= 0:
+                    budget_wait = self._reset_at - now
+                else:
+                    budget_wait = 0.0
+                    slot = max(now, self._next)
+                    self._next = slot + self.interval
+                    if self._remaining is not None:
+                        self._remaining -= 1
+                    self._in_flight += 1
+            if budget_wait > 0:
+                time.sleep(budget_wait)
+                continue
+            if slot > now:
+                time.sleep(slot - now)
+            return
+
+    def observe(self, budget: ratelimit.RateLimit | None) -> None:
+        """One request `acquire`d before is answered (or failed); `budget` is what its headers said."""
         with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            time.sleep(slot - now)
+            self._in_flight = max(self._in_flight - 1, 0)
+            if budget is None or budget.remaining is None:
+                return
+            wait = budget.wait_seconds
+            if wait is None:
+                return  # no reset and no window: when it comes back is unknown; a 429's Retry-After will say
+            known = budget.remaining - self._in_flight
+            self._remaining = known if self._remaining is None else min(self._remaining, known)
+            self._reset_at = max(self._reset_at, time.monotonic() + wait)
 
     def pause(self, seconds: float) -> None:
         """Hold every request back for `seconds` (a Retry-After applies to the whole client)."""

@@ -11,7 +11,9 @@ Hooks the seam gives (public names, overridden by the kit and the taps):
 - `SeamStream.emits_records_as_shaped` (records skip the SDK's per-record pruning when true),
   `record_writer` (a writer's `write_record(stream, record, version, time_extracted)`: shaped records
   go to it as one encoded line, without a RecordMessage object; None: the SDK's message path),
-  `counts_toward_bookmark(record, context)`, `write_state_now()`, `announced_version`,
+  `counts_toward_bookmark(record, context)` (asked only of records that could move the bookmark: in an
+  unsorted stream, a text value at or below the greatest one already handed to the SDK in this
+  partition changes nothing there, so neither hook nor SDK sees it), `write_state_now()`, `announced_version`,
   `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`,
   `partition_records(records, context)` (wraps one partition's records during a sync) and
   `sync_stream(sync, context)` (wraps the SDK's sync of the stream; False: it did not sync whole,
@@ -156,8 +158,12 @@ class SeamStream(Stream):
         return False
 
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
-        """Called for each emitted record; return False to keep the SDK's bookmark logic out of it."""
+        """Called for each emitted record that could move the bookmark (see the module doc); return
+        False to keep the SDK's bookmark logic out of it."""
         return True
+
+    #: (the partition's context, the greatest text value handed to the SDK's bookmark in it)
+    _greatest_counted: tuple[Context | None, str] | None = None
 
     def write_state_now(self) -> None:
         """Write a STATE message now (after a day is committed, a scan finished ...)."""
@@ -243,8 +249,24 @@ class SeamStream(Stream):
                     record[key] = value
 
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        value = latest_record.get(self.replication_key) if self.replication_key else None
+        greatest = self._greatest_counted
+        # An unsorted stream's bookmark is the greatest value (the SDK compares JSON-compatible values: text
+        # as it is). A value at or below one already counted in this partition changes nothing: skip the
+        # per-record state work. The context is compared by identity: the SDK passes one object per partition.
+        if (
+            greatest is not None
+            and greatest[0] is context
+            and type(value) is str
+            and value <= greatest[1]
+            and not self.is_sorted
+            and self.check_sorted
+        ):
+            return
         if self.counts_toward_bookmark(latest_record, context):
             super()._increment_stream_state(latest_record, context=context)
+            if type(value) is str:
+                self._greatest_counted = (context, value)
 
     def _sync_children(self, child_context: Context | None) -> None:
         if child_context is None:
@@ -258,6 +280,7 @@ class SeamStream(Stream):
                     continue  # as the SDK does: an interrupted child leaves the other children be
 
     def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final for typing only; the one override
+        self._greatest_counted = None
         records_of = self.get_records
         # The SDK's private `_sync_records` asks `self.get_records(context)` once per partition: shadowed for
         # this sync only, so a read outside a sync (an Airbyte check's first record) gets them unwrapped.
