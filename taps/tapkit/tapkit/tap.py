@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import typing as t
 from functools import cached_property
 
+import click
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tapkit import retry, secrets, stopping
+from tapkit import retry, secrets, settings_check, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.http import HttpClient, VendorApi
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
-from tapkit.state import StateCheckedTap
+from tapkit.state import StateCheckedTap, utc_now
 from tapkit.writer import BufferedRecordWriter
 
 
@@ -32,6 +34,11 @@ class VendorTap(StateCheckedTap, SeamTap):
     vendor_name: t.ClassVar[str] = "vendor"
     #: the settings a person should check when the vendor answers 401/403
     auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
+    #: how an error about a malformed `api_url` shows a good one
+    api_url_example: t.ClassVar[str] = "https://api.example.com"
+    #: singer-sdk validates the settings in `--discover` only for a dynamic catalog; Meltano discovers
+    #: before every run, so a bad setting must be one clear line there too, not a KeyError later
+    dynamic_catalog = True
 
     #: the tap's API client (its `api.py`), built on the kit's `HttpClient`
     api_class: t.ClassVar[type[VendorApi]] = VendorApi
@@ -46,6 +53,12 @@ class VendorTap(StateCheckedTap, SeamTap):
     def validate_settings(self, validate: t.Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        settings_check.warn_unknown(self.config, schema.get("properties", {}), self.name)
+        problems = settings_check.schema_problems(self.config, schema, secret_setting_names(schema))
+        if problems and raise_errors:
+            raise ConfigError(f"invalid config: {'; '.join(problems)}")
         try:
             errors = validate()
         except ConfigValidationError as exc:
@@ -68,6 +81,9 @@ class VendorTap(StateCheckedTap, SeamTap):
             if value is not None and value <= 0:
                 raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
         self.require_at_least("max_concurrency", 1)
+        settings_check.check_api_url(self.config.get("api_url"), example=self.api_url_example)
+        if "start_date" in self.config_jsonschema.get("properties", {}):
+            settings_check.check_not_future("start_date", self.require_date("start_date"), utc_now().date())
 
     def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
         value = self.config.get(name)
@@ -103,6 +119,23 @@ class VendorTap(StateCheckedTap, SeamTap):
         raise ConfigError(f"{self.name} has no probe yet")
 
     # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        # `tapkit.cli` runs `--probe` before click parses anything; the option is here for `--help`
+        # (and for a caller of `cli()` that bypasses tapkit.cli).
+        command.params.append(
+            click.Option(
+                ["--probe"],
+                is_flag=True,
+                expose_value=False,
+                callback=_probe_callback(cls),
+                help="Check the tap's assumptions about its vendor against a live account (read-only requests); "
+                "prints one row per assumption, exits 0 when all hold.",
+            )
+        )
+        return command
 
     @classmethod
     def run_singer(cls) -> None:
@@ -193,3 +226,15 @@ class VendorTap(StateCheckedTap, SeamTap):
         flush = getattr(self.message_writer, "flush", None)
         if flush is not None:
             flush()
+
+
+def _probe_callback(tap_class: type[VendorTap]) -> t.Callable[[click.Context, click.Parameter, bool], None]:
+    def run_probe(context: click.Context, _parameter: click.Parameter, value: bool) -> None:
+        if value:
+            import sys
+
+            from tapkit import probe
+
+            context.exit(probe.run(tap_class, sys.argv[1:]))
+
+    return run_probe
