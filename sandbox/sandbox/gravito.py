@@ -432,6 +432,7 @@ PROFILE = VendorProfile(
             {"gravito.profiles_per_domain": 30},
             {"domains": [f"site{i:02d}.example.com" for i in range(n)]},
         ),
+        empty_variant="unknown-domain",
     ),
     no_error_envelope="no error envelope documented: the fault is a 200 with an object where the array belongs",
     probe=Probe(rows=7, breaking_variant="unknown-domain"),

@@ -400,12 +400,13 @@ def command_discover(tap_class: type[Tap], args: argparse.Namespace, output: Air
 
 def command_read(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
     config = load_config(tap_class, args.config)
+    configured_catalog = load_catalog(args.catalog)  # every file judged before the probe's discovery
     airbyte_state = load_state(args.state) if args.state else None
     layout = getattr(tap_class, "state_layout", None)
     if airbyte_state and layout is not None:  # before the probe's discovery, a request for some taps
         checked_state({"bookmarks": singer_bookmarks(airbyte_state)}, layout, tap_name=tap_class.name)
     probe = tap_class(config=config, message_writer=NullWriter(), setup_mapper=False)
-    plan = ReadPlan(load_catalog(args.catalog), probe.streams)
+    plan = ReadPlan(configured_catalog, probe.streams)
     state = plan.singer_state(airbyte_state)
     writer = AirbyteWriter(output, plan.sync_modes)
     tap = tap_class(config=config, catalog=plan.singer_catalog(probe.catalog_dict), state=state, message_writer=writer)
