@@ -132,7 +132,11 @@ OWN = {
 CASES = [
     pytest.param(vendor, scenario, label, edit, id=f"{vendor}-{label}")
     for vendor in TAPS
-    for label, (scenario, edit) in {**COMMON, **(OUTSIDE if vendor in PARTITIONED else {}), **OWN.get(vendor, {})}.items()
+    for label, (scenario, edit) in {
+        **COMMON,
+        **(OUTSIDE if vendor in PARTITIONED else {}),
+        **OWN.get(vendor, {}),
+    }.items()
 ]
 
 
@@ -191,8 +195,17 @@ def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(
     (tmp_path / "config.json").write_text(json.dumps(profile.config(sandbox, tmp_path)))
     (tmp_path / "state.json").write_text(text)
     proc = subprocess.run(
-        [tap_executable(profile.name), "--config", str(tmp_path / "config.json"), "--state", str(tmp_path / "state.json")],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            tap_executable(profile.name),
+            "--config",
+            str(tmp_path / "config.json"),
+            "--state",
+            str(tmp_path / "state.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert_no_secret(proc.stdout, proc.stderr)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]

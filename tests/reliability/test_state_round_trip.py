@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import copy
 import signal
-import typing as t
-from pathlib import Path
 
 import pytest
 
@@ -25,7 +23,7 @@ EMPTY_PARTITION = [
 ]
 
 
-def assert_accepted(profile: TapProfile, sandbox: t.Any, config: dict, state: dict, scratch: Path) -> TapRun:
+def assert_accepted(profile: TapProfile, config: dict, state: dict) -> TapRun:
     """The next run, given `state`, takes it (singer-sdk echoes the state it loaded first) and completes."""
     run = sync(profile, config, state=state)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -53,7 +51,7 @@ def test_the_state_of_a_stopped_run_is_accepted(sandbox, tmp_path, vendor, scena
     assert killed.returncode in (0, -signal.SIGKILL), killed.stderr[-2000:]
     state = killed.last_state
     assert state is not None
-    assert_accepted(profile, sandbox, config, state, tmp_path)
+    assert_accepted(profile, config, state)
 
 
 @pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
@@ -70,7 +68,7 @@ def test_the_state_of_a_failed_run_is_accepted(sandbox, tmp_path, vendor, scenar
     state = failed.last_state
     if state is None:  # the run failed before its first STATE: nothing to take, a fresh start
         state = {}
-    assert_accepted(profile, sandbox, config, copy.deepcopy(state), tmp_path)
+    assert_accepted(profile, config, copy.deepcopy(state))
 
 
 @pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
@@ -83,6 +81,6 @@ def test_the_state_of_a_run_with_an_empty_partition_is_accepted_twice(sandbox, t
     sandbox.set_variants(vendor, profile.partitions.empty_variant)
     empty = sync(profile, config)
     assert empty.returncode == 0, empty.stderr[-2000:]
-    again = assert_accepted(profile, sandbox, config, empty.last_state, tmp_path)
+    again = assert_accepted(profile, config, empty.last_state)
     sandbox.set_variants(vendor)
-    assert_accepted(profile, sandbox, config, again.last_state, tmp_path)
+    assert_accepted(profile, config, again.last_state)
