@@ -39,10 +39,11 @@ def run(tap_class: type[VendorTap]) -> t.NoReturn:
 
 def check_files_and_settings(tap_class: type[VendorTap], argv: t.Sequence[str]) -> None:
     """Before singer-sdk reads anything: every file named is JSON of the right shape. `--about` reads no
-    settings, so a config given beside it is judged here (every other mode judges it when the tap starts)."""
+    settings, so a config file given beside it is judged here (every other mode judges the settings when
+    the tap starts)."""
     config = config_files.check_singer_arguments(argv)
     arguments = config_files.singer_arguments(argv)
-    if "--about" in argv and arguments.configs:
+    if "--about" in argv and any(path != "ENV" for path in arguments.configs):
         tap_class(config=config, parse_env_config="ENV" in arguments.configs, validate_config=True, setup_mapper=False)
 
 
