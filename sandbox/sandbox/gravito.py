@@ -447,6 +447,7 @@ PROFILE = VendorProfile(
             {"gravito.profiles_per_domain": 30},
             {"domains": [f"site{i:02d}.example.com" for i in range(n)]},
         ),
+        empty_variant="unknown-domain",
     ),
     failing_part=FailingPart(
         path=lambda _sandbox, _state: f"domainName={FAILING_DOMAIN}",

@@ -75,6 +75,8 @@ class Partitions:
     request_path: str  # a fragment of each partition's requests
     #: n -> (sandbox settings, tap settings) that give n partitions; None: the simulator cannot make more
     many: t.Callable[[int], tuple[dict, dict]] | None = None
+    #: a simulator variant under which one configured partition serves nothing ("": none known)
+    empty_variant: str = ""
 
 
 @dataclass(frozen=True)

@@ -176,9 +176,7 @@ def test_bad_config_on_read_is_a_config_error_naming_the_setting(sandbox, config
     assert run.returncode == 1
     (error,) = run.errors()
     assert error.failure_type.value == "config_error"
-    assert (
-        error.message == "invalid config: 'two' is not of type 'integer', 'null' in config['lookback_days']"
-    )
+    assert error.message == 'invalid config: setting lookback_days must be a whole number, got "two" (a text)'
     assert sandbox.count("consentmanager") == 0
 
 

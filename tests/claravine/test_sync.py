@@ -362,7 +362,7 @@ def test_a_body_of_another_shape_stops_the_sync_clearly(sandbox, kind, expected)
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"api_secret": None}, "'api_secret' is a required property"),
+        ({"api_secret": None}, "setting api_secret is required"),
         ({"start_date": "last week"}, "start_date"),
         ({"end_date": day(-9)}, "end_date"),
         ({"secret_header": "x-api-key"}, "key_header and secret_header"),

@@ -21,7 +21,13 @@ STREAMS = ("microprofiles", "consents", "keyring", "tcf_consents", "non_tcf_vend
 
 
 def config(sandbox, **overrides):
-    return {"access_token": TOKEN, "domains": list(DOMAINS), "api_url": sandbox.url("gravito"), "retry_backoff_seconds": 0.01, **overrides}
+    return {
+        "access_token": TOKEN,
+        "domains": list(DOMAINS),
+        "api_url": sandbox.url("gravito"),
+        "retry_backoff_seconds": 0.01,
+        **overrides,
+    }
 
 
 def keyed(rows, *key):
@@ -48,7 +54,9 @@ def test_every_stream_matches_the_ground_truth(sandbox, first_run):
 def assert_matches_ground_truth(sandbox, first_run, domains) -> None:
     """A first sync of `domains`: every stream's rows exactly the simulator's ground truth (counts and values)."""
     truth = sandbox.app("gravito").ground_truth(domains=list(domains))
-    assert dict(first_run.counts()) == {k: v for k, v in expected_table_rows(sandbox, {"domains": list(domains)}).items() if v}
+    assert dict(first_run.counts()) == {
+        k: v for k, v in expected_table_rows(sandbox, {"domains": list(domains)}).items() if v
+    }
 
     profiles = keyed(first_run.records("microprofiles"), "domain", "profile_id")
     for expected in truth["microprofiles"]:
@@ -64,7 +72,11 @@ def assert_matches_ground_truth(sandbox, first_run, domains) -> None:
     for stream, key, columns in (
         ("consents", ("domain", "profile_id", "consent_id", "recorded_at"), ("consent_name", "granted")),
         ("keyring", ("domain", "profile_id", "key_id", "recorded_at"), ("key_name", "key_value")),
-        ("non_tcf_vendor_consents", ("domain", "profile_id", "vendor_id"), ("vendor_name", "consent", "profile_updated_at")),
+        (
+            "non_tcf_vendor_consents",
+            ("domain", "profile_id", "vendor_id"),
+            ("vendor_name", "consent", "profile_updated_at"),
+        ),
     ):
         records = keyed(first_run.records(stream), *key)
         assert set(records) == set(keyed(truth[stream], *key))
@@ -144,12 +156,19 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
     assert run.returncode == 0, run.stderr[-2000:]
 
     def floor(stream, rk, domain):
-        value = next(p for p in first_run.last_state["bookmarks"][stream]["partitions"] if p["context"] == {"domain": domain})
+        value = next(
+            p for p in first_run.last_state["bookmarks"][stream]["partitions"] if p["context"] == {"domain": domain}
+        )
         return dt.datetime.fromisoformat(value["replication_key_value"]) - lookback
 
     def expected(stream, rk, key, *, untimed=True):
         # Entry streams emit untimed rows always; the profile-level streams only when their content is new.
-        rows = [r for r in after[stream] if (untimed and r[rk] is None) or (r[rk] and dt.datetime.fromisoformat(r[rk]) > floor(stream, rk, r["domain"]))]
+        rows = [
+            r
+            for r in after[stream]
+            if (untimed and r[rk] is None)
+            or (r[rk] and dt.datetime.fromisoformat(r[rk]) > floor(stream, rk, r["domain"]))
+        ]
         return {tuple(r[k] for k in key) for r in rows}
 
     # The untimed profile and the unparsed messages are unchanged: their fingerprints are in the state.
@@ -161,7 +180,9 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
     assert len(run.records("consents")) == len(expected("consents", "recorded_at", consent_key))
     key_key = ("domain", "profile_id", "key_id", "recorded_at")
     assert set(keyed(run.records("keyring"), *key_key)) == expected("keyring", "recorded_at", key_key)
-    assert set(keyed(run.records("tcf_consents"), "domain", "profile_id")) == expected("tcf_consents", "profile_updated_at", ("domain", "profile_id"), untimed=False)
+    assert set(keyed(run.records("tcf_consents"), "domain", "profile_id")) == expected(
+        "tcf_consents", "profile_updated_at", ("domain", "profile_id"), untimed=False
+    )
 
     # the changes are there, and far fewer rows than a full sync
     new_consents = set(keyed(after["consents"], *consent_key)) - set(keyed(before["consents"], *consent_key))
@@ -169,13 +190,23 @@ def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run
     assert len(updated_or_new) == 3 + 2
     assert new_consents <= set(keyed(run.records("consents"), *consent_key))
     assert len(run.records("consents")) < len(after["consents"])
-    bookmark = next(p for p in run.last_state["bookmarks"]["consents"]["partitions"] if p["context"] == {"domain": DOMAINS[0]})
+    bookmark = next(
+        p for p in run.last_state["bookmarks"]["consents"]["partitions"] if p["context"] == {"domain": DOMAINS[0]}
+    )
     assert bookmark["replication_key_value"] == at.isoformat()
 
 
 def test_a_bookmark_older_than_seven_days_warns_once_per_domain(sandbox):
     old = (clock.now() - dt.timedelta(days=10)).replace(microsecond=0).isoformat()
-    state = {"bookmarks": {"microprofiles": {"partitions": [{"context": {"domain": DOMAINS[1]}, "replication_key": "updated_at", "replication_key_value": old}]}}}
+    state = {
+        "bookmarks": {
+            "microprofiles": {
+                "partitions": [
+                    {"context": {"domain": DOMAINS[1]}, "replication_key": "updated_at", "replication_key_value": old}
+                ]
+            }
+        }
+    }
     run = run_tap("tap-gravito", config(sandbox), state=state)
     assert run.returncode == 0
     warnings = [line for line in run.stderr.splitlines() if "can no longer be fetched" in line]
@@ -240,7 +271,10 @@ def test_a_body_that_is_not_an_array_is_a_clear_error(sandbox):
     assert "expected a JSON array" in run.last_stderr_line
 
 
-@pytest.mark.parametrize(("drift", "stream", "field"), [("add", "microprofiles", "l"), ("add", "consents", "src"), ("retype", "consents", "s")])
+@pytest.mark.parametrize(
+    ("drift", "stream", "field"),
+    [("add", "microprofiles", "l"), ("add", "consents", "src"), ("retype", "consents", "s")],
+)
 def test_drift_lands_in_extra_with_one_warning(sandbox, drift, stream, field):
     sandbox.settings["gravito.drift"] = drift
     run = run_tap("tap-gravito", config(sandbox, domains=[DOMAINS[0]]))
@@ -249,5 +283,39 @@ def test_drift_lands_in_extra_with_one_warning(sandbox, drift, stream, field):
     assert records and all(field in r["_extra"] for r in records)
     if drift == "retype":
         assert all(r["granted"] is None and r["_extra"]["s"] in ("yes", "no") for r in records)
-    warnings = [line for line in run.stderr.splitlines() if f"stream '{stream}': vendor field '{field}'" in line or f"stream '{stream}': a value of vendor field '{field}'" in line]
+    warnings = [
+        line
+        for line in run.stderr.splitlines()
+        if f"stream '{stream}': vendor field '{field}'" in line
+        or f"stream '{stream}': a value of vendor field '{field}'" in line
+    ]
     assert len(warnings) == 1
+
+
+def test_a_domain_without_profiles_keeps_no_fingerprints_and_an_old_empty_value_is_repaired(sandbox, first_run):
+    """An unknown domain serves no profile: its partitions hold no profile_fingerprints (not ""), and a
+    state from an earlier build that holds "" there is accepted with one warning and written without it."""
+    from sandbox.gravito import UNKNOWN_DOMAIN
+
+    sandbox.set_variants("gravito", "unknown-domain")
+    run = run_tap("tap-gravito", config(sandbox))
+    assert run.returncode == 0, run.stderr[-2000:]
+    for stream in ("microprofiles", "tcf_consents", "non_tcf_vendor_consents"):
+        (partition,) = [
+            p for p in run.last_state["bookmarks"][stream]["partitions"] if p["context"] == {"domain": UNKNOWN_DOMAIN}
+        ]
+        assert "profile_fingerprints" not in partition
+
+    old = json.loads(json.dumps(first_run.last_state))
+    for stream in ("microprofiles", "tcf_consents", "non_tcf_vendor_consents"):
+        for partition in old["bookmarks"][stream]["partitions"]:
+            if partition["context"] == {"domain": UNKNOWN_DOMAIN}:
+                partition["profile_fingerprints"] = ""
+    repaired = run_tap("tap-gravito", config(sandbox), state=old)
+    assert repaired.returncode == 0, repaired.stderr[-2000:]
+    warnings = [line for line in repaired.stderr.splitlines() if "an empty profile_fingerprints" in line]
+    assert len(warnings) == 3, repaired.stderr[-2000:]  # one per profile-level stream
+    assert f"partition domain={UNKNOWN_DOMAIN}" in warnings[0]
+    for stream in ("microprofiles", "tcf_consents", "non_tcf_vendor_consents"):
+        for partition in repaired.last_state["bookmarks"][stream]["partitions"]:
+            assert partition.get("profile_fingerprints") != ""

@@ -3,6 +3,7 @@ not apply to a tap (with the reason the table prints)."""
 
 from __future__ import annotations
 
+from tests.reliability.config_faults import FILE_SCENARIOS, SHARED_SETTING_SCENARIOS, bad_config_scenarios
 from tests.reliability.taps import TAPS
 
 SCENARIOS: dict[str, str] = {
@@ -28,7 +29,8 @@ SCENARIOS: dict[str, str] = {
     "html": "HTML error page with 200: clear error or exact output",
     "empty": "empty body with 200: clear error or exact output",
     "envelope-error": "error envelope with 200: clear error or exact output",
-    "config: missing setting": "a required setting missing: one line, no request",
+    **FILE_SCENARIOS,
+    **SHARED_SETTING_SCENARIOS,
     "config: malformed date": "a malformed date: one line, no request",
     "config: unknown api_version": "an unknown api_version: one line, no request",
     "config: empty domains list": "an empty domains list: one line, no request",
@@ -67,10 +69,6 @@ OWN_SCENARIOS = frozenset().union(*(tap.own_scenarios for tap in TAPS.values()))
 
 #: what the simulators send for "envelope-error" where their APIs document none
 NO_ERROR_ENVELOPE = {vendor: tap.no_error_envelope for vendor, tap in TAPS.items() if tap.no_error_envelope}
-
-
-def bad_config_scenarios(vendor: str) -> list[str]:
-    return [f"config: {label}" for label, _, _ in TAPS[vendor].bad_configs]
 
 
 def applies(scenario: str, vendor: str) -> bool:

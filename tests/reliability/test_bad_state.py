@@ -132,7 +132,11 @@ OWN = {
 CASES = [
     pytest.param(vendor, scenario, label, edit, id=f"{vendor}-{label}")
     for vendor in TAPS
-    for label, (scenario, edit) in {**COMMON, **(OUTSIDE if vendor in PARTITIONED else {}), **OWN.get(vendor, {})}.items()
+    for label, (scenario, edit) in {
+        **COMMON,
+        **(OUTSIDE if vendor in PARTITIONED else {}),
+        **OWN.get(vendor, {}),
+    }.items()
 ]
 
 
@@ -181,7 +185,7 @@ def test_the_final_state_resumes_bare_and_in_meltanos_wrapper(sandbox, tmp_path,
 @pytest.mark.parametrize("vendor", list(TAPS))
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("{not json", "is not JSON"), ("[]", 'it is [] (a list), expected a JSON object {"bookmarks": ...}')],
+    [("{not json", "is not JSON"), ("[]", "holds a list; expected an object")],
     ids=["not JSON", "a list"],
 )
 def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(
@@ -191,13 +195,22 @@ def test_a_state_file_that_is_no_singer_state_is_one_line_before_any_request(
     (tmp_path / "config.json").write_text(json.dumps(profile.config(sandbox, tmp_path)))
     (tmp_path / "state.json").write_text(text)
     proc = subprocess.run(
-        [tap_executable(profile.name), "--config", str(tmp_path / "config.json"), "--state", str(tmp_path / "state.json")],
-        capture_output=True, text=True, timeout=120, check=False,
+        [
+            tap_executable(profile.name),
+            "--config",
+            str(tmp_path / "config.json"),
+            "--state",
+            str(tmp_path / "state.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert_no_secret(proc.stdout, proc.stderr)
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert proc.returncode == 1, proc.stderr[-2000:]
-    assert lines[-1].startswith(f"{profile.name}: error: invalid state: "), lines[-1]
+    assert lines[-1].startswith(f"{profile.name}: error: state file {tmp_path / 'state.json'} "), lines[-1]
     assert fragment in lines[-1]
     assert "Traceback" not in proc.stderr
     assert sandbox.count(vendor) == 0

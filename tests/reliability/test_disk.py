@@ -19,7 +19,10 @@ PETABYTE_MB = 1024**3  # more free space than any test machine has: "too full", 
 def unwritable(tmp_path, config: dict) -> tuple[dict, list[str]]:
     """download_dir below a regular file: mkdir fails even for root."""
     (tmp_path / "a-file").write_text("not a directory")
-    return {**config, "download_dir": str(tmp_path / "a-file" / "downloads")}, ["download_dir", "cannot be created or written"]
+    return {**config, "download_dir": str(tmp_path / "a-file" / "downloads")}, [
+        "download_dir",
+        "cannot be created or written",
+    ]
 
 
 def too_full(tmp_path, config: dict) -> tuple[dict, list[str]]:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from tap_voyado.exports import CRASH_AFTER_SAVE_ENV, CRASH_EXIT_CODE
 
+from tap_voyado.exports import CRASH_AFTER_SAVE_ENV, CRASH_EXIT_CODE
 from tests.reliability.runner import assert_no_secret, key_of
 from tests.reliability.taps import TAPS, TapProfile
 from tests.support.singer import tap_executable

@@ -24,9 +24,24 @@ def test_two_minute_soak_is_exact_and_flat(tmp_path):
     report = tmp_path / "soak.json"
     started = time.monotonic()
     proc = subprocess.run(
-        ["nice", "-n", "10", sys.executable, str(ROOT / "scripts" / "soak.py"), "--minutes", str(MINUTES),
-         "--scale", "small", "--json", str(report)],
-        capture_output=True, text=True, timeout=150, check=False, cwd=ROOT,
+        [
+            "nice",
+            "-n",
+            "10",
+            sys.executable,
+            str(ROOT / "scripts" / "soak.py"),
+            "--minutes",
+            str(MINUTES),
+            "--scale",
+            "small",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+        cwd=ROOT,
     )
     elapsed = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]

@@ -59,7 +59,9 @@ def test_sigterm_while_a_large_body_is_half_read_leaves_no_spool_file(
     # Padded with whitespace: the tap reads a body in 256 KiB chunks, so half of it must be past that to be on disk.
     stall = sandbox.faults.add("stall-body", vendor=vendor, path=BROKEN_BODY_PATH[vendor], delay=60, pad=600_000)
     with open(tmp_path / "stderr", "w") as stderr:
-        proc = subprocess.Popen(command(profile, config, None, tmp_path / "run"), stdout=subprocess.DEVNULL, stderr=stderr)
+        proc = subprocess.Popen(
+            command(profile, config, None, tmp_path / "run"), stdout=subprocess.DEVNULL, stderr=stderr
+        )
         deadline = time.monotonic() + 30
         while stall.times and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -13,8 +13,8 @@ import typing as t
 from pathlib import Path
 
 import pytest
-from tap_voyado.exports import CRASH_AFTER_SAVE_ENV
 
+from tap_voyado.exports import CRASH_AFTER_SAVE_ENV
 from tests.reliability.taps import TAPS, TapProfile
 from tests.reliability.test_kill_resume import (
     KILLS,

@@ -99,7 +99,9 @@ class Collector:
             self.seen = array("Q")  # memory stays bounded however large the domain
 
     def save(self, state: dict) -> None:
-        if self.overflowed:
+        # A domain that served no profile keeps no fingerprints: the key is left out (nothing is known,
+        # as on a first run), never written as "" (which a state check would take for a blank value).
+        if self.overflowed or not self.seen:
             state.pop(STATE_KEY, None)
         else:
             state[STATE_KEY] = encode(self.seen)

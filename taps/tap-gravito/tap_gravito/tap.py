@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing as t
 from functools import cached_property
 
@@ -15,9 +16,22 @@ from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
 from tapkit.state import StateLayout, Where, check_text, saved_partition_state
 
+logger = logging.getLogger("tap_gravito.state")
+
 
 def check_fingerprints(value: object, where: Where) -> None:
-    """profile_fingerprints: packed text (tap_gravito.fingerprints); unreadable text only re-emits profiles."""
+    """profile_fingerprints: packed text (tap_gravito.fingerprints); unreadable text only re-emits profiles.
+
+    Earlier builds wrote "" for a domain that served no profile; that state is accepted (it means
+    no fingerprints) and repaired: the domain's next bookmark leaves the key out (`Collector.save`)."""
+    if value == "":
+        logger.warning(
+            "state: %s: an empty %s (written by an earlier build for a domain without profiles) is read "
+            "as no fingerprints; this run's state leaves it out",
+            where,
+            STATE_KEY,
+        )
+        return
     check_text(value, where, nullable=True)
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import os
 import sys
@@ -35,14 +34,13 @@ import threading
 import time
 import traceback
 import typing as t
-from pathlib import Path
 
 from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import ConfigurationError
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMessage
 
-from tapkit import secrets, stopping
+from tapkit import config_files, secrets, stopping
 from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
 from tapkit.isolation import PartsFailedError
 from tapkit.state import StateError, checked_state
@@ -90,12 +88,9 @@ class AirbyteOutput:
 
     def error(self, exc: BaseException) -> None:
         failure_type, message = describe_failure(exc)
-        error: dict[str, t.Any] = {
-            "message": message,
-            "internal_message": f"{type(exc).__name__}: {exc}",
-            "stack_trace": "".join(traceback.format_exception(exc)),
-            "failure_type": failure_type,
-        }
+        error: dict[str, t.Any] = {"message": message, "internal_message": f"{type(exc).__name__}: {exc}", "failure_type": failure_type}
+        if failure_type != "config_error":  # a bad file or setting is the user's to fix: the line says it all
+            error["stack_trace"] = "".join(traceback.format_exception(exc))
         if isinstance(exc, PartsFailedError) and len(exc.streams) == 1:
             (stream,) = exc.streams
             error["stream_descriptor"] = {"name": stream}
@@ -329,24 +324,34 @@ class NullWriter(MessageSink):
 # -- commands ------------------------------------------------------------------------------------
 
 
-def read_json(path: str, what: str) -> t.Any:
-    try:
-        return json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"the {what} file {path} does not exist") from None
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"the {what} file {path} is not readable JSON: {exc}") from None
-
-
 def load_config(tap_class: type[Tap], path: str) -> dict:
-    config = read_json(path, "config")
-    if not isinstance(config, dict):
-        raise ConfigError(f"the config file {path} must hold a JSON object")
+    config = config_files.read_json_file(path, "config")
     # Before anything can print them: secrets are masked in logs, traces and statuses.
     secrets.install(
         config[name] for name in secret_setting_names(tap_class.config_jsonschema) if isinstance(config.get(name), str)
     )
     return config
+
+
+def load_catalog(path: str) -> dict:
+    """A configured catalog: an object whose `streams` each name a stream."""
+    catalog = config_files.read_json_file(path, "catalog")
+    streams = catalog.get("streams")
+    if not isinstance(streams, list):
+        shown = "none" if streams is None else config_files.json_kind(streams)
+        raise ConfigError(
+            f'catalog file {path} has no list of streams (its "streams" is {shown}); expected a configured catalog'
+        )
+    for number, entry in enumerate(streams, start=1):
+        stream = entry.get("stream") if isinstance(entry, dict) else None
+        if not isinstance(stream, dict) or not isinstance(stream.get("name"), str):
+            raise ConfigError(f"catalog file {path}: stream entry {number} names no stream (stream.name)")
+    return catalog
+
+
+def load_state(path: str) -> t.Any:
+    """A list of per-stream STATE messages (or a legacy state object)."""
+    return config_files.read_json_file(path, "state", expected=(list, dict))
 
 
 def check_stream(tap: Tap) -> Stream:
@@ -365,7 +370,9 @@ def first_record(stream: Stream) -> None:
     next(iter(stream.get_records(partitions[0] if partitions else None)), None)
 
 
-def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:  # noqa: ARG001 - one signature for every command
+def command_spec(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
+    if args.config:  # not needed; given anyway (as with the Singer `--about`), it is judged like any other
+        tap_class(config=load_config(tap_class, args.config), message_writer=NullWriter(), setup_mapper=False)
     output.message({"type": "SPEC", "spec": {"connectionSpecification": connection_specification(tap_class)}})
     return 0
 
@@ -380,10 +387,15 @@ def command_check(tap_class: type[Tap], args: argparse.Namespace, output: Airbyt
             if close is not None:
                 close()
     except (TapkitError, ConfigurationError) as exc:
-        status = {"status": "FAILED", "message": describe_failure(exc)[1]}
-    else:
-        status = {"status": "SUCCEEDED"}
-    output.message({"type": "CONNECTION_STATUS", "connectionStatus": status})
+        output.message(
+            {"type": "CONNECTION_STATUS", "connectionStatus": {"status": "FAILED", "message": describe_failure(exc)[1]}}
+        )
+        if isinstance(exc, (ConfigError, ConfigurationError)):
+            # The config itself is wrong (a file, a setting): as every other command given a bad config,
+            # the error follows and the exit is 1. A connection that fails is only a status (exit 0).
+            raise
+        return 0
+    output.message({"type": "CONNECTION_STATUS", "connectionStatus": {"status": "SUCCEEDED"}})
     return 0
 
 
@@ -396,12 +408,13 @@ def command_discover(tap_class: type[Tap], args: argparse.Namespace, output: Air
 
 def command_read(tap_class: type[Tap], args: argparse.Namespace, output: AirbyteOutput) -> int:
     config = load_config(tap_class, args.config)
-    airbyte_state = read_json(args.state, "state") if args.state else None
+    configured_catalog = load_catalog(args.catalog)  # every file judged before the probe's discovery
+    airbyte_state = load_state(args.state) if args.state else None
     layout = getattr(tap_class, "state_layout", None)
     if airbyte_state and layout is not None:  # before the probe's discovery, a request for some taps
         checked_state({"bookmarks": singer_bookmarks(airbyte_state)}, layout, tap_name=tap_class.name)
     probe = tap_class(config=config, message_writer=NullWriter(), setup_mapper=False)
-    plan = ReadPlan(read_json(args.catalog, "catalog"), probe.streams)
+    plan = ReadPlan(configured_catalog, probe.streams)
     state = plan.singer_state(airbyte_state)
     writer = AirbyteWriter(output, plan.sync_modes)
     tap = tap_class(config=config, catalog=plan.singer_catalog(probe.catalog_dict), state=state, message_writer=writer)
@@ -433,7 +446,8 @@ def parse_args(tap_class: type[Tap], argv: t.Sequence[str]) -> argparse.Namespac
         prog=parse_args_prog(tap_class), description=f"{tap_class.name} as an Airbyte source"
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("spec", help="print the connector specification")
+    spec = commands.add_parser("spec", help="print the connector specification")
+    spec.add_argument("--config", help="path to a config JSON to check (optional: the specification needs none)")
     for name in ("check", "discover", "read"):
         command = commands.add_parser(name)
         command.add_argument("--config", required=True, help="path to the config JSON")
@@ -461,6 +475,7 @@ def main(tap_class: type[Tap], argv: t.Sequence[str], stdout: t.BinaryIO) -> int
         return stop.exit_code
     except Exception as exc:
         output.error(exc)
+        sys.stderr.write(f"{parse_args_prog(tap_class)}: error: {secrets.scrub(describe_failure(exc)[1])}\n")
         return 1
     finally:
         root.removeHandler(handler)

@@ -8,6 +8,7 @@ import threading
 import traceback
 import typing as t
 
+from tapkit import config_files
 from tapkit.errors import TapkitError
 from tapkit.secrets import scrub
 from tapkit.stopping import Stopped
@@ -19,9 +20,12 @@ if t.TYPE_CHECKING:
 def run(tap_class: type[VendorTap]) -> t.NoReturn:
     from tapkit import probe
 
+    argv = sys.argv[1:]
     try:
-        if probe.wants_probe(sys.argv[1:]):
-            sys.exit(probe.run(tap_class, sys.argv[1:]))
+        if "--help" not in argv:
+            check_files_and_settings(tap_class, argv)
+        if probe.wants_probe(argv):
+            sys.exit(probe.run(tap_class, argv))
         tap_class.cli()
     except Stopped as stop:
         end_stopped(tap_class.name, stop)
@@ -31,6 +35,16 @@ def run(tap_class: type[VendorTap]) -> t.NoReturn:
         sys.stderr.write(scrub(traceback.format_exc()))
         _die(f"{tap_class.name}: unexpected error: {type(exc).__name__}: {exc}")
     sys.exit(0)
+
+
+def check_files_and_settings(tap_class: type[VendorTap], argv: t.Sequence[str]) -> None:
+    """Before singer-sdk reads anything: every file named is JSON of the right shape. `--about` reads no
+    settings, so a config file given beside it is judged here (every other mode judges the settings when
+    the tap starts)."""
+    config = config_files.check_singer_arguments(argv)
+    arguments = config_files.singer_arguments(argv)
+    if "--about" in argv and any(path != "ENV" for path in arguments.configs):
+        tap_class(config=config, parse_env_config="ENV" in arguments.configs, validate_config=True, setup_mapper=False)
 
 
 def _die(message: str) -> t.NoReturn:

@@ -69,7 +69,15 @@ def describe_path(method: str, url: str) -> str:
     return scrub(f"{method} {urlsplit(url).path}")
 
 
-def describe_network_error(exc: BaseException) -> str:
+def without_userinfo(url: str) -> str:
+    """A URL as errors show it: no user name or password, even where no secret setting holds them."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def describe_network_error(exc: BaseException, api_url: str = "") -> str:
     if isinstance(exc, requests.exceptions.ReadTimeout):
         return "the response took longer than request_timeout"
     if isinstance(exc, requests.exceptions.ConnectTimeout):
@@ -82,7 +90,9 @@ def describe_network_error(exc: BaseException) -> str:
             return "the response took longer than request_timeout"
         if "reset" in text or "aborted" in text:
             return "the connection was reset"
-        return "could not connect"
+        request = getattr(exc, "request", None)
+        host = urlsplit(getattr(request, "url", None) or api_url).netloc.rsplit("@", 1)[-1]
+        return f"could not connect to {host or 'the vendor'} (api_url={without_userinfo(api_url) or 'unset'})"
     return type(exc).__name__
 
 
@@ -336,13 +346,12 @@ class HttpClient:
 
     # -- retries (python-backoff handlers) ----------------------------------------------------------
 
-    @staticmethod
-    def _cause(exc: BaseException) -> str:
+    def _cause(self, exc: BaseException) -> str:
         if isinstance(exc, RetriableResponseError) and not exc.answer.ok:
             return str(exc)  # a failed HTTP status speaks for itself
         if isinstance(exc, RetriableAPIError):
             return str(exc)  # behind a 2xx, the vendor's error is in the message
-        return describe_network_error(exc)
+        return describe_network_error(exc, self.base_url)
 
     def _log_retry(self, named: str, details: t.Mapping[str, t.Any]) -> None:
         self.logger.warning(

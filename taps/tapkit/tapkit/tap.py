@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import typing as t
 import urllib.parse
 from functools import cached_property
 
+import click
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
 
-from tapkit import retry, secrets, stopping
+from tapkit import clock, retry, secrets, settings_check, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.http import HttpClient, VendorApi
@@ -19,7 +21,7 @@ from tapkit.isolation import FailedParts
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
-from tapkit.state import StateCheckedTap
+from tapkit.state import StateCheckedTap, utc_now
 from tapkit.writer import BufferedRecordWriter
 
 
@@ -34,6 +36,16 @@ class VendorTap(StateCheckedTap, SeamTap):
     vendor_name: t.ClassVar[str] = "vendor"
     #: the settings a person should check when the vendor answers 401/403
     auth_settings: t.ClassVar[tuple[str, ...]] = ("api_key",)
+    #: how an error about a malformed `api_url` shows a good one ("": the setting's default, the vendor's URL)
+    api_url_example: t.ClassVar[str] = ""
+    #: singer-sdk validates the settings in `--discover` only for a dynamic catalog; Meltano discovers
+    #: before every run, so a bad setting must be one clear line there too, not a KeyError later
+    dynamic_catalog = True
+
+    @property
+    def api_url_shown_as_example(self) -> str:
+        default = self.config_jsonschema.get("properties", {}).get("api_url", {}).get("default")
+        return self.api_url_example or str(default or "https://api.example.com")
 
     #: the tap's API client (its `api.py`), built on the kit's `HttpClient`
     api_class: t.ClassVar[type[VendorApi]] = VendorApi
@@ -48,6 +60,12 @@ class VendorTap(StateCheckedTap, SeamTap):
     def validate_settings(self, validate: t.Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
+        schema = copy.deepcopy(self.config_jsonschema)
+        self.append_builtin_config(schema)
+        settings_check.warn_unknown(self.config, schema.get("properties", {}), self.name)
+        problems = settings_check.schema_problems(self.config, schema, secret_setting_names(schema))
+        if problems and raise_errors:
+            raise ConfigError(f"invalid config: {'; '.join(problems)}")
         try:
             errors = validate()
         except ConfigValidationError as exc:
@@ -70,18 +88,9 @@ class VendorTap(StateCheckedTap, SeamTap):
             if value is not None and value <= 0:
                 raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
         self.require_at_least("max_concurrency", 1)
-        self.require_absolute_url("api_url")
-
-    def require_absolute_url(self, name: str) -> None:
-        # An unset environment variable in a Meltano setting (`${CONSENT_SANDBOX_URL}/lytics`) leaves a
-        # bare path: say so here, not as a requests traceback at the first request.
-        value = self.config.get(name)
-        if value is None:
-            return
-        parsed = urllib.parse.urlsplit(str(value))
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            unset = " (is an environment variable it is made from unset?)" if str(value).startswith("/") else ""
-            raise ConfigError(f"setting {name} must be an absolute http(s) URL, got {value!r}{unset}")
+        settings_check.check_api_url(self.config.get("api_url"), example=self.api_url_shown_as_example)
+        if "start_date" in self.config_jsonschema.get("properties", {}):
+            settings_check.check_not_future("start_date", self.require_date("start_date"), clock.today())
 
     def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
         value = self.config.get(name)
@@ -117,6 +126,23 @@ class VendorTap(StateCheckedTap, SeamTap):
         raise ConfigError(f"{self.name} has no probe yet")
 
     # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        # `tapkit.cli` runs `--probe` before click parses anything; the option is here for `--help`
+        # (and for a caller of `cli()` that bypasses tapkit.cli).
+        command.params.append(
+            click.Option(
+                ["--probe"],
+                is_flag=True,
+                expose_value=False,
+                callback=_probe_callback(cls),
+                help="Check the tap's assumptions about its vendor against a live account (read-only requests); "
+                "prints one row per assumption, exits 0 when all hold.",
+            )
+        )
+        return command
 
     @classmethod
     def run_singer(cls) -> None:
@@ -217,3 +243,15 @@ class VendorTap(StateCheckedTap, SeamTap):
         flush = getattr(self.message_writer, "flush", None)
         if flush is not None:
             flush()
+
+
+def _probe_callback(tap_class: type[VendorTap]) -> t.Callable[[click.Context, click.Parameter, bool], None]:
+    def run_probe(context: click.Context, _parameter: click.Parameter, value: bool) -> None:
+        if value:
+            import sys
+
+            from tapkit import probe
+
+            context.exit(probe.run(tap_class, sys.argv[1:]))
+
+    return run_probe
