@@ -88,7 +88,11 @@ class AirbyteOutput:
 
     def error(self, exc: BaseException) -> None:
         failure_type, message = describe_failure(exc)
-        error: dict[str, t.Any] = {"message": message, "internal_message": f"{type(exc).__name__}: {exc}", "failure_type": failure_type}
+        error: dict[str, t.Any] = {
+            "message": message,
+            "internal_message": f"{type(exc).__name__}: {exc}",
+            "failure_type": failure_type,
+        }
         if failure_type != "config_error":  # a bad file or setting is the user's to fix: the line says it all
             error["stack_trace"] = "".join(traceback.format_exception(exc))
         if isinstance(exc, PartsFailedError) and len(exc.streams) == 1:

@@ -111,9 +111,7 @@ def check_api_url(value: t.Any, *, example: str, name: str = "api_url") -> None:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         # An unset environment variable in a Meltano setting (`${CONSENT_SANDBOX_URL}/lytics`) leaves a bare path.
         unset = " (is an environment variable it is made from unset?)" if str(value).startswith("/") else ""
-        raise ConfigError(
-            f"setting {name} must be an http(s) URL with a host, such as {example}, got {value!r}{unset}"
-        )
+        raise ConfigError(f"setting {name} must be an http(s) URL with a host, such as {example}, got {value!r}{unset}")
 
 
 def check_not_future(name: str, day: dt.date | None, today: dt.date) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import typing as t
-import urllib.parse
 from functools import cached_property
 
 import click
@@ -21,7 +20,7 @@ from tapkit.isolation import FailedParts
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
-from tapkit.state import StateCheckedTap, utc_now
+from tapkit.state import StateCheckedTap
 from tapkit.writer import BufferedRecordWriter
 
 
