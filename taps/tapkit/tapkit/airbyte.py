@@ -386,6 +386,10 @@ def command_check(tap_class: type[Tap], args: argparse.Namespace, output: Airbyt
         tap = tap_class(config=load_config(tap_class, args.config), message_writer=NullWriter(), setup_mapper=False)
         try:
             first_record(check_stream(tap))
+            # A part that failed alone (a Voyado customer key, say) is still a failed connection here.
+            failed = getattr(tap, "failed_parts", None)
+            if failed is not None and (error := failed.error()) is not None:
+                raise error
         finally:
             close = getattr(tap, "close_prefetches", None)  # one record is enough: no partition fetched on
             if close is not None:
