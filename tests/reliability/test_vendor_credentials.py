@@ -31,13 +31,6 @@ def meltano_plugins():
     install_plugins()
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    server = Postgres(tmp_path_factory.mktemp("postgres") / "pgdata")
-    yield server
-    server.server.cleanup()
-
-
 def duckdb_tables_text(path) -> tuple[dict[str, int], str]:
     with duckdb.connect(str(path), read_only=True) as conn:
         tables = conn.execute("select table_schema, table_name from information_schema.tables").fetchall()

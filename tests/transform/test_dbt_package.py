@@ -135,7 +135,7 @@ def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugin
         by_day = rows(
             "select choice_date, domain, kind, tcf_id, profiles, consenting_profiles from analytics.tcf_consent_by_day"
         )
-        assert {row[:4]: row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
+        assert {(row[0].isoformat(), *row[1:4]): row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
         assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
 
         history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")

@@ -239,6 +239,8 @@ def test_airbytes_standard_tests_pass_against_the_image(
             "-q",
             "-rs",
             f"--junitxml={junit}",
+            # its own temp folder: a pytest on the default one takes permissions off /tmp/pytest-of-<user>
+            f"--basetemp={tmp_path / 'basetemp'}",
             "integration_tests/test_standard_tests.py",
         ],
         cwd=folder,
