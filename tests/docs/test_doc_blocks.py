@@ -200,9 +200,6 @@ def test_how_to_add_a_tap_blocks_run_in_an_empty_meltano_project(tmp_path):
     assert all(count > 0 for count in written.values()), written
 
 
-KNOWN_TARGET_HOWTO_BUG = "Connection has already been closed"
-
-
 @pytest.mark.pipeline
 def test_how_to_add_a_target_blocks_run_after_the_tap_how_to(tmp_path, sandbox):
     """Its reader has done how-to-add-a-tap: tap-gravito is pasted and configured (here through the environment,
@@ -221,10 +218,5 @@ def test_how_to_add_a_target_blocks_run_after_the_tap_how_to(tmp_path, sandbox):
     log = tmp_path / "blocks.log"
     status = run_in_sequence(runnable, cwd=project, env=env, log=log, replace={}, timeout=1500)
     output = log.read_text()
-    if status != 0 and output.rstrip().endswith(KNOWN_TARGET_HOWTO_BUG):
-        # Another engineer's document, not edited on this branch: its row-count check
-        # `print(duckdb.connect(...).sql(...))` loses the connection before the relation prints. The Meltano steps
-        # before it passed. Keep the connection in a variable, then delete this branch of the test.
-        pytest.xfail(f"docs/how-to-add-a-target.md's duckdb one-liner: {KNOWN_TARGET_HOWTO_BUG}")
     assert status == 0, output[-6000:]
     assert "tap_gravito" in output
