@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -86,8 +87,21 @@ def run_document(doc: str, cwd: Path, env: dict, replace: dict[str, str], tmp_pa
     status = run_in_sequence(runnable, cwd=cwd, env=env, log=log, replace=replace, timeout=1500)
     output = log.read_text()
     assert status == 0, f"{doc}: a block failed (exit {status}):\n{output[-6000:]}"
-    assert "Traceback" not in output, output[-6000:]
+    assert "Traceback" not in without_shutdown_noise(output), output[-6000:]
     return output
+
+
+#: Python's own report of a thread still running while an interpreter exits (seen once, after Meltano's
+#: "Run completed" with the S3 state backend: its exit code was 0). Not a failure of a block: left out of
+#: the traceback check, every other traceback still fails the test.
+SHUTDOWN_NOISE = re.compile(
+    r"Exception ignored in: <module 'threading' from [^\n]*\nTraceback \(most recent call last\):\n"
+    r"(?:  [^\n]*\n)*?[A-Za-z]+(?:Error|Interrupt|Exception)?[^\n]*\n?"
+)
+
+
+def without_shutdown_noise(output: str) -> str:
+    return SHUTDOWN_NOISE.sub("", output)
 
 
 def sandbox_ports() -> dict[str, str]:
