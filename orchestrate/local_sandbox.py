@@ -27,8 +27,13 @@ BUCKET, KEY_ID, SECRET = "consent-taps-state", "emulator", "emulator"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=1, help="run the fan-out this many times (2: see it incremental)")
-    parser.add_argument("--fault", action="append", default=[], metavar="TAP:PARTITION",
-                        help="the first request of this partition gets a 401 (Dagster retries it); repeatable")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="TAP:PARTITION",
+        help="the first request of this partition gets a 401 (Dagster retries it); repeatable",
+    )
     parser.add_argument("--select", default="", help="comma-separated taps or assets (default: every partition)")
     args = parser.parse_args()
 
@@ -37,8 +42,9 @@ def main() -> int:
     s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     s3.start()
     endpoint = "http://{}:{}".format(*s3.get_host_and_port())
-    boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-                 region_name="us-east-1").create_bucket(Bucket=BUCKET)
+    boto3.client(
+        "s3", endpoint_url=endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET, region_name="us-east-1"
+    ).create_bucket(Bucket=BUCKET)
     env = {
         **os.environ,
         "CONSENT_SANDBOX_URL": sandbox.base_url,
@@ -62,12 +68,30 @@ def main() -> int:
         for run in range(1, args.runs + 1):
             print(f"== run {run} of {args.runs}", flush=True)
             status |= subprocess.run(
-                [str(ROOT / "orchestrate" / ".venv" / "bin" / "python"), "-m", "consent_orchestrate.local",
-                 "--select", args.select, "--report", str(OUT / f"report-{run}.json")],
-                cwd=ROOT / "orchestrate", env=env, check=False,
+                [
+                    str(ROOT / "orchestrate" / ".venv" / "bin" / "python"),
+                    "-m",
+                    "consent_orchestrate.local",
+                    "--select",
+                    args.select,
+                    "--report",
+                    str(OUT / f"report-{run}.json"),
+                ],
+                cwd=ROOT / "orchestrate",
+                env=env,
+                check=False,
             ).returncode
-        keys = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-                            region_name="us-east-1").list_objects_v2(Bucket=BUCKET).get("Contents", [])
+        keys = (
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id=KEY_ID,
+                aws_secret_access_key=SECRET,
+                region_name="us-east-1",
+            )
+            .list_objects_v2(Bucket=BUCKET)
+            .get("Contents", [])
+        )
         print("state objects:", *sorted(obj["Key"] for obj in keys), sep="\n  ")
         print(f"warehouse: {OUT / 'warehouse.duckdb'}")
         return status

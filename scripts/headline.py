@@ -49,7 +49,12 @@ def headline(warehouse: Path, today: dt.date) -> str:
             lines.append(f"\n{title}")
             lines.append(f"  {header[0]:<30}" + "".join(f"{column:>17}" for column in header[1:]))
             for row in rows:
-                cells = ["-" if value is None else (f"{value:%Y-%m-%d %H:%M}" if isinstance(value, dt.datetime) else str(value)) for value in row]
+                cells = [
+                    "-"
+                    if value is None
+                    else (f"{value:%Y-%m-%d %H:%M}" if isinstance(value, dt.datetime) else str(value))
+                    for value in row
+                ]
                 lines.append(f"  {cells[0]:<30}" + "".join(f"{cell:>17}" for cell in cells[1:]))
             if not rows:
                 lines.append("  (no rows: the tap has not loaded this warehouse)")

@@ -50,7 +50,9 @@ PROFILES = {profile.vendor: profile for profile in all_profiles()}  # sandbox/sa
 #: up waiting: that download is lost by the vendor's design, so no slow fault goes there.
 NO_SLOW = {vendor: profile.served_once for vendor, profile in PROFILES.items() if profile.served_once}
 #: sandbox size per tap, per scale ("small": the 2-minute test, "full": the real soak): the profiles'
-SIZES = {scale: {vendor: profile.soak_sizes[scale] for vendor, profile in PROFILES.items()} for scale in ("small", "full")}
+SIZES = {
+    scale: {vendor: profile.soak_sizes[scale] for vendor, profile in PROFILES.items()} for scale in ("small", "full")
+}
 
 JOBS_PER_ROUND = {"small": 3, "full": 20}  # new export jobs per round, for a vendor that serves downloads once
 
@@ -187,7 +189,9 @@ def vendor_settings(vendor: str) -> dict:
     return dict(PROFILES[vendor].one_run_sandbox_settings)
 
 
-def one_round(soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float) -> None:
+def one_round(
+    soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float
+) -> None:
     from tests.support.singer import tap_executable
 
     tmp = scratch / "tmp"
@@ -234,8 +238,14 @@ def one_round(soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, i
     soak.round_seconds.append(time.monotonic() - begun)
     mine = [sample for sample in soak.samples if sample.at >= begun - started]
     if mine:
-        soak.peaks.append(RoundPeak(time.monotonic() - started, max(s.rss_kb for s in mine),
-                                    max(s.fds for s in mine), max(s.temp_files for s in mine)))
+        soak.peaks.append(
+            RoundPeak(
+                time.monotonic() - started,
+                max(s.rss_kb for s in mine),
+                max(s.fds for s in mine),
+                max(s.temp_files for s in mine),
+            )
+        )
     soak.rounds += 1
     soak.records += sum(counts.values())
     soak.leftover_temp.append(len(os.listdir(tmp)))
@@ -260,8 +270,12 @@ def warm_up(profile: t.Any, base_url: str, scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
     (scratch / "config.json").write_text(json.dumps(config))
-    subprocess.run([tap_executable(profile.name), "--config", str(scratch / "config.json")],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        [tap_executable(profile.name), "--config", str(scratch / "config.json")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=False,
+    )
     shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -271,9 +285,23 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
     profile = TAPS[soak.vendor]
     settings = vendor_settings(soak.vendor)
     server = subprocess.Popen(
-        [sys.executable, __file__, "--serve", soak.vendor, "--size", str(soak.size), "--seed", str(args.seed),
-         "--fault-every", str(args.fault_every), "--settings", json.dumps(settings)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            soak.vendor,
+            "--size",
+            str(soak.size),
+            "--seed",
+            str(args.seed),
+            "--fault-every",
+            str(args.fault_every),
+            "--settings",
+            json.dumps(settings),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None and server.stdin is not None
     base_url = server.stdout.readline().strip()
@@ -347,34 +375,36 @@ def doc_section(result: dict) -> str:
             f"{first.get('fds')} / {last.get('fds')} | {first.get('temp_files')} / {last.get('temp_files')} | "
             f"{'pass' if not tap['problems'] else 'FAIL: ' + '; '.join(tap['problems'])[:300]} |"
         )
-    return "\n".join([
-        "## Soak",
-        "",
-        f"`./scripts/soak --minutes {result['minutes']:g}` ran on {result.get('ran_at', '?')}: {result['elapsed_minutes']:g} minutes, "
-        f"{result['records']:,} records in all, windows of {result['window_minutes']:g} minutes, "
-        f"{result.get('cpus', '?')} CPUs shared with other work ({result.get('note', '')}).",
-        "",
-        "| tap | sandbox size | rounds | records | requests | faults injected | peak RSS first / last window | "
-        "open fds first / last | temp files first / last | result |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-        *rows,
-        "",
-        "All five taps run at once, each against its own sandbox process, round after round; a round is one complete",
-        "sync from an empty state and must exit 0 with, per stream, the distinct primary keys of the simulator's",
-        "ground truth and as many records as the tap's first round (consentmanager's delivery_domains and",
-        "Claravine's CVID tables repeat a key by design; a loader upserts it). About every 50 requests (uniformly",
-        "25-75) the sandbox answers one request with a fault of a random kind: 429 (Retry-After 0.5 s), 429 with an",
-        f"HTTP-date Retry-After, 500, 502, 503, a reset connection, or a response {SLOW_SECONDS:g} s late (the soak's",
-        f"request_timeout is {SOAK_SETTINGS['request_timeout']} s, so it is retried); no slow fault on Voyado's download, which",
-        "the vendor deletes once served. tap-gravito asks one request per domain, so it sees few faults. Peak RSS",
-        "(VmHWM), open descriptors and files in the tap's own TMPDIR are sampled every 0.5 s; a round counts in the",
-        "window where it ended. Flat: the last window's peak RSS within 10% of the first's, descriptors and temp files",
-        f"at most {FD_SLACK} above (the connection pool's sockets), and no temp file left after any round.",
-        "Before its rounds each tap runs one sync that is not judged, with a 300 s timeout: a simulator builds some",
-        "data on first use (Lytics' audiences take seconds at size 200), as the benchmark's warm-up does.",
-        "tests/reliability/test_soak.py runs the same for under two minutes (`--scale small`, at low priority).",
-        "",
-    ])
+    return "\n".join(
+        [
+            "## Soak",
+            "",
+            f"`./scripts/soak --minutes {result['minutes']:g}` ran on {result.get('ran_at', '?')}: {result['elapsed_minutes']:g} minutes, "
+            f"{result['records']:,} records in all, windows of {result['window_minutes']:g} minutes, "
+            f"{result.get('cpus', '?')} CPUs shared with other work ({result.get('note', '')}).",
+            "",
+            "| tap | sandbox size | rounds | records | requests | faults injected | peak RSS first / last window | "
+            "open fds first / last | temp files first / last | result |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+            *rows,
+            "",
+            "All five taps run at once, each against its own sandbox process, round after round; a round is one complete",
+            "sync from an empty state and must exit 0 with, per stream, the distinct primary keys of the simulator's",
+            "ground truth and as many records as the tap's first round (consentmanager's delivery_domains and",
+            "Claravine's CVID tables repeat a key by design; a loader upserts it). About every 50 requests (uniformly",
+            "25-75) the sandbox answers one request with a fault of a random kind: 429 (Retry-After 0.5 s), 429 with an",
+            f"HTTP-date Retry-After, 500, 502, 503, a reset connection, or a response {SLOW_SECONDS:g} s late (the soak's",
+            f"request_timeout is {SOAK_SETTINGS['request_timeout']} s, so it is retried); no slow fault on Voyado's download, which",
+            "the vendor deletes once served. tap-gravito asks one request per domain, so it sees few faults. Peak RSS",
+            "(VmHWM), open descriptors and files in the tap's own TMPDIR are sampled every 0.5 s; a round counts in the",
+            "window where it ended. Flat: the last window's peak RSS within 10% of the first's, descriptors and temp files",
+            f"at most {FD_SLACK} above (the connection pool's sockets), and no temp file left after any round.",
+            "Before its rounds each tap runs one sync that is not judged, with a 300 s timeout: a simulator builds some",
+            "data on first use (Lytics' audiences take seconds at size 200), as the benchmark's warm-up does.",
+            "tests/reliability/test_soak.py runs the same for under two minutes (`--scale small`, at low priority).",
+            "",
+        ]
+    )
 
 
 def write_doc(result: dict) -> None:
@@ -393,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--write-doc", action="store_true", help="put the results in docs/reliability.md")
-    parser.add_argument("--doc-from", type=Path, metavar="JSON", help="only write docs/reliability.md from a --json file")
+    parser.add_argument(
+        "--doc-from", type=Path, metavar="JSON", help="only write docs/reliability.md from a --json file"
+    )
     parser.add_argument("--note", default="", help="a word on the machine's load, for the document")
     parser.add_argument("--serve", metavar="VENDOR", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=1, help=argparse.SUPPRESS)
@@ -424,26 +456,49 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(work, ignore_errors=True)
 
     results, failed = [], False
-    print(f"soak: {args.minutes:g} min asked, {elapsed / 60:.1f} min run, windows of {window / 60:.1f} min, "
-          f"a fault every ~{args.fault_every} requests, {os.cpu_count()} CPUs, {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC")
-    print("| tap | rounds | records | requests | faults | peak RSS first/last | fds first/last | temp files first/last | result |")
+    print(
+        f"soak: {args.minutes:g} min asked, {elapsed / 60:.1f} min run, windows of {window / 60:.1f} min, "
+        f"a fault every ~{args.fault_every} requests, {os.cpu_count()} CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    print(
+        "| tap | rounds | records | requests | faults | peak RSS first/last | fds first/last | temp files first/last | result |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for soak in soaks:
         windows, problems = judge(soak, elapsed, window)
         failed |= bool(problems)
         first, last = windows["first"], windows["last"]
         faults = sum(soak.faults.values())
-        print(f"| tap-{soak.vendor} | {soak.rounds} | {soak.records:,} | {soak.requests:,} | {faults} | "
-              f"{first.get('rss_mb')} / {last.get('rss_mb')} MB | {first.get('fds')} / {last.get('fds')} | "
-              f"{first.get('temp_files')} / {last.get('temp_files')} | {'pass' if not problems else 'FAIL: ' + '; '.join(problems)} |")
-        results.append({"vendor": soak.vendor, "size": soak.size, "rounds": soak.rounds, "records": soak.records,
-                        "requests": soak.requests, "faults": soak.faults, "windows": windows, "problems": problems,
-                        "round_seconds": [round(s, 1) for s in soak.round_seconds]})
+        print(
+            f"| tap-{soak.vendor} | {soak.rounds} | {soak.records:,} | {soak.requests:,} | {faults} | "
+            f"{first.get('rss_mb')} / {last.get('rss_mb')} MB | {first.get('fds')} / {last.get('fds')} | "
+            f"{first.get('temp_files')} / {last.get('temp_files')} | {'pass' if not problems else 'FAIL: ' + '; '.join(problems)} |"
+        )
+        results.append(
+            {
+                "vendor": soak.vendor,
+                "size": soak.size,
+                "rounds": soak.rounds,
+                "records": soak.records,
+                "requests": soak.requests,
+                "faults": soak.faults,
+                "windows": windows,
+                "problems": problems,
+                "round_seconds": [round(s, 1) for s in soak.round_seconds],
+            }
+        )
     records = sum(s.records for s in soaks)
     print(f"records in all: {records:,}")
-    result = {"minutes": args.minutes, "elapsed_minutes": round(elapsed / 60, 2), "window_minutes": round(window / 60, 2),
-              "records": records, "cpus": os.cpu_count(), "ran_at": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
-              "note": args.note, "taps": results}
+    result = {
+        "minutes": args.minutes,
+        "elapsed_minutes": round(elapsed / 60, 2),
+        "window_minutes": round(window / 60, 2),
+        "records": records,
+        "cpus": os.cpu_count(),
+        "ran_at": f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "note": args.note,
+        "taps": results,
+    }
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     if args.write_doc:

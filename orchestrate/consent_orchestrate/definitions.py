@@ -33,7 +33,9 @@ def partition_asset(partition: Partition, *, loader: str, environment: str, retr
         tags={"tap": partition.tap, "partition": partition.asset_name},
     )
     def _asset(context: AssetExecutionContext) -> dg.MaterializeResult:
-        result = run_partition(partition, project_root=PROJECT_ROOT, loader=loader, environment=environment, timeout=timeout)
+        result = run_partition(
+            partition, project_root=PROJECT_ROOT, loader=loader, environment=environment, timeout=timeout
+        )
         if result.returncode != 0:
             # Dagster's RetryPolicy re-runs this partition; the other partitions go on regardless.
             raise dg.Failure(

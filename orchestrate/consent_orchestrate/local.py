@@ -22,14 +22,18 @@ from consent_orchestrate.definitions import defs
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--select", default="", help="comma-separated taps or assets, e.g. tap-gravito,tap_lytics/all (default: all)")
+    parser.add_argument(
+        "--select", default="", help="comma-separated taps or assets, e.g. tap-gravito,tap_lytics/all (default: all)"
+    )
     parser.add_argument("--report", help="write {asset: {status, attempts, records, state_id}} as JSON here")
     args = parser.parse_args(argv)
 
     wanted = {name.strip().replace("-", "_") for name in args.select.split(",") if name.strip()}
     job = defs.resolve_job_def("all_partitions")
     selection = [
-        key for key in defs.resolve_all_asset_keys() if not wanted or key.path[0] in wanted or "/".join(key.path) in wanted
+        key
+        for key in defs.resolve_all_asset_keys()
+        if not wanted or key.path[0] in wanted or "/".join(key.path) in wanted
     ]
     if not selection:
         parser.error(f"--select {args.select!r} matches no partition")
@@ -41,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     report_seconds = round(time.monotonic() - started, 1)
     for name, row in report.items():
         print(f"{row['status']:<12} {name:<45} attempts={row['attempts']} records={row['records']} {row['state_id']}")
-    print(f"{sum(r['status'] == 'materialized' for r in report.values())}/{len(report)} partitions materialised in {report_seconds} s")
+    print(
+        f"{sum(r['status'] == 'materialized' for r in report.values())}/{len(report)} partitions materialised in {report_seconds} s"
+    )
     if args.report:
         with open(args.report, "w") as out:
             json.dump(report, out, indent=2)
@@ -49,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(result: dg.ExecuteInProcessResult, selection: list[dg.AssetKey]) -> dict[str, dict]:
-    report = {"/".join(key.path): {"status": "failed", "attempts": 0, "records": None, "state_id": ""} for key in selection}
+    report = {
+        "/".join(key.path): {"status": "failed", "attempts": 0, "records": None, "state_id": ""} for key in selection
+    }
     for event in result.all_events:
         name = "/".join(event.asset_key.path) if event.asset_key else None
         if event.is_step_start or event.is_step_restarted:

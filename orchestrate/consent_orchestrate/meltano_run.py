@@ -35,7 +35,9 @@ def state_id(partition: Partition, loader: str, environment: str) -> str:
     return f"{environment}:{partition.tap}-to-{loader}:{partition.name}"
 
 
-def run_partition(partition: Partition, *, project_root: Path, loader: str, environment: str, timeout: float) -> RunResult:
+def run_partition(
+    partition: Partition, *, project_root: Path, loader: str, environment: str, timeout: float
+) -> RunResult:
     env = {**os.environ, **partition.env, "MELTANO_ENVIRONMENT": environment}
     for setting_variable, key_variable in partition.secret_env.items():
         if key_variable not in os.environ:
@@ -43,7 +45,12 @@ def run_partition(partition: Partition, *, project_root: Path, loader: str, envi
         env[setting_variable] = os.environ[key_variable]
     proc = subprocess.run(
         [meltano_bin(project_root), "run", f"--state-id-suffix={partition.name}", partition.tap, loader],
-        cwd=project_root, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=project_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     log = proc.stdout + proc.stderr
     return RunResult(state_id(partition, loader, environment), proc.returncode, _records(log), log[-4000:])

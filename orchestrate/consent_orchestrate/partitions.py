@@ -50,7 +50,10 @@ def environment_config(project_root: Path, environment: str) -> dict[str, dict]:
 
 
 def default_environment(project_root: Path) -> str:
-    return os.environ.get("MELTANO_ENVIRONMENT") or yaml.safe_load((project_root / "meltano.yml").read_text())["default_environment"]
+    return (
+        os.environ.get("MELTANO_ENVIRONMENT")
+        or yaml.safe_load((project_root / "meltano.yml").read_text())["default_environment"]
+    )
 
 
 def partitions(project_root: Path, environment: str | None = None) -> list[Partition]:
@@ -63,7 +66,9 @@ def partitions(project_root: Path, environment: str | None = None) -> list[Parti
     accounts = json.loads(os.environ.get(ACCOUNTS_VARIABLE) or "{}")
     if accounts:
         for account, key_variable in accounts.items():
-            found.append(Partition("tap-consentmanager", account, secret_env={"TAP_CONSENTMANAGER_API_KEY": key_variable}))
+            found.append(
+                Partition("tap-consentmanager", account, secret_env={"TAP_CONSENTMANAGER_API_KEY": key_variable})
+            )
     elif "tap-consentmanager" in config:
         found.append(Partition("tap-consentmanager", "default"))
     return found

@@ -422,7 +422,7 @@ class ClaravineApp(VendorApp):
         out = []
         for n, second in enumerate(seconds, start=1):
             roll = rng.random()
-            stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc) + dt.timedelta(seconds=second)
+            stamp = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC) + dt.timedelta(seconds=second)
             out.append(
                 Transaction(
                     dataset=dataset,
@@ -545,6 +545,7 @@ def rows_without_failing_dataset(sandbox: t.Any, config: dict) -> dict[str, int]
     listed = config.get("datasets") or [dataset.uuid for dataset in sandbox.app("claravine").datasets()]
     others = expected_table_rows(sandbox, {**config, "datasets": [d for d in listed if d != failing_dataset(sandbox)]})
     return {table: count if table == "datasets" else others.get(table, 0) for table, count in full.items()}
+
 
 #: rows of `tap-claravine --probe` (its assumptions table)
 PROBE_ROWS = 12

@@ -38,7 +38,13 @@ LANGS = ["de", "sv", "fr", "nl", "en", "pl", "es"]
 OS_NAMES = ["Windows", "macOS", "Linux", "Android", "iOS", "ChromeOS"]
 BROWSERS = ["Chrome", "Firefox", "Safari", "Edge", "Opera", "Samsung Internet", "Brave"]
 DEVICES = ["Desktop", "Mobile", "Tablet", "TV"]
-CONSENT_TYPES = ["Button click: Accept all", "Button click: Reject all", "Custom choices", "Implicit (scroll)", "Revoked"]
+CONSENT_TYPES = [
+    "Button click: Accept all",
+    "Button click: Reject all",
+    "Custom choices",
+    "Implicit (scroll)",
+    "Revoked",
+]
 
 DATE_RANGED = {1, 3, 16, 18, 19}
 REFERENCE_TYPES = {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17}
@@ -113,7 +119,8 @@ class ConsentmanagerApp(VendorApp):
         if head is None and self.variant("string-data-empty"):
             return self._created("")
         body = envelope_chunks(
-            itertools.chain([head], rows) if head is not None else (), {"status": "created", "message": "Data report created"}
+            itertools.chain([head], rows) if head is not None else (),
+            {"status": "created", "message": "Data report created"},
         )
         return Response(body=body)
 
@@ -181,9 +188,13 @@ class ConsentmanagerApp(VendorApp):
             return
         if data_type == 19 and day < self.today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1):
             return  # archived: no longer served by the API
-        yield from {1: self._cmp_report, 3: self._crawler_report, 16: self._delivery_domains, 18: self._changelog, 19: self._consent_log}[
-            data_type
-        ](day)
+        yield from {
+            1: self._cmp_report,
+            3: self._crawler_report,
+            16: self._delivery_domains,
+            18: self._changelog,
+            19: self._consent_log,
+        }[data_type](day)
 
     def _cmp_report(self, day: dt.date) -> t.Iterator[dict]:
         rng = self._rng(1, day)
@@ -275,7 +286,9 @@ class ConsentmanagerApp(VendorApp):
         rng = self._rng(19, day)
         drift = self._drift()
         base = (day - dt.date(2020, 1, 1)).days * 1_000_000
-        count = int(self.sandbox.settings.get("consentmanager.consent_log_rows") or 50 * self.size)  # benchmarks set a day's size
+        count = int(
+            self.sandbox.settings.get("consentmanager.consent_log_rows") or 50 * self.size
+        )  # benchmarks set a day's size
         seconds = sorted(rng.randint(0, 86399) for _ in range(count))
         for n, second in enumerate(seconds):
             row = {
@@ -328,7 +341,12 @@ class ConsentmanagerApp(VendorApp):
                     "design": 1 + n % 2,
                     "date": "2026-01-1%d 10:00:00" % n,
                     "lang": lang,
-                    "jsonText": {"cc": f"Cookies ({lang})", "load": "...", "hl": "Privacy", "txt": f"We use cookies ({lang})"},
+                    "jsonText": {
+                        "cc": f"Cookies ({lang})",
+                        "load": "...",
+                        "hl": "Privacy",
+                        "txt": f"We use cookies ({lang})",
+                    },
                 }
         elif data_type == 9:
             count = 12 if all_vendors else 5
@@ -344,7 +362,12 @@ class ConsentmanagerApp(VendorApp):
         elif data_type == 10:
             for n in range(1, 5):
                 purpose_id: str | int = n if self.variant("custom-ids-numeric") else self._purpose_id(n)
-                yield {"id": purpose_id, "cmp": str(1 + n % 3), "name": f"Purpose {n}", "description": f"Custom purpose {n}"}
+                yield {
+                    "id": purpose_id,
+                    "cmp": str(1 + n % 3),
+                    "name": f"Purpose {n}",
+                    "description": f"Custom purpose {n}",
+                }
         elif data_type in (11, 12, 13, 14):
             names = {11: OS_NAMES, 12: BROWSERS, 13: DEVICES, 14: CONSENT_TYPES}[data_type]
             start = 1 if data_type == 14 else 0
@@ -370,7 +393,6 @@ class ConsentmanagerApp(VendorApp):
                     "status": "1",
                     "lastLogin": _stamp(self.today() - dt.timedelta(days=n), 36000),
                 }
-
 
     def _purpose_id(self, n: int) -> str:
         """Custom purpose n's id: numeric text as in the type 10 sample, or "c5n" under custom-ids-text."""

@@ -155,7 +155,9 @@ class Faults:
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
 
-    def add(self, kind: str, *, vendor: str | None = None, path: str = "", times: int = 1, **options: t.Any) -> FaultRule:
+    def add(
+        self, kind: str, *, vendor: str | None = None, path: str = "", times: int = 1, **options: t.Any
+    ) -> FaultRule:
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {kind!r}; known: {', '.join(FAULT_KINDS)}")
         rule = FaultRule(kind=kind, vendor=vendor, path=path, times=times, **options)
@@ -416,7 +418,11 @@ class Sandbox:
         # A delayed answer to a request from before the last reset (a tap that gave up waiting, in an
         # earlier test) must not land in the fresh log.
         if received_at >= self._log_since:
-            self.requests.append(LoggedRequest(vendor, request.method, rest, request.query, response.status if response else 0, received_at))
+            self.requests.append(
+                LoggedRequest(
+                    vendor, request.method, rest, request.query, response.status if response else 0, received_at
+                )
+            )
         if response is not None:
             midway = rule.kind if rule is not None and rule.kind in ("break-body", "stall-body") else None
             _send(handler, response, truncate=rule is not None and rule.kind == "truncate", midway=midway, fault=rule)
@@ -426,9 +432,11 @@ class Sandbox:
     ) -> Response | None:
         kind = rule.kind
         if kind == "429":
-            return Response.json({"error": "rate limited"}, status=429).with_headers(Retry_After=_seconds_text(rule.retry_after))
+            return Response.json({"error": "rate limited"}, status=429).with_headers(
+                Retry_After=_seconds_text(rule.retry_after)
+            )
         if kind == "429-date":
-            when = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=rule.retry_after)
+            when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=rule.retry_after)
             return Response.json({"error": "rate limited"}, status=429).with_headers(
                 Retry_After=format_datetime(when, usegmt=True)
             )
@@ -445,7 +453,9 @@ class Sandbox:
         if kind in ("truncate", "break-body", "stall-body"):
             return app.handle(request)
         if kind == "html":
-            return Response(body=b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", content_type="text/html")
+            return Response(
+                body=b"<!DOCTYPE html><html><body><h1>Maintenance</h1></body></html>", content_type="text/html"
+            )
         if kind == "empty":
             return Response(body=b"")
         if kind == "envelope-error":
@@ -539,7 +549,7 @@ def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_DELETE = do_PUT = _handle
 
-        def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: t.Any) -> None:
             pass  # the request log is `Sandbox.requests`
 
     return Handler

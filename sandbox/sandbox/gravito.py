@@ -76,7 +76,11 @@ class TcModel:
     publisher_segment: str = ""  # a later segment (".YAAAAAAAAMAA"), ignored by core decoders
 
     def truth(self) -> dict[str, t.Any]:
-        values = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in ("ranges", "publisher_segment")}
+        values = {
+            name: getattr(self, name)
+            for name in self.__dataclass_fields__
+            if name not in ("ranges", "publisher_segment")
+        }
         values["created"] = self.created.isoformat()
         values["last_updated"] = self.last_updated.isoformat()
         values["tcf_version"] = 2
@@ -223,24 +227,79 @@ class GravitoApp(VendorApp):
 
     def ground_truth(self, domains: t.Iterable[str] = DOMAINS, **_: t.Any) -> dict[str, list[dict]]:
         """What each stream must yield on a first sync of `domains` (one row per primary key)."""
-        truth: dict[str, list[dict]] = {name: [] for name in ("microprofiles", "consents", "keyring", "tcf_consents", "non_tcf_vendor_consents", "unparsed_messages")}
+        truth: dict[str, list[dict]] = {
+            name: []
+            for name in (
+                "microprofiles",
+                "consents",
+                "keyring",
+                "tcf_consents",
+                "non_tcf_vendor_consents",
+                "unparsed_messages",
+            )
+        }
         for domain in domains:
             for profile in self.profiles(domain):  # the latest snapshot of each id only
                 updated = _iso(profile.updated_at)
                 truth["microprofiles"].append(
-                    {"domain": domain, "profile_id": profile.profile_id, "updated_at": updated, "match_on_id": profile.events.get("matchOnId"),
-                     "consent_count": len(profile.consents), "key_count": len(profile.keyring), "has_gravito_data": profile.gravito_data_text() is not None}
+                    {
+                        "domain": domain,
+                        "profile_id": profile.profile_id,
+                        "updated_at": updated,
+                        "match_on_id": profile.events.get("matchOnId"),
+                        "consent_count": len(profile.consents),
+                        "key_count": len(profile.keyring),
+                        "has_gravito_data": profile.gravito_data_text() is not None,
+                    }
                 )
                 for entry in profile.consents:
-                    truth["consents"].append({"domain": domain, "profile_id": profile.profile_id, "consent_id": entry["i"], "consent_name": entry["c"], "granted": entry["s"], "recorded_at": _iso(entry["t"])})
+                    truth["consents"].append(
+                        {
+                            "domain": domain,
+                            "profile_id": profile.profile_id,
+                            "consent_id": entry["i"],
+                            "consent_name": entry["c"],
+                            "granted": entry["s"],
+                            "recorded_at": _iso(entry["t"]),
+                        }
+                    )
                 for entry in profile.keyring:
-                    truth["keyring"].append({"domain": domain, "profile_id": profile.profile_id, "key_id": entry["i"], "key_name": entry["k"], "key_value": entry["v"], "recorded_at": _iso(entry["t"])})
+                    truth["keyring"].append(
+                        {
+                            "domain": domain,
+                            "profile_id": profile.profile_id,
+                            "key_id": entry["i"],
+                            "key_name": entry["k"],
+                            "key_value": entry["v"],
+                            "recorded_at": _iso(entry["t"]),
+                        }
+                    )
                 if profile.raw_tc_string is not None:
                     decoded = profile.tc.truth() if profile.tc else None
-                    truth["tcf_consents"].append({"domain": domain, "profile_id": profile.profile_id, "profile_updated_at": updated, "tc_string": profile.raw_tc_string, "decodes": decoded is not None, "decoded": decoded})
+                    truth["tcf_consents"].append(
+                        {
+                            "domain": domain,
+                            "profile_id": profile.profile_id,
+                            "profile_updated_at": updated,
+                            "tc_string": profile.raw_tc_string,
+                            "decodes": decoded is not None,
+                            "decoded": decoded,
+                        }
+                    )
                 for vendor in profile.non_tcf or []:
-                    truth["non_tcf_vendor_consents"].append({"domain": domain, "profile_id": profile.profile_id, "profile_updated_at": updated, "vendor_id": vendor["id"], "vendor_name": vendor["name"], "consent": vendor["consent"]})
-            truth["unparsed_messages"].extend({"domain": domain, "raw_message": text} for text in self.invalid_messages(domain))
+                    truth["non_tcf_vendor_consents"].append(
+                        {
+                            "domain": domain,
+                            "profile_id": profile.profile_id,
+                            "profile_updated_at": updated,
+                            "vendor_id": vendor["id"],
+                            "vendor_name": vendor["name"],
+                            "consent": vendor["consent"],
+                        }
+                    )
+            truth["unparsed_messages"].extend(
+                {"domain": domain, "raw_message": text} for text in self.invalid_messages(domain)
+            )
         return truth
 
     # -- data -----------------------------------------------------------------------------------
@@ -249,7 +308,7 @@ class GravitoApp(VendorApp):
         return random.Random(":".join(str(p) for p in (self.seed, *parts)))
 
     def _window(self) -> tuple[int, int]:
-        end = dt.datetime.combine(self.today(), dt.time(), tzinfo=dt.timezone.utc)
+        end = dt.datetime.combine(self.today(), dt.time(), tzinfo=dt.UTC)
         return int((end - dt.timedelta(days=WINDOW_DAYS - 1)).timestamp()), int(end.timestamp()) - 1
 
     def profiles(self, domain: str) -> list[Profile]:
@@ -267,7 +326,9 @@ class GravitoApp(VendorApp):
                 if n % CHANGED_EVERY == 1:
                     _change_content(profile)
         # The vendor's own shape: a profile with events only (no keyring, no consents, no time).
-        profiles.append(Profile(str(uuid.UUID(int=rng.getrandbits(128))), domain, {"id1": "abcd", "matchOnId": "Id001"}))
+        profiles.append(
+            Profile(str(uuid.UUID(int=rng.getrandbits(128))), domain, {"id1": "abcd", "matchOnId": "Id001"})
+        )
         for change_domain, new, updated, at in self._changes:
             if change_domain != domain:
                 continue
@@ -290,7 +351,11 @@ class GravitoApp(VendorApp):
             value = f"{key_name.lower()}-{rng.getrandbits(40):010x}"
             profile.keyring.append({"i": value, "k": key_name, "v": value, "t": rng.choice(stamps)})
         if n % 4 != 3:  # most profiles went through the CMP
-            profile.non_tcf = [{"id": vid, "name": vname, "consent": rng.random() < 0.7} for vid, vname in NON_TCF if rng.random() < 0.6]
+            profile.non_tcf = [
+                {"id": vid, "name": vname, "consent": rng.random() < 0.7}
+                for vid, vname in NON_TCF
+                if rng.random() < 0.6
+            ]
             profile.trailing_comma = n % 2 == 0
             if n % 5 == 4:
                 profile.tc_string = BROKEN_TC_STRINGS[n % len(BROKEN_TC_STRINGS)]
@@ -299,7 +364,7 @@ class GravitoApp(VendorApp):
         return profile
 
     def _tc_model(self, rng: random.Random, stamp: int, n: int) -> TcModel:
-        created = dt.datetime.fromtimestamp(stamp - stamp % 86400, tz=dt.timezone.utc)
+        created = dt.datetime.fromtimestamp(stamp - stamp % 86400, tz=dt.UTC)
         return TcModel(
             created=created,
             last_updated=created + dt.timedelta(seconds=rng.randint(0, 3600), milliseconds=100 * rng.randint(0, 9)),
@@ -324,7 +389,9 @@ class GravitoApp(VendorApp):
 
     def changed_profile_ids(self, domain: str) -> list[str]:
         """While `changed-without-timestamp` is on: the profiles it serves with new content (same ids, same timestamps)."""
-        return [p.profile_id for p in self.profiles(domain) if str(p.events.get("matchOnId", "")).startswith(CHANGED_PREFIX)]
+        return [
+            p.profile_id for p in self.profiles(domain) if str(p.events.get("matchOnId", "")).startswith(CHANGED_PREFIX)
+        ]
 
     def invalid_messages(self, domain: str) -> list[str]:
         if domain == UNKNOWN_DOMAIN and self.variant("unknown-domain"):
@@ -360,7 +427,14 @@ class GravitoApp(VendorApp):
                 del entry["s"]
             elif drift == "retype":
                 entry["s"] = "yes" if entry["s"] else "no"
-        message: dict[str, t.Any] = {"i": profile.profile_id, "r": profile.domain, "v": "v3", "e": events, "k": keyring, "c": consents}
+        message: dict[str, t.Any] = {
+            "i": profile.profile_id,
+            "r": profile.domain,
+            "v": "v3",
+            "e": events,
+            "k": keyring,
+            "c": consents,
+        }
         if drift == "add":
             message["l"] = "fi"
         return json.dumps(message, separators=(",", ":"))
@@ -374,7 +448,7 @@ def _change_content(profile: Profile) -> None:
 
 
 def _iso(seconds: int | None) -> str | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).isoformat()
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, tz=dt.UTC).isoformat()
 
 
 # -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
@@ -395,9 +469,7 @@ TABLE_KEYS = {
 def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     truth = sandbox.app("gravito").ground_truth(domains=config["domains"])
     unparsed = {(row["domain"], row["raw_message"]) for row in truth["unparsed_messages"]}
-    counts = {
-        stream: len({tuple(row[k] for k in key) for row in truth[stream]}) for stream, key in TABLE_KEYS.items()
-    }
+    counts = {stream: len({tuple(row[k] for k in key) for row in truth[stream]}) for stream, key in TABLE_KEYS.items()}
     counts["microprofiles"] += len(unparsed)
     return counts
 

@@ -28,7 +28,9 @@ def json_array_chunks(rows: t.Iterable[t.Any], *, head: bytes = b"", tail: bytes
     yield b"]" + tail
 
 
-def envelope_chunks(rows: t.Iterable[t.Any], before: dict, after: dict | None = None, key: str = "data") -> t.Iterator[bytes]:
+def envelope_chunks(
+    rows: t.Iterable[t.Any], before: dict, after: dict | None = None, key: str = "data"
+) -> t.Iterator[bytes]:
     """An object envelope whose `key` member is a streamed array: {"status":..,"data":[...]}."""
     head = _ENCODE(before)[:-1].encode() + (b"," if before else b"") + f'"{key}":'.encode()
     tail = b"}"

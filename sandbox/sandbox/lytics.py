@@ -60,7 +60,7 @@ ENVELOPE_ERROR_MESSAGES = {  # error envelopes behind HTTP 200, by status
 CITIES = ["Stockholm", "Göteborg", "Malmö", "Berlin", "Paris", "Austin", "Oslo"]
 SWEDISH = {"Stockholm", "Göteborg", "Malmö"}
 CHANNELS = ["web", "email", "app", "sms"]
-EPOCH = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+EPOCH = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 
 # (as, type, is_by, op, shortdesc): the user table's schema, as /api/schema/user lists it.
 USER_COLUMNS = [
@@ -142,7 +142,7 @@ class LyticsApp(VendorApp):
         'status at all (segment list, sizes, schema), "ok" (scan), "200" as text (entity)',
         "schema-fields": "/api/schema answers the older v1 shape: `fields` with `is_by` marks, no `by_fields`, no "
         "`columns` (v1 OpenAPI example)",
-        "more-field-types": "the schema has fields of type datetime, geolocation (\"lat,lon\") and dynamic (any JSON "
+        "more-field-types": 'the schema has fields of type datetime, geolocation ("lat,lon") and dynamic (any JSON '
         "value: object, text, number or array), and profiles carry them (vendor-evidence.md, third round)",
     }
 
@@ -172,7 +172,9 @@ class LyticsApp(VendorApp):
 
     def accounts(self) -> list[dict]:
         rows = []
-        for n, (name, domain) in enumerate([("Example Shop", "shop.example.com"), ("Example Shop EU", "eu.example.com")]):
+        for n, (name, domain) in enumerate(
+            [("Example Shop", "shop.example.com"), ("Example Shop EU", "eu.example.com")]
+        ):
             created = EPOCH + dt.timedelta(days=30 * n)
             rows.append(
                 {
@@ -301,7 +303,7 @@ class LyticsApp(VendorApp):
                 "kind": spec["kind"],
                 "author_id": _hex(self.seed, "author", length=16),
                 "description": f"{spec['name']} ({table})",
-                "segment_ql": f'FILTER * FROM {table} ALIAS {spec["slug_name"]}',
+                "segment_ql": f"FILTER * FROM {table} ALIAS {spec['slug_name']}",
                 "ast": {"op": "*", "args": []},
                 "tags": ["sandbox", spec["kind"]],
                 "category": "",
@@ -398,7 +400,9 @@ class LyticsApp(VendorApp):
     def identity_fields(self, table: str) -> list[str]:
         """by_fields (when the shape has them), then the is_by columns they leave out."""
         fields = list((self.schema(table) or {}).get("by_fields") or [])
-        return fields + [column["as"] for column in self.columns(table) if column["is_by"] and column["as"] not in fields]
+        return fields + [
+            column["as"] for column in self.columns(table) if column["is_by"] and column["as"] not in fields
+        ]
 
     def lookup_outcome(self, table: str, field: str, value: str) -> bool | None:
         """A lookup's `found` for a correct tap: True, False (no such profile), None (it times out, always)."""
@@ -462,7 +466,10 @@ class LyticsApp(VendorApp):
                 if s is not None
             ],
             "audience_members": [
-                {"segment_id": s["id"], "profile": profile} for s in chosen if s is not None for profile in self.members(s["id"])
+                {"segment_id": s["id"], "profile": profile}
+                for s in chosen
+                if s is not None
+                for profile in self.members(s["id"])
             ]
             if segments
             else [],
@@ -520,7 +527,9 @@ class LyticsApp(VendorApp):
             segment = self.find_segment(ref)
             if segment is not None:
                 size = len(self.members(segment["id"]))
-                rows.append({"id": segment["id"], "name": segment["name"], "slug_name": segment["slug_name"], "size": size})
+                rows.append(
+                    {"id": segment["id"], "name": segment["name"], "slug_name": segment["slug_name"], "size": size}
+                )
         return self._ok(rows, route="sizes")
 
     def _scan(self, reference: str, request: Request) -> Response:
@@ -631,17 +640,27 @@ class LyticsApp(VendorApp):
         return {**body, "status": word}
 
     def _ok(self, data: t.Any, *, status: int | str = 200, message: str = "success", route: str) -> Response:
-        body = {"data": data, "status": status, "message": message, "request_id": _hex("req", message, status, length=16)}
+        body = {
+            "data": data,
+            "status": status,
+            "message": message,
+            "request_id": _hex("req", message, status, length=16),
+        }
         return Response.json(self._with_status(body, route))
 
     def _error(self, status: int, message: str) -> Response:
-        return Response.json({"data": None, "status": status, "message": message, "request_id": _hex("err", message, length=16)}, status=status)
+        return Response.json(
+            {"data": None, "status": status, "message": message, "request_id": _hex("err", message, length=16)},
+            status=status,
+        )
 
     def envelope_error(self, request: Request) -> Response:
         # The switch picks a lasting error (e.g. "400", or 404 as a number) instead of the default transient one.
         # "lytics.envelope_error_message" replaces the message (e.g. "Timed out" with status 200).
         status = self.sandbox.settings.get("lytics.envelope_error_status", "503")
-        message = self.sandbox.settings.get("lytics.envelope_error_message") or ENVELOPE_ERROR_MESSAGES.get(str(status), "error")
+        message = self.sandbox.settings.get("lytics.envelope_error_message") or ENVELOPE_ERROR_MESSAGES.get(
+            str(status), "error"
+        )
         return Response.json({"data": None, "status": status, "message": message, "request_id": "err-envelope"})
 
 

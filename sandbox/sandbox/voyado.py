@@ -210,7 +210,7 @@ class VoyadoApp(VendorApp):
         rng = random.Random(f"{self.seed}:data:{customer_key}")
         drift = self.sandbox.settings.get("voyado.drift")
         files: dict[str, list[dict]] = {}
-        start = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+        start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
         for file_name in EVENT_FILES:
             count = rng.randint(0, 4) * self.size
             lines = []
@@ -218,7 +218,9 @@ class VoyadoApp(VendorApp):
                 when = start + dt.timedelta(seconds=rng.randint(0, 150 * 86400))
                 line: dict[str, t.Any] = {
                     "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "timeOfLastInteraction": (when + dt.timedelta(minutes=rng.randint(0, 90))).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "timeOfLastInteraction": (when + dt.timedelta(minutes=rng.randint(0, 90))).strftime(
+                        "%Y-%m-%dT%H:%M:%SZ"
+                    ),
                     "sessionKey": f"s-{rng.getrandbits(48):012x}",
                     "productKey": f"p{rng.randint(1, 500)}",
                     "variantKey": f"v{rng.randint(1, 2000)}",
@@ -253,7 +255,9 @@ class VoyadoApp(VendorApp):
 
     def final_status(self, customer_key: str) -> str:
         """The tap's last word on a key once enough days have passed (export_jobs.status)."""
-        return {"error": "error", "missing": "not_found", "taken": "not_found"}.get(outcome_of(customer_key), "downloaded")
+        return {"error": "error", "missing": "not_found", "taken": "not_found"}.get(
+            outcome_of(customer_key), "downloaded"
+        )
 
     def ground_truth(self, customer_keys: t.Sequence[str] | str = (), **_: t.Any) -> dict[str, list[dict]]:
         """Rows each stream must yield once every key's job has ended (jids are the vendor's, so absent)."""

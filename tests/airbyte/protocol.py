@@ -65,7 +65,7 @@ class SourceRun:
         ]
 
     @property
-    def connection_status(self):  # noqa: ANN201
+    def connection_status(self):
         (message,) = self.of_type(Type.CONNECTION_STATUS)
         return message.connectionStatus
 
@@ -75,7 +75,7 @@ class SourceRun:
         return {stream.name: stream for stream in message.catalog.streams}
 
     @property
-    def spec(self):  # noqa: ANN201
+    def spec(self):
         (message,) = self.of_type(Type.SPEC)
         return message.spec
 

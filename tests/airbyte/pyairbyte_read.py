@@ -11,7 +11,9 @@ from pathlib import Path
 import airbyte as ab
 
 executable, config_path, cache_dir, rows_path = sys.argv[1:5]
-source = ab.get_source("source-under-test", local_executable=executable, config=json.loads(Path(config_path).read_text()))
+source = ab.get_source(
+    "source-under-test", local_executable=executable, config=json.loads(Path(config_path).read_text())
+)
 source.check()
 source.select_all_streams()
 result = source.read(cache=ab.new_local_cache(cache_name="pyairbyte_test", cache_dir=cache_dir))

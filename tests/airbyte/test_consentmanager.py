@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tap_consentmanager.tap import TapConsentmanager
 
+from tap_consentmanager.tap import TapConsentmanager
 from tests.airbyte.protocol import SourceRun, configured_catalog, run_in_process
 from tests.airbyte.sources import SECRET, days_ago
 from tests.consentmanager.truth import raw_rows
@@ -126,7 +126,11 @@ def test_drift_is_kept_in_extra_and_logged_once(sandbox, config) -> None:
     ("fault", "failure_type", "message_start"),
     [
         ("401", "config_error", "authentication failed: check api_key"),
-        ("503", "transient_error", f"{FAILED_ALONE}consentmanager.net: GET /consentmanager/api/data.php failed after 2 attempts"),
+        (
+            "503",
+            "transient_error",
+            f"{FAILED_ALONE}consentmanager.net: GET /consentmanager/api/data.php failed after 2 attempts",
+        ),
         ("envelope-error", "system_error", f"{FAILED_ALONE}{DATA_REQUEST}"),
     ],
 )
@@ -192,7 +196,11 @@ def test_a_report_answered_as_csv_stops_alone_and_the_read_ends_with_one_trace_e
         f"cmp_report: cmp_report (type 1) on {days_ago(1)}: `data` is CSV text"
     )
     truth = raw_rows(sandbox, config)  # cmp_report: the days before yesterday only
-    assert run.counts() == {"cmp_report": len(truth["cmp_report"]), "crawler_report": len(truth["crawler_report"]), "cmps": 3}
+    assert run.counts() == {
+        "cmp_report": len(truth["cmp_report"]),
+        "crawler_report": len(truth["crawler_report"]),
+        "cmps": 3,
+    }
     assert run.bookmarks()["cmp_report"]["replication_key_value"] == days_ago(2)
     assert run.bookmarks()["crawler_report"]["replication_key_value"] == days_ago(0)
     assert error.stream_descriptor.name == "cmp_report"

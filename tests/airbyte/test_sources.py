@@ -6,11 +6,10 @@ checked against the Singer tap itself, since "resumes as the Singer state does" 
 
 from __future__ import annotations
 
-
 import jsonschema
 import pytest
-from tapkit.tap import secret_setting_names
 
+from tapkit.tap import secret_setting_names
 from tests.airbyte.protocol import configured_catalog, run_in_process, run_source
 from tests.airbyte.sources import SECRET, SOURCE_IDS, SOURCES, Source
 from tests.support.singer import run_tap

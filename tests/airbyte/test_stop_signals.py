@@ -75,7 +75,9 @@ def test_a_read_stopped_by_sigterm_commits_what_it_emitted_and_resumes_losing_no
             last_state_at[message.state.stream.stream_descriptor.name] = index
     for index, message in enumerate(stopped.messages):
         if message.type == Type.RECORD:
-            assert last_state_at.get(message.record.stream, -1) > index, f"a {message.record.stream} RECORD follows its last STATE"
+            assert last_state_at.get(message.record.stream, -1) > index, (
+                f"a {message.record.stream} RECORD follows its last STATE"
+            )
     for stream in streams:
         assert stopped.statuses(stream) in ([], ["STARTED", "INCOMPLETE"])
     assert any(stopped.statuses(stream) for stream in streams)

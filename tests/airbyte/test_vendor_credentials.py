@@ -22,7 +22,9 @@ def test_vendor_credentials_are_in_no_airbyte_message(source, sandbox):
     sandbox.set_variants(source.vendor, credentials.variant)
     sentinels = credentials.values(sandbox)
     config = source.config(sandbox)
-    read = run_in_process(source.tap_class, "read", config=config, catalog=configured_catalog(all_streams(source, sandbox)))
+    read = run_in_process(
+        source.tap_class, "read", config=config, catalog=configured_catalog(all_streams(source, sandbox))
+    )
     assert read.returncode == 0, read.stdout[-2000:]
     assert not any(value in read.stdout for value in sentinels)
     named = re.findall(r"Credential dropped in stream '([^']+)': vendor field '([^']+)'", read.stdout)

@@ -45,7 +45,10 @@ BROKEN = {
 
 def probe_config(sandbox, **overrides) -> dict:
     # A week whose submissions have all settled, so a Complete transaction is among the first few.
-    days = {"start_date": (TODAY - dt.timedelta(days=10)).isoformat(), "end_date": (TODAY - dt.timedelta(days=4)).isoformat()}
+    days = {
+        "start_date": (TODAY - dt.timedelta(days=10)).isoformat(),
+        "end_date": (TODAY - dt.timedelta(days=4)).isoformat(),
+    }
     return config(sandbox, **{**days, **overrides})
 
 

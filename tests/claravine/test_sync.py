@@ -127,7 +127,11 @@ def test_first_sync_yields_exactly_the_ground_truth(sandbox):
 
     for dataset in truth["datasets"]:
         stream = STREAM_OF[dataset["name"]]
-        expected = [expected_dataset_record(dataset, r) for r in truth["transaction_rows"] if r["datasetUuid"] == dataset["uuid"]]
+        expected = [
+            expected_dataset_record(dataset, r)
+            for r in truth["transaction_rows"]
+            if r["datasetUuid"] == dataset["uuid"]
+        ]
         by_position = lambda r: (r["transaction_uuid"], r["row_number"])  # noqa: E731
         assert sorted(run.records(stream), key=by_position) == sorted(expected, key=by_position), stream
 
@@ -153,7 +157,9 @@ def test_a_table_per_dataset_keyed_by_cvid_where_rows_carry_one(sandbox):
     catalog = TapClaravine(config=config(sandbox)).catalog_dict
     keys = {entry["tap_stream_id"]: list(entry["key_properties"]) for entry in catalog["streams"]}
     assert keys == DISCOVERED_KEYS
-    paid = next(e for e in catalog["streams"] if e["tap_stream_id"] == "dataset_paid_media_campaigns")["schema"]["properties"]
+    paid = next(e for e in catalog["streams"] if e["tap_stream_id"] == "dataset_paid_media_campaigns")["schema"][
+        "properties"
+    ]
     assert paid["site_id"]["type"] == ["number", "null"]
     assert paid["launch_date"] == {**paid["launch_date"], "type": ["string", "null"], "format": "date"}
     assert paid["campaign_name"]["type"] == ["string", "null"]
@@ -168,7 +174,12 @@ def test_overwritten_cvids_land_once_per_cvid(sandbox):
         if (first := app(sandbox).transactions(dataset, TODAY - dt.timedelta(days=back))[0]).overwrites
         and app(sandbox).status(first) == "Complete"
     )
-    cfg = config(sandbox, start_date=(update_day - dt.timedelta(days=1)).isoformat(), end_date=update_day.isoformat(), datasets=[dataset.uuid])
+    cfg = config(
+        sandbox,
+        start_date=(update_day - dt.timedelta(days=1)).isoformat(),
+        end_date=update_day.isoformat(),
+        datasets=[dataset.uuid],
+    )
     run = run_tap(TAP, cfg)
     assert run.returncode == 0, run.stderr
     records = run.records("dataset_paid_media_campaigns")
@@ -237,9 +248,12 @@ def test_second_run_reads_only_the_lookback_day_and_pending_transactions(sandbox
     carried = [tx for tx in app(sandbox).pending(day(-4), day(-3)) if tx.dataset in datasets]
     expected = {tx["uuid"] for tx in window["transactions"]} | {tx.uuid for tx in carried}
     assert sorted(r["uuid"] for r in second.records("transactions")) == sorted(expected)
-    listed = sorted((r.path.split("/")[3], r.query["start-date"][0]) for r in sandbox.requests if r.path.endswith("/transactions"))
+    listed = sorted(
+        (r.path.split("/")[3], r.query["start-date"][0]) for r in sandbox.requests if r.path.endswith("/transactions")
+    )
     assert listed == sorted(
-        {(d.uuid, when) for d in datasets for when in (day(-2), day(-1))} | {(tx.dataset.uuid, tx.day.isoformat()) for tx in carried}
+        {(d.uuid, when) for d in datasets for when in (day(-2), day(-1))}
+        | {(tx.dataset.uuid, tx.day.isoformat()) for tx in carried}
     )
 
 
@@ -248,7 +262,9 @@ def find_day_with_old_pending(sandbox) -> dt.date:
     for back in range(5, 40):
         today = TODAY - dt.timedelta(days=back)
         sandbox.set_today(today)
-        if any(tx.day <= today - dt.timedelta(days=2) for tx in app(sandbox).pending(today - dt.timedelta(days=5), today)):
+        if any(
+            tx.day <= today - dt.timedelta(days=2) for tx in app(sandbox).pending(today - dt.timedelta(days=5), today)
+        ):
             return today
     raise AssertionError("the simulator produced no old pending submission in 35 days")
 
@@ -262,7 +278,9 @@ def clock(sandbox):
 def test_pending_transaction_is_emitted_with_its_rows_once_complete(clock):
     sandbox = clock
     today = find_day_with_old_pending(sandbox)
-    old_pending = [tx for tx in app(sandbox).pending(today - dt.timedelta(days=5), today) if tx.day <= today - dt.timedelta(days=2)]
+    old_pending = [
+        tx for tx in app(sandbox).pending(today - dt.timedelta(days=5), today) if tx.day <= today - dt.timedelta(days=2)
+    ]
     cfg = config(
         sandbox,
         start_date=(today - dt.timedelta(days=5)).isoformat(),
@@ -287,11 +305,19 @@ def test_pending_transaction_is_emitted_with_its_rows_once_complete(clock):
         assert emitted[tx.uuid]["status"] == "Complete"
         expected = app(sandbox).rows_of(tx)
         got = sorted((r for r in rows if r["transaction_uuid"] == tx.uuid), key=lambda r: r["row_number"])
-        assert [(r["row_number"], r["values"], r["cvid"]) for r in got] == [(e["rowNumber"], e["values"], e["cvid"]) for e in expected]
+        assert [(r["row_number"], r["values"], r["cvid"]) for r in got] == [
+            (e["rowNumber"], e["values"], e["cvid"]) for e in expected
+        ]
         table = STREAM_OF[tx.dataset.name]
         assert len([r for r in second.records(table) if r["transaction_uuid"] == tx.uuid]) == len(expected)
-    still_pending = {tx.uuid for tx in app(sandbox).pending(cfg["start_date"], later) if tx.dataset.uuid in cfg["datasets"]}
-    tracked = {e["uuid"] for p in second.last_state["bookmarks"]["transactions"]["partitions"] for e in p["pending_transactions"]}
+    still_pending = {
+        tx.uuid for tx in app(sandbox).pending(cfg["start_date"], later) if tx.dataset.uuid in cfg["datasets"]
+    }
+    tracked = {
+        e["uuid"]
+        for p in second.last_state["bookmarks"]["transactions"]["partitions"]
+        for e in p["pending_transactions"]
+    }
     assert tracked == still_pending
     assert not tracked & {tx.uuid for tx in old_pending}
 
@@ -346,7 +372,9 @@ def test_transient_faults_are_retried_without_losing_rows(sandbox):
     assert run.counts()["transaction_rows"] == len(truth["transaction_rows"])
 
 
-@pytest.mark.parametrize(("kind", "expected"), [("envelope-error", "no list 'transactions'"), ("html", "not valid JSON")])
+@pytest.mark.parametrize(
+    ("kind", "expected"), [("envelope-error", "no list 'transactions'"), ("html", "not valid JSON")]
+)
 def test_a_body_of_another_shape_stops_the_sync_clearly(sandbox, kind, expected):
     sandbox.faults.add(kind, vendor="claravine", path="/transactions?", times=1)
     run = run_tap(TAP, config(sandbox))
@@ -392,7 +420,10 @@ def test_datasets_setting_limits_every_stream(sandbox):
 def test_unknown_dataset_uuid_is_a_clear_error(sandbox):
     run = run_tap(TAP, config(sandbox, datasets=["00000000-0000-4000-8000-000000000000"]))
     assert run.returncode == 1
-    assert "setting datasets names datasets these credentials cannot read: 00000000-0000-4000-8000-000000000000" in run.last_stderr_line
+    assert (
+        "setting datasets names datasets these credentials cannot read: 00000000-0000-4000-8000-000000000000"
+        in run.last_stderr_line
+    )
 
 
 # -- drift ---------------------------------------------------------------------------------------
@@ -416,7 +447,9 @@ def test_drift_retype_and_remove_lose_nothing(sandbox):
     sandbox.settings["claravine.drift"] = "retype"
     retyped = run_tap(TAP, cfg)
     assert retyped.returncode == 0, retyped.stderr
-    assert all(r["row_count"] is None and r["_extra"] == {"rowCount": "unknown"} for r in retyped.records("transactions"))
+    assert all(
+        r["row_count"] is None and r["_extra"] == {"rowCount": "unknown"} for r in retyped.records("transactions")
+    )
     assert retyped.stderr.count("vendor field 'rowCount' does not fit") == 1
 
     sandbox.settings["claravine.drift"] = "remove"

@@ -6,7 +6,16 @@ import pytest
 
 from sandbox.claravine import ClaravineApp
 from tap_claravine.tap import TapClaravine
-from tests.claravine.test_sync import DISCOVERED_KEYS, STREAM_OF, TAP, app, assert_clean, config, expected_dataset_record, truth_for
+from tests.claravine.test_sync import (
+    DISCOVERED_KEYS,
+    STREAM_OF,
+    TAP,
+    app,
+    assert_clean,
+    config,
+    expected_dataset_record,
+    truth_for,
+)
 from tests.support.singer import run_tap
 
 # Every variant alone, and the id-field name variants combined with the two unlisted readings.
@@ -89,9 +98,21 @@ def test_discovery_keys_follow_the_row_id_field_under_every_variant(sandbox, var
     catalog = TapClaravine(config=config(sandbox)).catalog_dict
     keys = {entry["tap_stream_id"]: list(entry["key_properties"]) for entry in catalog["streams"]}
     assert keys == DISCOVERED_KEYS
-    paid = next(e for e in catalog["streams"] if e["tap_stream_id"] == "dataset_paid_media_campaigns")["schema"]["properties"]
+    paid = next(e for e in catalog["streams"] if e["tap_stream_id"] == "dataset_paid_media_campaigns")["schema"][
+        "properties"
+    ]
     # The id field is the cvid column, never a column of its own as well.
-    assert set(paid) == {"cvid", "transaction_uuid", "row_number", "campaign_name", "site_id", "country", "launch_date", "budget", "_extra"}
+    assert set(paid) == {
+        "cvid",
+        "transaction_uuid",
+        "row_number",
+        "campaign_name",
+        "site_id",
+        "country",
+        "launch_date",
+        "budget",
+        "_extra",
+    }
 
 
 def test_definitions_are_read_only_where_the_list_lacks_the_id_field(sandbox):

@@ -4,15 +4,23 @@ breaks an assumption, exit 0 only when all hold, and the key (it travels in the 
 from __future__ import annotations
 
 import pytest
-from sandbox.consentmanager import ConsentmanagerApp
 
+from sandbox.consentmanager import ConsentmanagerApp
 from tests.support.singer import run_tap
 
 SECRET = "cm-probe-Sentinel-77aa"
 FAST_RETRIES = {"retry_backoff_seconds": 0.01, "retry_max_attempts": 2}
 
 #: the probe's rows, in order
-ROWS = ("key accepted", "data is an array", "empty report is []", "consent log archived", "custom ids text", "keys unique", "rows of the day")
+ROWS = (
+    "key accepted",
+    "data is an array",
+    "empty report is []",
+    "consent log archived",
+    "custom ids text",
+    "keys unique",
+    "rows of the day",
+)
 ASSUMPTION_TEXT = {
     "key accepted": "the API key is accepted in the query string",
     "data is an array": "a report's `data` is a JSON array",
@@ -60,9 +68,14 @@ def test_probe_says_does_not_hold_exactly_where_the_variant_breaks_an_assumption
         sandbox.set_variants("consentmanager", variant)
     run = probe(sandbox)
     broken, untestable = BREAKS[variant]
-    expected = {row: "does not hold" if row in broken else "could not tell" if row in untestable else "holds" for row in ROWS}
+    expected = {
+        row: "does not hold" if row in broken else "could not tell" if row in untestable else "holds" for row in ROWS
+    }
     assert verdicts(run.stdout) == expected, run.stdout
-    assert run.stdout.strip().splitlines()[-1] == f"{len(ROWS) - len(broken) - len(untestable)} of {len(ROWS)} assumptions hold"
+    assert (
+        run.stdout.strip().splitlines()[-1]
+        == f"{len(ROWS) - len(broken) - len(untestable)} of {len(ROWS)} assumptions hold"
+    )
     assert run.returncode == (0 if not broken and not untestable else 1), run.stderr[-2000:]
     assert SECRET not in run.stdout + run.stderr
     # a handful of read-only GETs: one day of one report, two lists, one archived day of the consent log

@@ -41,9 +41,32 @@ def test_full_sync_emits_exactly_the_ground_truth(sandbox):
     assert set(truth) == set(run.schemas())  # all 17 streams, and only them
 
     # numbers sent as strings arrive typed; names arrive snake_case
-    report = {(r["date"], r["hour"], r["cmp_id"], r["url_id"], r["os_id"], r["ua_id"], r["device_id"], r["country"], r["design_id"]): r for r in run.records("cmp_report")}
+    report = {
+        (
+            r["date"],
+            r["hour"],
+            r["cmp_id"],
+            r["url_id"],
+            r["os_id"],
+            r["ua_id"],
+            r["device_id"],
+            r["country"],
+            r["design_id"],
+        ): r
+        for r in run.records("cmp_report")
+    }
     for raw in truth["cmp_report"]:
-        key = (raw["date"], int(raw["hour"]), int(raw["cmpID"]), int(raw["urlID"]), int(raw["osID"]), int(raw["uaID"]), int(raw["deviceID"]), raw["country"], int(raw["designID"]))
+        key = (
+            raw["date"],
+            int(raw["hour"]),
+            int(raw["cmpID"]),
+            int(raw["urlID"]),
+            int(raw["osID"]),
+            int(raw["uaID"]),
+            int(raw["deviceID"]),
+            raw["country"],
+            int(raw["designID"]),
+        )
         assert report[key]["page_view"] == int(raw["pageView"])
         assert report[key]["consent_reject"] == int(raw["consentReject"])
     # "YYYY-MM-DD hh:mm:ss" becomes an ISO date-time in UTC; nested objects stay objects

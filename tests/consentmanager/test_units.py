@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.envelope import data_member
 from tap_consentmanager.ids import id_text

@@ -6,9 +6,9 @@ import datetime as dt
 from collections import Counter
 
 import pytest
+
 from sandbox.consentmanager import ConsentmanagerApp
 from tapkit import snake_case
-
 from tests.consentmanager.truth import VENDOR_KEYS, raw_rows
 from tests.support.singer import run_tap
 
@@ -94,7 +94,10 @@ def test_an_empty_string_is_an_empty_report_with_one_warning_per_report(sandbox)
         [line] = [w for w in warnings if start in w]
         assert f"for 2 day(s): {named}; taken as no rows." in line
     # an empty day still moves the bookmark: a run ends at end_date
-    assert run.last_state["bookmarks"]["cmp_report"]["replication_key_value"] == days_ago(sandbox, HISTORY_DAYS - 1).isoformat()
+    assert (
+        run.last_state["bookmarks"]["cmp_report"]["replication_key_value"]
+        == days_ago(sandbox, HISTORY_DAYS - 1).isoformat()
+    )
 
 
 def test_csv_text_stops_that_report_at_its_last_complete_day_and_the_others_sync(sandbox):

@@ -19,8 +19,10 @@ DOC_GRAVITO_DATA = (
 def test_trailing_commas_are_dropped_outside_strings_only():
     assert lenient_json.loads('{"a":[1,2,],"b":{"c":"x,]",},}') == {"a": [1, 2], "b": {"c": "x,]"}}
     assert lenient_json.loads('["a\\",]", 1 , ]') == ['a",]', 1]
-    assert lenient_json.strip_trailing_commas('[1,\r\n\t ]') == "[1\r\n\t ]"
-    assert lenient_json.strip_trailing_commas(r'{"a\\":",}",}') == r'{"a\\":",}"}'  # an escaped backslash ends no string
+    assert lenient_json.strip_trailing_commas("[1,\r\n\t ]") == "[1\r\n\t ]"
+    assert (
+        lenient_json.strip_trailing_commas(r'{"a\\":",}",}') == r'{"a\\":",}"}'
+    )  # an escaped backslash ends no string
     with pytest.raises(ValueError):
         lenient_json.loads('{"a":,}')
     with pytest.raises(ValueError):
@@ -28,7 +30,14 @@ def test_trailing_commas_are_dropped_outside_strings_only():
 
 
 def test_the_vendor_sample_with_a_trailing_comma_parses():
-    message = {"i": "e20e3759", "r": "gravito.net", "v": "v3", "e": {"gravitoData": DOC_GRAVITO_DATA, "matchOnId": "11fb"}, "k": [], "c": []}
+    message = {
+        "i": "e20e3759",
+        "r": "gravito.net",
+        "v": "v3",
+        "e": {"gravitoData": DOC_GRAVITO_DATA, "matchOnId": "11fb"},
+        "k": [],
+        "c": [],
+    }
     profile = parse_element({"referer": "gravito.net", "message": json.dumps(message)})
     assert profile.parse_error is None
     assert profile.profile_id == "e20e3759"
@@ -38,7 +47,11 @@ def test_the_vendor_sample_with_a_trailing_comma_parses():
 
 
 def test_updated_at_is_the_latest_t_over_keyring_and_consents():
-    message = {"i": "p1", "k": [{"i": "a", "k": "GAID", "v": "a", "t": 1642693204}], "c": [{"i": "t", "c": "c1", "s": True, "t": 1642690365}]}
+    message = {
+        "i": "p1",
+        "k": [{"i": "a", "k": "GAID", "v": "a", "t": 1642693204}],
+        "c": [{"i": "t", "c": "c1", "s": True, "t": 1642690365}],
+    }
     assert parse_element({"referer": "x", "message": json.dumps(message)}).updated_at == 1642693204
 
 

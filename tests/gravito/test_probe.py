@@ -19,6 +19,8 @@ BROKEN = {
     "unknown-domain": {gravito_probe.DOMAINS},
     "timestamps-in-milliseconds": {gravito_probe.TIMESTAMPS},
 }
+
+
 def assert_clean(run) -> None:
     assert TOKEN not in run.stdout + run.stderr
 

@@ -148,7 +148,7 @@ def served_fingerprints(sandbox, domain: str) -> str:
 def test_second_run_emits_only_what_changed_plus_the_lookback(sandbox, first_run):
     app = sandbox.app("gravito")
     before = app.ground_truth()
-    at = dt.datetime.combine(sandbox.today(), dt.time(6), tzinfo=dt.timezone.utc)
+    at = dt.datetime.combine(sandbox.today(), dt.time(6), tzinfo=dt.UTC)
     app.add_changes(DOMAINS[0], new_profiles=2, updated_profiles=3, at=at)
     after = app.ground_truth()
     lookback = dt.timedelta(hours=2)

@@ -43,9 +43,64 @@ def test_published_bitfield_string():
         "purposes_legitimate_interest": [3, 4, 5, 8, 9, 10],
         "purpose_one_treatment": False,
         "publisher_country_code": "KM",
-        "vendors_consented": [2, 3, 6, 7, 8, 10, 12, 13, 14, 15, 16, 21, 25, 27, 30, 31, 34, 35, 37, 38, 39, 42, 43, 49, 52,
-                              54, 55, 56, 57, 59, 60, 63, 64, 65, 66, 67, 68, 69, 73, 74, 76, 78, 83, 86, 87, 89, 90, 92, 96,
-                              99, 100, 106, 109, 110, 114, 115],
+        "vendors_consented": [
+            2,
+            3,
+            6,
+            7,
+            8,
+            10,
+            12,
+            13,
+            14,
+            15,
+            16,
+            21,
+            25,
+            27,
+            30,
+            31,
+            34,
+            35,
+            37,
+            38,
+            39,
+            42,
+            43,
+            49,
+            52,
+            54,
+            55,
+            56,
+            57,
+            59,
+            60,
+            63,
+            64,
+            65,
+            66,
+            67,
+            68,
+            69,
+            73,
+            74,
+            76,
+            78,
+            83,
+            86,
+            87,
+            89,
+            90,
+            92,
+            96,
+            99,
+            100,
+            106,
+            109,
+            110,
+            114,
+            115,
+        ],
         "vendors_legitimate_interest": [1, 9, 26, 27, 30, 36, 37, 43, 86, 97, 110, 113],
     }
 
@@ -55,7 +110,11 @@ def test_published_range_string():
     assert error is None
     assert fields["created"] == fields["last_updated"] == "2020-04-27T00:07:00+00:00"  # epoch 1587946020
     assert (fields["cmp_id"], fields["cmp_version"], fields["consent_screen"]) == (3, 2, 7)
-    assert (fields["consent_language"], fields["vendor_list_version"], fields["publisher_country_code"]) == ("EN", 48, "AA")
+    assert (fields["consent_language"], fields["vendor_list_version"], fields["publisher_country_code"]) == (
+        "EN",
+        48,
+        "AA",
+    )
     assert fields["purposes_consented"] == fields["purposes_legitimate_interest"] == []
     assert fields["vendors_consented"] == [23, 42, 126, 127, 128, 587, 613, 626]
     assert fields["vendors_legitimate_interest"] == [24, 44, 129, 130, 131, 591, 614, 628]
@@ -76,16 +135,28 @@ def test_vendor_sample_keeps_what_decodes_and_says_why_the_rest_does_not():
 
 
 def _random_model(rng: random.Random, ranges: bool) -> TcModel:
-    created = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=rng.randint(0, 10**8), milliseconds=100 * rng.randint(0, 9))
+    created = dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(
+        seconds=rng.randint(0, 10**8), milliseconds=100 * rng.randint(0, 9)
+    )
     return TcModel(
-        created=created, last_updated=created + dt.timedelta(days=rng.randint(0, 30)), cmp_id=rng.randint(0, 4095),
-        cmp_version=rng.randint(0, 4095), consent_screen=rng.randint(0, 63), consent_language=rng.choice(["EN", "FI", "ZZ"]),
-        vendor_list_version=rng.randint(0, 4095), policy_version=rng.randint(0, 63), is_service_specific=rng.random() < 0.5,
-        use_non_standard_texts=rng.random() < 0.5, special_feature_optins=sorted(rng.sample(range(1, 13), rng.randint(0, 12))),
+        created=created,
+        last_updated=created + dt.timedelta(days=rng.randint(0, 30)),
+        cmp_id=rng.randint(0, 4095),
+        cmp_version=rng.randint(0, 4095),
+        consent_screen=rng.randint(0, 63),
+        consent_language=rng.choice(["EN", "FI", "ZZ"]),
+        vendor_list_version=rng.randint(0, 4095),
+        policy_version=rng.randint(0, 63),
+        is_service_specific=rng.random() < 0.5,
+        use_non_standard_texts=rng.random() < 0.5,
+        special_feature_optins=sorted(rng.sample(range(1, 13), rng.randint(0, 12))),
         purposes_consented=sorted(rng.sample(range(1, 25), rng.randint(0, 24))),
-        purposes_legitimate_interest=sorted(rng.sample(range(1, 25), rng.randint(0, 24))), purpose_one_treatment=rng.random() < 0.5,
-        publisher_country_code=rng.choice(["AA", "FI", "SE"]), vendors_consented=sorted(rng.sample(range(1, 3000), rng.randint(0, 80))),
-        vendors_legitimate_interest=sorted(rng.sample(range(1, 3000), rng.randint(0, 80))), ranges=ranges,
+        purposes_legitimate_interest=sorted(rng.sample(range(1, 25), rng.randint(0, 24))),
+        purpose_one_treatment=rng.random() < 0.5,
+        publisher_country_code=rng.choice(["AA", "FI", "SE"]),
+        vendors_consented=sorted(rng.sample(range(1, 3000), rng.randint(0, 80))),
+        vendors_legitimate_interest=sorted(rng.sample(range(1, 3000), rng.randint(0, 80))),
+        ranges=ranges,
         publisher_segment=rng.choice(["", ".YAAAAAAAAMAA"]),
     )
 
@@ -112,4 +183,3 @@ def test_strings_encoded_by_the_simulator_decode_to_its_model(ranges):
 )
 def test_strings_that_do_not_decode_say_why(text, error):
     assert decode_tc_string(text)[1] == error
-

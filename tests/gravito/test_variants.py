@@ -12,7 +12,11 @@ from tests.gravito.test_sync import TOKEN, assert_matches_ground_truth, config, 
 from tests.support.singer import run_tap
 
 TAP = "tap-gravito"
-VARIANT_SETS = [(), *((name,) for name in GravitoApp.VARIANTS), ("changed-without-timestamp", "timestamps-in-milliseconds")]
+VARIANT_SETS = [
+    (),
+    *((name,) for name in GravitoApp.VARIANTS),
+    ("changed-without-timestamp", "timestamps-in-milliseconds"),
+]
 EMPTY_WARNING = "returned no profiles for the last 7 days"
 PROFILE_STREAMS = ("microprofiles", "tcf_consents", "non_tcf_vendor_consents")
 
@@ -38,7 +42,9 @@ def test_first_sync_is_exact_under_every_variant(sandbox, variants):
     assert_matches_ground_truth(sandbox, run, DOMAINS)
     if "changed-without-timestamp" in variants:
         changed = {pid for domain in DOMAINS for pid in app(sandbox).changed_profile_ids(domain)}
-        assert changed and all(r["match_on_id"].startswith("changed-") for r in run.records("microprofiles") if r["profile_id"] in changed)
+        assert changed and all(
+            r["match_on_id"].startswith("changed-") for r in run.records("microprofiles") if r["profile_id"] in changed
+        )
     # The warning names exactly the domains that returned nothing.
     expected_empty = [UNKNOWN_DOMAIN] if "unknown-domain" in variants else []
     assert [line.split("domain '")[1].split("'")[0] for line in empty_warnings(run)] == expected_empty
@@ -85,7 +91,9 @@ def test_changed_profiles_are_emitted_again_and_only_they(sandbox):
         assert record["match_on_id"] == truth_profiles[key]["match_on_id"]
         assert record["updated_at"] == truth_profiles[key]["updated_at"]
 
-    tcf_expected = {(r["domain"], r["profile_id"]): r for r in after["tcf_consents"] if (r["domain"], r["profile_id"]) in changed}
+    tcf_expected = {
+        (r["domain"], r["profile_id"]): r for r in after["tcf_consents"] if (r["domain"], r["profile_id"]) in changed
+    }
     tcf = keyed(second.records("tcf_consents"), "domain", "profile_id")
     assert set(tcf) == set(tcf_expected)
     assert len(second.records("tcf_consents")) == len(tcf_expected)
@@ -95,12 +103,16 @@ def test_changed_profiles_are_emitted_again_and_only_they(sandbox):
             assert record["cmp_version"] == tcf_expected[key]["decoded"]["cmp_version"]
     vendor_key = ("domain", "profile_id", "vendor_id")
     assert set(keyed(second.records("non_tcf_vendor_consents"), *vendor_key)) == {
-        tuple(r[k] for k in vendor_key) for r in after["non_tcf_vendor_consents"] if (r["domain"], r["profile_id"]) in changed
+        tuple(r[k] for k in vendor_key)
+        for r in after["non_tcf_vendor_consents"]
+        if (r["domain"], r["profile_id"]) in changed
     }
     # Entries are timed one by one: none is new, none is emitted.
     assert second.records("consents") == second.records("keyring") == []
     # Profiles emitted again under their old times leave every bookmark where it was.
-    bookmark = lambda run, stream: [(p["context"], p.get("replication_key_value")) for p in run.last_state["bookmarks"][stream]["partitions"]]  # noqa: E731
+    bookmark = lambda run, stream: [
+        (p["context"], p.get("replication_key_value")) for p in run.last_state["bookmarks"][stream]["partitions"]
+    ]
     for stream in PROFILE_STREAMS:
         assert bookmark(second, stream) == bookmark(first, stream), stream
 
@@ -131,7 +143,9 @@ def test_the_state_stays_small(sandbox):
     truth = app(sandbox).ground_truth()
     for partition in run.last_state["bookmarks"]["microprofiles"]["partitions"]:
         domain = partition["context"]["domain"]
-        served = sum(p["domain"] == domain for p in truth["microprofiles"]) + sum(u["domain"] == domain for u in truth["unparsed_messages"])
+        served = sum(p["domain"] == domain for p in truth["microprofiles"]) + sum(
+            u["domain"] == domain for u in truth["unparsed_messages"]
+        )
         # 8 base64 characters per profile served, nothing else.
         assert len(partition[fingerprints.STATE_KEY]) == 8 * served
 

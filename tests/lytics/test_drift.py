@@ -29,7 +29,9 @@ def shaped(stream, context=None) -> list[dict]:
 def test_retyped_values_kept_in_extra(sandbox, config, caplog, capsys):
     sandbox.settings["lytics.drift"] = "retype"
     tap = TapLytics(config={**config, "segments": ["sweden"]})
-    members = shaped(tap.streams["audience_members"], {"segment_id": sandbox.app("lytics").find_segment("sweden")["id"]})
+    members = shaped(
+        tap.streams["audience_members"], {"segment_id": sandbox.app("lytics").find_segment("sweden")["id"]}
+    )
     assert len(members) == len(sandbox.app("lytics").members("sweden"))
     assert all(r["score_frequency"] is None and r["_extra"] == {"score_frequency": "high"} for r in members)
     segments = shaped(tap.streams["segments"])

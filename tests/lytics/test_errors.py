@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from tapkit import ConfigError, VendorResponseError
 
 from tap_lytics.identity import MemberKey
 from tap_lytics.tap import TapLytics
+from tapkit import ConfigError, VendorResponseError
 from tests.lytics.conftest import SECRET
 from tests.support.singer import run_tap
 
@@ -27,7 +27,10 @@ def test_bad_setting_stops_before_any_request(sandbox, config):
         ({"profile_key": ""}, "setting profile_key is empty"),
         ({"segments": ["all", " "]}, "setting segments contains an empty entry"),
         ({"deletion_request_ids": [""]}, "setting deletion_request_ids contains an empty entry"),
-        ({"profile_lookups": [{"field": "email", "value": ""}]}, "profile_lookups: entry 1 needs a non-empty field and value"),
+        (
+            {"profile_lookups": [{"field": "email", "value": ""}]},
+            "profile_lookups: entry 1 needs a non-empty field and value",
+        ),
     ],
 )
 def test_settings_checked_before_any_request(sandbox, config, change, message):
@@ -57,7 +60,9 @@ def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sand
     assert error is not None
     [failed] = error.failed
     assert isinstance(failed.exc, VendorResponseError)
-    assert failed.cause == f"Lytics: GET /lytics/api/account answered status {shown}: invalid FilterQL: unexpected token"
+    assert (
+        failed.cause == f"Lytics: GET /lytics/api/account answered status {shown}: invalid FilterQL: unexpected token"
+    )
     assert sandbox.count("lytics", "/api/account") == 1  # not retried
 
 
@@ -151,7 +156,10 @@ def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile
     tap = TapLytics(config={key: value for key, value in config.items() if key != "profile_key"})
     members = tap.streams["audience_members"]
     members.member_key = MemberKey(None, ())  # as if /api/schema listed no by_fields and no is_by column
-    with pytest.raises(ConfigError, match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key"):
+    with pytest.raises(
+        ConfigError,
+        match=r"lists no identity field \(by_fields, is_by\), so no audience member can be keyed: set profile_key",
+    ):
         list(members.get_records(members.partitions[0]))
     assert sandbox.count("lytics", "/scan") == 0
 

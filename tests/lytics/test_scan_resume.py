@@ -42,7 +42,9 @@ def scan_all(tap: TapLytics, segment_id: str) -> list[dict]:
 
 
 def partition(state: dict, segment_id: str) -> dict:
-    (found,) = [p for p in state["bookmarks"]["audience_members"]["partitions"] if p["context"] == {"segment_id": segment_id}]
+    (found,) = [
+        p for p in state["bookmarks"]["audience_members"]["partitions"] if p["context"] == {"segment_id": segment_id}
+    ]
     return found
 
 
@@ -71,7 +73,9 @@ def test_resume_within_the_hour_reads_only_the_rest(sandbox, config):
 
 def test_cursor_older_than_an_hour_restarts_the_scan(sandbox, config, caplog, capsys):
     all_id = sandbox.app("lytics").find_segment("all")["id"]
-    config, all_id, stale = saved_state(sandbox, config, cursor=_encode_cursor(all_id, 2 * PAGE), age=dt.timedelta(hours=2))
+    config, all_id, stale = saved_state(
+        sandbox, config, cursor=_encode_cursor(all_id, 2 * PAGE), age=dt.timedelta(hours=2)
+    )
     assert len(scan_all(TapLytics(config=config, state=stale), all_id)) == 60
     assert "start" not in scan_requests(sandbox)[0].query
     assert "not within the last hour" in caplog.text

@@ -72,7 +72,11 @@ def test_full_sync_matches_ground_truth(sandbox, config):
         if raw["data"] is None:
             assert profiles[raw["lookup_field"], raw["lookup_value"]] == {**identity, "found": False}
         else:
-            assert profiles[raw["lookup_field"], raw["lookup_value"]] == {**identity, "found": True, **profile_columns(raw["data"])}
+            assert profiles[raw["lookup_field"], raw["lookup_value"]] == {
+                **identity,
+                "found": True,
+                **profile_columns(raw["data"]),
+            }
     assert "profiles: 1 of 3 lookups matched no Lytics profile" in run.stderr
 
     checked = {r["request_id"]: r for r in run.records("deletion_requests")}

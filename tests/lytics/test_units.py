@@ -11,7 +11,7 @@ from tap_lytics.profile_schema import json_type, profile_properties
 from tap_lytics.scalars import ScalarTyping, converter
 from tap_lytics.scan_pages import ScanProgress
 
-NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 
 def state(next_cursor, minutes_ago):
@@ -99,6 +99,7 @@ def test_dynamic_fields_are_kept_whole_in_extra_on_purpose():
 
 # -- member keys, text values, scan ends (issue 14) -------------------------------------------------
 
+
 def test_identity_fields_are_by_fields_then_is_by_columns():
     columns = [{"as": "email", "is_by": True}, {"as": "fbuid", "is_by": True}, {"as": "city", "is_by": False}]
     assert identity_fields(["user_id", "email", "_uids"], columns) == ("user_id", "email", "_uids", "fbuid")
@@ -110,7 +111,15 @@ def test_member_key_from_identity_fields_is_field_qualified_and_order_free_for_a
     assert key({"user_id": "", "_uids": ["c", "a", "b"]}) == "_uids:a"
     assert key({"_uids": ["a", "c", "b"]}) == key({"_uids": ["b", "a", "c"]})
     assert key({"user_id": 42}) == "user_id:42"
-    for unkeyed in ({}, {"user_id": None}, {"user_id": "  "}, {"_uids": []}, {"_uids": [None, ""]}, {"user_id": True}, {"user_id": {}}):
+    for unkeyed in (
+        {},
+        {"user_id": None},
+        {"user_id": "  "},
+        {"_uids": []},
+        {"_uids": [None, ""]},
+        {"user_id": True},
+        {"user_id": {}},
+    ):
         assert key(unkeyed) is None
 
 
@@ -137,7 +146,12 @@ def test_text_values_are_typed_by_the_lytics_type():
     assert typing.apply({"b": "FALSE", "x": "7"}) == {"b": False, "x": 7}
     assert typing.apply({"n": 5, "x": 1.5, "b": False}) == {"n": 5, "x": 1.5, "b": False}  # native values unchanged
     # text that is no number or boolean stays as it came (the shaper keeps it in _extra)
-    assert typing.apply({"n": "12.5", "x": "nan", "b": "yes", "m": {"1": "lots"}}) == {"n": "12.5", "x": "nan", "b": "yes", "m": {"1": "lots"}}
+    assert typing.apply({"n": "12.5", "x": "nan", "b": "yes", "m": {"1": "lots"}}) == {
+        "n": "12.5",
+        "x": "nan",
+        "b": "yes",
+        "m": {"1": "lots"},
+    }
     assert converter("string") is None and converter("[]string") is None and converter("geohash") is None
 
 

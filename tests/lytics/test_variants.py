@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from tapkit import snake_case
 
 from sandbox.lytics import LyticsApp
+from tapkit import snake_case
 from tests.lytics.conftest import SECRET
 from tests.lytics.truth import SANDBOX_CONFIG, expected_table_rows, ground_truth, member_key
 from tests.support.singer import run_tap

@@ -47,7 +47,8 @@ def resolved_sandbox_config(tap: str) -> dict:
     """The Meltano `sandbox` environment's settings of the tap (its profile's), environment templates filled in."""
     config = dict(tap_profile(tap).meltano_settings)
     return {
-        key: sandbox_start_date() if value == "${CONSENT_SANDBOX_START_DATE}" else value for key, value in config.items()
+        key: sandbox_start_date() if value == "${CONSENT_SANDBOX_START_DATE}" else value
+        for key, value in config.items()
     }
 
 
@@ -73,7 +74,9 @@ class MeltanoRun:
             "TARGET_DUCKDB_FILEPATH": str(self.duckdb_path),
             "TARGET_JSONL_DESTINATION_PATH": str(self.workdir / "jsonl"),
             **{
-                f"{profile.tap.upper().replace('-', '_')}_{setting.upper()}": str(self.workdir / f"{profile.vendor}-{setting}")
+                f"{profile.tap.upper().replace('-', '_')}_{setting.upper()}": str(
+                    self.workdir / f"{profile.vendor}-{setting}"
+                )
                 for profile in all_profiles()
                 for setting in profile.run_folders
             },
@@ -83,7 +86,13 @@ class MeltanoRun:
     def run(self, *blocks: str, timeout: float = 600) -> subprocess.CompletedProcess:
         with project_lock():
             proc = subprocess.run(
-                [MELTANO, "run", *blocks], cwd=ROOT, env=self.env(), capture_output=True, text=True, timeout=timeout, check=False
+                [MELTANO, "run", *blocks],
+                cwd=ROOT,
+                env=self.env(),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
         (self.workdir / "meltano.log").write_text(proc.stdout + proc.stderr)
         return proc
@@ -123,7 +132,9 @@ def install_loader(name: str) -> None:
     env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
     with project_lock():
         installed = subprocess.run([MELTANO, "install", name], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert installed.returncode == 0, f"meltano install {name} failed:\n{installed.stdout[-2000:]}{installed.stderr[-3000:]}"
+    assert installed.returncode == 0, (
+        f"meltano install {name} failed:\n{installed.stdout[-2000:]}{installed.stderr[-3000:]}"
+    )
 
 
 #: the dbt transformers the tests run (each its own virtualenv under .meltano/transformers, built once)
@@ -133,4 +144,6 @@ TRANSFORMERS = ("dbt-duckdb", "dbt-postgres")
 def install_transformers() -> None:
     env = {**os.environ, "MELTANO_CLI_DISABLE_VERSION_CHECK": "1"}
     with project_lock():
-        subprocess.run([MELTANO, "install", *TRANSFORMERS], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+        subprocess.run(
+            [MELTANO, "install", *TRANSFORMERS], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        )

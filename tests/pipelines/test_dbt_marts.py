@@ -41,7 +41,9 @@ def plain(value):
 
 def load_and_build(meltano, target: str, transformer: str, select: dict[str, list[str]] = SELECT) -> None:
     for tap, streams in select.items():
-        meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps([f"{stream}.*" for stream in streams])
+        meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps(
+            [f"{stream}.*" for stream in streams]
+        )
     blocks = [block for tap in select for block in (tap, target)]
     proc = meltano.run(*blocks, f"{transformer}:build")
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
@@ -71,7 +73,7 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")
     assert {(row[0], row[2], row[3]) for row in history} == marts_truth.audience_sizes(sandbox)
     assert len(history) == len(marts_truth.audience_sizes(sandbox))
-    measured = {row[1].replace(tzinfo=dt.timezone.utc) if row[1].tzinfo is None else row[1] for row in history}
+    measured = {row[1].replace(tzinfo=dt.UTC) if row[1].tzinfo is None else row[1] for row in history}
     assert len(measured) == 1 and started <= measured.pop() <= clock.now()  # this run's measurement
 
     members = rows("select segment_id, members from analytics.audience_members_current")
@@ -100,7 +102,9 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     assert {row[:4]: row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
     assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
 
-    taxonomy = rows('select dataset_uuid, "date", submissions, "rows", pending, failed from analytics.taxonomy_submissions')
+    taxonomy = rows(
+        'select dataset_uuid, "date", submissions, "rows", pending, failed from analytics.taxonomy_submissions'
+    )
     assert {row[:2]: row[2:] for row in taxonomy} == marts_truth.taxonomy_submissions(sandbox)
     assert len(taxonomy) == len(marts_truth.taxonomy_submissions(sandbox))
 
@@ -119,7 +123,9 @@ def test_marts_on_duckdb_match_the_ground_truth(dbt_plugins, meltano, sandbox):
 
 def test_marts_on_postgres_match_the_ground_truth(dbt_plugins, meltano, sandbox, postgres):
     database = postgres.create_database()
-    meltano.extra_env.update({"TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database), **postgres.dbt_env(database)})
+    meltano.extra_env.update(
+        {"TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database), **postgres.dbt_env(database)}
+    )
     started = clock.now()
     load_and_build(meltano, "target-postgres", "dbt-postgres")
 

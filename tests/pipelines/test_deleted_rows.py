@@ -40,7 +40,10 @@ class Case:
 def lytics_members(sandbox) -> set[tuple]:
     config = resolved_sandbox_config("tap-lytics")
     truth = truth_module("tap-lytics")
-    keys = {(row["segment_id"], truth.member_key(sandbox, config, row["profile"])) for row in truth.ground_truth(sandbox, config)["audience_members"]}
+    keys = {
+        (row["segment_id"], truth.member_key(sandbox, config, row["profile"]))
+        for row in truth.ground_truth(sandbox, config)["audience_members"]
+    }
     return {(segment_id, key) for segment_id, key in keys if key is not None}
 
 
@@ -71,9 +74,23 @@ def claravine_remove(sandbox) -> None:
 
 
 CASES = (
-    Case("tap-lytics", "audience_members", ("segment_id", "profile_id"), ("segments", "audience_members"), lytics_members, lytics_leave),
+    Case(
+        "tap-lytics",
+        "audience_members",
+        ("segment_id", "profile_id"),
+        ("segments", "audience_members"),
+        lytics_members,
+        lytics_leave,
+    ),
     Case("tap-consentmanager", "cmps", ("id",), ("cmps", "designs"), consentmanager_ids("cmps"), consentmanager_delete),
-    Case("tap-consentmanager", "designs", ("id",), ("cmps", "designs"), consentmanager_ids("designs"), consentmanager_delete),
+    Case(
+        "tap-consentmanager",
+        "designs",
+        ("id",),
+        ("cmps", "designs"),
+        consentmanager_ids("designs"),
+        consentmanager_delete,
+    ),
     Case("tap-claravine", "datasets", ("uuid",), ("datasets",), claravine_datasets, claravine_remove),
 )
 TAPS = tuple(dict.fromkeys(case.tap for case in CASES))
@@ -95,7 +112,9 @@ def run_twice(meltano, sandbox, target: str, keys: Callable[[Case], set[tuple]])
     """Every tap into `target` in one `meltano run` (the streams the cases need), twice, around the removals."""
     for tap in TAPS:
         streams = dict.fromkeys(stream for case in CASES if case.tap == tap for stream in case.select)
-        meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps([f"{stream}.*" for stream in streams])
+        meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps(
+            [f"{stream}.*" for stream in streams]
+        )
     blocks = [block for tap in TAPS for block in (tap, target)]
     first = meltano.run(*blocks)
     assert first.returncode == 0, first.stderr[-3000:]

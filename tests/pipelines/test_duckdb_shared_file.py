@@ -38,7 +38,9 @@ print(json.dumps({"version": duckdb.__version__, "seen": seen}))
 
 
 def run_step(plugin: str, path, step: int) -> dict:
-    proc = subprocess.run([str(PYTHONS[plugin]), "-c", STEP, str(path), plugin, str(step)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(PYTHONS[plugin]), "-c", STEP, str(path), plugin, str(step)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, f"{plugin}'s duckdb could not use the file at step {step}: {proc.stderr[-2000:]}"
     return json.loads(proc.stdout)
 
@@ -52,9 +54,7 @@ def test_both_duckdbs_read_and_write_one_file_in_either_order(first, dbt_plugins
     for step, plugin in enumerate(order, start=1):
         result = run_step(plugin, path, step)
         versions[plugin] = result["version"]
-        expected = {
-            f"step_{n}": [[order[n - 1], versions[order[n - 1]], i] for i in range(n)] for n in range(1, step)
-        }
+        expected = {f"step_{n}": [[order[n - 1], versions[order[n - 1]], i] for i in range(n)] for n in range(1, step)}
         assert result["seen"] == expected
     # the versions meltano.yml pins for both (target-duckdb 0.8.0 loses rows with duckdb >= 1.3)
     assert versions == {"target-duckdb": "1.2.2", "dbt-duckdb": "1.2.2"}

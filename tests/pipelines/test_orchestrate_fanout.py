@@ -16,7 +16,6 @@ lock, not a workspace member), built once per test run.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 
 import pytest
@@ -40,7 +39,9 @@ pytestmark = [pytest.mark.pipeline, pytest.mark.xdist_group("meltano-project")]
 
 @pytest.fixture(scope="session")
 def orchestrate_python() -> str:
-    synced = subprocess.run([*uv(), "sync", "--locked", "--quiet", "--project", str(ORCHESTRATE)], capture_output=True, text=True)
+    synced = subprocess.run(
+        [*uv(), "sync", "--locked", "--quiet", "--project", str(ORCHESTRATE)], capture_output=True, text=True
+    )
     assert synced.returncode == 0, f"orchestrate/'s environment did not build:\n{synced.stderr[-3000:]}"
     return str(ORCHESTRATE / ".venv" / "bin" / "python")
 
@@ -57,7 +58,12 @@ def fan_out(python: str, meltano, s3, prefix: str, select: str, report) -> tuple
     with project_lock():
         proc = subprocess.run(
             [python, "-m", "consent_orchestrate.local", "--select", select, "--report", str(report)],
-            cwd=ORCHESTRATE, env=env, capture_output=True, text=True, timeout=1800, check=False,
+            cwd=ORCHESTRATE,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
         )
     (report.parent / f"{report.stem}.log").write_text(proc.stdout + proc.stderr)
     assert report.exists(), proc.stdout[-2000:] + proc.stderr[-4000:]
@@ -79,14 +85,19 @@ def test_every_partition_materialises_retries_alone_and_reruns_incrementally(
     code, first = fan_out(orchestrate_python, meltano, s3, prefix, ",".join(TAPS), tmp_path / "run1.json")
     assert code == 0, (tmp_path / "run1.log").read_text()[-4000:]
     assert {name: row["status"] for name, row in first.items()} == dict.fromkeys(PARTITIONS, "materialized")
-    assert {name: row["attempts"] for name, row in first.items()} == {**dict.fromkeys(PARTITIONS, 1), "tap_gravito/news_example_org": 2}
+    assert {name: row["attempts"] for name, row in first.items()} == {
+        **dict.fromkeys(PARTITIONS, 1),
+        "tap_gravito/news_example_org": 2,
+    }
     assert gravito_statuses(sandbox, "news.example.org") == [401, 200]
     assert {name: row["state_id"] for name, row in first.items()} == PARTITIONS
     for tap in TAPS:
         assert duckdb_counts(meltano.duckdb_path, tap.replace("-", "_")) == expected[tap]
     assert s3.keys(prefix) == sorted(f"{prefix}/{state_id}/state.json" for state_id in PARTITIONS.values())
     travel_state = s3.read_json(f"{prefix}/{PARTITIONS['tap_gravito/travel_example_net']}/state.json")
-    contexts = {p["context"]["domain"] for p in travel_state["completed"]["singer_state"]["bookmarks"]["consents"]["partitions"]}
+    contexts = {
+        p["context"]["domain"] for p in travel_state["completed"]["singer_state"]["bookmarks"]["consents"]["partitions"]
+    }
     assert contexts == {"travel.example.net"}  # each partition's state holds its own bookmarks only
 
     # run 2: travel.example.net fails on every attempt; the other three rerun from their state
@@ -95,7 +106,7 @@ def test_every_partition_materialises_retries_alone_and_reruns_incrementally(
     assert code == 1
     assert second["tap_gravito/travel_example_net"]["status"] == "failed"
     assert second["tap_gravito/travel_example_net"]["attempts"] == 1 + RETRIES
-    assert gravito_statuses(sandbox, "travel.example.net")[-(1 + RETRIES):] == [401] * (1 + RETRIES)
+    assert gravito_statuses(sandbox, "travel.example.net")[-(1 + RETRIES) :] == [401] * (1 + RETRIES)
     for name in set(PARTITIONS) - {"tap_gravito/travel_example_net"}:
         assert second[name]["status"] == "materialized", name
         assert 0 < second[name]["records"] < first[name]["records"], (name, first[name], second[name])
@@ -105,9 +116,14 @@ def test_every_partition_materialises_retries_alone_and_reruns_incrementally(
 
     # run 3: travel.example.net alone, the vendor healthy again
     sandbox.faults.clear()
-    code, third = fan_out(orchestrate_python, meltano, s3, prefix, "tap_gravito/travel_example_net", tmp_path / "run3.json")
+    code, third = fan_out(
+        orchestrate_python, meltano, s3, prefix, "tap_gravito/travel_example_net", tmp_path / "run3.json"
+    )
     assert code == 0, (tmp_path / "run3.log").read_text()[-4000:]
     assert set(third) == {"tap_gravito/travel_example_net"}
     travel = third["tap_gravito/travel_example_net"]
-    assert travel["status"] == "materialized" and 0 < travel["records"] < first["tap_gravito/travel_example_net"]["records"]
+    assert (
+        travel["status"] == "materialized"
+        and 0 < travel["records"] < first["tap_gravito/travel_example_net"]["records"]
+    )
     assert duckdb_counts(meltano.duckdb_path, "tap_gravito") == expected["tap-gravito"]

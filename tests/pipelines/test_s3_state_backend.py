@@ -43,4 +43,3 @@ def test_state_is_written_to_the_bucket_and_read_back_by_a_fresh_runner(meltano,
     assert duckdb_counts(meltano.duckdb_path, "tap_consentmanager") == expected
     assert s3.keys(prefix) == [state_key]
     assert s3.read_json(state_key)["completed"]["singer_state"]["bookmarks"].keys() == bookmarks.keys()
-

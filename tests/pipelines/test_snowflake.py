@@ -114,7 +114,7 @@ def test_dbt_snowflake_builds_the_marts_on_fakesnow_server(meltano, sandbox, tmp
         meltano.extra_env[f"{tap.upper().replace('-', '_')}__SELECT"] = json.dumps(
             [f"{stream}.*" for stream in streams]
         )
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     loaded = meltano.run(*[block for tap in SELECT for block in (tap, LOADER)])
     assert loaded.returncode == 0, loaded.stderr[-3000:]
 

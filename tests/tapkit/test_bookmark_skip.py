@@ -4,9 +4,9 @@ every STATE included, are those of state work on every record (tap-gravito, in p
 from __future__ import annotations
 
 from singer_sdk import Stream
+
 from tap_gravito.client import GravitoStream
 from tapkit.seam import SeamStream
-
 from tests.gravito.truth import SANDBOX_CONFIG
 from tests.tapkit.test_fast_path import sync
 

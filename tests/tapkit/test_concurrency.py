@@ -6,8 +6,8 @@ import threading
 import time
 
 import pytest
-from tapkit.concurrency import OrderedPrefetch
 
+from tapkit.concurrency import OrderedPrefetch
 from tests.gravito.truth import SANDBOX_CONFIG as GRAVITO_CONFIG
 from tests.lytics.truth import SANDBOX_CONFIG as LYTICS_CONFIG
 from tests.support.singer import run_tap
@@ -26,7 +26,11 @@ def without_run_times(value):
 def records_and_states(run) -> list[dict]:
     assert run.returncode == 0, run.stderr[-2000:]
     # a record's `version` is its run's ACTIVATE_VERSION stamp (a clock, not data)
-    return [without_run_times({k: v for k, v in m.items() if k != "version"}) for m in run.messages if m["type"] in ("RECORD", "STATE")]
+    return [
+        without_run_times({k: v for k, v in m.items() if k != "version"})
+        for m in run.messages
+        if m["type"] in ("RECORD", "STATE")
+    ]
 
 
 def sequential_and_concurrent(sandbox, tap: str, config: dict) -> tuple[list[dict], list[dict]]:
@@ -39,7 +43,12 @@ def sequential_and_concurrent(sandbox, tap: str, config: dict) -> tuple[list[dic
 
 
 def test_gravito_domains_fetched_concurrently_emit_what_a_sequential_run_emits(sandbox):
-    config = {**GRAVITO_CONFIG, "access_token": "gravito-token", "api_url": sandbox.url("gravito"), "retry_backoff_seconds": 0}
+    config = {
+        **GRAVITO_CONFIG,
+        "access_token": "gravito-token",
+        "api_url": sandbox.url("gravito"),
+        "retry_backoff_seconds": 0,
+    }
     sandbox.faults.add("429", vendor="gravito", path="news.example.org", retry_after=0.3, times=2)
     sequential, concurrent = sequential_and_concurrent(sandbox, "tap-gravito", config)
     assert sum(m["type"] == "RECORD" for m in sequential) > 100
@@ -49,7 +58,14 @@ def test_gravito_domains_fetched_concurrently_emit_what_a_sequential_run_emits(s
 
 def test_lytics_segments_scanned_concurrently_emit_what_a_sequential_run_emits(sandbox):
     segments = ["all", "subscribers", "high_value", "sweden", "dormant", "frequent"]
-    config = {**LYTICS_CONFIG, "segments": segments, "scan_page_size": 7, "api_key": "lytics-token", "api_url": sandbox.url("lytics"), "retry_backoff_seconds": 0}
+    config = {
+        **LYTICS_CONFIG,
+        "segments": segments,
+        "scan_page_size": 7,
+        "api_key": "lytics-token",
+        "api_url": sandbox.url("lytics"),
+        "retry_backoff_seconds": 0,
+    }
     sandbox.faults.add("503", vendor="lytics", path="/scan", times=3)
     sequential, concurrent = sequential_and_concurrent(sandbox, "tap-lytics", config)
     members = [m for m in sequential if m["type"] == "RECORD" and m["stream"] == "audience_members"]

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
+
 from tapkit.credentials import CredentialFilter, is_credential_name, mask_in_text
 from tapkit.shaping import RecordShaper
 
@@ -107,7 +108,14 @@ def test_the_shaper_drops_credentials_at_every_depth_and_warns_once_per_field_wi
     dropped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Credential dropped")]
     named = sorted(message.split("vendor field '")[1].split("'")[0] for message in dropped)
     assert named == sorted(
-        ["apikey", "settings.Api-Key", "settings.oauth.access_token", "members[].password", "newField.client_secret", "dataapikey"]
+        [
+            "apikey",
+            "settings.Api-Key",
+            "settings.oauth.access_token",
+            "members[].password",
+            "newField.client_secret",
+            "dataapikey",
+        ]
     )
     assert all(SENTINEL not in record.getMessage() for record in caplog.records)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import typing as t
 
 import pytest
+
 from tap_gravito.tap import TapGravito
 from tapkit.streams import VendorStream
-
 from tests.gravito.truth import SANDBOX_CONFIG
 
 
@@ -67,7 +67,13 @@ def test_a_deselected_property_takes_the_sdk_path(config, monkeypatch):
     messages = sync(config, catalog)
     profiles = [m["record"] for m in messages if m["type"] == "RECORD" and m["stream"] == "microprofiles"]
     assert profiles and all("referer" not in record for record in profiles)
-    assert used == {"microprofiles": False, "consents": True, "keyring": True, "tcf_consents": True, "non_tcf_vendor_consents": True}
+    assert used == {
+        "microprofiles": False,
+        "consents": True,
+        "keyring": True,
+        "tcf_consents": True,
+        "non_tcf_vendor_consents": True,
+    }
 
 
 def test_a_stream_map_takes_the_sdk_path_for_its_stream(config, monkeypatch):

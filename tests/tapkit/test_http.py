@@ -13,6 +13,7 @@ import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from tapkit import retry
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
 from tapkit.http import HttpClient, Request, RetriableResponseError, VendorApi, VendorResponse
@@ -127,7 +128,7 @@ def test_a_4xx_shows_the_body_start_unless_tolerated(server):
         client(server).send(Request("/items"), metric_stream="items")
     assert str(failure.value) == (
         "Vendor: GET /items returned HTTP 404 with an error (HTTP 404); "
-        "the body starts with: '{\"error\": \"no such item\"}'"
+        'the body starts with: \'{"error": "no such item"}\''
     )
     answer = client(server).send(Request("/items"), metric_stream="items", tolerate=(404,))
     assert answer.status == 404 and answer.document() == {"error": "no such item"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+
 from tapkit import AuthenticationError, ConfigError, RetriesExhaustedError, VendorResponseError
 from tapkit.isolation import FailedParts, PartsFailedError, drop_uncommitted, is_part_fault
 

@@ -9,8 +9,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from tap_gravito.tap import TapGravito
 
+from tap_gravito.tap import TapGravito
 from tests.gravito.truth import SANDBOX_CONFIG
 
 
@@ -22,7 +22,7 @@ class ForwardingProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 proxy.forwarded.append(self.path)  # a proxy receives the absolute URL
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "proxy-connection")}
                 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))

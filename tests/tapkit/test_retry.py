@@ -6,7 +6,7 @@ from email.utils import format_datetime
 
 from tapkit.retry import MAX_BACKOFF_SECONDS, MAX_RETRY_AFTER_SECONDS, backoff_seconds, parse_retry_after
 
-NOW = dt.datetime(2026, 11, 22, 12, 0, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 22, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def test_retry_after_in_seconds():

@@ -7,8 +7,8 @@ import inspect
 
 import pytest
 from singer_sdk import Stream
-from tapkit.seam import PRIVATE_API, PrivateName
 
+from tapkit.seam import PRIVATE_API, PrivateName
 from tests.gravito.truth import SANDBOX_CONFIG
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tapkit.state import CLOCK_SKEW, StateError, StateLayout, StreamState, Where, check_day, check_time, checked_state
 
-NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 LAYOUT = StateLayout(
     {
         "days": StreamState(replication_key="date", by_day=True),
@@ -34,13 +34,21 @@ def test_a_day_window_bookmark_may_name_any_time_up_to_tomorrow():
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [(20261201, "20261201 (a number)"), (["2026-12-01"], '["2026-12-01"] (a list)'), ({"v": 1}, '{"v": 1} (an object)'),
-     (None, "null"), (True, "true (a boolean)"), ("yesterday", '"yesterday"')],
+    [
+        (20261201, "20261201 (a number)"),
+        (["2026-12-01"], '["2026-12-01"] (a list)'),
+        ({"v": 1}, '{"v": 1} (an object)'),
+        (None, "null"),
+        (True, "true (a boolean)"),
+        ("yesterday", '"yesterday"'),
+    ],
 )
 def test_a_value_that_is_not_a_date_time_is_named_with_its_type(value, shown):
     with pytest.raises(StateError) as error:
         check_time(value, Where("s", {"domain": "a.com"}, "replication_key_value"), now=NOW)
-    assert str(error.value).startswith(f"invalid state: stream s, partition domain=a.com, bookmark replication_key_value: {shown} ")
+    assert str(error.value).startswith(
+        f"invalid state: stream s, partition domain=a.com, bookmark replication_key_value: {shown} "
+    )
 
 
 def test_a_day_must_be_yyyy_mm_dd():
@@ -51,7 +59,9 @@ def test_a_day_must_be_yyyy_mm_dd():
 
 def test_streams_named_at_discovery_match_their_prefix_and_others_are_refused():
     assert checked_state({"bookmarks": {"dataset_anything": {}}}, LAYOUT) == {"bookmarks": {"dataset_anything": {}}}
-    with pytest.raises(StateError, match=r"stream dayz is not a stream of this tap \(its streams: days, events, lists, dataset_\*\)"):
+    with pytest.raises(
+        StateError, match=r"stream dayz is not a stream of this tap \(its streams: days, events, lists, dataset_\*\)"
+    ):
         checked_state({"bookmarks": {"dayz": {}}}, LAYOUT)
 
 
@@ -70,7 +80,11 @@ def test_a_partitioned_stream_accepts_the_progress_singer_sdk_leaves_at_stream_l
     partitions = [{"context": {"domain": "a.com"}, "replication_key_value": "2026-11-30T00:00:00+00:00"}]
     state = {
         "bookmarks": {
-            "events": {"partitions": partitions, "replication_key_signpost": "2026-12-01T08:00:00+00:00", "progress_markers": {}}
+            "events": {
+                "partitions": partitions,
+                "replication_key_signpost": "2026-12-01T08:00:00+00:00",
+                "progress_markers": {},
+            }
         }
     }
     assert checked_state(state, LAYOUT) == state

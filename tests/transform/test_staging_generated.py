@@ -13,7 +13,9 @@ spec.loader.exec_module(generator)
 
 def test_staging_models_are_current():
     expected = generator.expected_files()
-    stale = [str(path.relative_to(ROOT)) for path, text in expected.items() if not path.exists() or path.read_text() != text]
+    stale = [
+        str(path.relative_to(ROOT)) for path, text in expected.items() if not path.exists() or path.read_text() != text
+    ]
     extra = [str(path.relative_to(ROOT)) for path in generator.STAGING.glob("*/*") if path not in expected]
     assert (stale, extra) == ([], []), "run: uv run python scripts/generate_dbt_staging.py"
 

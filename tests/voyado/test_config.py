@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tapkit import ConfigError
 
 from tap_voyado.tap import TapVoyado
+from tapkit import ConfigError
 from tests.support.singer import run_tap
 from tests.voyado.conftest import API_KEY
 
@@ -16,7 +16,10 @@ def test_a_missing_keys_file_stops_the_console_script_before_any_request(sandbox
     config = voyado_config(["cust-1"], customer_keys_file=str(tmp_path / "nowhere.txt"))
     run = run_tap("tap-voyado", config)
     assert run.returncode == 1
-    assert run.last_stderr_line == f"tap-voyado: error: setting customer_keys_file: no such file: {tmp_path / 'nowhere.txt'}"
+    assert (
+        run.last_stderr_line
+        == f"tap-voyado: error: setting customer_keys_file: no such file: {tmp_path / 'nowhere.txt'}"
+    )
     assert sandbox.count("voyado") == 0
     assert API_KEY not in run.stdout + run.stderr
     assert [m for m in run.messages if m["type"] in ("RECORD", "STATE")] == []
@@ -50,7 +53,10 @@ def tap_for(**settings) -> TapVoyado:
     ("settings", "base"),
     [
         ({"cluster_id": "w1a2b3"}, "https://w1a2b3.elevate-api.cloud/api/admin/v4/event-data"),
-        ({"cluster_id": "w1a2b3", "api_version": "admin-v3"}, "https://w1a2b3.elevate-api.cloud/api/admin/v3/event-data"),
+        (
+            {"cluster_id": "w1a2b3", "api_version": "admin-v3"},
+            "https://w1a2b3.elevate-api.cloud/api/admin/v3/event-data",
+        ),
         ({"cluster_id": "w1a2b3", "api_version": "v2"}, "https://w1a2b3.elevate-api.cloud/api/v2/event-data"),
         # the older docs' host stays reachable through api_url (which wins over cluster_id)
         (

@@ -24,7 +24,11 @@ def make_zip(members: dict[str, bytes]) -> io.BytesIO:
 def test_lines_are_numbered_per_file_blank_lines_skipped_and_empty_marker_ignored(tmp_path):
     store = DownloadStore(tmp_path)
     store.save("j1", make_zip({"a.jsonl": b'{"x":1}\n\n{"x":2}\n', "dir/b.jsonl": b'{"y":1}', "empty.txt": b""}))
-    assert list(store.iter_lines("j1")) == [("a.jsonl", 1, b'{"x":1}\n'), ("a.jsonl", 3, b'{"x":2}\n'), ("b.jsonl", 1, b'{"y":1}')]
+    assert list(store.iter_lines("j1")) == [
+        ("a.jsonl", 1, b'{"x":1}\n'),
+        ("a.jsonl", 3, b'{"x":2}\n'),
+        ("b.jsonl", 1, b'{"y":1}'),
+    ]
     assert store.summary("j1") == (2, 3)
     store.save("j2", make_zip({"empty.txt": b""}))
     assert store.summary("j2") == (0, 0)

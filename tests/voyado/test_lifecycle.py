@@ -112,7 +112,9 @@ def test_keys_from_file_and_list_each_get_one_job_and_state_brackets_the_lines(s
     assert statuses(first) == {"instant-a": "downloaded"}
     assert_state_brackets_the_lines(first, "instant-a")
 
-    second = run_tap("tap-voyado", voyado_config(["instant-b"], customer_keys_file=str(keys_file)), state=first.last_state)
+    second = run_tap(
+        "tap-voyado", voyado_config(["instant-b"], customer_keys_file=str(keys_file)), state=first.last_state
+    )
     assert second.returncode == 0, second.stderr
     assert statuses(second) == {"instant-b": "downloaded"}
     assert {row["customer_key"] for row in second.records("customer_data")} == {"instant-b"}

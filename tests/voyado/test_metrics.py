@@ -41,4 +41,3 @@ def test_each_request_is_counted_and_timed_under_its_endpoint_and_status(sandbox
     assert [point["tags"]["status"] for point in timed] == [
         "succeeded" if status < 400 else "failed" for _, status in seen
     ]
-

@@ -82,7 +82,9 @@ def test_every_variant_is_covered_by_a_case():
     assert {name for variants, _, _, _ in CASES for name in variants} == set(VoyadoApp.VARIANTS)
 
 
-@pytest.mark.parametrize(("variants", "settings", "rows", "broken"), CASES, ids=lambda v: ",".join(v) if isinstance(v, tuple) else None)
+@pytest.mark.parametrize(
+    ("variants", "settings", "rows", "broken"), CASES, ids=lambda v: ",".join(v) if isinstance(v, tuple) else None
+)
 def test_the_probe_says_does_not_hold_exactly_where_a_variant_breaks_an_assumption(
     sandbox, voyado_config, variants, settings, rows, broken
 ):

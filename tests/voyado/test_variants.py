@@ -50,7 +50,9 @@ def test_the_default_config_is_exact_under_every_variant(sandbox, clock, voyado_
     app = sandbox.app("voyado")
     emitted = first.records("customer_data") + second.records("customer_data")
     assert lines(emitted) == truth_lines(sandbox, KEYS)
-    assert {key: job["status"] for key, job in job_table(second).items()} == {key: app.final_status(key) for key in KEYS}
+    assert {key: job["status"] for key, job in job_table(second).items()} == {
+        key: app.final_status(key) for key in KEYS
+    }
     for key in KEYS:
         assert app.create_count(key) == 1
     expected_version = "admin-v3" if variant == "v4-exports-missing" else "admin-v4"  # admin-v5-released: not known
@@ -110,7 +112,9 @@ def test_v2_selected_warns_of_its_end_of_life_and_stops_when_it_is_gone(sandbox,
     sandbox.set_variants("voyado", "v2-ended")
     gone = run_tap("tap-voyado", voyado_config(["instant-v2b"], api_version="v2"))
     assert gone.returncode == 1
-    assert gone.last_stderr_line.startswith("tap-voyado: error: Voyado Elevate: the export API of api_version v2 (web-api-v2")
+    assert gone.last_stderr_line.startswith(
+        "tap-voyado: error: Voyado Elevate: the export API of api_version v2 (web-api-v2"
+    )
     assert "HTTP 404" in gone.last_stderr_line
 
 
@@ -211,7 +215,10 @@ def test_jobs_created_after_a_fallback_are_polled_on_admin_v3_when_admin_v4_retu
     second = run_tap("tap-voyado", config, state=first.last_state)
     assert second.returncode == 0, second.stderr
     assert lines(second.records("customer_data")) == truth_lines(sandbox, keys)
-    assert {key: job["status"] for key, job in job_table(second).items()} == {"cust-mid-1": "downloaded", "empty-mid-2": "downloaded"}
+    assert {key: job["status"] for key, job in job_table(second).items()} == {
+        "cust-mid-1": "downloaded",
+        "empty-mid-2": "downloaded",
+    }
     assert all(r.path.startswith(V3_BASE) for r in voyado_requests(sandbox)[before:])
     assert FALLBACK_WARNING not in second.stderr  # no job was created, so admin/v4 was not asked
 

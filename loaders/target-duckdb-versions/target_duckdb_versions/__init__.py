@@ -62,12 +62,20 @@ class Versions:
 
     def delete_older_rows(self, connection: t.Any, config: dict) -> None:
         for stream in sorted(self.complete):
-            table = DbSync(connection, config, self.with_version_column(copy.deepcopy(self.schemas[stream]))).table_name(stream)
+            table = DbSync(
+                connection, config, self.with_version_column(copy.deepcopy(self.schemas[stream]))
+            ).table_name(stream)
             version = self.announced[stream]
             deleted = connection.execute(
                 f"DELETE FROM {table} WHERE {VERSION_COLUMN} IS NULL OR {VERSION_COLUMN} < ? RETURNING 1", [version]
             ).fetchall()
-            LOGGER.info("%s: version %s is complete; deleted %d rows of older versions from %s", stream, version, len(deleted), table)
+            LOGGER.info(
+                "%s: version %s is complete; deleted %d rows of older versions from %s",
+                stream,
+                version,
+                len(deleted),
+                table,
+            )
 
 
 def main() -> None:
