@@ -20,7 +20,9 @@ QUERIES = {
         order by 4 desc, purpose_id limit 3
     """,
     "Subject requests: open / overdue": """
-        select system, count(*) filter (where state in ('created', 'waiting', 'running', 'initial', 'primary', 'archive', 'secondary')),
+        select system,
+               count(*) filter (where state in ('created', 'waiting', 'running', 'initial', 'primary', 'archive',
+                                                'secondary')),
                count(*) filter (where overdue), count(*) filter (where overdue is null), count(*)
         from analytics.data_subject_requests group by system order by system
     """,

@@ -5,8 +5,9 @@ Each tap gets its own sandbox process (its own GIL and fault stream) and runs ro
 a round is one complete sync from an empty state, and must end with exit 0 and exactly the
 simulator's ground truth (tests/<vendor>/truth.py): per stream, the distinct primary keys equal the
 ground truth's count, and every round emits exactly as many records as the first one (a few streams
-repeat a key by design, upserted by the loader; a retry that duplicated or dropped a record would show). While a tap runs, its peak RSS (VmHWM), open file
-descriptors and the files in its own TMPDIR (spooled bodies) are sampled every `SAMPLE_SECONDS`.
+repeat a key by design, upserted by the loader; a retry that duplicated or dropped a record would
+show). While a tap runs, its peak RSS (VmHWM), open file descriptors and the files in its own TMPDIR
+(spooled bodies) are sampled every `SAMPLE_SECONDS`.
 Flat means: over the first and the last `window` of the soak (10 minutes, or a third of a shorter
 soak), peak RSS within 10%, open descriptors and temp files no more than `FD_SLACK` higher, and no
 temp file left after any round. Prints a report (and `--json` a machine-readable one); exit 1 if
@@ -379,7 +380,8 @@ def doc_section(result: dict) -> str:
         [
             "## Soak",
             "",
-            f"`./scripts/soak --minutes {result['minutes']:g}` ran on {result.get('ran_at', '?')}: {result['elapsed_minutes']:g} minutes, "
+            f"`./scripts/soak --minutes {result['minutes']:g}` ran on "
+            f"{result.get('ran_at', '?')}: {result['elapsed_minutes']:g} minutes, "
             f"{result['records']:,} records in all, windows of {result['window_minutes']:g} minutes, "
             f"{result.get('cpus', '?')} CPUs shared with other work ({result.get('note', '')}).",
             "",
@@ -388,18 +390,25 @@ def doc_section(result: dict) -> str:
             "|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
-            "All five taps run at once, each against its own sandbox process, round after round; a round is one complete",
+            "All five taps run at once, each against its own sandbox "
+            "process, round after round; a round is one complete",
             "sync from an empty state and must exit 0 with, per stream, the distinct primary keys of the simulator's",
             "ground truth and as many records as the tap's first round (consentmanager's delivery_domains and",
             "Claravine's CVID tables repeat a key by design; a loader upserts it). About every 50 requests (uniformly",
-            "25-75) the sandbox answers one request with a fault of a random kind: 429 (Retry-After 0.5 s), 429 with an",
-            f"HTTP-date Retry-After, 500, 502, 503, a reset connection, or a response {SLOW_SECONDS:g} s late (the soak's",
-            f"request_timeout is {SOAK_SETTINGS['request_timeout']} s, so it is retried); no slow fault on Voyado's download, which",
+            "25-75) the sandbox answers one request with a fault of "
+            "a random kind: 429 (Retry-After 0.5 s), 429 with an",
+            "HTTP-date Retry-After, 500, 502, 503, a reset connection, "
+            f"or a response {SLOW_SECONDS:g} s late (the soak's",
+            f"request_timeout is {SOAK_SETTINGS['request_timeout']} s, so "
+            "it is retried); no slow fault on Voyado's download, which",
             "the vendor deletes once served. tap-gravito asks one request per domain, so it sees few faults. Peak RSS",
-            "(VmHWM), open descriptors and files in the tap's own TMPDIR are sampled every 0.5 s; a round counts in the",
-            "window where it ended. Flat: the last window's peak RSS within 10% of the first's, descriptors and temp files",
+            "(VmHWM), open descriptors and files in the tap's own "
+            "TMPDIR are sampled every 0.5 s; a round counts in the",
+            "window where it ended. Flat: the last window's peak RSS "
+            "within 10% of the first's, descriptors and temp files",
             f"at most {FD_SLACK} above (the connection pool's sockets), and no temp file left after any round.",
-            "Before its rounds each tap runs one sync that is not judged, with a 300 s timeout: a simulator builds some",
+            "Before its rounds each tap runs one sync that is not "
+            "judged, with a 300 s timeout: a simulator builds some",
             "data on first use (Lytics' audiences take seconds at size 200), as the benchmark's warm-up does.",
             "tests/reliability/test_soak.py runs the same for under two minutes (`--scale small`, at low priority).",
             "",
@@ -458,10 +467,12 @@ def main(argv: list[str] | None = None) -> int:
     results, failed = [], False
     print(
         f"soak: {args.minutes:g} min asked, {elapsed / 60:.1f} min run, windows of {window / 60:.1f} min, "
-        f"a fault every ~{args.fault_every} requests, {os.cpu_count()} CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        f"a fault every ~{args.fault_every} requests, {os.cpu_count()} "
+        f"CPUs, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
     )
     print(
-        "| tap | rounds | records | requests | faults | peak RSS first/last | fds first/last | temp files first/last | result |"
+        "| tap | rounds | records | requests | faults | peak RSS "
+        "first/last | fds first/last | temp files first/last | result |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for soak in soaks:
@@ -472,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| tap-{soak.vendor} | {soak.rounds} | {soak.records:,} | {soak.requests:,} | {faults} | "
             f"{first.get('rss_mb')} / {last.get('rss_mb')} MB | {first.get('fds')} / {last.get('fds')} | "
-            f"{first.get('temp_files')} / {last.get('temp_files')} | {'pass' if not problems else 'FAIL: ' + '; '.join(problems)} |"
+            f"{first.get('temp_files')} / {last.get('temp_files')} | "
+            f"{'pass' if not problems else 'FAIL: ' + '; '.join(problems)} |"
         )
         results.append(
             {

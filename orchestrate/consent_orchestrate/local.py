@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in report.items():
         print(f"{row['status']:<12} {name:<45} attempts={row['attempts']} records={row['records']} {row['state_id']}")
     print(
-        f"{sum(r['status'] == 'materialized' for r in report.values())}/{len(report)} partitions materialised in {report_seconds} s"
+        f"{sum(r['status'] == 'materialized' for r in report.values())}/{len(report)} "
+        f"partitions materialised in {report_seconds} s"
     )
     if args.report:
         with open(args.report, "w") as out:

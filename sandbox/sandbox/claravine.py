@@ -137,15 +137,18 @@ class ClaravineApp(VendorApp):
         "id-field-claravine-id": 'the row id field is "Claravine ID" of type `cv_id` (the data dictionary), not "CVID"',
         "id-field-other-casing": 'the row id field is "claravine_id" of type "string": only its name tells',
         "id-field-unlisted": "List Datasets omits the read-only id field; only the definition endpoint lists it",
-        "fields-unlisted": "List Datasets lists no fields at all (no `fields` member); the definition endpoint has them",
+        "fields-unlisted": "List Datasets lists no fields at all (no `fields` "
+        "member); the definition endpoint has them",
         "singular-data-path": "the data path is the support page's singular /v1/datasets/{d}/transaction/{t}/data; "
         "the nested plural answers 404",
-        "top-level-data-path": "the data path is the top-level /v1/transactions/{t}/data; the dataset-scoped ones answer 404",
+        "top-level-data-path": "the data path is the top-level /v1/transactions/{t}/data; "
+        "the dataset-scoped ones answer 404",
         "top-level-data-path-400": "as top-level-data-path, but the nested plural path answers 400",
         "top-level-data-path-403": "as top-level-data-path, but the nested plural path answers 403",
         "list-by-row-creation": "the transactions list's dates select transactions by their rows' creation day: a "
         "submission's rows are created over its day and the next (the first half, then the rest), an update's rows "
-        "keep the creation day of the rows they overwrite; a transaction is listed on each day one of its rows was created",
+        "keep the creation day of the rows they overwrite; a "
+        "transaction is listed on each day one of its rows was created",
         "data-row-metadata": 'the data answer carries per-row metadata beside fields and rows: "rowMetadata": '
         '[{"cvid", "createdAt"}, ...], one per row',
     }
@@ -311,8 +314,9 @@ class ClaravineApp(VendorApp):
         whatever List Datasets leaves out); "transactions": list rows plus "datasetUuid" and
         "status"; "transaction_rows": one dict per data row of each Complete submission, in order
         ("datasetUuid", "transactionUuid", "rowNumber" from 1, "values": header -> value, "cvid": the
-        value of the row id field, and "rowMetadata" under the data-row-metadata variant); "id_fields": [{"datasetUuid", "name"}], the name of each dataset's
-        row id field (None where its rows carry none).
+        value of the row id field, and "rowMetadata" under the data-row-metadata variant);
+        "id_fields": [{"datasetUuid", "name"}], the name of each dataset's row id field (None where its
+        rows carry none).
         """
         first = dt.date.fromisoformat(str(start)[:10])
         last = dt.date.fromisoformat(str(end)[:10]) if end else self.today()

@@ -77,13 +77,17 @@ def _stamp(day: dt.date, seconds: int) -> str:
 class ConsentmanagerApp(VendorApp):
     name = "consentmanager"
     VARIANTS: t.ClassVar[dict[str, str]] = {
-        "string-data-empty": 'a report with no rows answers `"data": ""` (the envelope documents data as a string) instead of `[]`',
-        "string-data-csv": "the CMP report (type 1) answers windows that reach yesterday or today with CSV text in `data` "
+        "string-data-empty": 'a report with no rows answers `"data": ""` (the '
+        "envelope documents data as a string) instead of `[]`",
+        "string-data-csv": "the CMP report (type 1) answers windows that "
+        "reach yesterday or today with CSV text in `data` "
         "(the docs: 'data payload as csv or json')",
-        "custom-ids-text": 'custom purpose ids are text like "c51" (the vendor\'s SDKs address "c53"), all=1 adds system '
+        "custom-ids-text": 'custom purpose ids are text like "c51" (the '
+        'vendor\'s SDKs address "c53"), all=1 adds system '
         'vendors ("s2789"), and changelog entries about vendors and purposes carry those ids',
         "custom-ids-numeric": "custom purpose ids arrive as JSON numbers (1), like the OS list's ids",
-        "duplicate-keys": 'the CMP report adds a column ("region") that splits some rows in two: two rows of one day share '
+        "duplicate-keys": 'the CMP report adds a column ("region") that splits '
+        "some rows in two: two rows of one day share "
         "the primary key (the vendor warns it adds columns)",
         "credentials": "report rows carry credential-named fields (an API key, a nested access token)",
     }

@@ -191,7 +191,8 @@ CHANGED_PREFIX = "changed-"
 class GravitoApp(VendorApp):
     name = "gravito"
     VARIANTS: t.ClassVar[dict[str, str]] = {
-        "changed-without-timestamp": "some profiles are served with a new matchOnId and TC string but the same k/c timestamps",
+        "changed-without-timestamp": "some profiles are served with a new matchOnId "
+        "and TC string but the same k/c timestamps",
         "unknown-domain": f"{UNKNOWN_DOMAIN} answers [] (no profiles), as a mistyped or unknown domainName is answered",
         "timestamps-in-milliseconds": "k/c timestamps `t` are epoch milliseconds (JavaScript's clock), not seconds",
     }
@@ -388,7 +389,8 @@ class GravitoApp(VendorApp):
         )
 
     def changed_profile_ids(self, domain: str) -> list[str]:
-        """While `changed-without-timestamp` is on: the profiles it serves with new content (same ids, same timestamps)."""
+        """While `changed-without-timestamp` is on: the profiles it serves with new content (same ids,
+        same timestamps)."""
         return [
             p.profile_id for p in self.profiles(domain) if str(p.events.get("matchOnId", "")).startswith(CHANGED_PREFIX)
         ]

@@ -124,7 +124,8 @@ class LyticsApp(VendorApp):
     VARIANTS: t.ClassVar[dict[str, str]] = {
         "uids-array": "profiles and scan rows carry `_uids`, an array of strings, and no scalar `_uid`; the schema "
         "lists `_uids` ([]string) last in by_fields (go-lytics mock/json/get_entity.json, get_catalog_user_limit.json)",
-        "string-scalars": 'numbers and booleans arrive as strings: "100", "12.5", "t"/"f" or "true"/"false", map values '
+        "string-scalars": 'numbers and booleans arrive as strings: "100", '
+        '"12.5", "t"/"f" or "true"/"false", map values '
         "too, in scan rows and entity lookups (go-lytics mocks)",
         "page-cap-100": "a scan page holds at most 100 rows whatever `limit` asks (lytics/agent-skills)",
         "repeating-next": "a scan's `_next` stays the same from page to page: the server pages by its own state and, "

@@ -19,10 +19,12 @@ Customer keys choose special outcomes: "empty-..." exports no data (a zip holdin
 "error-..." ends in status error, "missing-..." is forgotten by the vendor (not_found), and
 "instant-..." is done on its first status poll (as is every job when the setting "voyado.instant"
 is on, for the project's one-run demo pipeline), "taken-..." is done on its first poll but downloaded
-by someone else before the tap asks for it (the result is not downloadable, then not_found). Data is generated from (seed, size, customer key).
+by someone else before the tap asks for it (the result is not downloadable, then not_found). Data is
+generated from (seed, size, customer key).
 
-Variants (`VARIANTS`) switch on the other readings of the docs and the evidence. Switch "voyado.drift": "add" (job-status gains a field, lines gain a field), "remove" (lines lose
-`time`), "retype" (`time` becomes epoch seconds).
+Variants (`VARIANTS`) switch on the other readings of the docs and the evidence. Switch "voyado.drift":
+"add" (job-status gains a field, lines gain a field), "remove" (lines lose `time`), "retype" (`time`
+becomes epoch seconds).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`tap-claravine --probe` against every simulator variant: `does not hold` exactly where the variant breaks an assumption."""
+"""`tap-claravine --probe` against every simulator variant: `does not hold` exactly where the variant breaks an
+assumption."""
 
 from __future__ import annotations
 

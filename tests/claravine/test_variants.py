@@ -1,4 +1,5 @@
-"""tap-claravine against every reading of the docs the simulator serves (its VARIANTS): exact output, or one clear line."""
+"""tap-claravine against every reading of the docs the simulator serves (its VARIANTS): exact output, or one
+clear line."""
 
 from __future__ import annotations
 

@@ -78,8 +78,8 @@ def test_duplicate_keys_count_repeats_and_name_the_columns_that_differ():
     )
     assert check.repeats == 2 and len(check.keys) == 1
     assert (
-        check.summary()
-        == "2 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: pageView, region"
+        check.summary() == "2 rows repeat the primary key of an earlier row (keys "
+        "affected: 1); the columns that differ: pageView, region"
     )
 
 
@@ -87,8 +87,8 @@ def test_identical_repeated_rows_are_counted_too():
     check = DuplicateKeys(("id",))
     check.check([{"id": "1", "a": "x"}, {"id": "1", "a": "x"}])
     assert (
-        check.summary()
-        == "1 rows repeat the primary key of an earlier row (keys affected: 1); the columns that differ: none (identical rows)"
+        check.summary() == "1 rows repeat the primary key of an earlier row (keys "
+        "affected: 1); the columns that differ: none (identical rows)"
     )
 
 

@@ -1,4 +1,5 @@
-"""`tap-gravito --probe` against every simulator variant: `does not hold` exactly where the variant breaks an assumption."""
+"""`tap-gravito --probe` against every simulator variant: `does not hold` exactly where the variant breaks an
+assumption."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""tap-gravito against every reading of the docs the simulator serves (its VARIANTS), and content that changes without a timestamp."""
+"""tap-gravito against every reading of the docs the simulator serves (its VARIANTS), and content that changes
+without a timestamp."""
 
 from __future__ import annotations
 

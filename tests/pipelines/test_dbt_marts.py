@@ -55,7 +55,8 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
         return [tuple(plain(value) for value in row) for row in query(sql)]
 
     consent = rows(
-        'select "date", cmp_id, country, device_id, page_views, consent_views, accepts, rejects, accept_rate, reject_rate '
+        'select "date", cmp_id, country, device_id, page_views, '
+        "consent_views, accepts, rejects, accept_rate, reject_rate "
         "from analytics.consent_daily"
     )
     assert {row[:4]: row[4:] for row in consent} == marts_truth.consent_daily(sandbox)

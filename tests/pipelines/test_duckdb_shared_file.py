@@ -29,9 +29,14 @@ with duckdb.connect(path) as conn:
     conn.execute("create schema if not exists shared")
     seen = {
         name: conn.execute(f'select writer, version, n from shared."{name}" order by n').fetchall()
-        for (name,) in conn.execute("select table_name from information_schema.tables where table_schema = 'shared' order by 1").fetchall()
+        for (name,) in conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'shared' order by 1"
+        ).fetchall()
     }
-    conn.execute(f'create table shared.step_{step} as select ? as writer, ? as version, range as n from range(?)', [plugin, duckdb.__version__, step])
+    conn.execute(
+        f'create table shared.step_{step} as select ? as writer, ? as version, range as n from range(?)',
+        [plugin, duckdb.__version__, step],
+    )
     conn.execute("checkpoint")
 print(json.dumps({"version": duckdb.__version__, "seen": seen}))
 """

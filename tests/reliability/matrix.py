@@ -51,12 +51,14 @@ SCENARIOS: dict[str, str] = {
     "PostgreSQL: exact rows, sentinel in no table, log or state, each field named in one warning per stream",
     "spool: broken body retried": "a body that breaks halfway is retried: exact ground truth, no spool file left",
     "spool: SIGTERM mid-body": "SIGTERM while a large body is half spooled: exit 143 within 5 s, no spool file left",
-    "state: wrong type": "a bookmark that is an integer, a list or an object: one line naming stream and bookmark, no request",
+    "state: wrong type": "a bookmark that is an integer, a list or an object: "
+    "one line naming stream and bookmark, no request",
     "state: unparsable date": "a bookmark that is no date: one line naming stream and bookmark, no request",
     "state: bookmark in the future": "a bookmark in 2099: one line naming stream and bookmark, no request",
     "state: unknown stream": "a stream the tap does not have (a misspelt name): one line, no request",
     "state: unknown bookmark field": "a misspelt bookmark field: one line naming stream and field, no request",
-    "state: bookmark outside its partition": "a partitioned stream's bookmark at the stream level: one line, no request",
+    "state: bookmark outside its partition": "a partitioned stream's bookmark at "
+    "the stream level: one line, no request",
     "state: tap's own fields": "a malformed job table, pending transaction or scan cursor: one line, no request",
     "state: not a state object": "a state file that is not JSON, or a list: one line, no request",
     "state: the tap's own, bare or wrapped": "the last STATE of a sync, bare or in Meltano's form: resumes from it",

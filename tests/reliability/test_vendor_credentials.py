@@ -46,7 +46,8 @@ def duckdb_tables_text(path) -> tuple[dict[str, int], str]:
 def postgres_tables_text(server: Postgres, database: str) -> tuple[dict[str, int], str]:
     with psycopg.connect(server.uri(database)) as conn:
         tables = conn.execute(
-            "select table_schema, table_name from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema')"
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('pg_catalog', 'information_schema')"
         ).fetchall()
         counts, text = {}, []
         for schema, table in tables:

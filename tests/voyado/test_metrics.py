@@ -1,4 +1,5 @@
-"""Every request tap-voyado makes counts in singer-sdk's request metrics, checked against the simulator's request log."""
+"""Every request tap-voyado makes counts in singer-sdk's request metrics, checked against the simulator's
+request log."""
 
 from __future__ import annotations
 
