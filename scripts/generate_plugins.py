@@ -65,7 +65,7 @@ def definition(tap_class: type, pip_url: str) -> dict:
 
 def render(plugins: list[dict], header: str = HEADER) -> str:
     # Dumper without aliases: every plugin's lists written out in full, no YAML anchors.
-    dumper = type("NoAliasDumper", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
+    dumper = type("NoAliasDumper", (yaml.SafeDumper,), {"ignore_aliases": lambda _self, _data: True})
     return header + yaml.dump({"plugins": {"extractors": plugins}}, Dumper=dumper, sort_keys=False, width=110)
 
 

@@ -62,7 +62,7 @@ def build_definitions() -> dg.Definitions:
     assets = [partition_asset(p, loader=loader, environment=environment, retry=retry, timeout=timeout) for p in found]
     jobs = [
         dg.define_asset_job(f"{p.group}__{p.asset_name}_job", selection=dg.AssetSelection.assets(a.key))
-        for p, a in zip(found, assets)
+        for p, a in zip(found, assets, strict=True)
     ]
     jobs.append(dg.define_asset_job("all_partitions", selection=dg.AssetSelection.all()))
     return dg.Definitions(assets=assets, jobs=jobs)

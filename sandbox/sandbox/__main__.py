@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 
@@ -38,10 +39,8 @@ def main(argv: list[str] | None = None) -> None:
         sandbox.settings["voyado.instant"] = True
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"sandbox serving on {sandbox.base_url} (seed {args.seed}, size {args.size})", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sandbox.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

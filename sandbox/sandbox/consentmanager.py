@@ -343,7 +343,7 @@ class ConsentmanagerApp(VendorApp):
                 yield {
                     "id": n,
                     "design": 1 + n % 2,
-                    "date": "2026-01-1%d 10:00:00" % n,
+                    "date": f"2026-01-1{n:d} 10:00:00",
                     "lang": lang,
                     "jsonText": {
                         "cc": f"Cookies ({lang})",

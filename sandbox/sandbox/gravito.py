@@ -118,7 +118,7 @@ def _vendors(ids: list[int], ranges: bool) -> str:
 
 
 def encode_tc_string(model: TcModel) -> str:
-    deciseconds = lambda when: int(round(when.timestamp() * 10))  # noqa: E731
+    deciseconds = lambda when: round(when.timestamp() * 10)  # noqa: E731
     bits = (
         _uint(2, 6)
         + _uint(deciseconds(model.created), 36)

@@ -266,18 +266,18 @@ class LyticsApp(VendorApp):
     def _segment_defs(self, table: str) -> list[dict]:
         if table == "user":
             specs = [
-                ("all", "All users", "segment", lambda p: True),
+                ("all", "All users", "segment", lambda _: True),
                 ("subscribers", "Newsletter subscribers", "segment", lambda p: p["is_subscriber"]),
                 ("high_value", "High value", "segment", lambda p: p["lifetime_value"] >= 600),
                 ("sweden", "Living in Sweden", "segment", lambda p: p["city"] in SWEDISH),
-                ("dormant", "Dormant (nobody yet)", "segment", lambda p: False),
+                ("dormant", "Dormant (nobody yet)", "segment", lambda _: False),
                 ("frequent", "Frequent visitors", "aspect", lambda p: p["score_frequency"] >= 80),
             ]
             # Benchmarks: extra audiences of every user ("lytics.extra_segments" = how many).
             extra = int(self.sandbox.settings.get("lytics.extra_segments") or 0)
-            specs += [(f"bench_{n:02d}", f"Benchmark audience {n}", "segment", lambda p: True) for n in range(extra)]
+            specs += [(f"bench_{n:02d}", f"Benchmark audience {n}", "segment", lambda _: True) for n in range(extra)]
         elif table == "content":
-            specs = [("all_content", "All content", "segment", lambda p: True)]
+            specs = [("all_content", "All content", "segment", lambda _: True)]
         else:
             return []
         return [

@@ -63,7 +63,7 @@ def test_a_read_stopped_by_sigterm_commits_what_it_emitted_and_resumes_losing_no
     line = f"{name}: stopped by SIGTERM; state covers data emitted so far"
     assert stopped.returncode == 143, stopped.stderr[-2000:]
     assert seconds < STOP_SECONDS, seconds
-    assert [l for l in stopped.stderr.splitlines() if l.strip()][-1] == line
+    assert [text for text in stopped.stderr.splitlines() if text.strip()][-1] == line
     assert [error.message for error in stopped.errors()] == [line]
     assert stopped.errors()[0].failure_type.value == "transient_error"
     assert SECRET not in stopped.stdout + stopped.stderr

@@ -110,10 +110,13 @@ def test_changed_profiles_are_emitted_again_and_only_they(sandbox):
     }
     # Entries are timed one by one: none is new, none is emitted.
     assert second.records("consents") == second.records("keyring") == []
+
     # Profiles emitted again under their old times leave every bookmark where it was.
-    bookmark = lambda run, stream: [
-        (p["context"], p.get("replication_key_value")) for p in run.last_state["bookmarks"][stream]["partitions"]
-    ]
+    def bookmark(run, stream):
+        return [
+            (p["context"], p.get("replication_key_value")) for p in run.last_state["bookmarks"][stream]["partitions"]
+        ]
+
     for stream in PROFILE_STREAMS:
         assert bookmark(second, stream) == bookmark(first, stream), stream
 

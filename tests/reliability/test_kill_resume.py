@@ -147,9 +147,13 @@ def bookmark_reaches(
         if mark.get("next") and committed:
             return True
         value = mark.get("replication_key_value")
-        if value is not None and replication_key and record.get(replication_key) is not None:
-            if str(record[replication_key])[:10] < str(value)[:10]:
-                return True
+        if (
+            value is not None
+            and replication_key
+            and record.get(replication_key) is not None
+            and str(record[replication_key])[:10] < str(value)[:10]
+        ):
+            return True
     return False
 
 

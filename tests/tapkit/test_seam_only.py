@@ -45,9 +45,12 @@ def uses(path: Path, private: set[str]) -> list[str]:
             name = node.attr
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in private:
             name = f"def {node.name}"
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("singer_sdk"):
-            if any(part.startswith("_") for part in (node.module or "").split(".")):
-                name = f"from {node.module}"
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").startswith("singer_sdk")
+            and any(part.startswith("_") for part in (node.module or "").split("."))
+        ):
+            name = f"from {node.module}"
         if name:
             found.append(f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}: {name}")
     return found
