@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tap_lytics.tap import TapLytics
 from tests.lytics.truth import ground_truth
 from tests.support.singer import run_tap
@@ -26,7 +28,8 @@ def shaped(stream, context=None) -> list[dict]:
     return [stream.post_process(row, context) for row in stream.get_records(context)]
 
 
-def test_retyped_values_kept_in_extra(sandbox, config, caplog, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_retyped_values_kept_in_extra(sandbox, config, caplog):
     sandbox.settings["lytics.drift"] = "retype"
     tap = TapLytics(config={**config, "segments": ["sweden"]})
     members = shaped(

@@ -48,8 +48,9 @@ def test_refused_token_names_the_setting_and_stays_secret(sandbox, config):
     assert SECRET not in run.stdout + run.stderr
 
 
+@pytest.mark.usefixtures("capsys")
 @pytest.mark.parametrize(("status", "shown"), [("400", "'400'"), (404, "404"), (" 409 ", "' 409 '")])
-def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, capsys, status, shown):
+def test_lasting_error_envelope_with_http_200_stops_with_the_vendor_message(sandbox, config, status, shown):
     # an error is an envelope status of 400 or more, as a number or numeric text
     tap = TapLytics(config=config)
     sandbox.settings["lytics.envelope_error_status"] = status
@@ -106,7 +107,8 @@ def test_one_lookup_that_stays_timed_out_is_unknown_and_the_others_sync(sandbox,
     assert run.stderr.count(warning) == 1  # named by its place and field, not by the value (personal data)
 
 
-def test_transient_error_envelope_with_http_200_is_retried(sandbox, config, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_transient_error_envelope_with_http_200_is_retried(sandbox, config):
     clean = run_tap("tap-lytics", {**config, "retry_backoff_seconds": 0.01})
     sandbox.reset()
     sandbox.faults.add("envelope-error", vendor="lytics", path="/api/account", times=1)
@@ -129,7 +131,8 @@ def test_transient_error_envelope_on_every_try_names_it_after_the_last_attempt(s
     assert sandbox.count("lytics", "/api/account") == 3
 
 
-def test_unknown_audience_is_a_setting_error(sandbox, config, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_unknown_audience_is_a_setting_error(sandbox, config):
     tap = TapLytics(config={**config, "segments": ["all", "no_such_audience"]})
     with pytest.raises(ConfigError, match="setting segments: 'no_such_audience' is not an audience"):
         tap.streams["audience_members"].sync()
@@ -152,7 +155,8 @@ def test_profiles_without_the_profile_key_are_counted_in_one_warning(sandbox, co
     assert run.stderr.count("had no usable identity") == 1
 
 
-def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile_key(sandbox, config, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile_key(sandbox, config):
     tap = TapLytics(config={key: value for key, value in config.items() if key != "profile_key"})
     members = tap.streams["audience_members"]
     members.member_key = MemberKey(None, ())  # as if /api/schema listed no by_fields and no is_by column

@@ -66,8 +66,9 @@ def test_every_variant_breaks_exactly_one_assumption():
     assert len(set(BROKEN_BY.values())) == len(BROKEN_BY) - 1  # the two timeout variants share one
 
 
+@pytest.mark.usefixtures("size_two")
 @pytest.mark.parametrize("variant", [None, *LyticsApp.VARIANTS])
-def test_probe_names_what_the_variant_breaks(sandbox, config, size_two, variant):
+def test_probe_names_what_the_variant_breaks(sandbox, config, variant):
     if variant:
         sandbox.set_variants("lytics", variant)
     run = run_tap("tap-lytics", probe_config(config), args=["--probe"], timeout=120)
@@ -99,7 +100,8 @@ def test_probe_with_a_refused_token_says_so_and_tests_nothing_else(sandbox, conf
     assert SECRET not in run.stdout + run.stderr
 
 
-def test_probe_on_small_audiences_cannot_tell_the_page_limit(sandbox, config):
+@pytest.mark.usefixtures("sandbox")
+def test_probe_on_small_audiences_cannot_tell_the_page_limit(config):
     # the default sandbox: 60 profiles, so no page of 101 can be asked for; said, not guessed
     run = run_tap("tap-lytics", probe_config(config), args=["--probe"])
     assert run.returncode == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from sandbox.lytics import _encode_cursor
 from tap_lytics.tap import TapLytics
 from tapkit import clock
@@ -71,7 +73,8 @@ def test_resume_within_the_hour_reads_only_the_rest(sandbox, config):
     assert done["next"] is None
 
 
-def test_cursor_older_than_an_hour_restarts_the_scan(sandbox, config, caplog, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_cursor_older_than_an_hour_restarts_the_scan(sandbox, config, caplog):
     all_id = sandbox.app("lytics").find_segment("all")["id"]
     config, all_id, stale = saved_state(
         sandbox, config, cursor=_encode_cursor(all_id, 2 * PAGE), age=dt.timedelta(hours=2)
@@ -81,7 +84,8 @@ def test_cursor_older_than_an_hour_restarts_the_scan(sandbox, config, caplog, ca
     assert "not within the last hour" in caplog.text
 
 
-def test_a_refused_cursor_restarts_the_scan(sandbox, config, caplog, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_a_refused_cursor_restarts_the_scan(sandbox, config, caplog):
     config, all_id, state = saved_state(sandbox, config, cursor="not-a-cursor", age=dt.timedelta(minutes=5))
     assert len(scan_all(TapLytics(config=config, state=state), all_id)) == 60
     assert [r.query.get("start") for r in scan_requests(sandbox)[:2]] == [["not-a-cursor"], None]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from tap_lytics.tap import TapLytics
 from tests.lytics.conftest import SECRET
 from tests.lytics.truth import expected_table_rows, ground_truth
@@ -123,7 +125,8 @@ def test_without_segments_no_scan_and_every_audience_sized(sandbox, config):
     }
 
 
-def test_transient_faults_are_retried_without_loss(sandbox, config, capsys):
+@pytest.mark.usefixtures("capsys")
+def test_transient_faults_are_retried_without_loss(sandbox, config):
     tap = TapLytics(config=config)
     sandbox.faults.add("500", vendor="lytics", path="/scan", times=2)
     sandbox.faults.add("reset", vendor="lytics", path="/api/entity/deletestatus", times=1)

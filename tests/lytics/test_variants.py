@@ -44,8 +44,9 @@ def scan_pages_expected(sizes: list[int], repeating: bool) -> int:
     return sum(-(-size // PAGE_CAP) + (1 if repeating else 0) if size else 1 for size in sizes)
 
 
+@pytest.mark.usefixtures("size_two")
 @pytest.mark.parametrize("variants", VARIANT_SETS, ids=VARIANT_IDS)
-def test_sync_is_exactly_the_ground_truth(sandbox, config, size_two, variants):
+def test_sync_is_exactly_the_ground_truth(sandbox, config, variants):
     sandbox.set_variants("lytics", *variants)
     app = sandbox.app("lytics")
     settings = variant_config(config)

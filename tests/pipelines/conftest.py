@@ -11,13 +11,13 @@ def meltano_plugins():
 
 
 @pytest.fixture(scope="session")
-def dbt_plugins(meltano_plugins):
+def dbt_plugins(meltano_plugins):  # noqa: ARG001 - the plugins (and their venvs) are installed first
     """dbt-duckdb and dbt-postgres, each in its own virtualenv, built once per session."""
     install_transformers()
 
 
 @pytest.fixture
-def meltano(meltano_plugins, sandbox, tmp_path) -> MeltanoRun:
+def meltano(meltano_plugins, sandbox, tmp_path) -> MeltanoRun:  # noqa: ARG001 - a run needs the plugins installed
     return MeltanoRun(workdir=tmp_path, sandbox_url=sandbox.base_url, extra_env={})
 
 

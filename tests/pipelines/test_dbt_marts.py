@@ -110,7 +110,8 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     assert len(taxonomy) == len(marts_truth.taxonomy_submissions(sandbox))
 
 
-def test_marts_on_duckdb_match_the_ground_truth(dbt_plugins, meltano, sandbox):
+@pytest.mark.usefixtures("dbt_plugins")
+def test_marts_on_duckdb_match_the_ground_truth(meltano, sandbox):
     meltano.extra_env["DBT_DUCKDB_PATH"] = str(meltano.duckdb_path)  # the file target-duckdb writes
     started = clock.now()
     load_and_build(meltano, "target-duckdb", "dbt-duckdb")
@@ -122,7 +123,8 @@ def test_marts_on_duckdb_match_the_ground_truth(dbt_plugins, meltano, sandbox):
     assert_marts(query, sandbox, started)
 
 
-def test_marts_on_postgres_match_the_ground_truth(dbt_plugins, meltano, sandbox, postgres):
+@pytest.mark.usefixtures("dbt_plugins")
+def test_marts_on_postgres_match_the_ground_truth(meltano, sandbox, postgres):
     database = postgres.create_database()
     meltano.extra_env.update(
         {"TARGET_POSTGRES_SQLALCHEMY_URL": postgres.sqlalchemy_url(database), **postgres.dbt_env(database)}

@@ -50,8 +50,9 @@ def run_step(plugin: str, path, step: int) -> dict:
     return json.loads(proc.stdout)
 
 
+@pytest.mark.usefixtures("dbt_plugins")
 @pytest.mark.parametrize("first", ["target-duckdb", "dbt-duckdb"])
-def test_both_duckdbs_read_and_write_one_file_in_either_order(first, dbt_plugins, tmp_path):
+def test_both_duckdbs_read_and_write_one_file_in_either_order(first, tmp_path):
     second = next(plugin for plugin in PYTHONS if plugin != first)
     order = [first, second, first, second]  # two runs: load, transform, load, transform
     path = tmp_path / "warehouse.duckdb"

@@ -74,8 +74,9 @@ def gravito_statuses(sandbox, domain: str) -> list[int]:
     return [r.status for r in list(sandbox.requests) if r.vendor == "gravito" and r.query.get("domainName") == [domain]]
 
 
+@pytest.mark.usefixtures("meltano_plugins")
 def test_every_partition_materialises_retries_alone_and_reruns_incrementally(
-    orchestrate_python, meltano_plugins, meltano, sandbox, s3, tmp_path
+    orchestrate_python, meltano, sandbox, s3, tmp_path
 ):
     prefix = f"fanout-{tmp_path.name}"
     expected = {tap: expected_rows(sandbox, tap) for tap in TAPS}

@@ -49,8 +49,9 @@ def snowflake_counts(db_dir, schema: str) -> dict[str, int]:
     return {table.lower(): count for table, count in json.loads(shown.stdout).items()}
 
 
+@pytest.mark.usefixtures("snowflake_loader")
 @pytest.mark.parametrize("tap", TAPS)
-def test_snowflake_exact_rows_and_no_duplicates_on_incremental_rerun(tap, meltano, snowflake_loader, sandbox, tmp_path):
+def test_snowflake_exact_rows_and_no_duplicates_on_incremental_rerun(tap, meltano, sandbox, tmp_path):
     db_dir = tmp_path / "fakesnow"
     db_dir.mkdir()
     meltano.extra_env["FAKESNOW_DB_PATH"] = str(db_dir)

@@ -76,32 +76,32 @@ def bookmark_outside_partition(state: dict, vendor: str) -> list[str]:
     return [f"stream {stream}, bookmark {name}", "under partitions"]
 
 
-def voyado_job_missing_field(state: dict, vendor: str) -> list[str]:
+def voyado_job_missing_field(state: dict, _vendor: str) -> list[str]:
     key, job = next(iter(state["bookmarks"]["export_jobs"]["jobs"].items()))
     del job["requested_at"]
     return ["stream export_jobs", f"bookmark jobs.{key}", "has no requested_at"]
 
 
-def voyado_job_future_request(state: dict, vendor: str) -> list[str]:
+def voyado_job_future_request(state: dict, _vendor: str) -> list[str]:
     key, job = next(iter(state["bookmarks"]["export_jobs"]["jobs"].items()))
     job["requested_at"] = FUTURE
     return ["stream export_jobs", f"bookmark jobs.{key}.requested_at", "in the future"]
 
 
-def voyado_job_unknown_version(state: dict, vendor: str) -> list[str]:
+def voyado_job_unknown_version(state: dict, _vendor: str) -> list[str]:
     key, job = next(iter(state["bookmarks"]["export_jobs"]["jobs"].items()))
     job["api_version"] = "v9"
     return ["stream export_jobs", f"bookmark jobs.{key}.api_version", '"v9" is not an API version']
 
 
-def claravine_pending_bad_day(state: dict, vendor: str) -> list[str]:
+def claravine_pending_bad_day(state: dict, _vendor: str) -> list[str]:
     partition = state["bookmarks"]["transactions"]["partitions"][0]
     partition["pending_transactions"] = [{"uuid": "0f6c7b1e-0000-4000-8000-000000000001", "day": "26/11/2026"}]
     context = ", ".join(f"{k}={v}" for k, v in partition["context"].items())
     return [f"stream transactions, partition {context}", "bookmark pending_transactions.1.day", "26/11/2026"]
 
 
-def lytics_cursor_number(state: dict, vendor: str) -> list[str]:
+def lytics_cursor_number(state: dict, _vendor: str) -> list[str]:
     partition = state["bookmarks"]["audience_members"]["partitions"][0]
     partition["next"] = 42
     context = ", ".join(f"{k}={v}" for k, v in partition["context"].items())

@@ -143,7 +143,7 @@ def assert_one_clear_line(run: Run, profile: TapProfile, mode: str, *fragments: 
 @pytest.mark.parametrize("scenario", ["config: bad config file"])
 @pytest.mark.parametrize("fault", list(FILE_FAULTS))
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_a_bad_config_file_is_one_line_naming_the_file(sandbox, tmp_path, vendor, fault, scenario):  # noqa: ARG001 - scenario: the matrix cell (conftest)
+def test_a_bad_config_file_is_one_line_naming_the_file(sandbox, tmp_path, vendor, fault, scenario):
     profile = TAPS[vendor]
     text, problem = FILE_FAULTS[fault]
     for mode in covering_modes(vendor, list(FILE_FAULTS).index(fault)):
@@ -187,7 +187,7 @@ def test_a_bad_setting_is_one_line_naming_the_setting(sandbox, tmp_path, vendor,
 
 @pytest.mark.parametrize("scenario", ["config: unknown setting"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_an_unknown_setting_is_named_in_a_warning_with_the_closest_name(sandbox, tmp_path, vendor, scenario):  # noqa: ARG001 - scenario: the matrix cell (conftest)
+def test_an_unknown_setting_is_named_in_a_warning_with_the_closest_name(sandbox, tmp_path, vendor, scenario):
     """Beside a bad api_url (so no sync runs): the warning comes first, then the one-line error."""
     profile = TAPS[vendor]
     for mode in covering_modes(vendor, 0):
@@ -202,7 +202,7 @@ def test_an_unknown_setting_is_named_in_a_warning_with_the_closest_name(sandbox,
 
 @pytest.mark.parametrize("scenario", ["config: bad catalog or state file"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_a_bad_catalog_or_state_file_is_one_line_naming_the_file(sandbox, tmp_path, vendor, scenario):  # noqa: ARG001 - scenario: the matrix cell (conftest)
+def test_a_bad_catalog_or_state_file_is_one_line_naming_the_file(sandbox, tmp_path, vendor, scenario):
     """Singer sync and Airbyte read, each file fault of the catalog and of the state (a process each)."""
     profile = TAPS[vendor]
     catalog_faults = {**FILE_FAULTS, "no streams": CATALOG_NO_STREAMS}
@@ -235,7 +235,7 @@ def closed_port() -> int:
 @pytest.mark.parametrize("scenario", ["config: cannot connect"])
 @pytest.mark.parametrize("mode", ["sync", "airbyte check"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_a_connection_that_cannot_be_made_names_the_host_and_api_url(sandbox, tmp_path, vendor, mode, scenario):  # noqa: ARG001 - scenario: the matrix cell (conftest)
+def test_a_connection_that_cannot_be_made_names_the_host_and_api_url(sandbox, tmp_path, vendor, mode, scenario):
     """A sync ends on that line; an Airbyte check reports it as the failed connection status."""
     profile = TAPS[vendor]
     port = closed_port()

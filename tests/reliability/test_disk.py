@@ -25,7 +25,7 @@ def unwritable(tmp_path, config: dict) -> tuple[dict, list[str]]:
     ]
 
 
-def too_full(tmp_path, config: dict) -> tuple[dict, list[str]]:
+def too_full(_tmp_path, config: dict) -> tuple[dict, list[str]]:
     return {**config, "download_min_free_mb": PETABYTE_MB}, ["download_dir", "download_min_free_mb", "MB free"]
 
 

@@ -20,9 +20,10 @@ def meltano_plugins():
     install_plugins()
 
 
+@pytest.mark.usefixtures("meltano_plugins")
 @pytest.mark.parametrize("vendor", list(TAPS))
 @pytest.mark.parametrize("scenario", ["meltano, secrets"])
-def test_meltano_run_never_shows_a_secret(meltano_plugins, sandbox, tmp_path, vendor, scenario):
+def test_meltano_run_never_shows_a_secret(sandbox, tmp_path, vendor, scenario):
     profile = TAPS[vendor]
     env_prefix = profile.name.upper().replace("-", "_")
     secrets = {f"{env_prefix}_{name.upper()}": f"{SENTINEL}-{name}" for name in profile.secrets}

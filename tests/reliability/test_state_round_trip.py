@@ -38,7 +38,7 @@ def assert_accepted(profile: TapProfile, config: dict, state: dict) -> TapRun:
 
 @pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_the_state_of_a_stopped_run_is_accepted(sandbox, tmp_path, vendor, scenario):  # noqa: ARG001 - the matrix cell
+def test_the_state_of_a_stopped_run_is_accepted(sandbox, tmp_path, vendor, scenario):
     """SIGKILL after the second STATE (mid-run): the last STATE it wrote is taken by the next run."""
     profile = TAPS[vendor]
     config = profile.config(sandbox, tmp_path, **profile.long_sync_settings)
@@ -56,7 +56,7 @@ def test_the_state_of_a_stopped_run_is_accepted(sandbox, tmp_path, vendor, scena
 
 @pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
 @pytest.mark.parametrize("vendor", list(TAPS))
-def test_the_state_of_a_failed_run_is_accepted(sandbox, tmp_path, vendor, scenario):  # noqa: ARG001 - the matrix cell
+def test_the_state_of_a_failed_run_is_accepted(sandbox, tmp_path, vendor, scenario):
     """The records request answering 500 on every try: whatever final STATE was written is taken next."""
     profile = TAPS[vendor]
     config = profile.config(sandbox, tmp_path)
@@ -73,7 +73,7 @@ def test_the_state_of_a_failed_run_is_accepted(sandbox, tmp_path, vendor, scenar
 
 @pytest.mark.parametrize("scenario", ["state: the tap's own, bare or wrapped"])
 @pytest.mark.parametrize("vendor", EMPTY_PARTITION)
-def test_the_state_of_a_run_with_an_empty_partition_is_accepted_twice(sandbox, tmp_path, vendor, scenario):  # noqa: ARG001 - the matrix cell
+def test_the_state_of_a_run_with_an_empty_partition_is_accepted_twice(sandbox, tmp_path, vendor, scenario):
     """A partition serving nothing, then (the next run) the same partition again, then its data back."""
     profile = TAPS[vendor]
     assert profile.partitions is not None

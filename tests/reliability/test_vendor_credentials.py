@@ -61,12 +61,11 @@ def postgres_tables_text(server: Postgres, database: str) -> tuple[dict[str, int
         return counts, "\n".join(text)
 
 
+@pytest.mark.usefixtures("meltano_plugins")
 @pytest.mark.parametrize("target", ["target-duckdb", "target-postgres"])
 @pytest.mark.parametrize("vendor", list(CREDENTIALS))
 @pytest.mark.parametrize("scenario", ["vendor credentials"])
-def test_credentials_from_the_vendor_land_nowhere(
-    meltano_plugins, postgres, sandbox, tmp_path, vendor, target, scenario
-):
+def test_credentials_from_the_vendor_land_nowhere(postgres, sandbox, tmp_path, vendor, target, scenario):
     profile, credentials = TAPS[vendor], CREDENTIALS[vendor]
     sandbox.set_variants(vendor, credentials.variant)
     sentinels = credentials.values(sandbox)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tap_voyado.exports import CRASH_AFTER_SAVE_ENV, CRASH_EXIT_CODE
 from tests.support.singer import run_tap
 from tests.voyado.conftest import API_KEY
@@ -167,7 +169,8 @@ def test_a_run_killed_after_the_download_loses_no_record(sandbox, clock, voyado_
     assert list(Path(config["download_dir"]).glob("*.zip")) == []
 
 
-def test_a_job_past_its_timeout_is_reported_expired(sandbox, clock, voyado_config):
+@pytest.mark.usefixtures("sandbox")
+def test_a_job_past_its_timeout_is_reported_expired(clock, voyado_config):
     clock(0)
     run = run_tap("tap-voyado", voyado_config(["slow-1", "instant-2"], job_timeout_days=0))
     assert run.returncode == 0, run.stderr
@@ -176,7 +179,8 @@ def test_a_job_past_its_timeout_is_reported_expired(sandbox, clock, voyado_confi
     assert "slow-1" in run.stderr and "expired" in run.stderr
 
 
-def test_an_export_deleted_before_download_is_reported(sandbox, clock, voyado_config):
+@pytest.mark.usefixtures("sandbox")
+def test_an_export_deleted_before_download_is_reported(clock, voyado_config):
     config = voyado_config(["late-1"])
     clock(0)
     first = run_tap("tap-voyado", config)
