@@ -73,7 +73,7 @@ CREDENTIALS = {
 }
 
 #: vendor: (largest stream, its root, record pages, the setting that sizes one answer, base tap settings)
-STREAMS = {
+STREAMS: dict[str, tuple[str, str, str, str | None, dict]] = {
     "consentmanager": (
         "consent_log",
         "consent_log",

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+import typing as t
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,7 +47,7 @@ SOURCES = {  # Airbyte source -> its tap's folder under taps/
     "source-lytics": "tap-lytics",
 }
 APT_TOOLS = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap", "docker": "podman-docker"}
-BASE_RECIPE = {
+BASE_RECIPE: dict[str, t.Any] = {  # text settings, and the list of paths to remove
     "suite": "bookworm",
     "mirror": "http://deb.debian.org/debian",
     "variant": "minbase",

@@ -145,9 +145,10 @@ def column_kind(prop: dict) -> str:
 def streams(vendor: str) -> dict[str, tuple[tuple[str, ...], str | None]]:
     """stream name -> (primary key, replication key), from the tap's stream classes."""
     module = importlib.import_module(f"tap_{vendor}.streams")
-    found = {}
+    found: dict[str, tuple[tuple[str, ...], str | None]] = {}
     for value in vars(module).values():
-        if inspect.isclass(value) and issubclass(value, Stream) and isinstance(getattr(value, "name", None), str):
+        name = getattr(value, "name", None)
+        if inspect.isclass(value) and issubclass(value, Stream) and isinstance(name, str):
             replication_key = value.__dict__.get("replication_key") or next(
                 (
                     klass.__dict__["replication_key"]
@@ -156,8 +157,10 @@ def streams(vendor: str) -> dict[str, tuple[tuple[str, ...], str | None]]:
                 ),
                 None,
             )
-            found[value.name] = (
-                tuple(value.primary_keys or ()),
+            # a class attribute where the stream sets one; else singer-sdk's property (no keys)
+            keys = getattr(value, "primary_keys", None)
+            found[name] = (
+                tuple(keys) if isinstance(keys, (list, tuple)) else (),
                 replication_key if isinstance(replication_key, str) else None,
             )
     return found

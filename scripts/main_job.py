@@ -82,7 +82,7 @@ def warehouse_counts() -> dict[tuple[str, str], int]:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables where table_schema like 'tap_%'"
         ).fetchall()
-        return {(s, t): conn.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        return {(s, t): conn.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
 
 
 def extracted_records(log: str) -> Counter:

@@ -93,12 +93,12 @@ class PeriodicFaults(Faults):
 
 def serve(args: argparse.Namespace) -> None:
     box = Sandbox(port=0, seed=args.seed, size=args.size)
-    box.faults = PeriodicFaults(args.fault_every, args.seed, args.vendor)
+    faults = PeriodicFaults(args.fault_every, args.seed, args.vendor)
+    box.faults = faults
     box.settings.update(json.loads(args.settings))
 
     def report() -> None:  # what was injected, on stdin's close (the driver reads it at the end)
         sys.stdin.read()
-        faults = box.faults
         print(json.dumps({"requests": len(box.requests), "faults": faults.injected}), flush=True)
 
     print(box.base_url, flush=True)
@@ -329,7 +329,7 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
         truth._server.server_close()
 
 
-def window_stats(peaks: list[RoundPeak], start: float, end: float) -> dict[str, int]:
+def window_stats(peaks: list[RoundPeak], start: float, end: float) -> dict[str, float]:
     """The highest of the rounds that ended inside [start, end)."""
     inside = [p for p in peaks if start <= p.ended_at < end]
     if not inside:

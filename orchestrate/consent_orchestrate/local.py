@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+import typing as t
 
 import dagster as dg
 
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(result: dg.ExecuteInProcessResult, selection: list[dg.AssetKey]) -> dict[str, dict]:
-    report = {
+    report: dict[str, dict[str, t.Any]] = {
         "/".join(key.path): {"status": "failed", "attempts": 0, "records": None, "state_id": ""} for key in selection
     }
     for event in result.all_events:

@@ -106,7 +106,9 @@ class Dataset:
 
     def as_json(self, id_name: str = CVID, id_type: str = "cvid") -> dict:
         """The whole definition: every field, the read-only id field (named `id_name`) first."""
-        fields = [{"uuid": f_uuid, "name": name, "type": kind} for f_uuid, name, kind in self.fields]
+        fields: list[dict[str, object]] = [
+            {"uuid": f_uuid, "name": name, "type": kind} for f_uuid, name, kind in self.fields
+        ]
         if self.has_cvid:
             fields.insert(
                 0, {"uuid": _uuid(self.uuid, "cvid-field"), "name": id_name, "type": id_type, "readOnly": True}

@@ -20,6 +20,7 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field
+from email.message import Message
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -70,7 +71,7 @@ class Request:
     method: str
     path: str  # below the vendor prefix, e.g. /api/data.php
     query: dict[str, list[str]]
-    headers: t.Mapping[str, str]
+    headers: Message  # the handler's own: looked up case-insensitively, as HTTP headers are
     body: bytes = b""
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -130,7 +131,7 @@ class VendorApp:
     def envelope_error(self, request: Request) -> Response:
         return Response.json({"error": "simulated vendor error"}, status=200)
 
-    def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
+    def ground_truth(self, *args: t.Any, **kwargs: t.Any) -> dict[str, list[dict]]:  # each vendor has its own arguments
         raise NotImplementedError
 
 

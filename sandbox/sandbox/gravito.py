@@ -478,7 +478,7 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
 
 def page_consents(document: list) -> list:
     """One page's consent entries, as the tap emits them (messages that are no JSON object have none)."""
-    consents = []
+    consents: list = []
     for element in document:
         if element["message"].startswith("{"):
             with contextlib.suppress(json.JSONDecodeError):

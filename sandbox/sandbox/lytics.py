@@ -343,9 +343,10 @@ class LyticsApp(VendorApp):
         left = self._left()
         gone = left.get(segment["slug_name"], set())
         if not drift and not sparse and not left:  # served as is: computed once per audience (pages of 100 ask often)
-            cached = getattr(self, "_members_cache", None)
+            cached: tuple[list[dict], dict[t.Any, list[dict]]] | None = getattr(self, "_members_cache", None)
             if cached is None or cached[0] is not profiles:
-                cached = self._members_cache = (profiles, {})
+                cached = (profiles, {})
+                self._members_cache = cached
             if segment["id"] not in cached[1]:
                 cached[1][segment["id"]] = [profile for profile in profiles if segment["_rule"](profile)]
             return cached[1][segment["id"]]
@@ -374,7 +375,7 @@ class LyticsApp(VendorApp):
             columns = columns + MORE_TYPED_COLUMNS
         by_fields = [name for name, _, is_by, _, _ in columns if is_by]
         if table == "user" and self.variant("uids-array"):
-            columns = [UIDS_COLUMN if name == "_uid" else (name, *rest) for name, *rest in columns]
+            columns = [UIDS_COLUMN if column[0] == "_uid" else column for column in columns]
             by_fields = [name for name in by_fields if name != "_uid"] + ["_uids"]  # go-lytics: `_uids` last
         described = [
             {
@@ -420,7 +421,7 @@ class LyticsApp(VendorApp):
         return None
 
     def deletion_requests(self) -> list[dict]:
-        rows = []
+        rows: list[dict] = []
         for state in DELETION_STATES:
             for n in range(DELETIONS_PER_STATE):
                 submitted = int((EPOCH + dt.timedelta(days=len(rows))).timestamp())

@@ -51,7 +51,7 @@ def rows_of(vendor: str, body: bytes) -> list:
             ]
     document = orjson.loads(body)
     if vendor == "gravito":  # one row per consent entry of each microprofile message
-        rows = []
+        rows: list[dict] = []
         for element in document:
             message = element.get("message")
             if isinstance(message, str) and message.startswith("{"):
@@ -87,7 +87,7 @@ def _number(value: object) -> object:
 
 def converters(schema: dict) -> dict[str, object]:
     """Column -> converter for the columns the tap types."""
-    out = {}
+    out: dict[str, object] = {}
     for column, prop in schema.get("properties", {}).items():
         kinds = prop.get("type", [])
         kinds = [kinds] if isinstance(kinds, str) else [kind for kind in kinds if kind != "null"]

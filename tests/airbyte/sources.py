@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from sandbox.core import Sandbox
 from sandbox.profiles import VendorProfile, all_profiles, days_ago
 
+if t.TYPE_CHECKING:
+    from tapkit.tap import VendorTap
+
 SECRET = "ab-secret-7Zq9-do-not-print"
 
 __all__ = ["SECRET", "SOURCES", "SOURCE_IDS", "Source", "days_ago"]
@@ -32,8 +35,9 @@ class Source:
         return self.profile.source
 
     @property
-    def tap_class(self) -> type:
-        return self.profile.load_tap_class()
+    def tap_class(self) -> type[VendorTap]:
+        # the profile names its tap class by string (the sandbox imports no tap): every one is a kit tap
+        return t.cast("type[VendorTap]", self.profile.load_tap_class())
 
     def settings(self) -> dict:
         """Everything but api_url and the secrets."""
@@ -46,7 +50,7 @@ class Source:
     def config(self, sandbox: Sandbox, **overrides: t.Any) -> dict:
         from tapkit.tap import secret_setting_names
 
-        config = {name: SECRET for name in secret_setting_names(self.tap_class.config_jsonschema)}
+        config: dict[str, t.Any] = {name: SECRET for name in secret_setting_names(self.tap_class.config_jsonschema)}
         config |= {"api_url": sandbox.url(self.vendor), "retry_backoff_seconds": 0, **self.settings()}
         if "download_dir" in self.tap_class.config_jsonschema["properties"]:
             # A folder of this config's own: the default one keeps zips of earlier tests whose jids (the

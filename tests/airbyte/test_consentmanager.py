@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.airbyte.sources import SECRET, days_ago
 from tests.consentmanager.truth import raw_rows
 
 
-def read(**inputs: object) -> SourceRun:
+def read(**inputs: t.Any) -> SourceRun:
     """A read in-process (the console script itself is exercised in test_sources.py)."""
     return run_in_process(TapConsentmanager, "read", **inputs)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 
 from tap_lytics.identity import MemberKey
@@ -158,7 +160,7 @@ def test_profiles_without_the_profile_key_are_counted_in_one_warning(sandbox, co
 @pytest.mark.usefixtures("capsys")
 def test_a_schema_without_identity_fields_stops_with_one_line_asking_for_profile_key(sandbox, config):
     tap = TapLytics(config={key: value for key, value in config.items() if key != "profile_key"})
-    members = tap.streams["audience_members"]
+    members: t.Any = tap.streams["audience_members"]  # its own member_key: not singer-sdk Stream's
     members.member_key = MemberKey(None, ())  # as if /api/schema listed no by_fields and no is_by column
     with pytest.raises(
         ConfigError,

@@ -36,7 +36,7 @@ def test_every_request_and_retry_counts_in_the_request_metrics(sandbox, config):
     made = [r for r in sandbox.requests if r.vendor == "lytics"]
     assert sum(r.status == 500 for r in made) == 2
 
-    counted = Counter()
+    counted: Counter[str] = Counter()
     for point in metrics(run.stderr, "http_request_count"):
         counted[point["tags"]["stream"]] += point["value"]
     assert counted == Counter(stream_of(r.path) for r in made)

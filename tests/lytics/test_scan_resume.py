@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
@@ -40,7 +41,8 @@ def saved_state(sandbox, config, *, cursor: str, age: dt.timedelta) -> tuple[dic
 
 def scan_all(tap: TapLytics, segment_id: str) -> list[dict]:
     """The raw rows audience_members reads for one audience (in process, no Singer output needed)."""
-    return list(tap.streams["audience_members"].get_records({"segment_id": segment_id}))
+    rows = tap.streams["audience_members"].get_records({"segment_id": segment_id})
+    return t.cast("list[dict]", list(rows))  # rows, never (row, context) pairs
 
 
 def partition(state: dict, segment_id: str) -> dict:

@@ -111,6 +111,7 @@ def test_member_key_from_identity_fields_is_field_qualified_and_order_free_for_a
     assert key({"user_id": "", "_uids": ["c", "a", "b"]}) == "_uids:a"
     assert key({"_uids": ["a", "c", "b"]}) == key({"_uids": ["b", "a", "c"]})
     assert key({"user_id": 42}) == "user_id:42"
+    unkeyed: dict
     for unkeyed in (
         {},
         {"user_id": None},

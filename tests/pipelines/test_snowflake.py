@@ -23,6 +23,7 @@ import datetime as dt
 import decimal
 import json
 import subprocess
+import typing as t
 from collections.abc import Iterator
 
 import pytest
@@ -86,9 +87,12 @@ def typed(value):
     """fakesnow-query's tagged JSON back to Python values."""
     if isinstance(value, dict) and len(value) == 1:
         ((tag, text),) = value.items()
-        return {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat, "decimal": decimal.Decimal}[tag](
-            text
-        )
+        parsers: dict[str, t.Callable[[str], object]] = {
+            "datetime": dt.datetime.fromisoformat,
+            "date": dt.date.fromisoformat,
+            "decimal": decimal.Decimal,
+        }
+        return parsers[tag](text)
     return value
 
 

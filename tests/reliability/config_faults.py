@@ -73,7 +73,11 @@ def setting_faults(profile: TapProfile) -> dict[str, list[Fault]]:
     """scenario -> its faults: the shared ones, then the profile's own."""
     faults = shared_faults(profile)
     for label, change, message in profile.bad_configs:
-        faults.setdefault(f"config: {label}", []).append(lambda _, c=change, m=message: (c, [m]))
+
+        def fault(_: t.Any, c: dict = change, m: str = message) -> tuple[dict, list[str]]:
+            return c, [m]
+
+        faults.setdefault(f"config: {label}", []).append(fault)
     return faults
 
 

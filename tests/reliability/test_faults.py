@@ -104,7 +104,7 @@ def test_the_same_fault_on_every_try_ends_in_one_line_after_the_last_attempt(
     sandbox.faults.add(fault, vendor=vendor, times=-1, retry_after=0, delay=2)
     # one request at a time: the line names a path, not its query, and requests fetched ahead share paths
     run = sync(profile, profile.config(sandbox, tmp_path, **SLOW, max_concurrency=1))
-    attempts = FAST_RETRIES["retry_max_attempts"]
+    attempts = int(FAST_RETRIES["retry_max_attempts"])
     line = assert_clear_last_line(
         run, profile, profile.vendor_label, f"failed after {attempts} attempts", CAUSES[fault]
     )

@@ -66,7 +66,7 @@ def test_sigterm_while_a_large_body_is_half_read_leaves_no_spool_file(
         while stall.times and time.monotonic() < deadline:
             time.sleep(0.05)
         assert stall.times == 0, "the tap never sent the request whose body stalls"
-        spooled = []
+        spooled: list[str] = []
         while not spooled and time.monotonic() < deadline:  # the first half of the body is on its way to disk
             spooled = open_spool_files(proc.pid, spool_dir)
             time.sleep(0.05)

@@ -25,6 +25,7 @@ from singer_sdk.singerlib.messages import StateMessage
 
 from tapkit.airbyte import MessageSink
 from tapkit.state import StateError, checked_state
+from tapkit.tap import VendorTap
 from tests.reliability.taps import TAPS, TapProfile
 
 EXAMPLES = int(os.environ.get("TAPKIT_STATE_EXAMPLES", "10"))
@@ -40,7 +41,7 @@ class StateCollector(MessageSink):
 
     def write_message(self, message: t.Any) -> None:
         if isinstance(message, StateMessage):
-            self.states.append(copy.deepcopy(message.value))
+            self.states.append(copy.deepcopy(dict(message.value)))
 
 
 def run_in_process(tap_class: type, config: dict, state: dict | None) -> tuple[list[dict], BaseException | None]:
@@ -81,7 +82,7 @@ def apply(sandbox: t.Any, vendor: str, run: dict) -> None:
         sandbox.faults.add(kind, vendor=vendor, path=path, times=times)
 
 
-def assert_accepted(profile: TapProfile, tap_class: type, states: list[dict], where: str) -> None:
+def assert_accepted(profile: TapProfile, tap_class: type[VendorTap], states: list[dict], where: str) -> None:
     for number, state in enumerate(states, start=1):
         try:
             checked_state(state, tap_class.state_layout, tap_name=profile.name)

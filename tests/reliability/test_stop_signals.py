@@ -28,7 +28,7 @@ from tests.reliability.test_kill_resume import (
 
 STOP_SECONDS = 5  # the bound from the signal to the end of the process
 #: the signals of the three stops of each run: orchestrators send SIGTERM, a person SIGINT
-STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGTERM]
+STOP_SIGNALS: list[int] = [signal.SIGTERM, signal.SIGINT, signal.SIGTERM]
 
 
 @pytest.fixture(autouse=True)

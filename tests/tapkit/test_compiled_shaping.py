@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import typing as t
 
 import pytest
 
@@ -27,7 +28,7 @@ SCHEMA = {
     }
 }
 
-VALUES = {
+VALUES: dict[str, list[t.Any]] = {
     "cmpID": ["3", 3, 3.0, 3.5, "-4", " 7 ", "x", None, True, "²", "1_000", "2526000001", {"a": 1}, [1]],
     "count": [5, "5", None, "five"],
     "rate": [0.5, 2, "0.25", "1e3", None, "n/a"],
@@ -77,7 +78,11 @@ def test_every_value_kind_gives_the_general_paths_record(lenient, caplog):
 
 
 def test_undeclared_and_credential_fields_take_the_general_path(caplog):
-    rows = [{"cmpID": "1", "newField": 2}, {"cmpID": "1", "apiKey": "k"}, {"cmpID": "1", "_extra": {"a": 1}}]
+    rows: list[dict] = [
+        {"cmpID": "1", "newField": 2},
+        {"cmpID": "1", "apiKey": "k"},
+        {"cmpID": "1", "_extra": {"a": 1}},
+    ]
     fast, slow, fast_logs, slow_logs, _, _ = shape_both(rows, True, caplog)
     assert (
         fast

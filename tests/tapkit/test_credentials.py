@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ SENTINEL = "SENTINEL-vendor-credential"
 
 def test_the_shaper_drops_credentials_at_every_depth_and_warns_once_per_field_without_the_value(caplog):
     shaper = RecordShaper("accounts", SCHEMA, logger=logging.getLogger("test.credentials"))
-    row = {
+    row: dict[str, t.Any] = {
         "id": "a1",
         "apikey": SENTINEL,
         "token_count": 3,

@@ -8,7 +8,7 @@ import inspect
 import pytest
 from singer_sdk import Stream
 
-from tapkit.seam import PRIVATE_API, PrivateName
+from tapkit.seam import PRIVATE_API, PrivateName, SeamStream
 from tests.gravito.truth import SANDBOX_CONFIG
 
 
@@ -37,5 +37,6 @@ def test_the_stream_version_attribute_is_what_the_sdk_announces(sandbox) -> None
     tap = TapGravito(config={**SANDBOX_CONFIG, "access_token": "gravito-token", "api_url": sandbox.url("gravito")})
     stream = next(iter(tap.streams.values()))
     assert isinstance(stream, Stream)
+    assert isinstance(stream, SeamStream)
     assert hasattr(stream, "_stream_version")
     assert stream.announced_version is None  # nothing announced before a sync

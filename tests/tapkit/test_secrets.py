@@ -10,7 +10,7 @@ def test_secret_and_its_url_encodings_are_masked():
 
 
 def test_short_or_missing_values_are_not_treated_as_secrets():
-    scrubber = Scrubber(["", "ab", None])  # type: ignore[list-item]
+    scrubber = Scrubber(["", "ab", None])
     assert not scrubber
     assert scrubber.scrub("ab cd") == "ab cd"
 

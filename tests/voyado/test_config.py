@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tap_voyado.api import VoyadoApi
 from tap_voyado.tap import TapVoyado
 from tapkit import ConfigError
 from tests.support.singer import run_tap
@@ -67,11 +68,14 @@ def tap_for(**settings) -> TapVoyado:
     ],
 )
 def test_the_base_url_is_the_elevate4_host_with_the_versions_path(settings, base):
-    assert tap_for(**settings).api.api_base == base
+    api = tap_for(**settings).api
+    assert isinstance(api, VoyadoApi)
+    assert api.api_base == base
 
 
 def test_each_version_has_its_own_base_under_one_host():
     api = tap_for(cluster_id="c-9").api
+    assert isinstance(api, VoyadoApi)
     assert api.configured_version == "admin-v4"
     assert {name: api.version_base(name) for name in ("admin-v4", "admin-v3", "v2")} == {
         "admin-v4": "https://c-9.elevate-api.cloud/api/admin/v4/event-data",

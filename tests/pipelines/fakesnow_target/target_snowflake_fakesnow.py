@@ -143,7 +143,7 @@ def serve() -> None:
 
     start_server = fakesnow.server  # the function: importing the module below rebinds the name
     server_module = importlib.import_module("fakesnow.server")
-    server_module.shared_fs = FakeSnow(db_path=sys.argv[1])
+    server_module.shared_fs = FakeSnow(db_path=sys.argv[1])  # type: ignore[attr-defined]  # fakesnow.server's global
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with start_server() as connection:
