@@ -44,8 +44,9 @@ from dataclasses import dataclass
 
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
+    Benchmark,
+    BenchStream,
     FailingPart,
-    LargestStream,
     Partitions,
     Probe,
     VendorProfile,
@@ -583,8 +584,14 @@ PROFILE = VendorProfile(
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
     own_scenarios=frozenset({"state: tap's own fields"}),
     probe=Probe(rows=PROBE_ROWS, breaking_variant="top-level-data-path"),
-    bench_settings=lambda: {"start_date": days_ago(7)},
-    auth_headers=lambda config: {KEY_HEADER: config["api_key"], SECRET_HEADER: config["api_secret"]},
-    page_records=lambda document: [dict(zip(document["fields"], row, strict=False)) for row in document["rows"]],
-    largest_stream=LargestStream("transaction_rows", "datasets", {"size": 60}, {}, r"/data/?$"),
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "transaction_rows", "datasets", r"/data/?(\?|$)", settings=lambda: {"start_date": days_ago(7)}
+        ),
+        no_single_answer="a transaction's data is one upload (a few hundred rows): "
+        "the API serves no single answer that big",
+        many_pages_sandbox={"size": 60},
+        many_pages_settings=dict,
+        record_shape="fields-rows",
+    ),
 )

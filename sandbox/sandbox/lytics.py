@@ -39,7 +39,15 @@ import typing as t
 from urllib.parse import unquote
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import Credentials, FailingPart, LargestStream, Partitions, VendorProfile, partition_state
+from sandbox.profiles import (
+    Benchmark,
+    BenchStream,
+    Credentials,
+    FailingPart,
+    Partitions,
+    VendorProfile,
+    partition_state,
+)
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
@@ -823,10 +831,6 @@ PROFILE = VendorProfile(
         setting="segments",
         stream="audience_members",
         request_path="/scan",
-        many=lambda n: (
-            {"lytics.extra_segments": n},
-            {"segments": [f"bench_{i:02d}" for i in range(n)], "scan_page_size": 20},
-        ),
     ),
     failing_part=FailingPart(
         path=lambda sandbox, _state: f"/segment/{failing_segment_id(sandbox)}/scan",
@@ -843,9 +847,15 @@ PROFILE = VendorProfile(
         also_named="accounts: dropped credential field(s) apikey, dataapikey from the account records",
     ),
     own_scenarios=frozenset({"state: tap's own fields"}),
-    bench_settings=lambda: {"segments": ["all"], "scan_page_size": 100},  # Lytics serves at most 100 per page
-    auth_headers=lambda config: {"Authorization": config["api_key"]},
-    largest_stream=LargestStream("audience_members", "audience_members", {"size": 1500}, {}, "/scan"),
-    second_run_need="account, segments, schema, sizes: 1 each; one scan per audience (no time filter)",
-    second_run_settings={"scan_page_size": 100},
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "audience_members",
+            "audience_members",
+            r"/scan",
+            settings=lambda: {"segments": ["all"], "scan_page_size": 100},
+        ),
+        no_single_answer="a scan page holds at most 1,000 profiles (the API's limit): no single answer reaches 5 MB",
+        many_pages_sandbox={"size": 1500},
+        many_pages_settings=dict,
+    ),
 )
