@@ -594,4 +594,23 @@ PROFILE = VendorProfile(
         many_pages_settings=dict,
         record_shape="fields-rows",
     ),
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "transactions": {
+            "status": [{"accepted_values": {"arguments": {"values": ["Pending", "Complete", "Failed"]}}}],
+            "dataset_uuid": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_claravine__datasets')", "field": "uuid"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+        },
+        "transaction_rows": {
+            "transaction_uuid": [
+                {"relationships": {"arguments": {"to": "ref('stg_claravine__transactions')", "field": "uuid"}}}
+            ]
+        },
+    },
 )

@@ -534,5 +534,26 @@ PROFILE = VendorProfile(
         "one request per report and day; consent_log is served for the last 7 days only",
     ),
     static_discovery=True,
-    account_secret="api_key",  # one API key per account
+    account_secret="api_key",  # one API key per account,
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "cmp_report": {
+            "cmp_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_consentmanager__cmps')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+            "design_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_consentmanager__designs')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+        }
+    },
 )

@@ -535,4 +535,12 @@ PROFILE = VendorProfile(
         record_shape="message-consents",
     ),
     static_discovery=True,
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "tcf_consents": {
+            "profile_id": [
+                {"relationships": {"arguments": {"to": "ref('stg_gravito__microprofiles')", "field": "profile_id"}}}
+            ]
+        }
+    },
 )

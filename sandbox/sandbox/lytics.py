@@ -858,4 +858,30 @@ PROFILE = VendorProfile(
         many_pages_sandbox={"size": 1500},
         many_pages_settings=dict,
     ),
+    #: streams whose schema the tap builds at run time: the fixed columns of their staging models
+    staging_columns={
+        "audience_members": {"segment_id": "string", "profile_id": "string", "segments": "json"},
+        "profiles": {"lookup_field": "string", "lookup_value": "string", "found": "boolean", "segments": "json"},
+    },
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "deletion_requests": {
+            "state": [
+                {"accepted_values": {"arguments": {"values": ["initial", "primary", "archive", "secondary", "done"]}}}
+            ]
+        },
+        "audience_members": {
+            "segment_id": [{"relationships": {"arguments": {"to": "ref('stg_lytics__segments')", "field": "id"}}}]
+        },
+        "segment_sizes": {
+            "segment_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_lytics__segments')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ]
+        },
+    },
 )

@@ -171,6 +171,11 @@ class VendorProfile:
     benchmark: Benchmark | None = None  # None: the tap has no throughput cases
     day_windows: DayWindows | None = None  # None: no date-ranged streams to fetch concurrently
     static_discovery: bool = False  # discovery asks nothing of the vendor: the main job reuses its catalog
+    # -- the dbt staging models (scripts/generate_dbt_staging.py) --
+    #: streams whose schema the tap builds at run time: the fixed columns (name -> kind) of their staging models
+    staging_columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: dbt tests beyond the key's (stream -> column -> tests): the vendor's documented states, links between records
+    staging_tests: dict[str, dict[str, list]] = field(default_factory=dict)
     # -- the fan-out (orchestrate/, through scripts/generate_plugins.py) --
     #: the list setting whose values are each one Dagster partition ("": the partition setting, if any)
     fan_out: str = ""

@@ -415,4 +415,30 @@ PROFILE = VendorProfile(
     ),
     static_discovery=True,
     fan_out="customer_keys",
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "export_jobs": {
+            "status": [
+                {
+                    "accepted_values": {
+                        "arguments": {
+                            "values": [
+                                "created",
+                                "waiting",
+                                "running",
+                                "done",
+                                "error",
+                                "not_found",
+                                "downloaded",
+                                "expired",
+                            ]
+                        }
+                    }
+                }
+            ]
+        },
+        "customer_data": {
+            "jid": [{"relationships": {"arguments": {"to": "ref('stg_voyado__export_jobs')", "field": "jid"}}}]
+        },
+    },
 )
