@@ -884,4 +884,5 @@ PROFILE = VendorProfile(
             ]
         },
     },
+    fan_out_request=lambda segment: f"/{segment}",  # a segment's name is a word of other paths too
 )

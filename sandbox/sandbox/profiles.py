@@ -179,6 +179,8 @@ class VendorProfile:
     # -- the fan-out (orchestrate/, through scripts/generate_plugins.py) --
     #: the list setting whose values are each one Dagster partition ("": the partition setting, if any)
     fan_out: str = ""
+    #: a fragment of the requests of one fan-out partition, given its value (`./orchestrate/run --fault`)
+    fan_out_request: t.Callable[[str], str] = lambda value: value
     #: a secret setting that identifies an account: one Dagster partition per account (see orchestrate/)
     account_secret: str = ""
 

@@ -17,9 +17,15 @@ from sandbox.registry import APPS
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = all_profiles()
 
-#: the files that serve every tap alike: each reads the profiles and names no vendor itself
-CONSUMERS = [
-    "scripts/generate_plugins.py",
+#: the files that serve every tap alike: each reads the profiles and names no vendor itself. Every Python file
+#: of scripts/ and orchestrate/ (the benchmarks, the main job, the soak, the dbt staging and plugin generators, the
+#: Dagster fan-out) is one, and these tests:
+CONSUMERS = sorted(
+    str(path.relative_to(ROOT))
+    for folder in ("scripts", "orchestrate")
+    for path in (ROOT / folder).rglob("*.py")
+    if ".venv" not in path.parts
+) + [
     "tests/airbyte/sources.py",
     "tests/airbyte/test_pyairbyte.py",
     "tests/airbyte/test_sources.py",
