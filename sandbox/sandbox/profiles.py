@@ -1,8 +1,8 @@
 """What the tests, the benchmark, the main job and plugin generation know about each vendor, in one place.
 
-Each simulator module (`sandbox/sandbox/<vendor>.py`) ends with its `PROFILE`; `all_profiles()` finds
-them by scanning this package, so a sixth vendor needs only its own module (and its tap folder and its
-extractor in meltano.yml). The tap is named by strings: the sandbox never imports a tap to be imported.
+Each simulator module (`sandbox/sandbox/<vendor>.py`) ends with its `PROFILE`; `all_profiles()` finds them
+through `sandbox.discovery`, the package's one scan, so a sixth vendor needs only its own module (and the files
+CONTRIBUTING.md's "Add a tap" lists). The tap is named by strings: the sandbox never imports a tap to be imported.
 
 Ground truth comes from the simulator (`VendorApp.ground_truth`), never from the tap's output.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import pkgutil
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import discovery
 from sandbox.core import default_today
 
 #: counts of rows per table, from the simulator's ground truth for a config: (sandbox, config) -> counts
@@ -208,17 +208,8 @@ class VendorProfile:
 
 
 def all_profiles() -> list[VendorProfile]:
-    """Every vendor's profile: the `PROFILE` of each module of this package, in the profiles' order."""
-    import sandbox
-
-    found = []
-    for module_info in sorted(pkgutil.iter_modules(sandbox.__path__), key=lambda m: m.name):
-        if module_info.name in {"__main__", "profiles"}:
-            continue
-        profile = getattr(importlib.import_module(f"sandbox.{module_info.name}"), "PROFILE", None)
-        if isinstance(profile, VendorProfile):
-            found.append(profile)
-    return sorted(found, key=lambda profile: (profile.order, profile.vendor))
+    """Every vendor's profile: the `PROFILE` of each vendor module (`sandbox.discovery`), in the profiles' order."""
+    return sorted(discovery.values(VendorProfile, "PROFILE"), key=lambda vendor: (vendor.order, vendor.vendor))
 
 
 def profile_of(vendor: str) -> VendorProfile:
