@@ -62,18 +62,24 @@ class Case:
 
 
 #: the profiles of the taps with benchmark cases, in the project's order
-PROFILES = {profile.vendor: profile for profile in all_profiles() if profile.benchmark}
+VENDOR_PROFILES = {
+    vendor_profile.vendor: vendor_profile for vendor_profile in all_profiles() if vendor_profile.benchmark
+}
 
 
-def bench_case(profile: VendorProfile, bench: BenchStream, label: str, settings: dict, config: dict, **size) -> Case:
-    return Case(profile.vendor, bench.stream, bench.timed_by, label, settings, config, bench.records_path, **size)
+def bench_case(
+    vendor_profile: VendorProfile, bench: BenchStream, label: str, settings: dict, config: dict, **size
+) -> Case:
+    return Case(
+        vendor_profile.vendor, bench.stream, bench.timed_by, label, settings, config, bench.records_path, **size
+    )
 
 
 def cases(sizes: list[float], vendors: list[str], many_pages: bool = True) -> list[Case]:
     out = []
     for vendor in vendors:
-        profile = PROFILES[vendor]
-        benchmark = profile.benchmark
+        vendor_profile = VENDOR_PROFILES[vendor]
+        benchmark = vendor_profile.benchmark
         assert benchmark is not None
         largest = benchmark.largest
         base = largest.settings()
@@ -83,14 +89,20 @@ def cases(sizes: list[float], vendors: list[str], many_pages: bool = True) -> li
                 for bench in (largest, *benchmark.large_answers):
                     out.append(
                         bench_case(
-                            profile, bench, label, {}, bench.settings(), target_mb=size, size_setting=bench.size_setting
+                            vendor_profile,
+                            bench,
+                            label,
+                            {},
+                            bench.settings(),
+                            target_mb=size,
+                            size_setting=bench.size_setting,
                         )
                     )
         if not many_pages:
             continue
         config = {**base, **benchmark.many_pages_settings()}
         pages = benchmark.many_pages_stream or largest
-        out.append(bench_case(profile, pages, "many pages", benchmark.many_pages_sandbox, config))
+        out.append(bench_case(vendor_profile, pages, "many pages", benchmark.many_pages_sandbox, config))
     return out
 
 
@@ -144,8 +156,8 @@ class TapRun:
 
     def __init__(self, case: Case, base_url: str, workdir: Path) -> None:
         self.case, self.workdir = case, workdir
-        self.profile = PROFILES[case.vendor]
-        self.exe = str(BIN / self.profile.tap)
+        self.vendor_profile = VENDOR_PROFILES[case.vendor]
+        self.exe = str(BIN / self.vendor_profile.tap)
         self.config_path = workdir / "config.json"
         self.write_config(base_url)
         catalog = json.loads(
@@ -164,15 +176,15 @@ class TapRun:
         self.catalog_path.write_text(json.dumps(catalog))
 
     def write_config(self, base_url: str) -> None:
-        config = self.profile.sandbox_config(base_url, self.case.config, secret=lambda name: f"bench-{name}")
+        config = self.vendor_profile.sandbox_config(base_url, self.case.config, secret=lambda name: f"bench-{name}")
         config["request_timeout"] = 1800  # the simulator takes minutes to build 1 GB while recording
-        for folder in self.profile.run_folders:  # a fresh folder for each run
+        for folder in self.vendor_profile.run_folders:  # a fresh folder for each run
             config[folder] = tempfile.mkdtemp(prefix=f"{self.case.vendor}-bench-", dir=self.workdir)
         self.config_path.write_text(json.dumps(config))
 
     def run(self) -> tuple[float, float, float, int, float]:
         """(whole-process seconds, peak RSS MB, sync seconds, records, CPU seconds)."""
-        if self.profile.run_folders:  # a fresh folder each run
+        if self.vendor_profile.run_folders:  # a fresh folder each run
             self.write_config(json.loads(self.config_path.read_text())["api_url"].rsplit("/", 1)[0])
         stderr = self.workdir / "tap.stderr"
         seconds, cpu, rss = timed(
@@ -197,7 +209,9 @@ class Simulator:
         settings = dict(settings)
         self.sandbox.size = int(settings.pop("size", 1))
         one_run = {
-            name: value for profile in PROFILES.values() for name, value in profile.one_run_sandbox_settings.items()
+            name: value
+            for vendor_profile in VENDOR_PROFILES.values()
+            for name, value in vendor_profile.one_run_sandbox_settings.items()
         }
         self.sandbox.settings.update({**one_run, **settings})
 
@@ -221,7 +235,7 @@ def record(simulator: Simulator, case: Case, directory: Path, settings: dict) ->
 
 
 def record_shape(case: Case) -> str:
-    benchmark = PROFILES[case.vendor].benchmark
+    benchmark = VENDOR_PROFILES[case.vendor].benchmark
     assert benchmark is not None
     return benchmark.record_shape
 
@@ -315,14 +329,14 @@ def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
     for _ in range(repeats):
         bare.append(timed([sys.executable, "-c", "import singer_sdk"]))
         for vendor in vendors:
-            taps[vendor].append(timed([str(BIN / PROFILES[vendor].tap), "--about"]))
+            taps[vendor].append(timed([str(BIN / VENDOR_PROFILES[vendor].tap), "--about"]))
     base, base_cpu = statistics.median(r[0] for r in bare), statistics.median(r[1] for r in bare)
     out = []
     for vendor, values in taps.items():
         about, cpu = statistics.median(r[0] for r in values), statistics.median(r[1] for r in values)
         out.append(
             {
-                "tap": PROFILES[vendor].tap,
+                "tap": VENDOR_PROFILES[vendor].tap,
                 "about": about,
                 "bare": base,
                 "ratio": about / base,
@@ -332,8 +346,8 @@ def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
     return out
 
 
-def no_single(profile: VendorProfile) -> bool:
-    return profile.benchmark is not None and profile.benchmark.largest.size_setting is None
+def no_single(vendor_profile: VendorProfile) -> bool:
+    return vendor_profile.benchmark is not None and vendor_profile.benchmark.largest.size_setting is None
 
 
 # -- report ---------------------------------------------------------------------------------------------------------
@@ -383,7 +397,11 @@ METHOD = """\
 
 def method() -> str:
     """METHOD, with the vendors it gives as examples taken from the profiles."""
-    benchmarks = [(profile, profile.benchmark) for profile in PROFILES.values() if profile.benchmark]
+    benchmarks = [
+        (vendor_profile, vendor_profile.benchmark)
+        for vendor_profile in VENDOR_PROFILES.values()
+        if vendor_profile.benchmark
+    ]
     zipped = " or ".join(f"{p.label}'s zip" for p, b in benchmarks if b.record_shape == "zip-jsonl") or "a zip"
     per_answer = "; ".join(
         f"{p.vendor}'s `{bench.stream}`: {bench.keeps}"
@@ -410,7 +428,7 @@ def main() -> None:
         "--profile", default=str(SCRIPTS / "bench" / "profile.md"), help="Markdown appended as the profile section"
     )
     args = parser.parse_args()
-    vendors = args.tap or list(PROFILES)
+    vendors = args.tap or list(VENDOR_PROFILES)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
     shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]
     command = " ".join(["./scripts/benchmark", *shown])
@@ -446,7 +464,7 @@ def main() -> None:
                 answers += f", {r['content'] / MB:,.0f} MB unzipped"
             mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
             emit(
-                f"| {PROFILES[case.vendor].tap} | {case.stream} | {case.label}: {answers} | "
+                f"| {VENDOR_PROFILES[case.vendor].tap} | {case.stream} | {case.label}: {answers} | "
                 f"{r['records']:,}{mismatch} | "
                 f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['records_per_s']:,.0f} ({r['sync_records_per_s']:,.0f}) | "
                 f"{r['mb_per_s']:.1f} | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
@@ -456,7 +474,11 @@ def main() -> None:
             )
     emit(
         "",
-        *[f"- {p.tap}: {p.benchmark.no_single_answer}." for v, p in PROFILES.items() if v in vendors and no_single(p)],
+        *[
+            f"- {p.tap}: {p.benchmark.no_single_answer}."
+            for v, p in VENDOR_PROFILES.items()
+            if v in vendors and no_single(p)
+        ],
     )
     if not args.no_startup:
         emit(

@@ -42,7 +42,7 @@ def project_metadata(package_dir: str) -> dict:
 
 def tap_classes() -> list[type]:
     """The tap class of every vendor profile (sandbox/sandbox/<vendor>.py), by tap name."""
-    return [profile.load_tap_class() for profile in sorted(all_profiles(), key=lambda profile: profile.tap)]
+    return [vendor.load_tap_class() for vendor in sorted(all_profiles(), key=lambda vendor: vendor.tap)]
 
 
 def project_pip_url(tap_name: str) -> str:

@@ -45,13 +45,20 @@ RSS_TOLERANCE = 0.10
 KINDS = ("429", "429-date", "500", "502", "503", "reset", "slow")
 SOAK_SETTINGS = {"request_timeout": 5, "retry_max_attempts": 6, "retry_backoff_seconds": 0.2}
 SLOW_SECONDS = 6.0
-PROFILES = {profile.vendor: profile for profile in all_profiles()}  # sandbox/sandbox/<vendor>.py
+VENDOR_PROFILES = {
+    vendor_profile.vendor: vendor_profile for vendor_profile in all_profiles()
+}  # sandbox/sandbox/<vendor>.py
 #: A slow answer to a download the vendor serves once (then deletes) has been served when the tap gives
 #: up waiting: that download is lost by the vendor's design, so no slow fault goes there.
-NO_SLOW = {vendor: profile.served_once for vendor, profile in PROFILES.items() if profile.served_once}
+NO_SLOW = {
+    vendor: vendor_profile.served_once
+    for vendor, vendor_profile in VENDOR_PROFILES.items()
+    if vendor_profile.served_once
+}
 #: sandbox size per tap, per scale ("small": the 2-minute test, "full": the real soak): the profiles'
 SIZES = {
-    scale: {vendor: profile.soak_sizes[scale] for vendor, profile in PROFILES.items()} for scale in ("small", "full")
+    scale: {vendor: vendor_profile.soak_sizes[scale] for vendor, vendor_profile in VENDOR_PROFILES.items()}
+    for scale in ("small", "full")
 }
 
 JOBS_PER_ROUND = {"small": 3, "full": 20}  # new export jobs per round, for a vendor that serves downloads once
@@ -186,11 +193,11 @@ def truth_sandbox(size: int, seed: int, settings: dict) -> Sandbox:
 
 def vendor_settings(vendor: str) -> dict:
     """The sandbox switches under which one round shows every stream (Voyado: exports done at once)."""
-    return dict(PROFILES[vendor].one_run_sandbox_settings)
+    return dict(VENDOR_PROFILES[vendor].one_run_sandbox_settings)
 
 
 def one_round(
-    soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float
+    soak: TapSoak, vendor_profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float
 ) -> None:
     from tests.support.singer import tap_executable
 
@@ -205,7 +212,7 @@ def one_round(
     begun = time.monotonic()
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(
-            [tap_executable(profile.name), "--config", str(scratch / "config.json")],
+            [tap_executable(vendor_profile.name), "--config", str(scratch / "config.json")],
             stdout=subprocess.PIPE,
             stderr=stderr,
             env=env,
@@ -262,16 +269,16 @@ def one_round(
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-def warm_up(profile: t.Any, base_url: str, scratch: Path) -> None:
+def warm_up(vendor_profile: t.Any, base_url: str, scratch: Path) -> None:
     """One sync, not judged, with a long timeout: a simulator builds some data on first use (Lytics'
     audiences: seconds at a large size), which a round's request_timeout would count as a fault."""
     from tests.support.singer import tap_executable
 
     scratch.mkdir(parents=True, exist_ok=True)
-    config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
+    config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
     (scratch / "config.json").write_text(json.dumps(config))
     subprocess.run(
-        [tap_executable(profile.name), "--config", str(scratch / "config.json")],
+        [tap_executable(vendor_profile.name), "--config", str(scratch / "config.json")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
@@ -282,7 +289,7 @@ def warm_up(profile: t.Any, base_url: str, scratch: Path) -> None:
 def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: float, work: Path) -> None:
     from tests.reliability.taps import TAPS
 
-    profile = TAPS[soak.vendor]
+    vendor_profile = TAPS[soak.vendor]
     settings = vendor_settings(soak.vendor)
     server = subprocess.Popen(
         [
@@ -307,16 +314,18 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
     base_url = server.stdout.readline().strip()
     truth = truth_sandbox(soak.size, args.seed, settings)
     try:
-        warm_up(profile, base_url, work / soak.vendor / "warm-up")
+        warm_up(vendor_profile, base_url, work / soak.vendor / "warm-up")
         while time.monotonic() < deadline:
             if soak.round_seconds and time.monotonic() + soak.round_seconds[-1] > deadline:
                 break  # a round that would end past the deadline is not started: --minutes bounds the wall time
             scratch = work / soak.vendor / f"round{soak.rounds + 1}"
-            config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
-            if profile.fresh_jobs and profile.served_once:  # every round new jobs (its state starts empty)
-                config.update(profile.fresh_jobs("soak", JOBS_PER_ROUND[args.scale]))
-            expected = profile.expected_rows(truth, config)
-            one_round(soak, profile, config, expected, scratch, started)
+            config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
+            if (
+                vendor_profile.fresh_jobs and vendor_profile.served_once
+            ):  # every round new jobs (its state starts empty)
+                config.update(vendor_profile.fresh_jobs("soak", JOBS_PER_ROUND[args.scale]))
+            expected = vendor_profile.expected_rows(truth, config)
+            one_round(soak, vendor_profile, config, expected, scratch, started)
             if len(soak.failures) >= 3:
                 break
     finally:

@@ -213,7 +213,7 @@ def all_profiles() -> list[VendorProfile]:
 
 
 def profile_of(vendor: str) -> VendorProfile:
-    for profile in all_profiles():
-        if profile.vendor == vendor:
-            return profile
+    for vendor_profile in all_profiles():
+        if vendor_profile.vendor == vendor:
+            return vendor_profile
     raise KeyError(f"no vendor profile {vendor!r} in sandbox/sandbox/")
