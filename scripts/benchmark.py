@@ -346,10 +346,6 @@ def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
     return out
 
 
-def no_single(vendor_profile: VendorProfile) -> bool:
-    return vendor_profile.benchmark is not None and vendor_profile.benchmark.largest.size_setting is None
-
-
 # -- report ---------------------------------------------------------------------------------------------------------
 
 
@@ -477,7 +473,7 @@ def main() -> None:
         *[
             f"- {p.tap}: {p.benchmark.no_single_answer}."
             for v, p in VENDOR_PROFILES.items()
-            if v in vendors and no_single(p)
+            if v in vendors and p.benchmark and p.benchmark.largest.size_setting is None
         ],
     )
     if not args.no_startup:

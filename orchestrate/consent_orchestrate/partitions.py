@@ -74,7 +74,7 @@ def accounts_variable(tap: str) -> str:
 def tap_partitions(tap: str, config: dict) -> list[Partition]:
     """One tap's partitions, given its config in the environment."""
     split = FAN_OUT.get(tap, {})
-    setting, secret = split.get("setting"), split.get("account_secret")
+    setting, secret = split.get("setting", ""), split.get("account_secret", "")
     if setting and config.get(setting):
         variable = setting_variable(tap, setting)
         return [Partition(tap, value, {variable: json.dumps([value])}) for value in config[setting]]

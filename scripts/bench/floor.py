@@ -53,7 +53,7 @@ def _zip_jsonl(body: bytes) -> list:
 
 def _message_consents(body: bytes) -> list:
     """One row per consent entry (`c`) of each element's JSON `message`."""
-    rows = []
+    rows: list = []
     for element in orjson.loads(body):
         message = element.get("message")
         if isinstance(message, str) and message.startswith("{"):
