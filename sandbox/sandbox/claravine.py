@@ -46,6 +46,7 @@ from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
     Benchmark,
     BenchStream,
+    DayWindows,
     FailingPart,
     Partitions,
     Probe,
@@ -602,6 +603,11 @@ PROFILE = VendorProfile(
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
     own_scenarios=frozenset({"state: tap's own fields"}),
     probe=Probe(rows=PROBE_ROWS, breaking_variant="top-level-data-path"),
+    day_windows=DayWindows(
+        ("transactions",),
+        "per dataset and submitted day: the day's list, then each listed transaction's status (one fetch_day); "
+        "the datasets are listed first, one after the other",
+    ),
     benchmark=Benchmark(
         largest=BenchStream(
             "transaction_rows", "datasets", r"/data/?(\?|$)", settings=lambda: {"start_date": days_ago(7)}

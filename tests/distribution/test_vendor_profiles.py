@@ -5,6 +5,7 @@ checks fail when a consumer names a vendor or a tap itself, or a profile disagre
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -161,3 +162,19 @@ def test_a_profiles_meltano_settings_are_the_sandbox_environments(profile):
     assert declared["api_url"] == f"${{CONSENT_SANDBOX_URL}}/{profile.vendor}"
     settings = {name: value for name, value in declared.items() if name != "api_url" and name not in profile.secrets}
     assert settings == profile.meltano_settings
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.vendor)
+def test_a_profiles_day_windows_are_the_taps_date_ranged_streams(profile):
+    """The window benchmark (scripts/benchmark_windows.py) times exactly the streams the tap reads day by day."""
+    from tapkit import DayWindowStream
+
+    streams = importlib.import_module(profile.tap_class.split(".")[0] + ".streams")
+    windowed = {
+        value.name
+        for value in vars(streams).values()
+        if isinstance(value, type)
+        and issubclass(value, DayWindowStream)
+        and isinstance(getattr(value, "name", None), str)
+    }
+    assert set(profile.day_windows.streams if profile.day_windows else ()) == windowed
