@@ -18,6 +18,7 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from sandbox.core import Sandbox
+from sandbox.profiles import all_profiles
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "output" / "orchestrate"
@@ -62,8 +63,8 @@ def main() -> int:
             subprocess.run([env["MELTANO_BIN"], "install", *args_], cwd=ROOT, env=env, check=True, capture_output=True)
         for fault in args.fault:
             tap, _, partition = fault.partition(":")
-            vendor = tap.removeprefix("tap-")
-            sandbox.faults.add("401", vendor=vendor, path=partition if vendor != "lytics" else f"/{partition}", times=1)
+            (vendor,) = [vendor for vendor in all_profiles() if vendor.tap == tap]
+            sandbox.faults.add("401", vendor=vendor.vendor, path=vendor.fan_out_request(partition), times=1)
         status = 0
         for run in range(1, args.runs + 1):
             print(f"== run {run} of {args.runs}", flush=True)

@@ -37,7 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench.replay import Recorder, Replay
 
-from sandbox.core import Sandbox, default_today
+from sandbox.core import Sandbox
+from sandbox.profiles import BenchStream, VendorProfile, all_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts"
@@ -60,93 +61,48 @@ class Case:
     size_setting: str | None = None  # the sandbox setting that sizes one answer (with target_mb)
 
 
-def _days_ago(days: int) -> str:
-    return (default_today() - dt.timedelta(days=days)).isoformat()  # the sandbox's today (CONSENT_TAPS_TODAY)
-
-
-CREDENTIALS = {
-    "consentmanager": {"api_key": "bench-key"},
-    "gravito": {"access_token": "bench-token"},
-    "lytics": {"api_key": "bench-token"},
-    "voyado": {"api_key": "bench-key"},
-    "claravine": {"api_key": "bench-key", "api_secret": "bench-secret"},
+#: the profiles of the taps with benchmark cases, in the project's order
+VENDOR_PROFILES = {
+    vendor_profile.vendor: vendor_profile for vendor_profile in all_profiles() if vendor_profile.benchmark
 }
 
-#: vendor: (largest stream, its root, record pages, the setting that sizes one answer, base tap settings)
-STREAMS: dict[str, tuple[str, str, str, str | None, dict]] = {
-    "consentmanager": (
-        "consent_log",
-        "consent_log",
-        r"type=19",
-        "consentmanager.consent_log_rows",
-        {"start_date": _days_ago(0), "lookback_days": 0},
-    ),
-    "gravito": ("consents", "consents", r"/api/gp", "gravito.profiles_per_domain", {"domains": ["shop.example.com"]}),
-    "voyado": (
-        "customer_data",
-        "export_jobs",
-        r"export-customer-job-result",
-        "size",
-        {"customer_keys": ["instant-bench-0001"]},
-    ),
-    "lytics": ("audience_members", "audience_members", r"/scan", None, {"segments": ["all"], "scan_page_size": 100}),
-    "claravine": ("transaction_rows", "datasets", r"/data/?(\?|$)", None, {"start_date": _days_ago(7)}),
-}
 
-#: more streams with one large answer, so that the peak RSS of each stream that keeps a structure per answer is
-#: measured at every size: consentmanager's duplicate-key check of a day, gravito's profile fingerprints (every
-#: gravito stream keeps the feed's index of snapshots). (stream, root, record pages, the setting that sizes one
-#: answer, tap settings); cmp_report: one day (from=to), scaled by the sandbox's `size`.
-LARGE_ANSWER_STREAMS: dict[str, list[tuple[str, str, str, str, dict]]] = {
-    "consentmanager": [
-        (
-            "cmp_report",
-            "cmp_report",
-            r"type=1&",
-            "size",
-            {"start_date": _days_ago(1), "end_date": _days_ago(1), "lookback_days": 0},
-        )
-    ],
-    # the fingerprints of a domain's profiles (what changed since the last run)
-    "gravito": [("microprofiles", "microprofiles", r"/api/gp", "gravito.profiles_per_domain", STREAMS["gravito"][4])],
-}
-
-#: many small pages: sandbox switches, tap settings, and (stream, root, record pages) where not the largest stream's
-MANY_PAGES: dict[str, tuple[dict, dict, tuple[str, str, str] | None]] = {
-    # the consent log serves 7 days (one answer each): the CMP report's 45 days are the many pages
-    "consentmanager": ({"size": 100}, {"start_date": _days_ago(44)}, ("cmp_report", "cmp_report", r"type=1&")),
-    "gravito": (
-        {"gravito.profiles_per_domain": 400},
-        {"domains": [f"site{n:03d}.example.com" for n in range(40)]},
-        None,
-    ),
-    "voyado": ({"size": 150}, {"customer_keys": [f"instant-bench-{n:04d}" for n in range(1, 41)]}, None),
-    "lytics": ({"size": 1500}, {}, None),
-    "claravine": ({"size": 60}, {}, None),
-}
-
-#: why a vendor has no single large answer
-NO_SINGLE_ANSWER = {
-    "lytics": "a scan page holds at most 1,000 profiles (the API's limit): no single answer reaches 5 MB",
-    "claravine": "a transaction's data is one upload (a few hundred rows): the API serves no single answer that big",
-}
+def bench_case(
+    vendor_profile: VendorProfile, bench: BenchStream, label: str, settings: dict, config: dict, **size
+) -> Case:
+    return Case(
+        vendor_profile.vendor, bench.stream, bench.timed_by, label, settings, config, bench.records_path, **size
+    )
 
 
 def cases(sizes: list[float], vendors: list[str], many_pages: bool = True) -> list[Case]:
     out = []
     for vendor in vendors:
-        stream, root, pages, setting, base = STREAMS[vendor]
-        if vendor not in NO_SINGLE_ANSWER:
+        vendor_profile = VENDOR_PROFILES[vendor]
+        benchmark = vendor_profile.benchmark
+        assert benchmark is not None
+        largest = benchmark.largest
+        base = largest.settings()
+        if largest.size_setting is not None:  # else no single answer is that big (`no_single_answer` says why)
             for size in sizes:
                 label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
-                out.append(Case(vendor, stream, root, label, {}, base, pages, target_mb=size, size_setting=setting))
-                for extra, extra_root, extra_pages, extra_setting, config in LARGE_ANSWER_STREAMS.get(vendor, []):
-                    out.append(Case(vendor, extra, extra_root, label, {}, config, extra_pages, size, extra_setting))
-        if not many_pages:  # (`pages` above is the stream's regex: this flag has its own name)
+                for bench in (largest, *benchmark.large_answers):
+                    out.append(
+                        bench_case(
+                            vendor_profile,
+                            bench,
+                            label,
+                            {},
+                            bench.settings(),
+                            target_mb=size,
+                            size_setting=bench.size_setting,
+                        )
+                    )
+        if not many_pages:
             continue
-        settings, config, other = MANY_PAGES[vendor]
-        stream, root, pages = other or (stream, root, pages)
-        out.append(Case(vendor, stream, root, "many pages", settings, {**base, **config}, pages))
+        config = {**base, **benchmark.many_pages_settings()}
+        pages = benchmark.many_pages_stream or largest
+        out.append(bench_case(vendor_profile, pages, "many pages", benchmark.many_pages_sandbox, config))
     return out
 
 
@@ -200,7 +156,8 @@ class TapRun:
 
     def __init__(self, case: Case, base_url: str, workdir: Path) -> None:
         self.case, self.workdir = case, workdir
-        self.exe = str(BIN / f"tap-{case.vendor}")
+        self.vendor_profile = VENDOR_PROFILES[case.vendor]
+        self.exe = str(BIN / self.vendor_profile.tap)
         self.config_path = workdir / "config.json"
         self.write_config(base_url)
         catalog = json.loads(
@@ -219,15 +176,15 @@ class TapRun:
         self.catalog_path.write_text(json.dumps(catalog))
 
     def write_config(self, base_url: str) -> None:
-        config = {**CREDENTIALS[self.case.vendor], **self.case.config, "api_url": f"{base_url}/{self.case.vendor}"}
+        config = self.vendor_profile.sandbox_config(base_url, self.case.config, secret=lambda name: f"bench-{name}")
         config["request_timeout"] = 1800  # the simulator takes minutes to build 1 GB while recording
-        if self.case.vendor == "voyado":
-            config["download_dir"] = tempfile.mkdtemp(prefix="voyado-bench-", dir=self.workdir)
+        for folder in self.vendor_profile.run_folders:  # a fresh folder for each run
+            config[folder] = tempfile.mkdtemp(prefix=f"{self.case.vendor}-bench-", dir=self.workdir)
         self.config_path.write_text(json.dumps(config))
 
     def run(self) -> tuple[float, float, float, int, float]:
         """(whole-process seconds, peak RSS MB, sync seconds, records, CPU seconds)."""
-        if self.case.vendor == "voyado":  # a fresh download directory each run
+        if self.vendor_profile.run_folders:  # a fresh folder each run
             self.write_config(json.loads(self.config_path.read_text())["api_url"].rsplit("/", 1)[0])
         stderr = self.workdir / "tap.stderr"
         seconds, cpu, rss = timed(
@@ -251,7 +208,12 @@ class Simulator:
         self.sandbox.reset()
         settings = dict(settings)
         self.sandbox.size = int(settings.pop("size", 1))
-        self.sandbox.settings.update({"voyado.instant": True, **settings})
+        one_run = {
+            name: value
+            for vendor_profile in VENDOR_PROFILES.values()
+            for name, value in vendor_profile.one_run_sandbox_settings.items()
+        }
+        self.sandbox.settings.update({**one_run, **settings})
 
 
 def record(simulator: Simulator, case: Case, directory: Path, settings: dict) -> tuple[TapRun, list[dict]]:
@@ -272,9 +234,15 @@ def record(simulator: Simulator, case: Case, directory: Path, settings: dict) ->
     return tap, [entries[n] for n in pages]
 
 
+def record_shape(case: Case) -> str:
+    benchmark = VENDOR_PROFILES[case.vendor].benchmark
+    assert benchmark is not None
+    return benchmark.record_shape
+
+
 def answer_bytes(case: Case, directory: Path, page: dict) -> int:
-    """How big an answer is: its bytes, or for Voyado's zip of JSON Lines the bytes it holds."""
-    if case.vendor != "voyado":
+    """How big an answer is: its bytes, or for a zip of JSON Lines the bytes it holds."""
+    if record_shape(case) != "zip-jsonl":
         return page["size"]
     with zipfile.ZipFile(directory / page["body"]) as archive:
         return sum(info.file_size for info in archive.infolist())
@@ -320,7 +288,7 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
             runs["tap"].append(tap.run())
             for floor in ("F0", "F1"):
                 replay.reset()
-                command = [sys.executable, "-m", "bench.floor", floor, case.vendor, str(directory), replay.url]
+                command = [sys.executable, "-m", "bench.floor", floor, record_shape(case), str(directory), replay.url]
                 seconds, cpu, _ = timed(command, cwd=SCRIPTS, stderr_path=directory / "floor.stderr")
                 count, loop = (directory / "floor.stderr").read_text().split()[-2:]
                 runs[floor].append((seconds, int(count), float(loop), cpu))
@@ -361,12 +329,20 @@ def startup(vendors: list[str], repeats: int = 5) -> list[dict]:
     for _ in range(repeats):
         bare.append(timed([sys.executable, "-c", "import singer_sdk"]))
         for vendor in vendors:
-            taps[vendor].append(timed([str(BIN / f"tap-{vendor}"), "--about"]))
+            taps[vendor].append(timed([str(BIN / VENDOR_PROFILES[vendor].tap), "--about"]))
     base, base_cpu = statistics.median(r[0] for r in bare), statistics.median(r[1] for r in bare)
     out = []
     for vendor, values in taps.items():
         about, cpu = statistics.median(r[0] for r in values), statistics.median(r[1] for r in values)
-        out.append({"vendor": vendor, "about": about, "bare": base, "ratio": about / base, "cpu_ratio": cpu / base_cpu})
+        out.append(
+            {
+                "tap": VENDOR_PROFILES[vendor].tap,
+                "about": about,
+                "bare": base,
+                "ratio": about / base,
+                "cpu_ratio": cpu / base_cpu,
+            }
+        )
     return out
 
 
@@ -406,13 +382,30 @@ METHOD = """\
   date-times parsed and written as ISO 8601 UTC), as the tap's own catalog declares them.
 - **records/s** and **MB/s** are the tap's whole process (start-up included: what a user waits for), the
   figure published singer-sdk taps are usually quoted with; in brackets, records/s of the sync alone (its
-  `sync_duration`). MB are the answers' bytes (for Voyado's zip, the JSON Lines it holds), 1 MB = 2^20 bytes.
+  `sync_duration`). MB are the answers' bytes (for {zipped}, the JSON Lines it holds), 1 MB = 2^20 bytes.
 - **Peak RSS** is the tap process's VmHWM, polled every 20 ms. Streams that keep a structure per answer
-  (consentmanager's `cmp_report`: the day's duplicate-key check) get a case of their own at each answer size.
+  ({per_answer}) get a case of their own at each answer size.
 - **Start-up**: `tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians of 5.
 - A 2-core machine shared with other work spreads ratios by about ±10-25% from run to run: compare ratios
   measured in one run, not absolute numbers across runs.
 """
+
+
+def method() -> str:
+    """METHOD, with the vendors it gives as examples taken from the profiles."""
+    benchmarks = [
+        (vendor_profile, vendor_profile.benchmark)
+        for vendor_profile in VENDOR_PROFILES.values()
+        if vendor_profile.benchmark
+    ]
+    zipped = " or ".join(f"{p.label}'s zip" for p, b in benchmarks if b.record_shape == "zip-jsonl") or "a zip"
+    per_answer = "; ".join(
+        f"{p.vendor}'s `{bench.stream}`: {bench.keeps}"
+        for p, b in benchmarks
+        for bench in b.large_answers
+        if bench.keeps
+    )
+    return METHOD.format(zipped=zipped, per_answer=per_answer)
 
 
 def main() -> None:
@@ -421,8 +414,8 @@ def main() -> None:
         "--gigabyte", action="store_true", help="add the 1 GB answers (see docs/benchmarks.md for how long)"
     )
     parser.add_argument("--quick", action="store_true", help="only the 5 MB answers and many pages")
-    parser.add_argument("--tap", action="append", help="only this vendor (repeatable), e.g. --tap consentmanager")
-    parser.add_argument("--stream", action="append", help="only this stream's cases (repeatable), e.g. cmp_report")
+    parser.add_argument("--tap", action="append", help="only this vendor (repeatable), by its sandbox name")
+    parser.add_argument("--stream", action="append", help="only this stream's cases (repeatable)")
     parser.add_argument("--size", action="append", type=float, help="only answers of this many MB (repeatable)")
     parser.add_argument("--no-pages", action="store_true", help="leave out the many-pages cases")
     parser.add_argument("--no-startup", action="store_true", help="leave out the start-up comparison")
@@ -431,11 +424,11 @@ def main() -> None:
         "--profile", default=str(SCRIPTS / "bench" / "profile.md"), help="Markdown appended as the profile section"
     )
     args = parser.parse_args()
-    vendors = args.tap or list(STREAMS)
+    vendors = args.tap or list(VENDOR_PROFILES)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
     shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]
     command = " ".join(["./scripts/benchmark", *shown])
-    lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", METHOD]
+    lines = [f"# Benchmarks\n\nMeasured by `{command}` on {dt.date.today()}: {machine()}.\n", method()]
     started = time.perf_counter()
 
     def emit(*rows: str) -> None:
@@ -467,14 +460,22 @@ def main() -> None:
                 answers += f", {r['content'] / MB:,.0f} MB unzipped"
             mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
             emit(
-                f"| tap-{case.vendor} | {case.stream} | {case.label}: {answers} | {r['records']:,}{mismatch} | "
+                f"| {VENDOR_PROFILES[case.vendor].tap} | {case.stream} | {case.label}: {answers} | "
+                f"{r['records']:,}{mismatch} | "
                 f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['records_per_s']:,.0f} ({r['sync_records_per_s']:,.0f}) | "
                 f"{r['mb_per_s']:.1f} | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
                 f"{r['x_f1']:.2f}x | {r['f0_cpu'] / r['tap_cpu']:.2f}x | {r['f1_cpu'] / r['tap_cpu']:.2f}x | "
                 f"{r['sync_x_f0']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | "
                 f"{yes(r['rss'] < TARGET_RSS_MB)} |"
             )
-    emit("", *[f"- tap-{vendor}: {why}." for vendor, why in NO_SINGLE_ANSWER.items() if vendor in vendors])
+    emit(
+        "",
+        *[
+            f"- {p.tap}: {p.benchmark.no_single_answer}."
+            for v, p in VENDOR_PROFILES.items()
+            if v in vendors and p.benchmark and p.benchmark.largest.size_setting is None
+        ],
+    )
     if not args.no_startup:
         emit(
             "",
@@ -485,7 +486,7 @@ def main() -> None:
         )
         for r in startup(vendors):
             emit(
-                f"| tap-{r['vendor']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | "
+                f"| {r['tap']} | {r['about']:.2f} | {r['bare']:.2f} | {r['ratio']:.2f}x | "
                 f"{r['cpu_ratio']:.2f}x | {yes(r['ratio'] <= TARGET_STARTUP)} |"
             )
     emit("", f"The whole run took {(time.perf_counter() - started) / 60:.1f} minutes.")

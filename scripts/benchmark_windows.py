@@ -27,6 +27,8 @@ from pathlib import Path
 
 import requests
 
+from sandbox.profiles import all_profiles
+
 BIN = Path(sys.executable).parent
 TODAY = dt.datetime.now(dt.UTC).date()
 TARGET = 3.5
@@ -41,23 +43,22 @@ class WindowedTap:
     note: str
 
 
-TAPS = {
-    "consentmanager": WindowedTap(
-        "tap-consentmanager",
-        "consentmanager",
-        ("cmp_report", "crawler_report", "delivery_domains", "changelog", "consent_log"),
-        {"api_key": "bench-key"},
-        "one request per report and day; consent_log is served for the last 7 days only",
-    ),
-    "claravine": WindowedTap(
-        "tap-claravine",
-        "claravine",
-        ("transactions",),
-        {"api_key": "bench-key", "api_secret": "bench-secret"},
-        "per dataset and submitted day: the day's list, then each listed transaction's status (one fetch_day); "
-        "the datasets are listed first, one after the other",
-    ),
-}
+def windowed_taps() -> dict[str, WindowedTap]:
+    """The taps whose vendor profile lists date-ranged streams, by vendor."""
+    return {
+        vendor.vendor: WindowedTap(
+            vendor.tap,
+            vendor.vendor,
+            vendor.day_windows.streams,
+            {name: f"bench-{name}" for name in vendor.secrets},
+            vendor.day_windows.note,
+        )
+        for vendor in all_profiles()
+        if vendor.day_windows
+    }
+
+
+TAPS = windowed_taps()
 
 
 class Sandbox:

@@ -31,6 +31,8 @@ import tomllib
 import typing as t
 from pathlib import Path
 
+from sandbox.profiles import all_profiles
+
 ROOT = Path(__file__).resolve().parent.parent
 IMAGES = ROOT / "images"
 CACHE = Path(os.environ.get("CONSENT_TAPS_CACHE", Path.home() / ".cache" / "consent-taps"))
@@ -39,13 +41,7 @@ PYTHON_VERSION = "3.11"  # bookworm's python3
 PIP = "pip==26.3"  # only downloads the locked wheels on the host; the images install with Debian's pip
 # pip download takes platforms literally: every manylinux tag bookworm's glibc 2.36 can run, newest first.
 PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(36, 16, -1)] + ["manylinux2014_x86_64", "linux_x86_64"]
-SOURCES = {  # Airbyte source -> its tap's folder under taps/
-    "source-gravito": "tap-gravito",
-    "source-consentmanager": "tap-consentmanager",
-    "source-voyado": "tap-voyado",
-    "source-claravine": "tap-claravine",
-    "source-lytics": "tap-lytics",
-}
+SOURCES = {vendor.source: vendor.tap for vendor in all_profiles()}  # Airbyte source -> its tap's folder under taps/
 APT_TOOLS = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap", "docker": "podman-docker"}
 BASE_RECIPE: dict[str, t.Any] = {  # text settings, and the list of paths to remove
     "suite": "bookworm",

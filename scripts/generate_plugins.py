@@ -3,7 +3,10 @@
 - plugins/extractors.meltano.yml: what this project's meltano.yml includes (local editable installs);
 - taps/<tap>/meltano-plugin.yml: the block a user pastes into their own meltano.yml (or lists in its
   include_paths); its pip_url is one line that installs the kit and the tap straight from the repository
-  (two pip requirements, each a git URL with `#subdirectory=`), so the user clones and builds nothing.
+  (two pip requirements, each a git URL with `#subdirectory=`), so the user clones and builds nothing;
+- orchestrate/consent_orchestrate/fan_out.json: how the Dagster fan-out splits each tap into partitions (by the
+  values of a list setting, or by account), from the vendor profiles: orchestrate/ has its own environment,
+  without the sandbox.
 
 Run after changing a tap's settings, description or version: `uv run python scripts/generate_plugins.py`
 (tests/distribution/test_plugin_definitions.py fails when the files are stale).
@@ -11,6 +14,7 @@ Run after changing a tap's settings, description or version: `uv run python scri
 
 from __future__ import annotations
 
+import json
 import sys
 import tomllib
 import typing as t
@@ -41,8 +45,8 @@ def project_metadata(package_dir: str) -> dict:
 def tap_classes() -> list[type[VendorTap]]:
     """The tap class of every vendor profile (sandbox/sandbox/<vendor>.py), by tap name."""
     # a profile names its tap class by string (the sandbox imports no tap): every one is a kit tap
-    profiles = sorted(all_profiles(), key=lambda profile: profile.tap)
-    return [t.cast("type[VendorTap]", profile.load_tap_class()) for profile in profiles]
+    vendors = sorted(all_profiles(), key=lambda vendor: vendor.tap)
+    return [t.cast("type[VendorTap]", vendor.load_tap_class()) for vendor in vendors]
 
 
 def project_pip_url(tap_name: str) -> str:
@@ -73,6 +77,15 @@ def render(plugins: list[dict], header: str = HEADER) -> str:
     return header + yaml.dump({"plugins": {"extractors": plugins}}, Dumper=dumper, sort_keys=False, width=110)
 
 
+def fan_out() -> str:
+    """{tap: {"setting": list setting, "account_secret": secret setting}} of every tap, in the profiles' order."""
+    table = {
+        vendor.tap: {"setting": vendor.fan_out_setting, "account_secret": vendor.account_secret}
+        for vendor in all_profiles()
+    }
+    return json.dumps(table, indent=2) + "\n"
+
+
 def expected_files() -> dict[Path, str]:
     classes = tap_classes()
     files = {
@@ -82,6 +95,7 @@ def expected_files() -> dict[Path, str]:
         files[ROOT / "taps" / tap_class.name / "meltano-plugin.yml"] = render(
             [definition(tap_class, user_pip_url(tap_class.name))], USER_HEADER.format(tap=tap_class.name)
         )
+    files[ROOT / "orchestrate" / "consent_orchestrate" / "fan_out.json"] = fan_out()
     return files
 
 

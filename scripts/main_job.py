@@ -38,6 +38,7 @@ from consent_report.cli import build as build_report
 from consent_report.warehouse import open_warehouse
 
 from sandbox.core import Sandbox
+from sandbox.profiles import all_profiles
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from headline import headline
@@ -48,12 +49,13 @@ WAREHOUSE = OUTPUT / "warehouse.duckdb"
 PREFERRED_PORT = 8765
 DBT_DONE = re.compile(r"Done\. (PASS=\d+ WARN=\d+ ERROR=\d+ SKIP=\d+)")
 METRIC = re.compile(r'METRIC: (\{.*"metric":"record_count".*\})')
-SANDBOX_SETTINGS = {"voyado.instant": True}  # a single run completes Voyado's export lifecycle
+#: sandbox switches with which a single run shows every stream (e.g. an export lifecycle completed at once)
+SANDBOX_SETTINGS = {name: value for vendor in all_profiles() for name, value in vendor.one_run_sandbox_settings.items()}
 MELTANO_DIR = ROOT / ".meltano"
 INSTALL_FINGERPRINT = MELTANO_DIR / "main-job-install.sha256"
 CATALOGS = MELTANO_DIR / "main-job-catalogs"
 #: taps whose discovery asks nothing of the vendor (streams from their own schemas): catalogs are reused
-STATIC_DISCOVERY = ("tap-consentmanager", "tap-gravito", "tap-voyado")
+STATIC_DISCOVERY = tuple(vendor.tap for vendor in all_profiles() if vendor.static_discovery)
 #: plugins the job needs besides the extractors: (type directory, name)
 OTHER_PLUGINS = (("loaders", "target-duckdb"), ("transformers", "dbt-duckdb"))
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z \[\w+\s*\] (\S+)\s+(.*)$")

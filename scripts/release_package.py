@@ -28,7 +28,7 @@ def packages() -> dict[str, tuple[Path, str]]:
 def package_folder(tag: str) -> Path:
     match = TAG.fullmatch(tag)
     if not match:
-        raise ValueError(f"tag {tag!r} is not <package>-v<version> (e.g. tap-gravito-v0.1.0)")
+        raise ValueError(f"tag {tag!r} is not <package>-v<version> (e.g. tap-x-v0.1.0)")
     known = packages()
     if match["name"] not in known:
         raise ValueError(f"tag {tag!r} names no package; packages: {', '.join(sorted(known))}")

@@ -46,13 +46,20 @@ RSS_TOLERANCE = 0.10
 KINDS = ("429", "429-date", "500", "502", "503", "reset", "slow")
 SOAK_SETTINGS = {"request_timeout": 5, "retry_max_attempts": 6, "retry_backoff_seconds": 0.2}
 SLOW_SECONDS = 6.0
-PROFILES = {profile.vendor: profile for profile in all_profiles()}  # sandbox/sandbox/<vendor>.py
+VENDOR_PROFILES = {
+    vendor_profile.vendor: vendor_profile for vendor_profile in all_profiles()
+}  # sandbox/sandbox/<vendor>.py
 #: A slow answer to a download the vendor serves once (then deletes) has been served when the tap gives
 #: up waiting: that download is lost by the vendor's design, so no slow fault goes there.
-NO_SLOW = {vendor: profile.served_once for vendor, profile in PROFILES.items() if profile.served_once}
+NO_SLOW = {
+    vendor: vendor_profile.served_once
+    for vendor, vendor_profile in VENDOR_PROFILES.items()
+    if vendor_profile.served_once
+}
 #: sandbox size per tap, per scale ("small": the 2-minute test, "full": the real soak): the profiles'
 SIZES = {
-    scale: {vendor: profile.soak_sizes[scale] for vendor, profile in PROFILES.items()} for scale in ("small", "full")
+    scale: {vendor: vendor_profile.soak_sizes[scale] for vendor, vendor_profile in VENDOR_PROFILES.items()}
+    for scale in ("small", "full")
 }
 
 JOBS_PER_ROUND = {"small": 3, "full": 20}  # new export jobs per round, for a vendor that serves downloads once
@@ -187,11 +194,11 @@ def truth_sandbox(size: int, seed: int, settings: dict) -> Sandbox:
 
 def vendor_settings(vendor: str) -> dict:
     """The sandbox switches under which one round shows every stream (Voyado: exports done at once)."""
-    return dict(PROFILES[vendor].one_run_sandbox_settings)
+    return dict(VENDOR_PROFILES[vendor].one_run_sandbox_settings)
 
 
 def one_round(
-    soak: TapSoak, profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float
+    soak: TapSoak, vendor_profile: t.Any, config: dict, expected: dict[str, int], scratch: Path, started: float
 ) -> None:
     from tests.support.singer import tap_executable
 
@@ -206,7 +213,7 @@ def one_round(
     begun = time.monotonic()
     with stderr_path.open("wb") as stderr:
         proc = subprocess.Popen(
-            [tap_executable(profile.name), "--config", str(scratch / "config.json")],
+            [tap_executable(vendor_profile.name), "--config", str(scratch / "config.json")],
             stdout=subprocess.PIPE,
             stderr=stderr,
             env=env,
@@ -263,16 +270,16 @@ def one_round(
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-def warm_up(profile: t.Any, base_url: str, scratch: Path) -> None:
+def warm_up(vendor_profile: t.Any, base_url: str, scratch: Path) -> None:
     """One sync, not judged, with a long timeout: a simulator builds some data on first use (Lytics'
     audiences: seconds at a large size), which a round's request_timeout would count as a fault."""
     from tests.support.singer import tap_executable
 
     scratch.mkdir(parents=True, exist_ok=True)
-    config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
+    config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
     (scratch / "config.json").write_text(json.dumps(config))
     subprocess.run(
-        [tap_executable(profile.name), "--config", str(scratch / "config.json")],
+        [tap_executable(vendor_profile.name), "--config", str(scratch / "config.json")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
@@ -283,7 +290,7 @@ def warm_up(profile: t.Any, base_url: str, scratch: Path) -> None:
 def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: float, work: Path) -> None:
     from tests.reliability.taps import TAPS
 
-    profile = TAPS[soak.vendor]
+    vendor_profile = TAPS[soak.vendor]
     settings = vendor_settings(soak.vendor)
     server = subprocess.Popen(
         [
@@ -308,16 +315,18 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
     base_url = server.stdout.readline().strip()
     truth = truth_sandbox(soak.size, args.seed, settings)
     try:
-        warm_up(profile, base_url, work / soak.vendor / "warm-up")
+        warm_up(vendor_profile, base_url, work / soak.vendor / "warm-up")
         while time.monotonic() < deadline:
             if soak.round_seconds and time.monotonic() + soak.round_seconds[-1] > deadline:
                 break  # a round that would end past the deadline is not started: --minutes bounds the wall time
             scratch = work / soak.vendor / f"round{soak.rounds + 1}"
-            config = {**profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
-            if profile.fresh_jobs and profile.served_once:  # every round new jobs (its state starts empty)
-                config.update(profile.fresh_jobs("soak", JOBS_PER_ROUND[args.scale]))
-            expected = profile.expected_rows(truth, config)
-            one_round(soak, profile, config, expected, scratch, started)
+            config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
+            if (
+                vendor_profile.fresh_jobs and vendor_profile.served_once
+            ):  # every round new jobs (its state starts empty)
+                config.update(vendor_profile.fresh_jobs("soak", JOBS_PER_ROUND[args.scale]))
+            expected = vendor_profile.expected_rows(truth, config)
+            one_round(soak, vendor_profile, config, expected, scratch, started)
             if len(soak.failures) >= 3:
                 break
     finally:
@@ -390,26 +399,20 @@ def doc_section(result: dict) -> str:
             "|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
-            "All five taps run at once, each against its own sandbox "
-            "process, round after round; a round is one complete",
-            "sync from an empty state and must exit 0 with, per stream, the distinct primary keys of the simulator's",
-            "ground truth and as many records as the tap's first round (consentmanager's delivery_domains and",
-            "Claravine's CVID tables repeat a key by design; a loader upserts it). About every 50 requests (uniformly",
-            "25-75) the sandbox answers one request with a fault of "
-            "a random kind: 429 (Retry-After 0.5 s), 429 with an",
-            "HTTP-date Retry-After, 500, 502, 503, a reset connection, "
-            f"or a response {SLOW_SECONDS:g} s late (the soak's",
-            f"request_timeout is {SOAK_SETTINGS['request_timeout']} s, so "
-            "it is retried); no slow fault on Voyado's download, which",
-            "the vendor deletes once served. tap-gravito asks one request per domain, so it sees few faults. Peak RSS",
-            "(VmHWM), open descriptors and files in the tap's own "
-            "TMPDIR are sampled every 0.5 s; a round counts in the",
-            "window where it ended. Flat: the last window's peak RSS "
-            "within 10% of the first's, descriptors and temp files",
-            f"at most {FD_SLACK} above (the connection pool's sockets), and no temp file left after any round.",
-            "Before its rounds each tap runs one sync that is not "
-            "judged, with a 300 s timeout: a simulator builds some",
-            "data on first use (Lytics' audiences take seconds at size 200), as the benchmark's warm-up does.",
+            "Every tap runs at once, each against its own sandbox process, round after round; a round is one",
+            "complete sync from an empty state and must exit 0 with, per stream, the distinct primary keys of the",
+            "simulator's ground truth and as many records as the tap's first round (a stream may repeat a key by",
+            "design, e.g. a list served again each day; a loader upserts it). About every 50 requests (uniformly",
+            "25-75) the sandbox answers one request with a fault of a random kind: 429 (Retry-After 0.5 s), 429",
+            f"with an HTTP-date Retry-After, 500, 502, 503, a reset connection, or a response {SLOW_SECONDS:g} s late",
+            f"(the soak's request_timeout is {SOAK_SETTINGS['request_timeout']} s, so it is retried); no slow fault on",
+            "a download the vendor deletes once served. A tap that asks one request per partition sees few faults.",
+            "Peak RSS (VmHWM), open descriptors and files in the tap's own TMPDIR are sampled every 0.5 s; a round",
+            "counts in the window where it ended. Flat: the last window's peak RSS within 10% of the first's,",
+            f"descriptors and temp files at most {FD_SLACK} above (the connection pool's sockets), and no temp file",
+            "left after any round. Before its rounds each tap runs one sync that is not judged, with a 300 s",
+            "timeout: a simulator builds some data on first use (audiences take seconds at the full size), as the",
+            "benchmark's warm-up does.",
             "tests/reliability/test_soak.py runs the same for under two minutes (`--scale small`, at low priority).",
             "",
         ]

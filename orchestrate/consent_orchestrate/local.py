@@ -24,7 +24,7 @@ from consent_orchestrate.definitions import defs
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--select", default="", help="comma-separated taps or assets, e.g. tap-gravito,tap_lytics/all (default: all)"
+        "--select", default="", help="comma-separated taps or assets, e.g. tap-x,tap_y/partition (default: all)"
     )
     parser.add_argument("--report", help="write {asset: {status, attempts, records, state_id}} as JSON here")
     args = parser.parse_args(argv)

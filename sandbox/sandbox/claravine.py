@@ -44,8 +44,10 @@ from dataclasses import dataclass
 
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
+    Benchmark,
+    BenchStream,
+    DayWindows,
     FailingPart,
-    LargestStream,
     Partitions,
     Probe,
     VendorProfile,
@@ -510,12 +512,30 @@ def _days(first: dt.date, last: dt.date) -> t.Iterator[dt.date]:
 # -- what the tests know about this vendor (sandbox/sandbox/profiles.py) --------------------------------
 
 
+FIXED_TABLES = ("datasets", "transactions", "transaction_rows")
+
+
+def _slug(name: str) -> str:
+    """snake_case, as the taps name columns: `Site ID` -> `site_id`, `pageView` -> `page_view`."""
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    name = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+
+
+def dataset_table_names(definitions: list[dict]) -> dict[str, str]:
+    """dataset uuid -> its table, by the rule the tap's README documents (the sandbox imports no tap):
+    `dataset_<slug of the name>`, and where two names clash, the uuid's first 8 characters appended."""
+    names: dict[str, str] = {}
+    for definition in definitions:
+        name = "dataset_" + (_slug(str(definition.get("name") or "")) or definition["uuid"][:8])
+        if name in names.values() or name in FIXED_TABLES:
+            name = f"{name}_{_slug(definition['uuid'][:8])}"
+        names[definition["uuid"]] = name
+    return names
+
+
 def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     """Rows per table (distinct primary keys, upserted) after a first sync with `config`."""
-    # Each dataset's table is named by the tap's rule (its README: dataset_<slug of the name>): imported
-    # here, when a test asks, so that serving the simulator never needs the tap.
-    from tap_claravine.streams import dataset_stream_names
-
     truth = sandbox.app("claravine").ground_truth(
         start=config["start_date"], end=config.get("end_date"), datasets=config.get("datasets")
     )
@@ -526,7 +546,7 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
             {(row["datasetUuid"], row["transactionUuid"], row["rowNumber"]) for row in truth["transaction_rows"]}
         ),
     }
-    names = dataset_stream_names(truth["datasets"])
+    names = dataset_table_names(truth["datasets"])
     id_fields = {entry["datasetUuid"]: entry["name"] for entry in truth["id_fields"]}
     for dataset in truth["datasets"]:
         rows = [row for row in truth["transaction_rows"] if row["datasetUuid"] == dataset["uuid"]]
@@ -589,8 +609,38 @@ PROFILE = VendorProfile(
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where data belongs',
     own_scenarios=frozenset({"state: tap's own fields"}),
     probe=Probe(rows=PROBE_ROWS, breaking_variant="top-level-data-path"),
-    bench_settings=lambda: {"start_date": days_ago(7)},
-    auth_headers=lambda config: {KEY_HEADER: config["api_key"], SECRET_HEADER: config["api_secret"]},
-    page_records=lambda document: [dict(zip(document["fields"], row, strict=False)) for row in document["rows"]],
-    largest_stream=LargestStream("transaction_rows", "datasets", {"size": 60}, {}, r"/data/?$"),
+    day_windows=DayWindows(
+        ("transactions",),
+        "per dataset and submitted day: the day's list, then each listed transaction's status (one fetch_day); "
+        "the datasets are listed first, one after the other",
+    ),
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "transaction_rows", "datasets", r"/data/?(\?|$)", settings=lambda: {"start_date": days_ago(7)}
+        ),
+        no_single_answer="a transaction's data is one upload (a few hundred rows): "
+        "the API serves no single answer that big",
+        many_pages_sandbox={"size": 60},
+        many_pages_settings=dict,
+        record_shape="fields-rows",
+    ),
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "transactions": {
+            "status": [{"accepted_values": {"arguments": {"values": ["Pending", "Complete", "Failed"]}}}],
+            "dataset_uuid": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_claravine__datasets')", "field": "uuid"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+        },
+        "transaction_rows": {
+            "transaction_uuid": [
+                {"relationships": {"arguments": {"to": "ref('stg_claravine__transactions')", "field": "uuid"}}}
+            ]
+        },
+    },
 )

@@ -29,7 +29,7 @@ import typing as t
 
 from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
 from sandbox.jsonbody import envelope_chunks
-from sandbox.profiles import Credentials, FailingPart, LargestStream, OneResponse, VendorProfile, days_ago
+from sandbox.profiles import Benchmark, BenchStream, Credentials, DayWindows, FailingPart, VendorProfile, days_ago
 
 HISTORY_DAYS = 45  # reports exist this many days back from "today"
 CONSENT_LOG_DAYS = 7  # days served by type 19, today included
@@ -509,16 +509,55 @@ PROFILE = VendorProfile(
         dropped=frozenset({"api_key", "integration.accessToken"}),
         values=lambda _sandbox: [VENDOR_CREDENTIAL],
     ),
-    bench_settings=lambda: {"start_date": days_ago(0), "lookback_days": 2},
-    largest_stream=LargestStream(
-        "consent_log",
-        "consent_log",
-        {"consentmanager.consent_log_rows": 150_000},
-        {"lookback_days": 0},
-        r"/api/data\.php",
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "consent_log",
+            "consent_log",
+            r"type=19",
+            "consentmanager.consent_log_rows",
+            lambda: {"start_date": days_ago(0), "lookback_days": 0},
+        ),
+        # the duplicate-key check of a day: one day (from=to), scaled by the sandbox's `size`
+        large_answers=(
+            BenchStream(
+                "cmp_report",
+                "cmp_report",
+                r"type=1&",
+                "size",
+                lambda: {"start_date": days_ago(1), "end_date": days_ago(1), "lookback_days": 0},
+                keeps="the day's duplicate-key check",
+            ),
+        ),
+        # the consent log serves 7 days (one answer each): the CMP report's 45 days are the many pages
+        many_pages_sandbox={"size": 100},
+        many_pages_settings=lambda: {"start_date": days_ago(44)},
+        many_pages_stream=BenchStream("cmp_report", "cmp_report", r"type=1&"),
     ),
-    one_response=OneResponse("consentmanager.consent_log_rows", "consent_log", "/api/data.php?key=k&type=19"),
-    second_run_need="start_date a week back, lookback_days=2: 3 days per day-windowed report (types 1, 3, 16, 18, 19)"
-    " + 1 per reference list (12) = 27",
-    second_run_settings={"start_date": days_ago(7)},  # so that the lookback applies
+    day_windows=DayWindows(
+        ("cmp_report", "crawler_report", "delivery_domains", "changelog", "consent_log"),
+        "one request per report and day; consent_log is served for the last 7 days only",
+    ),
+    static_discovery=True,
+    account_secret="api_key",  # one API key per account,
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "cmp_report": {
+            "cmp_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_consentmanager__cmps')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+            "design_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_consentmanager__designs')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ],
+        }
+    },
 )

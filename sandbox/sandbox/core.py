@@ -25,6 +25,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from sandbox import discovery
+
 FAULT_KINDS = (
     "429",  # Too Many Requests with Retry-After in seconds (retry_after)
     "429-date",  # Too Many Requests with Retry-After as an HTTP date
@@ -281,9 +283,7 @@ class Sandbox:
         self._server = ThreadingHTTPServer((host, port), _make_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
-        from sandbox import registry
-
-        for app_class in registry.APPS:
+        for app_class in discovery.classes(VendorApp):
             self.mount(app_class(self))
 
     # -- lifecycle ------------------------------------------------------------------------------

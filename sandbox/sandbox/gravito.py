@@ -20,7 +20,6 @@ string) under the same `k`/`c` timestamps (`changed_profile_ids` names them).
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import random
@@ -31,9 +30,9 @@ from dataclasses import dataclass, field
 from sandbox.core import Request, Response, VendorApp
 from sandbox.jsonbody import json_array_chunks
 from sandbox.profiles import (
+    Benchmark,
+    BenchStream,
     FailingPart,
-    LargestStream,
-    OneResponse,
     Partitions,
     Probe,
     VendorProfile,
@@ -476,16 +475,6 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     return counts
 
 
-def page_consents(document: list) -> list:
-    """One page's consent entries, as the tap emits them (messages that are no JSON object have none)."""
-    consents: list = []
-    for element in document:
-        if element["message"].startswith("{"):
-            with contextlib.suppress(json.JSONDecodeError):
-                consents += json.loads(element["message"]).get("c") or []
-    return consents
-
-
 FAILING_DOMAIN = DOMAINS[1]  # the reliability matrix's "one partition always fails"
 
 
@@ -517,10 +506,6 @@ PROFILE = VendorProfile(
         setting="domains",
         stream="microprofiles",
         request_path="/api/gp",
-        many=lambda n: (
-            {"gravito.profiles_per_domain": 30},
-            {"domains": [f"site{i:02d}.example.com" for i in range(n)]},
-        ),
         empty_variant="unknown-domain",
     ),
     failing_part=FailingPart(
@@ -532,12 +517,32 @@ PROFILE = VendorProfile(
     ),
     no_error_envelope="no error envelope documented: the fault is a 200 with an object where the array belongs",
     probe=Probe(rows=7, breaking_variant="unknown-domain"),
-    bench_settings=lambda: {"domains": ["shop.example.com"]},
-    auth_headers=lambda config: {"gravitoaccess": config["access_token"], "gravitoversion": "v3"},
-    page_records=page_consents,
-    largest_stream=LargestStream("consents", "consents", {"gravito.profiles_per_domain": 40_000}, {}, "/api/gp"),
-    one_response=OneResponse(
-        "gravito.profiles_per_domain", "microprofiles", "/api/gp/gravitocustomerdata?domainName=shop.example.com"
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "consents", "consents", r"/api/gp", "gravito.profiles_per_domain", lambda: {"domains": [DOMAINS[0]]}
+        ),
+        # the fingerprints of a domain's profiles (what changed since the last run): every stream keeps the
+        # feed's index of snapshots
+        large_answers=(
+            BenchStream(
+                "microprofiles",
+                "microprofiles",
+                r"/api/gp",
+                "gravito.profiles_per_domain",
+                lambda: {"domains": [DOMAINS[0]]},
+            ),
+        ),
+        many_pages_sandbox={"gravito.profiles_per_domain": 400},
+        many_pages_settings=lambda: {"domains": [f"site{n:03d}.example.com" for n in range(40)]},
+        record_shape="message-consents",
     ),
-    second_run_need="one request per domain (the API has no time filter)",
+    static_discovery=True,
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "tcf_consents": {
+            "profile_id": [
+                {"relationships": {"arguments": {"to": "ref('stg_gravito__microprofiles')", "field": "profile_id"}}}
+            ]
+        }
+    },
 )

@@ -39,7 +39,15 @@ import typing as t
 from urllib.parse import unquote
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import Credentials, FailingPart, LargestStream, Partitions, VendorProfile, partition_state
+from sandbox.profiles import (
+    Benchmark,
+    BenchStream,
+    Credentials,
+    FailingPart,
+    Partitions,
+    VendorProfile,
+    partition_state,
+)
 
 DEFAULT_SCAN_LIMIT = 20  # the vendor's documented default page size
 MAX_SCAN_LIMIT = 1000
@@ -825,10 +833,6 @@ PROFILE = VendorProfile(
         setting="segments",
         stream="audience_members",
         request_path="/scan",
-        many=lambda n: (
-            {"lytics.extra_segments": n},
-            {"segments": [f"bench_{i:02d}" for i in range(n)], "scan_page_size": 20},
-        ),
     ),
     failing_part=FailingPart(
         path=lambda sandbox, _state: f"/segment/{failing_segment_id(sandbox)}/scan",
@@ -845,9 +849,42 @@ PROFILE = VendorProfile(
         also_named="accounts: dropped credential field(s) apikey, dataapikey from the account records",
     ),
     own_scenarios=frozenset({"state: tap's own fields"}),
-    bench_settings=lambda: {"segments": ["all"], "scan_page_size": 100},  # Lytics serves at most 100 per page
-    auth_headers=lambda config: {"Authorization": config["api_key"]},
-    largest_stream=LargestStream("audience_members", "audience_members", {"size": 1500}, {}, "/scan"),
-    second_run_need="account, segments, schema, sizes: 1 each; one scan per audience (no time filter)",
-    second_run_settings={"scan_page_size": 100},
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "audience_members",
+            "audience_members",
+            r"/scan",
+            settings=lambda: {"segments": ["all"], "scan_page_size": 100},
+        ),
+        no_single_answer="a scan page holds at most 1,000 profiles (the API's limit): no single answer reaches 5 MB",
+        many_pages_sandbox={"size": 1500},
+        many_pages_settings=dict,
+    ),
+    #: streams whose schema the tap builds at run time: the fixed columns of their staging models
+    staging_columns={
+        "audience_members": {"segment_id": "string", "profile_id": "string", "segments": "json"},
+        "profiles": {"lookup_field": "string", "lookup_value": "string", "found": "boolean", "segments": "json"},
+    },
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "deletion_requests": {
+            "state": [
+                {"accepted_values": {"arguments": {"values": ["initial", "primary", "archive", "secondary", "done"]}}}
+            ]
+        },
+        "audience_members": {
+            "segment_id": [{"relationships": {"arguments": {"to": "ref('stg_lytics__segments')", "field": "id"}}}]
+        },
+        "segment_sizes": {
+            "segment_id": [
+                {
+                    "relationships": {
+                        "arguments": {"to": "ref('stg_lytics__segments')", "field": "id"},
+                        "config": {"severity": "warn"},
+                    }
+                }
+            ]
+        },
+    },
+    fan_out_request=lambda segment: f"/{segment}",  # a segment's name is a word of other paths too
 )

@@ -1,8 +1,8 @@
 """What the tests, the benchmark, the main job and plugin generation know about each vendor, in one place.
 
-Each simulator module (`sandbox/sandbox/<vendor>.py`) ends with its `PROFILE`; `all_profiles()` finds
-them by scanning this package, so a sixth vendor needs only its own module (and its tap folder and its
-extractor in meltano.yml). The tap is named by strings: the sandbox never imports a tap to be imported.
+Each simulator module (`sandbox/sandbox/<vendor>.py`) ends with its `PROFILE`; `all_profiles()` finds them
+through `sandbox.discovery`, the package's one scan, so a sixth vendor needs only its own module (and the files
+CONTRIBUTING.md's "Add a tap" lists). The tap is named by strings: the sandbox never imports a tap to be imported.
 
 Ground truth comes from the simulator (`VendorApp.ground_truth`), never from the tap's output.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import pkgutil
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import discovery
 from sandbox.core import default_today
 
 #: counts of rows per table, from the simulator's ground truth for a config: (sandbox, config) -> counts
@@ -47,23 +47,41 @@ class Probe:
 
 
 @dataclass(frozen=True)
-class LargestStream:
-    """The stream with the most records, for throughput benchmarks."""
+class BenchStream:
+    """A stream the throughput benchmark times (scripts/benchmark.py), from answers the sandbox builds."""
 
     stream: str
     timed_by: str  # the stream whose sync_duration covers it (itself, or its parent)
-    sandbox_settings: dict  # simulator switches that make it large
-    settings: dict = field(default_factory=dict)  # tap settings for the run
-    records_path: str = ""  # a regular expression matching the paths of the requests that serve its records
+    records_path: str  # a regular expression matching the targets of the requests that serve its records
+    #: the sandbox setting that sizes one answer (None: no single answer reaches the benchmark's sizes)
+    size_setting: str | None = None
+    settings: t.Callable[[], dict] = dict  # tap settings of its runs (besides api_url and the secrets)
+    keeps: str = ""  # the structure it keeps per answer (why its peak RSS is measured at every size)
 
 
 @dataclass(frozen=True)
-class OneResponse:
-    """A stream served in one response whose size a sandbox setting controls (peak RSS benchmarks)."""
+class Benchmark:
+    """The cases of scripts/benchmark.py: the largest stream at each answer size and in many small pages."""
 
-    rows_setting: str  # sandbox setting: rows in that response
-    stream: str
-    sample_path: str  # path and query (after /<vendor>) of that response
+    largest: BenchStream
+    many_pages_sandbox: dict  # sandbox settings that serve many small pages
+    many_pages_settings: t.Callable[[], dict]  # tap settings for them, over the largest stream's
+    many_pages_stream: BenchStream | None = None  # the stream timed in many pages, where not the largest
+    #: more streams with one large answer, each keeping a structure per answer (peak RSS at every size)
+    large_answers: tuple[BenchStream, ...] = ()
+    no_single_answer: str = ""  # why the largest stream has no single large answer (with size_setting None)
+    #: how the floors (scripts/bench/floor.py) read a record answer: "data" (a JSON object's `data` list),
+    #: "zip-jsonl" (a zip of JSON Lines files), "message-consents" (each element's JSON `message`, its `c`
+    #: list), "fields-rows" (`fields` names the columns of each of `rows`)
+    record_shape: str = "data"
+
+
+@dataclass(frozen=True)
+class DayWindows:
+    """The tap's date-ranged streams, for the concurrent day windows benchmark (scripts/benchmark_windows.py)."""
+
+    streams: tuple[str, ...]
+    note: str  # how the tap asks for a day
 
 
 @dataclass(frozen=True)
@@ -73,8 +91,6 @@ class Partitions:
     setting: str  # the tap setting that lists them
     stream: str  # the partitioned stream
     request_path: str  # a fragment of each partition's requests
-    #: n -> (sandbox settings, tap settings) that give n partitions; None: the simulator cannot make more
-    many: t.Callable[[int], tuple[dict, dict]] | None = None
     #: a simulator variant under which one configured partition serves nothing ("": none known)
     empty_variant: str = ""
 
@@ -150,15 +166,23 @@ class VendorProfile:
     #: reliability scenarios for this tap's own steps and state (tests/reliability/matrix.py), beyond everyone's
     own_scenarios: frozenset[str] = frozenset()
     probe: Probe | None = None
-    # -- the benchmark and the main job (scripts/benchmark.py, scripts/main_job.py) --
+    # -- the benchmark and the main job (scripts/benchmark.py, scripts/benchmark_windows.py, scripts/main_job.py) --
     one_run_sandbox_settings: dict = field(default_factory=dict)  # sandbox switches: one run shows every stream
-    bench_settings: t.Callable[[], dict] = dict  # non-secret settings of the benchmark's runs
-    auth_headers: t.Callable[[dict], dict] = lambda _config: {}  # headers a plain client authenticates with
-    page_records: t.Callable[[t.Any], list] = lambda document: document["data"]  # one parsed page's records
-    largest_stream: LargestStream | None = None
-    one_response: OneResponse | None = None
-    second_run_need: str | None = None  # what a second run with nothing changed must ask for, and why
-    second_run_settings: dict = field(default_factory=dict)
+    benchmark: Benchmark | None = None  # None: the tap has no throughput cases
+    day_windows: DayWindows | None = None  # None: no date-ranged streams to fetch concurrently
+    static_discovery: bool = False  # discovery asks nothing of the vendor: the main job reuses its catalog
+    # -- the dbt staging models (scripts/generate_dbt_staging.py) --
+    #: streams whose schema the tap builds at run time: the fixed columns (name -> kind) of their staging models
+    staging_columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: dbt tests beyond the key's (stream -> column -> tests): the vendor's documented states, links between records
+    staging_tests: dict[str, dict[str, list]] = field(default_factory=dict)
+    # -- the fan-out (orchestrate/, through scripts/generate_plugins.py) --
+    #: the list setting whose values are each one Dagster partition ("": the partition setting, if any)
+    fan_out: str = ""
+    #: a fragment of the requests of one fan-out partition, given its value (`./orchestrate/run --fault`)
+    fan_out_request: t.Callable[[str], str] = lambda value: value
+    #: a secret setting that identifies an account: one Dagster partition per account (see orchestrate/)
+    account_secret: str = ""
 
     def sandbox_config(self, base_url: str, settings: dict, secret: t.Callable[[str], str]) -> dict:
         """A config against the sandbox served at `base_url`: each secret setting `secret(name)`, then `settings`."""
@@ -173,27 +197,23 @@ class VendorProfile:
         return self.retried_path or self.records_path
 
     @property
+    def fan_out_setting(self) -> str:
+        """The setting whose values the fan-out runs one by one ("": the tap runs whole, or by account)."""
+        return self.fan_out or (self.partitions.setting if self.partitions else "")
+
+    @property
     def partitioned_state(self) -> bool:
         """Whether the state bookmark sits in partitions (one per value of the partition setting)."""
         return self.partitions is not None
 
 
 def all_profiles() -> list[VendorProfile]:
-    """Every vendor's profile: the `PROFILE` of each module of this package, in the profiles' order."""
-    import sandbox
-
-    found = []
-    for module_info in sorted(pkgutil.iter_modules(sandbox.__path__), key=lambda m: m.name):
-        if module_info.name in {"__main__", "profiles"}:
-            continue
-        profile = getattr(importlib.import_module(f"sandbox.{module_info.name}"), "PROFILE", None)
-        if isinstance(profile, VendorProfile):
-            found.append(profile)
-    return sorted(found, key=lambda profile: (profile.order, profile.vendor))
+    """Every vendor's profile: the `PROFILE` of each vendor module (`sandbox.discovery`), in the profiles' order."""
+    return sorted(discovery.values(VendorProfile, "PROFILE"), key=lambda vendor: (vendor.order, vendor.vendor))
 
 
 def profile_of(vendor: str) -> VendorProfile:
-    for profile in all_profiles():
-        if profile.vendor == vendor:
-            return profile
+    for vendor_profile in all_profiles():
+        if vendor_profile.vendor == vendor:
+            return vendor_profile
     raise KeyError(f"no vendor profile {vendor!r} in sandbox/sandbox/")

@@ -33,7 +33,6 @@ import datetime as dt
 import io
 import json
 import random
-import tempfile
 import threading
 import typing as t
 import uuid
@@ -42,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import FailingPart, LargestStream, Probe, VendorProfile
+from sandbox.profiles import Benchmark, BenchStream, FailingPart, Probe, VendorProfile
 
 V4_BASE, V3_BASE, V2_BASE = "/api/admin/v4/event-data", "/api/admin/v3/event-data", "/api/v2/event-data"
 V5_BASE = "/api/admin/v5/event-data"  # a later admin version, served only under the admin-v5-released variant
@@ -338,8 +337,6 @@ def reported_loss(run: t.Any, sandbox: t.Any, config: dict) -> dict[str, int] | 
     }
 
 
-BENCH_KEYS = ["instant-bench-0001", "instant-bench-0002", "instant-bench-0003"]
-
 #: the reliability matrix's "one partition always fails": a key whose export is not done at once, so that its
 #: job is still open (and polled) on the next run
 FAILING_KEY = MELTANO_SETTINGS["customer_keys"][3]
@@ -406,9 +403,44 @@ PROFILE = VendorProfile(
     ),
     probe=Probe(rows=7, breaking_variant="admin-v5-released", requests=5),
     one_run_sandbox_settings={"voyado.instant": True},  # a single run completes the export lifecycle
-    bench_settings=lambda: {"customer_keys": BENCH_KEYS, "download_dir": tempfile.mkdtemp(prefix="voyado-bench-")},
-    auth_headers=lambda config: {"Api-Key": config["api_key"]},
-    largest_stream=LargestStream(
-        "customer_data", "export_jobs", {"size": 6000, "voyado.instant": True}, {}, "/export-customer-job-result"
+    benchmark=Benchmark(
+        largest=BenchStream(
+            "customer_data",
+            "export_jobs",
+            r"export-customer-job-result",
+            "size",
+            lambda: {"customer_keys": ["instant-bench-0001"]},
+        ),
+        many_pages_sandbox={"size": 150},
+        many_pages_settings=lambda: {"customer_keys": [f"instant-bench-{n:04d}" for n in range(1, 41)]},
+        record_shape="zip-jsonl",
     ),
+    static_discovery=True,
+    fan_out="customer_keys",
+    #: dbt tests of the staging models beyond the key's (stream -> column -> tests): documented states, links
+    staging_tests={
+        "export_jobs": {
+            "status": [
+                {
+                    "accepted_values": {
+                        "arguments": {
+                            "values": [
+                                "created",
+                                "waiting",
+                                "running",
+                                "done",
+                                "error",
+                                "not_found",
+                                "downloaded",
+                                "expired",
+                            ]
+                        }
+                    }
+                }
+            ]
+        },
+        "customer_data": {
+            "jid": [{"relationships": {"arguments": {"to": "ref('stg_voyado__export_jobs')", "field": "jid"}}}]
+        },
+    },
 )

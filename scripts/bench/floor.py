@@ -1,6 +1,6 @@
 """The floors: the least a tap could do with the same answers, as a whole process.
 
-`python -m bench.floor F0|F1 VENDOR RECORDING URL` asks the replay server for every recorded
+`python -m bench.floor F0|F1 SHAPE RECORDING URL` asks the replay server for every recorded
 request in order (requests, one session), decodes each record answer with orjson and writes one
 Singer RECORD line per row to stdout (orjson.dumps, a buffered stdout).
 
@@ -23,6 +23,7 @@ import re
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -38,30 +39,43 @@ def snake_case(name: str) -> str:
     return _NON_WORD.sub("_", name).strip("_").lower()
 
 
-def rows_of(vendor: str, body: bytes) -> list:
-    """The rows of one record answer, as plainly as possible."""
-    if vendor == "voyado":  # a zip of JSON Lines files
-        with zipfile.ZipFile(io.BytesIO(body)) as archive:
-            return [
-                orjson.loads(line)
-                for name in archive.namelist()
-                if name.endswith(".jsonl")
-                for line in archive.read(name).splitlines()
-                if line
-            ]
+def _zip_jsonl(body: bytes) -> list:
+    """A zip of JSON Lines files."""
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        return [
+            orjson.loads(line)
+            for name in archive.namelist()
+            if name.endswith(".jsonl")
+            for line in archive.read(name).splitlines()
+            if line
+        ]
+
+
+def _message_consents(body: bytes) -> list:
+    """One row per consent entry (`c`) of each element's JSON `message`."""
+    rows: list = []
+    for element in orjson.loads(body):
+        message = element.get("message")
+        if isinstance(message, str) and message.startswith("{"):
+            with contextlib.suppress(orjson.JSONDecodeError):  # not JSON: the tap keeps it, with no consents
+                rows.extend(orjson.loads(message).get("c") or [])
+    return rows
+
+
+def _fields_rows(body: bytes) -> list:
+    """`fields` names the columns of each of `rows`."""
     document = orjson.loads(body)
-    if vendor == "gravito":  # one row per consent entry of each microprofile message
-        rows: list[dict] = []
-        for element in document:
-            message = element.get("message")
-            if isinstance(message, str) and message.startswith("{"):
-                with contextlib.suppress(orjson.JSONDecodeError):  # not JSON: the tap keeps it, with no consents
-                    rows.extend(orjson.loads(message).get("c") or [])
-        return rows
-    if vendor == "claravine":
-        fields = document["fields"]
-        return [dict(zip(fields, row, strict=False)) for row in document["rows"]]
-    return document["data"]
+    fields = document["fields"]
+    return [dict(zip(fields, row, strict=False)) for row in document["rows"]]
+
+
+#: the record shapes of the vendor profiles' `Benchmark.record_shape`: the rows of one record answer, plainly
+SHAPES: dict[str, Callable[[bytes], list]] = {
+    "data": lambda body: orjson.loads(body)["data"],
+    "zip-jsonl": _zip_jsonl,
+    "message-consents": _message_consents,
+    "fields-rows": _fields_rows,
+}
 
 
 def _datetime(value: object) -> object:
@@ -101,7 +115,8 @@ def converters(schema: dict) -> dict[str, object]:
 
 
 def main() -> None:
-    mode, vendor, recording, url = sys.argv[1:5]
+    mode, shape, recording, url = sys.argv[1:5]
+    rows_of = SHAPES[shape]
     directory = Path(recording)
     entries = json.loads((directory / "index.json").read_text())
     pages = set(json.loads((directory / "pages.json").read_text()))
@@ -117,7 +132,7 @@ def main() -> None:
         body = answer.content
         if number not in pages:
             continue
-        for row in rows_of(vendor, body):
+        for row in rows_of(body):
             if typed:
                 for field, value in row.items():
                     convert = by_field.get(field, False)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from airbyte_protocol.models import AirbyteMessage, Type
 
+from sandbox.profiles import profile_of
 from tests.support.live import clock_env
 from tests.support.singer import tap_executable
 
@@ -123,7 +124,7 @@ def run_source(
 ) -> SourceRun:
     """`source-<vendor> <command> ...` as a real process."""
     with tempfile.TemporaryDirectory() as tmp:
-        argv = [tap_executable(f"source-{vendor}"), command, *write_inputs(tmp, config, catalog, state)]
+        argv = [tap_executable(profile_of(vendor).source), command, *write_inputs(tmp, config, catalog, state)]
         env = {**os.environ, **clock_env()}  # the source's today is the simulators' (tapkit/clock.py)
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False, env=env)
     return SourceRun(proc.returncode, proc.stdout, proc.stderr, parse_output(proc.stdout))

@@ -5,21 +5,31 @@ checks fail when a consumer names a vendor or a tap itself, or a profile disagre
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
 import pytest
 import yaml
 
+from sandbox.core import VendorApp
+from sandbox.discovery import classes
 from sandbox.profiles import all_profiles
-from sandbox.registry import APPS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILES = all_profiles()
 
-#: the files that serve every tap alike: each reads the profiles and names no vendor itself
+#: the files that serve every tap alike: each reads the profiles and names no vendor itself. Every Python file
+#: of scripts/ and orchestrate/ (the benchmarks, the main job, the soak, the dbt staging and plugin generators, the
+#: Dagster fan-out) is one, and so are these tests:
+SHARED_FOLDERS = ("scripts", "orchestrate")
 CONSUMERS = [
-    "scripts/generate_plugins.py",
+    *sorted(
+        str(path.relative_to(ROOT))
+        for folder in SHARED_FOLDERS
+        for path in (ROOT / folder).rglob("*.py")
+        if ".venv" not in path.parts
+    ),
     "tests/airbyte/sources.py",
     "tests/airbyte/test_pyairbyte.py",
     "tests/airbyte/test_sources.py",
@@ -100,8 +110,34 @@ def test_the_guard_sees_a_vendor_named_in_code(tmp_path):
     assert hits == [2, 4, 5]
 
 
+def test_the_shared_folders_are_all_read():
+    """The guard reads the files of scripts/ and orchestrate/ themselves, the dbt staging generator among them."""
+    assert {"scripts/generate_dbt_staging.py", "scripts/benchmark.py", "scripts/bench/floor.py"} <= set(CONSUMERS)
+    assert "orchestrate/consent_orchestrate/partitions.py" in CONSUMERS
+
+
+def test_the_sandbox_imports_no_tap():
+    """The simulators and profiles name each tap by strings (`tap_class`): serving the sandbox needs no tap."""
+    packages = {profile.tap_class.split(".")[0] for profile in PROFILES} | {"tapkit"}
+    imported = [
+        f"{path.name}:{node.lineno}: {name}"
+        for path in sorted((ROOT / "sandbox" / "sandbox").glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for name in (
+            [alias.name for alias in node.names]
+            if isinstance(node, ast.Import)
+            else [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else []
+        )
+        if name.split(".")[0] in packages
+    ]
+    assert imported == []
+
+
 def test_every_simulator_has_a_profile_and_every_profile_a_simulator():
-    assert sorted(profile.vendor for profile in PROFILES) == sorted(app.name for app in APPS)
+    assert sorted(profile.vendor for profile in PROFILES) == sorted(app.name for app in classes(VendorApp))
     assert len({profile.order for profile in PROFILES}) == len(PROFILES), "two profiles share an order"
 
 
@@ -127,3 +163,19 @@ def test_a_profiles_meltano_settings_are_the_sandbox_environments(profile):
     assert declared["api_url"] == f"${{CONSENT_SANDBOX_URL}}/{profile.vendor}"
     settings = {name: value for name, value in declared.items() if name != "api_url" and name not in profile.secrets}
     assert settings == profile.meltano_settings
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda profile: profile.vendor)
+def test_a_profiles_day_windows_are_the_taps_date_ranged_streams(profile):
+    """The window benchmark (scripts/benchmark_windows.py) times exactly the streams the tap reads day by day."""
+    from tapkit import DayWindowStream
+
+    streams = importlib.import_module(profile.tap_class.split(".")[0] + ".streams")
+    windowed = {
+        getattr(value, "name", None)
+        for value in vars(streams).values()
+        if isinstance(value, type)
+        and issubclass(value, DayWindowStream)
+        and isinstance(getattr(value, "name", None), str)
+    }
+    assert set(profile.day_windows.streams if profile.day_windows else ()) == windowed

@@ -14,16 +14,14 @@ from tests.reliability.taps import TAPS
 
 
 def has_setting(vendor: str) -> bool:
-    module = importlib.import_module(f"tap_{vendor}.tap")
-    tap_classes = [obj for obj in vars(module).values() if getattr(obj, "name", None) == f"tap-{vendor}"]
-    return any("emit_activate_version_messages" in cls.config_jsonschema["properties"] for cls in tap_classes)
+    return "emit_activate_version_messages" in TAPS[vendor].load_tap_class().config_jsonschema["properties"]
 
 
 SNAPSHOT_TAPS = sorted(vendor for vendor in TAPS if has_setting(vendor))
 
 
 def has_complete_snapshots(vendor: str) -> bool:
-    module = importlib.import_module(f"tap_{vendor}.streams")
+    module = importlib.import_module(TAPS[vendor].tap_class.split(".")[0] + ".streams")
     return any(isinstance(obj, type) and issubclass(obj, CompleteSnapshot) for obj in vars(module).values())
 
 

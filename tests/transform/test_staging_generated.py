@@ -22,7 +22,8 @@ def test_staging_models_are_current():
 
 def test_every_stream_with_a_schema_file_has_a_staging_model():
     for vendor in generator.VENDORS:
-        for schema in (ROOT / "taps" / f"tap-{vendor}" / f"tap_{vendor}" / "schemas").glob("*.json"):
+        tap = generator.VENDORS[vendor].tap
+        for schema in (ROOT / "taps" / tap / generator.tap_package(vendor) / "schemas").glob("*.json"):
             assert (generator.STAGING / vendor / f"stg_{vendor}__{schema.stem}.sql").exists()
 
 

@@ -1,0 +1,1 @@
+"""tap-new: a throwaway vendor's list items."""
