@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
 
     from tap_claravine.api import ClaravineApi
     from tap_claravine.datasets import DatasetDefinitions
+    from tap_claravine.settings import ClaravineSettings
     from tapkit.tap import VendorTap
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -43,6 +44,7 @@ class ClaravineStream(VendorStream):
     """A stream of the Claravine API."""
 
     api: ClaravineApi  # the tap's `api_class`
+    settings: ClaravineSettings
 
     def wants(self, context: Context | None) -> bool:
         """As a child of `transactions`: whether this stream reads the rows of that transaction."""
@@ -86,6 +88,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
     and keeps the pending transactions in state, in day order, in the sync's thread.
     """
 
+    settings: ClaravineSettings  # as ClaravineStream says (DayWindowStream names the kit's part)
     name = "transactions"
     parent_stream_type = DatasetsStream
     primary_keys = ("dataset_uuid", "uuid")

@@ -24,6 +24,7 @@ if t.TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Iterator, Mapping
 
+    from tap_consentmanager.settings import ConsentmanagerSettings
     from tapkit.http import VendorResponse
 
 DATA_PATH = "/api/data.php"
@@ -43,8 +44,10 @@ class EnvelopeError(VendorResponseError):
 class ConsentmanagerApi(VendorApi):
     """The Data API: one report type over a range of days per request."""
 
+    settings: ConsentmanagerSettings
+
     def auth_params(self) -> dict[str, t.Any]:
-        return {"key": self.config["api_key"]}
+        return {"key": self.settings.api_key}
 
     def report(
         self,

@@ -17,6 +17,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_consentmanager.api import ConsentmanagerApi
+    from tap_consentmanager.settings import ConsentmanagerSettings
     from tapkit import VendorResponse, VendorTap
 
 
@@ -37,6 +38,7 @@ class ConsentmanagerStream(VendorStream):
     """One report type of the Data API."""
 
     api: ConsentmanagerApi
+    settings: ConsentmanagerSettings
     lenient_numbers = True
     #: the Data API's `type` parameter
     data_type: t.ClassVar[int]

@@ -12,11 +12,12 @@ from tap_consentmanager.client import ConsentmanagerStream
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.ids import ids_as_text
 from tapkit import CompleteSnapshot, DayWindowStream
-from tapkit.windows import parse_day, utc_today
+from tapkit.windows import utc_today
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_consentmanager.settings import ConsentmanagerSettings
     from tapkit import VendorResponse
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -30,8 +31,7 @@ class ReferenceStream(CompleteSnapshot, ConsentmanagerStream):
 
     def request_window(self) -> tuple[dt.date, dt.date]:
         """from/to of the request; reference lists ignore them, but the vendor expects them."""
-        end = self.config.get("end_date")
-        return parse_day(self.config["start_date"]), parse_day(end) if end else utc_today()
+        return self.settings.start_date, self.settings.end_date or utc_today()
 
     def lists_all_entries(self) -> bool:
         """Whether the request asks `all=1` (custom_vendors only)."""
@@ -61,6 +61,7 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
     A day is asked in `fetch_day` (possibly in a worker, several days at once: see tapkit.windows) and
     its rows are read in `day_rows`, in day order, in the sync's thread."""
 
+    settings: ConsentmanagerSettings  # as ConsentmanagerStream says (DayWindowStream names the kit's part)
     replication_key = "date"
     schema = StreamSchema(SCHEMAS)
 
@@ -179,7 +180,7 @@ class CustomVendorsStream(TextIdsMixin, ReferenceStream):
     text_id_fields = ("id",)
 
     def lists_all_entries(self) -> bool:
-        return bool(self.config.get("custom_vendors_all"))
+        return self.settings.custom_vendors_all
 
 
 class CustomPurposesStream(TextIdsMixin, ReferenceStream):

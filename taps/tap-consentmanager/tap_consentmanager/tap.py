@@ -7,6 +7,7 @@ import typing as t
 from singer_sdk import typing as th
 
 from tap_consentmanager.api import ConsentmanagerApi
+from tap_consentmanager.settings import ConsentmanagerSettings
 from tap_consentmanager.streams import STREAM_TYPES
 from tapkit import VendorTap, request_settings
 from tapkit.state import StateLayout
@@ -18,7 +19,7 @@ if t.TYPE_CHECKING:
 __all__ = ["TapConsentmanager"]
 
 
-class TapConsentmanager(VendorTap):
+class TapConsentmanager(VendorTap[ConsentmanagerSettings]):
     """consentmanager.net Data API: all 17 live report types (CMP statistics, consent log, vendors,
     purposes, changelog ...), typed and incremental by day."""
 
@@ -26,6 +27,7 @@ class TapConsentmanager(VendorTap):
     vendor_name = "consentmanager.net"
     auth_settings = ("api_key",)
     api_class = ConsentmanagerApi
+    settings_class = ConsentmanagerSettings
     state_layout = StateLayout.of(STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
@@ -68,11 +70,6 @@ class TapConsentmanager(VendorTap):
         ),
         *request_settings("https://app.consentmanager.net", snapshots=True),
     ).to_dict()
-
-    def check_settings(self) -> None:
-        super().check_settings()
-        self.require_date_window("start_date", "end_date")
-        self.require_at_least("lookback_days", 0)
 
     def discover_streams(self) -> list[ConsentmanagerStream]:
         # A report that cannot be read stops alone, the run failing at the end: the kit's isolation.

@@ -16,6 +16,7 @@ if t.TYPE_CHECKING:
 
     from tap_gravito.feeds import DomainFeeds
     from tap_gravito.microprofile import Microprofile
+    from tap_gravito.settings import GravitoSettings
     from tapkit.tap import VendorTap
 
 
@@ -26,6 +27,7 @@ class GravitoStream(VendorStream):
     name: str
     state_partitioning_keys: t.ClassVar[list[str]] = ["domain"]
     is_sorted = False  # the vendor documents no order
+    settings: GravitoSettings
 
     def __init__(self, tap: VendorTap, *args: t.Any, feeds: DomainFeeds, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
@@ -34,7 +36,7 @@ class GravitoStream(VendorStream):
 
     @property
     def partitions(self) -> list[dict]:
-        return [{"domain": domain} for domain in self.config["domains"]]
+        return [{"domain": domain} for domain in self.settings.domains]
 
     # -- incremental --------------------------------------------------------------------------
 
@@ -43,7 +45,7 @@ class GravitoStream(VendorStream):
         bookmark = parse_bookmark(self.get_context_state(context).get("replication_key_value"))
         if bookmark is None:
             return None
-        lookback = dt.timedelta(hours=float(self.config.get("lookback_hours") or 0))
+        lookback = dt.timedelta(hours=self.settings.lookback_hours)
         return (bookmark - lookback).timestamp()
 
     @staticmethod

@@ -10,7 +10,7 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_gravito.api import API_DAYS, GravitoApi
+from tap_gravito.api import API_DAYS, DEFAULT_VERSION, GravitoApi
 from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
 from tapkit import TapkitError, clock, probe
 
@@ -106,8 +106,8 @@ class Prober:
             answer.gravito_data_errors += profile.gravito_data_error is not None
 
     def results(self) -> t.Iterator[probe.ProbeResult]:
-        domains = list(self.tap.config["domains"])[:MAX_DOMAINS]
-        version = self.tap.config.get("gravito_version") or "v3"
+        domains = list(self.tap.settings.domains)[:MAX_DOMAINS]
+        version = self.tap.settings.gravito_version or DEFAULT_VERSION
         asked = f"GET /api/gp/gravitocustomerdata?domainName=<each of {len(domains)} domain(s)>"
         answers: list[DomainAnswer] = []
         for domain in domains:
@@ -128,7 +128,7 @@ class Prober:
             for assumption in rest:
                 yield probe.could_not_tell(assumption, asked, f"not every domain answered ({statuses})")
             return
-        yield from self.checks(asked, answered, len(self.tap.config["domains"]))
+        yield from self.checks(asked, answered, len(self.tap.settings.domains))
 
     def checks(self, asked: str, answers: list[DomainAnswer], configured: int) -> t.Iterator[probe.ProbeResult]:
         elements = sum(a.elements for a in answers)

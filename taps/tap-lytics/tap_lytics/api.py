@@ -43,6 +43,8 @@ from tapkit.http import RetriableResponseError
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from tap_lytics.settings import LyticsSettings
+
 FIRST_ERROR_STATUS = 400
 NOT_FOUND_MESSAGE = "not found"  # compared case-insensitively, like the two below
 NOT_FOUND_SEGMENT = "not_found"
@@ -137,8 +139,10 @@ class ScanAnswer:
 class LyticsApi(VendorApi):
     """The Lytics endpoints tap-lytics reads (all GET)."""
 
+    settings: LyticsSettings
+
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": str(self.config["api_key"])}
+        return {"Authorization": self.settings.api_key}
 
     def check(self, answer: VendorResponse) -> None:
         # Inside the retried attempt: a transient error envelope behind HTTP 200 is tried again,

@@ -22,6 +22,7 @@ if t.TYPE_CHECKING:
 
     from tap_lytics.api import TableSchema
     from tap_lytics.audiences import AudienceCatalog
+    from tap_lytics.settings import LyticsSettings
     from tapkit.concurrency import OrderedPrefetch
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -83,10 +84,11 @@ class LyticsStream(VendorStream):
     """One Lytics resource: it asks the tap's `LyticsApi` (under this stream's name) and shapes rows."""
 
     api: LyticsApi
+    settings: LyticsSettings
 
     @property
     def table(self) -> str:
-        return str(self.config["table"])
+        return self.settings.table
 
 
 class AccountsStream(CompleteSnapshot, LyticsStream):
@@ -218,7 +220,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
 
     @cached_property
     def scan_limit(self) -> int:
-        asked = int(self.config["scan_page_size"])
+        asked = self.settings.scan_page_size
         if asked > MAX_SCAN_PAGE:
             self.logger.warning(
                 "setting scan_page_size is %d; Lytics serves at most %d rows per scan page, so pages of %d are asked",
@@ -347,7 +349,7 @@ class ProfilesStream(LyticsStream):
         return self.typing.apply(row)
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        lookups = self.config.get("profile_lookups") or []
+        lookups = self.settings.profile_lookups
         missing = 0
         for number, lookup in enumerate(lookups, start=1):
             identity = {"lookup_field": lookup["field"], "lookup_value": lookup["value"]}
@@ -383,7 +385,7 @@ class DeletionRequestsStream(LyticsStream):
         self.run_started_at = run_started_at
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        for request_id in self.config.get("deletion_request_ids") or []:
+        for request_id in self.settings.deletion_request_ids:
             answer = self.api.deletion_status(request_id)
             if answer is Lookup.TIMED_OUT:
                 self.logger.warning(

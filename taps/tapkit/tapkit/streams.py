@@ -25,6 +25,7 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tapkit.settings import KitSettings
     from tapkit.tap import VendorTap
 
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
@@ -47,8 +48,12 @@ class VendorStream(SeamStream):
     #: vendor fields the rule would drop that are not credentials in this stream (kept).
     credential_allowed_fields: t.ClassVar[frozenset[str]] = frozenset()
 
+    #: the run's typed settings (a tap's stream base annotates its own `KitSettings` subclass here)
+    settings: KitSettings
+
     def __init__(self, tap: VendorTap, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
+        self.settings = tap.settings
         #: the tap's API client under this stream's name (its requests count in this stream's metrics)
         self.api = tap.api.for_stream(self.name)
         #: ordered prefetch of partitions with `max_concurrency` workers, closed by the tap at the end
