@@ -41,6 +41,8 @@ import typing as t
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from typing_extensions import override
+
 from tapkit import AuthenticationError, VendorResponseError
 from tapkit.http import VendorApi
 
@@ -103,6 +105,7 @@ class ClaravineApi(VendorApi):
         super().__init__(http, settings)
         self.data_path = DataPath()
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {self.settings.key_header: self.settings.api_key, self.settings.secret_header: self.settings.api_secret}
 

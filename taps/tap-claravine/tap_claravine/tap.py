@@ -6,6 +6,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_claravine.api import API_HOST, CUSTOMER_HOST, DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
 from tap_claravine.datasets import DatasetDefinitions
@@ -98,6 +99,7 @@ class TapClaravine(VendorTap[ClaravineSettings]):
         "tap-claravine --probe says whether the configured one answers."
     )
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
         headers = [self.settings.key_header.strip(), self.settings.secret_header.strip()]
@@ -106,6 +108,7 @@ class TapClaravine(VendorTap[ClaravineSettings]):
         if any(not uuid.strip() for uuid in self.settings.datasets or ()):
             raise ConfigError("setting datasets must be a list of dataset UUIDs (non-empty strings)")
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_claravine import probe
 
@@ -121,6 +124,7 @@ class TapClaravine(VendorTap[ClaravineSettings]):
             logger=self.logger.getChild(DatasetsStream.name),  # its warnings read as the stream's
         )
 
+    @override
     def discover_streams(self) -> list:
         # The per-dataset streams come from the API: discovery needs working credentials.
         datasets = self.dataset_definitions

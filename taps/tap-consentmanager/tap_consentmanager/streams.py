@@ -7,10 +7,11 @@ import typing as t
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
-from tap_consentmanager.client import ConsentmanagerStream
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.ids import ids_as_text
+from tap_consentmanager.stream_base import ConsentmanagerStream
 from tapkit import CompleteSnapshot, DayWindowStream
 from tapkit.windows import utc_today
 
@@ -37,6 +38,7 @@ class ReferenceStream(CompleteSnapshot, ConsentmanagerStream):
         """Whether the request asks `all=1` (custom_vendors only)."""
         return False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         return self.guarded(self.list_rows(context), context)
 
@@ -65,18 +67,22 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
     replication_key = "date"
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         return self.guarded(super().get_records(context), context)
 
+    @override
     def stop_note(self, context: Context | None) -> str:
         # The failing day was never committed: the bookmark is still the last day fully emitted.
         bookmark = self.bookmark(context)
         kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
         return f"the report stopped there ({kept}: the next run reads that day again)"
 
+    @override
     def fetch_day(self, day: dt.date, context: Context | None) -> VendorResponse:
         return self.api.report(self.data_type, day, day, context=context)
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         return self.rows_of(fetched, day)
 
@@ -90,6 +96,7 @@ class CmpReportStream(ReportStream):
     #: the vendor fields of `primary_keys`
     vendor_keys = ("cmpID", "designID", "country", "date", "hour", "urlID", "osID", "uaID", "deviceID")
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         duplicates = DuplicateKeys(self.vendor_keys)
         try:
@@ -124,6 +131,7 @@ class DeliveryDomainsStream(ReportStream):
     data_type = 16
     primary_keys = ("id",)
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         for row in super().day_rows(day, fetched, context):
             if isinstance(row, dict):
@@ -149,6 +157,7 @@ class ConsentLogStream(TextIdsMixin, ReportStream):
     data_type = 19
     primary_keys = ("id",)
 
+    @override
     def window_days(self, context: Context | None) -> list[dt.date]:
         days = super().window_days(context)
         oldest_served = utc_today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1)
@@ -179,6 +188,7 @@ class CustomVendorsStream(TextIdsMixin, ReferenceStream):
     primary_keys = ("id", "cmp")
     text_id_fields = ("id",)
 
+    @override
     def lists_all_entries(self) -> bool:
         return self.settings.custom_vendors_all
 
@@ -200,6 +210,7 @@ class TextVersionsStream(ReferenceStream):
     primary_keys = ("id", "design", "lang")
     ALL_LANGUAGES = "*"
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         # `lang` is part of the key, and warehouses refuse an empty or null key column.
         if not row.get("lang"):

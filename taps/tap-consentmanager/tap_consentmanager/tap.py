@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_consentmanager.api import ConsentmanagerApi
 from tap_consentmanager.settings import ConsentmanagerSettings
@@ -13,7 +14,7 @@ from tapkit import VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
-    from tap_consentmanager.client import ConsentmanagerStream
+    from tap_consentmanager.stream_base import ConsentmanagerStream
     from tapkit.probe import ProbeResult
 
 __all__ = ["TapConsentmanager"]
@@ -71,12 +72,14 @@ class TapConsentmanager(VendorTap[ConsentmanagerSettings]):
         *request_settings("https://app.consentmanager.net", snapshots=True),
     ).to_dict()
 
+    @override
     def discover_streams(self) -> list[ConsentmanagerStream]:
         # A report that cannot be read stops alone, the run failing at the end: the kit's isolation.
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
     # -- `--probe` -----------------------------------------------------------------------------
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_consentmanager.probe import probe
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tapkit.http import VendorApi
 
 if t.TYPE_CHECKING:
@@ -42,6 +44,7 @@ class GravitoApi(VendorApi):
 
     settings: GravitoSettings
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {
             "gravitoaccess": self.settings.access_token,

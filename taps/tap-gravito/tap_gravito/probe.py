@@ -15,7 +15,8 @@ from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
 from tapkit import TapkitError, clock, probe
 
 if t.TYPE_CHECKING:
-    from tap_gravito.tap import TapGravito
+    from tap_gravito.settings import GravitoSettings
+    from tapkit.tap import VendorTap
 
 MAX_DOMAINS = 10
 #: a timestamp older than this many days says the API serves more than its seven (a day of slack)
@@ -65,7 +66,7 @@ class DomainAnswer:
 
 
 class Prober:
-    def __init__(self, tap: TapGravito) -> None:
+    def __init__(self, tap: VendorTap[GravitoSettings]) -> None:
         self.tap = tap
         #: the sync's own client (headers, pacing, retries), its requests counted under "probe"
         self.api = t.cast(GravitoApi, tap.api).for_stream("probe")
@@ -179,5 +180,5 @@ class Prober:
         )
 
 
-def run(tap: TapGravito) -> t.Iterator[probe.ProbeResult]:
+def run(tap: VendorTap[GravitoSettings]) -> t.Iterator[probe.ProbeResult]:
     return Prober(tap).results()

@@ -7,6 +7,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_gravito.api import GravitoApi
 from tap_gravito.feeds import DomainFeeds
@@ -83,6 +84,7 @@ class TapGravito(VendorTap[GravitoSettings]):
         *request_settings("https://apiv2.gravito.net"),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
         domains = list(self.settings.domains)
@@ -97,6 +99,7 @@ class TapGravito(VendorTap[GravitoSettings]):
         if self.settings.gravito_version and not self.settings.gravito_version.strip():
             raise ConfigError("setting gravito_version must not be empty (the vendor's default is v3)")
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_gravito import probe
 
@@ -118,6 +121,7 @@ class TapGravito(VendorTap[GravitoSettings]):
             if stream.selected
         ]
 
+    @override
     def discover_streams(self) -> list:
         return [stream_class(tap=self, feeds=self.domain_feeds) for stream_class in STREAM_TYPES]
 

@@ -37,6 +37,8 @@ from enum import Enum
 from http import HTTPStatus
 from urllib.parse import quote
 
+from typing_extensions import override
+
 from tapkit import RetriesExhaustedError, VendorApi, VendorResponse, VendorResponseError
 from tapkit.http import RetriableResponseError
 
@@ -141,9 +143,11 @@ class LyticsApi(VendorApi):
 
     settings: LyticsSettings
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": self.settings.api_key}
 
+    @override
     def check(self, answer: VendorResponse) -> None:
         # Inside the retried attempt: a transient error envelope behind HTTP 200 is tried again,
         # any other non-success envelope stops with the vendor's message.

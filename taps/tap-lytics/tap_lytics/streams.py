@@ -7,6 +7,7 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_lytics import scan_state
 from tap_lytics.api import MAX_SCAN_PAGE, Lookup, LyticsApi
@@ -106,9 +107,11 @@ class AccountsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self._dropped: set[str] = set()
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.api.accounts()
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         found = [name for name in row if name.lower() in self.credential_fields]
         if not found:
@@ -138,6 +141,7 @@ class SegmentsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self.audiences = audiences
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.audiences.rows
 
@@ -161,9 +165,11 @@ class SchemaFieldsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self.table_schema = table_schema
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.table_schema.columns
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return {"table": self.table, **row}
 
@@ -181,9 +187,11 @@ class SegmentSizesStream(LyticsStream):
         self.audiences = audiences
         self.run_started_at = run_started_at
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.api.segment_sizes(self.audiences.sized_ids())
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return {**row, "measured_at": self.run_started_at}
 
@@ -215,6 +223,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         self.repeated: dict[str, int] = {}  # segment id -> rows the scan served again
 
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"segment_id": segment_id} for segment_id in self.audiences.configured_ids()]
 
@@ -230,6 +239,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
             )
         return min(asked, MAX_SCAN_PAGE)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         if not context:
             return  # no audience configured
@@ -251,6 +261,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         if context == self.partitions[-1]:
             self.report_scan_counts()  # once per stream, after its last audience
 
+    @override
     def snapshot_is_complete(self) -> bool:
         return all(cursor is None for cursor in self.scan_starts.values())
 
@@ -321,6 +332,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         self.unidentified.clear()
         self.repeated.clear()
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return self.typing.apply(row)
 
@@ -345,9 +357,11 @@ class ProfilesStream(LyticsStream):
         super().__init__(*args, **kwargs)
         self.typing = typing
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return self.typing.apply(row)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         lookups = self.settings.profile_lookups
         missing = 0
@@ -384,6 +398,7 @@ class DeletionRequestsStream(LyticsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = run_started_at
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for request_id in self.settings.deletion_request_ids:
             answer = self.api.deletion_status(request_id)
@@ -395,6 +410,7 @@ class DeletionRequestsStream(LyticsStream):
                 )
             yield {**looked_up(answer), "request_id": request_id}
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         state = row.get("state")
         if isinstance(state, dict) and set(state) == {"current"}:

@@ -7,6 +7,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_lytics import scan_state
 from tap_lytics.api import LyticsApi
@@ -107,6 +108,7 @@ class TapLytics(VendorTap[LyticsSettings]):
         *request_settings("https://api.lytics.io", snapshots=True),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
         settings = self.settings
@@ -130,6 +132,7 @@ class TapLytics(VendorTap[LyticsSettings]):
 
     # -- discovery -------------------------------------------------------------------------------
 
+    @override
     def discover_streams(self) -> list:
         # The table's schema types the profile columns and keys the members; schema_fields emits the
         # same answer. The audience list is asked once, when a stream first needs it.
@@ -159,6 +162,7 @@ class TapLytics(VendorTap[LyticsSettings]):
 
     # -- `--probe` -------------------------------------------------------------------------------
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         """Each assumption about Lytics checked with a handful of read-only requests (tap_lytics.probe)."""
         from tap_lytics.probe import probe_lytics  # only `--probe` needs it

@@ -26,6 +26,8 @@ import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from typing_extensions import override
+
 from tap_voyado import versions
 from tapkit import Request, TapkitError, VendorApi, VendorResponse, VendorResponseError
 from tapkit.secrets import scrub
@@ -144,6 +146,7 @@ class VoyadoApi(VendorApi):
     def version_base(self, version: str) -> str:
         return self.host + versions.version(version).base_path
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {"Api-Key": self.settings.api_key}
 

@@ -17,6 +17,7 @@ from importlib import resources
 
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_voyado import disk, jobs, versions
 from tap_voyado.api import DEFAULT_API_VERSION, ExportRefusedError, JobStatus, VoyadoApi
@@ -64,6 +65,7 @@ class ExportJobsStream(VendorStream):
 
     # -- the run ------------------------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         table = self.job_table
         disk.check_ready(self.store.directory, self.min_free_mb)  # before any request: see tap_voyado.disk
@@ -176,6 +178,7 @@ class ExportJobsStream(VendorStream):
         if answer is not None:  # the vendor sent a status instead of the zip (e.g. not_found)
             job["status"] = answer.status
 
+    @override
     def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[Context | None]:
         # Only the row of a job whose zip is saved carries "downloaded" here: its lines go out now,
         # before `get_records` resumes and marks the job downloaded in the state.
@@ -226,6 +229,7 @@ class CustomerDataStream(VendorStream):
         super().__init__(*args, **kwargs)
         self._warned_unparsed = False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
         store = DownloadStore(self.settings.download_dir)

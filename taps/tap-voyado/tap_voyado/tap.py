@@ -6,6 +6,7 @@ import re
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_voyado import versions
 from tap_voyado.api import CLUSTER_URL, DEFAULT_API_VERSION, VoyadoApi
@@ -93,6 +94,7 @@ class TapVoyado(VendorTap[VoyadoSettings]):
         *request_settings(None),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
         settings = self.settings
@@ -110,11 +112,13 @@ class TapVoyado(VendorTap[VoyadoSettings]):
         if not settings.download_dir.strip():
             raise ConfigError("setting download_dir must name a directory")
 
+    @override
     def probe(self) -> t.Iterable:
         from tap_voyado.probe import probe_rows
 
         return probe_rows(self)
 
+    @override
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 

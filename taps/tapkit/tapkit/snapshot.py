@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tapkit.seam import SeamStream
 
 if t.TYPE_CHECKING:
@@ -37,11 +39,13 @@ class CompleteSnapshot(SeamStream):
         return True
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         # the setting (tapkit.settings.SNAPSHOT_SETTING) turns the announcements off for a loader that lacks them
         settings: SnapshotSettings = self.settings
         return settings.emit_activate_version_messages and self.snapshot_is_complete()
 
+    @override
     def after_sync(self, context: Context | None) -> None:
         super().after_sync(context)
         version = self.announced_version

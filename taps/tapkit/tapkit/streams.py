@@ -14,6 +14,7 @@ from http import HTTPStatus
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
+from typing_extensions import override
 
 from tapkit.credentials import CredentialFilter
 from tapkit.isolation import PartGuard, drop_uncommitted, is_part_fault
@@ -73,6 +74,7 @@ class VendorStream(SeamStream):
 
     # -- one failing part never sinks the rest (tapkit.isolation) -------------------------------
 
+    @override
     def partition_records(self, records: Iterable[dict], context: Context | None) -> Iterable[dict]:
         return self.failed_parts.guard(
             self.name, records, lambda: self.get_context_state(context), self.part_context(context), vendor=self.vendor
@@ -87,6 +89,7 @@ class VendorStream(SeamStream):
         the stream's own; a part fault skips it (`part.failed`), the loop goes on, the run fails at the end."""
         return self.failed_parts.part(self.name, context, vendor=self.vendor)
 
+    @override
     def sync_stream(self, sync: Callable[[], None], context: Context | None) -> bool:
         try:
             sync()
@@ -98,6 +101,7 @@ class VendorStream(SeamStream):
         return self.name not in self.failed_parts.failed_streams()
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         # Only streams that are the vendor's whole set announce versions (tapkit.snapshot.CompleteSnapshot, put
         # first among the bases, says when). The SDK's own reading of the setting would also announce them for
@@ -121,6 +125,7 @@ class VendorStream(SeamStream):
         """Vendor-specific reshaping of one raw row before typing (override in a tap)."""
         return row
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         prepared = self.prepare_row(row, context)
         if prepared is None:
@@ -143,6 +148,7 @@ class VendorStream(SeamStream):
         )
 
     @property
+    @override
     def emits_records_as_shaped(self) -> bool:
         # tests/tapkit/test_fast_path.py proves both paths emit the same.
         return self._emits_records_as_shaped

@@ -10,6 +10,7 @@ import click
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
+from typing_extensions import override
 
 from tapkit import clock, secrets, settings_check, stopping
 from tapkit.concurrency import OrderedPrefetch
@@ -19,13 +20,10 @@ from tapkit.isolation import FailedParts
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
+from tapkit.secrets import secret_setting_names
 from tapkit.settings import DayWindowSettings, KitSettings, S
 from tapkit.state import StateCheckedTap
 from tapkit.writer import BufferedRecordWriter
-
-
-def secret_setting_names(config_jsonschema: dict) -> list[str]:
-    return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
 
 
 class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
@@ -53,11 +51,13 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
 
     message_writer_class = BufferedRecordWriter
 
+    @override
     def install_signal_handlers(self) -> None:
         # The SDK's handler exits 0 and writes a STATE before the kit's buffered records; the kit's
         # stops the run with `Stopped` instead (see tapkit.stopping).
         stopping.install()
 
+    @override
     def validate_settings(self, validate: t.Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
@@ -107,6 +107,7 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
     # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         command = super().get_singer_command()
         # `tapkit.cli` runs `--probe` before click parses anything; the option is here for `--help`
@@ -126,7 +127,7 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
     @classmethod
     def run_singer(cls) -> None:
         """`tap-<vendor>`: the Singer CLI, ending on one clear line when it fails."""
-        from tapkit import cli
+        from tapkit import cli  # cli runs a VendorTap class: imported when the console script runs
 
         cli.run(cls)
 
@@ -198,6 +199,7 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
         """The run's one ledger of failed parts, handed to every stream; read once every stream synced."""
         return FailedParts(self.logger)
 
+    @override
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         try:
             try:
@@ -229,8 +231,8 @@ def _probe_callback(tap_class: type[VendorTap]) -> t.Callable[[click.Context, cl
         if value:
             import sys
 
-            from tapkit import probe
+            from tapkit import cli
 
-            context.exit(probe.run(tap_class, sys.argv[1:]))
+            context.exit(cli.run_probe(tap_class, sys.argv[1:]))
 
     return run_probe

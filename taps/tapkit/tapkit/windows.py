@@ -21,6 +21,8 @@ import datetime as dt
 import threading
 import typing as t
 
+from typing_extensions import override
+
 from tapkit import clock
 from tapkit.streams import VendorStream
 
@@ -95,6 +97,8 @@ class DayWindowStream(VendorStream):
 
     is_sorted = False
     settings: DayWindowSettings
+    #: the bookmark is a day's (tapkit.state checks a saved one as such)
+    bookmarks_by_day: t.ClassVar[bool] = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -182,12 +186,14 @@ class DayWindowStream(VendorStream):
             ahead.close()
             prefetch.close(wait=every_day_taken)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for day, fetched in self.fetched_days(self.window_days(context), context):
             self._day_max = None
             yield from self.day_rows(day, fetched, context)
             self.commit_day(day, context)
 
+    @override
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
         # Remember the newest value of the day; the bookmark moves only in `commit_day`.
         value = record.get(self.replication_key)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from typing_extensions import override
+
 from tap_gravito import fingerprints
 from tap_gravito.api import API_DAYS
 from tap_gravito.bookmarks import parse_bookmark
@@ -35,6 +37,7 @@ class GravitoStream(VendorStream):
         self.feeds = feeds
 
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"domain": domain} for domain in self.settings.domains]
 
@@ -53,6 +56,7 @@ class GravitoStream(VendorStream):
         """Rows without a timestamp cannot be placed in time, so they are always emitted."""
         return after is None or seconds is None or seconds > after
 
+    @override
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
         value = record.get(self.replication_key)
         if value is None:
@@ -86,6 +90,7 @@ class GravitoStream(VendorStream):
     #: profile is emitted again when its content fingerprint changed (see `fingerprints`)
     fingerprinted: t.ClassVar[bool] = False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         domain = (context or {})["domain"]
         self._started_from = None
