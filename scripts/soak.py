@@ -31,6 +31,8 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing_extensions import override
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -83,6 +85,7 @@ class PeriodicFaults(Faults):
     def _gap(self) -> int:
         return self.random.randint(max(1, self.every // 2), max(1, self.every * 3 // 2))
 
+    @override
     def take(self, vendor: str, target: str, carried: str = "") -> FaultRule | None:
         rule = super().take(vendor, target, carried)
         if rule is not None or self.every <= 0:
@@ -121,9 +124,11 @@ class _CountingLog(list):
         super().__init__()
         self.total = 0
 
+    @override
     def append(self, item: t.Any) -> None:
         self.total += 1
 
+    @override
     def __len__(self) -> int:
         return self.total
 

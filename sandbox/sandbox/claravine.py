@@ -42,6 +42,8 @@ import typing as t
 import uuid
 from dataclasses import dataclass
 
+from typing_extensions import override
+
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
     Benchmark,
@@ -159,6 +161,7 @@ class ClaravineApp(VendorApp):
 
     # -- the API --------------------------------------------------------------------------------
 
+    @override
     def handle(self, request: Request) -> Response:
         if not (request.headers.get(KEY_HEADER) and request.headers.get(SECRET_HEADER)):
             return Response.json({"message": "Unauthorized"}, status=401)
@@ -304,6 +307,7 @@ class ClaravineApp(VendorApp):
 
     # -- ground truth ---------------------------------------------------------------------------
 
+    @override
     def ground_truth(
         self,
         start: str | dt.date,

@@ -27,6 +27,8 @@ import json
 import random
 import typing as t
 
+from typing_extensions import override
+
 from sandbox.core import VENDOR_CREDENTIAL, Request, Response, VendorApp
 from sandbox.jsonbody import envelope_chunks
 from sandbox.profiles import Benchmark, BenchStream, Credentials, DayWindows, FailingPart, VendorProfile, days_ago
@@ -94,6 +96,7 @@ class ConsentmanagerApp(VendorApp):
 
     # -- the API --------------------------------------------------------------------------------
 
+    @override
     def handle(self, request: Request) -> Response:
         if request.path.rstrip("/") != "/api/data.php" or request.method != "GET":
             return Response.json({"status": "error", "message": "Not found", "data": []}, status=404)
@@ -139,11 +142,13 @@ class ConsentmanagerApp(VendorApp):
     def _error(self, message: str) -> Response:
         return Response.json({"status": "error", "message": message, "data": []})
 
+    @override
     def envelope_error(self, request: Request) -> Response:
         return self._error("Report could not be created: internal limit reached")
 
     # -- ground truth ---------------------------------------------------------------------------
 
+    @override
     def ground_truth(
         self, start: str | dt.date, end: str | dt.date | None = None, custom_vendors_all: bool = False, **_: t.Any
     ) -> dict[str, list[dict]]:

@@ -25,6 +25,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from typing_extensions import override
+
 from sandbox import discovery
 
 FAULT_KINDS = (
@@ -550,6 +552,7 @@ def _make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_DELETE = do_PUT = _handle
 
+        @override
         def log_message(self, format: str, *args: t.Any) -> None:
             pass  # the request log is `Sandbox.requests`
 

@@ -27,6 +27,8 @@ import typing as t
 import uuid
 from dataclasses import dataclass, field
 
+from typing_extensions import override
+
 from sandbox.core import Request, Response, VendorApp
 from sandbox.jsonbody import json_array_chunks
 from sandbox.profiles import (
@@ -209,6 +211,7 @@ class GravitoApp(VendorApp):
 
     # -- the API ------------------------------------------------------------------------------
 
+    @override
     def handle(self, request: Request) -> Response:
         if request.path.rstrip("/") != PATH or request.method != "GET":
             return Response.json({"message": "Not Found"}, status=404)
@@ -219,12 +222,14 @@ class GravitoApp(VendorApp):
         domain = request.arg("domainName") or ""
         return Response(body=json_array_chunks(self.elements(domain)))
 
+    @override
     def envelope_error(self, request: Request) -> Response:
         # No error envelope is documented; a 200 whose body is an object instead of the array.
         return Response.json({"message": "An error has occurred."})
 
     # -- ground truth -------------------------------------------------------------------------
 
+    @override
     def ground_truth(self, domains: t.Iterable[str] = DOMAINS, **_: t.Any) -> dict[str, list[dict]]:
         """What each stream must yield on a first sync of `domains` (one row per primary key)."""
         truth: dict[str, list[dict]] = {

@@ -38,6 +38,8 @@ import threading
 import typing as t
 from urllib.parse import unquote
 
+from typing_extensions import override
+
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
     Benchmark,
@@ -444,6 +446,7 @@ class LyticsApp(VendorApp):
 
     # -- ground truth ------------------------------------------------------------------------------
 
+    @override
     def ground_truth(
         self,
         table: str = "user",
@@ -499,6 +502,7 @@ class LyticsApp(VendorApp):
 
     # -- the API -----------------------------------------------------------------------------------
 
+    @override
     def handle(self, request: Request) -> Response:
         token = (request.headers.get("Authorization") or "").strip()
         if not token or token.lower().startswith("bearer "):
@@ -664,6 +668,7 @@ class LyticsApp(VendorApp):
             status=status,
         )
 
+    @override
     def envelope_error(self, request: Request) -> Response:
         # The switch picks a lasting error (e.g. "400", or 404 as a number) instead of the default transient one.
         # "lytics.envelope_error_message" replaces the message (e.g. "Timed out" with status 200).

@@ -40,6 +40,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing_extensions import override
+
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import Benchmark, BenchStream, FailingPart, Probe, VendorProfile
 
@@ -104,6 +106,7 @@ class VoyadoApp(VendorApp):
 
     # -- the API --------------------------------------------------------------------------------
 
+    @override
     def handle(self, request: Request) -> Response:
         if not request.headers.get("Api-Key"):
             return Response.json({"error": "Unauthorized: missing Api-Key header"}, status=401)
@@ -199,6 +202,7 @@ class VoyadoApp(VendorApp):
             )
         return Response(body=self.zip_bytes(job.customer_key), content_type="application/zip")
 
+    @override
     def envelope_error(self, request: Request) -> Response:
         return Response.json({"jid": request.arg("jid") or "", "status": "error"})
 
@@ -260,6 +264,7 @@ class VoyadoApp(VendorApp):
             outcome_of(customer_key), "downloaded"
         )
 
+    @override
     def ground_truth(self, customer_keys: t.Sequence[str] | str = (), **_: t.Any) -> dict[str, list[dict]]:
         """Rows each stream must yield once every key's job has ended (jids are the vendor's, so absent)."""
         keys = customer_keys.split(",") if isinstance(customer_keys, str) else list(customer_keys)

@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import requests
+from typing_extensions import override
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
@@ -43,6 +44,7 @@ class Recorder:
             protocol_version = "HTTP/1.1"
             disable_nagle_algorithm = True
 
+            @override
             def log_message(self, *args: object) -> None:
                 pass
 
@@ -114,6 +116,7 @@ def serve(directory: Path, port: int) -> None:
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between
 
+        @override
         def log_message(self, *args: object) -> None:
             pass
 

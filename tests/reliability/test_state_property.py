@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from singer_sdk.singerlib.messages import StateMessage
+from typing_extensions import override
 
 from tapkit.airbyte import MessageSink
 from tapkit.state import StateError, checked_state
@@ -39,6 +40,7 @@ class StateCollector(MessageSink):
     def __init__(self) -> None:
         self.states: list[dict] = []
 
+    @override
     def write_message(self, message: t.Any) -> None:
         if isinstance(message, StateMessage):
             self.states.append(copy.deepcopy(dict(message.value)))

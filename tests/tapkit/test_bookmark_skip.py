@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from singer_sdk import Stream
 
-from tap_gravito.client import GravitoStream
+from tap_gravito.stream_base import GravitoStream
 from tapkit.seam import SeamStream
 from tests.gravito.truth import SANDBOX_CONFIG
 from tests.tapkit.test_fast_path import sync

@@ -13,10 +13,22 @@ import typing as t
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from typing_extensions import override
 
 from tapkit import retry
 from tapkit.errors import AuthenticationError, RetriesExhaustedError, VendorResponseError
 from tapkit.http import HttpClient, Request, RetriableResponseError, VendorApi, VendorResponse
+from tapkit.settings import KitSettings
+
+#: the kit's settings as a run without a config file would have them
+SETTINGS = KitSettings(
+    api_url=None,
+    request_timeout=5,
+    max_requests_per_second=None,
+    max_concurrency=1,
+    retry_max_attempts=3,
+    retry_backoff_seconds=0.01,
+)
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -41,6 +53,7 @@ class ScriptedServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            @override
             def log_message(self, *args: t.Any) -> None:
                 pass
 
@@ -144,6 +157,7 @@ def test_a_bad_body_is_a_clear_error_naming_the_request(server):
 
 
 class EnvelopeApi(VendorApi):
+    @override
     def check(self, answer: VendorResponse) -> None:
         status = answer.scalars(["status"])["status"]
         if status == "busy":
@@ -151,9 +165,11 @@ class EnvelopeApi(VendorApi):
         if status != "ok":
             raise answer.error(f"status {status!r}")
 
+    @override
     def auth_params(self) -> dict[str, t.Any]:
         return {"key": "k"}
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {"X-Api-Key": "h"}
 
@@ -161,7 +177,7 @@ class EnvelopeApi(VendorApi):
 def test_a_check_inside_the_attempt_is_retried_and_auth_travels_with_every_request(server):
     busy = json.dumps({"status": "busy"}).encode()
     server.script["/items"] = [(200, {}, busy), (200, {}, OK_BODY)]
-    api = EnvelopeApi(client(server), {}).for_stream("items")
+    api = EnvelopeApi(client(server), SETTINGS).for_stream("items")
     answer = api.get("/items", {"page": 2})
     assert list(answer.items("data.item")) == [{"id": 1}, {"id": 2}]
     assert server.seen == ["/items?key=k&page=2", "/items?key=k&page=2"]
@@ -170,7 +186,7 @@ def test_a_check_inside_the_attempt_is_retried_and_auth_travels_with_every_reque
 def test_every_attempt_counts_in_the_sdk_request_metrics_of_the_asking_stream(server, caplog):
     server.script["/items/7"] = [(500, {}, b"{}"), (200, {}, OK_BODY)]
     caplog.set_level(logging.INFO, logger="singer_sdk.metrics")
-    api = EnvelopeApi(client(server), {}).for_stream("things")
+    api = EnvelopeApi(client(server), SETTINGS).for_stream("things")
     api.get("/items/7", endpoint="/items/{id}")
     points = [json.loads(r.getMessage().removeprefix("METRIC: ")) for r in caplog.records if "METRIC" in r.getMessage()]
     counts = [p for p in points if p["metric"] == "http_request_count"]

@@ -9,6 +9,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from typing_extensions import override
 
 from tap_gravito.tap import TapGravito
 from tests.gravito.truth import SANDBOX_CONFIG
@@ -34,6 +35,7 @@ class ForwardingProxy:
                     self.end_headers()
                     self.wfile.write(body)
 
+            @override
             def log_message(self, *args: t.Any) -> None:
                 pass
 

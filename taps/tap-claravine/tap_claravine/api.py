@@ -41,12 +41,15 @@ import typing as t
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+from typing_extensions import override
+
 from tapkit import AuthenticationError, VendorResponseError
 from tapkit.http import VendorApi
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
+    from tap_claravine.settings import ClaravineSettings
     from tapkit.http import HttpClient, VendorResponse
 
 DEFAULT_KEY_HEADER = "X-API-Key"
@@ -96,15 +99,15 @@ class DataPath:
 class ClaravineApi(VendorApi):
     """One method per Claravine endpoint the tap reads (see the module doc for what each assumes)."""
 
-    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
-        super().__init__(http, config)
+    settings: ClaravineSettings
+
+    def __init__(self, http: HttpClient, settings: ClaravineSettings) -> None:
+        super().__init__(http, settings)
         self.data_path = DataPath()
 
+    @override
     def auth_headers(self) -> dict[str, str]:
-        return {
-            self.config.get("key_header") or DEFAULT_KEY_HEADER: self.config["api_key"],
-            self.config.get("secret_header") or DEFAULT_SECRET_HEADER: self.config["api_secret"],
-        }
+        return {self.settings.key_header: self.settings.api_key, self.settings.secret_header: self.settings.api_secret}
 
     # -- whole-document reads ------------------------------------------------------------------------
 

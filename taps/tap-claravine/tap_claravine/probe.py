@@ -19,7 +19,8 @@ from tapkit import TapkitError, clock, probe
 
 if t.TYPE_CHECKING:
     from tap_claravine.api import ClaravineApi
-    from tap_claravine.tap import TapClaravine
+    from tap_claravine.settings import ClaravineSettings
+    from tapkit.tap import VendorTap
 
 MAX_DEFINITIONS = 5
 MAX_STATUSES = 5
@@ -72,7 +73,7 @@ class Answer:
 
 
 class Prober:
-    def __init__(self, tap: TapClaravine) -> None:
+    def __init__(self, tap: VendorTap[ClaravineSettings]) -> None:
         self.tap = tap
         self.api = t.cast("ClaravineApi", tap.api).for_stream("probe")
 
@@ -89,7 +90,7 @@ class Prober:
     def results(self) -> t.Iterator[probe.ProbeResult]:
         listed = self.ask("/v1/datasets")
         yield self.host_row(listed)
-        auth = AUTH.format(key=self.tap.config.get("key_header"), secret=self.tap.config.get("secret_header"))
+        auth = AUTH.format(key=self.tap.settings.key_header, secret=self.tap.settings.secret_header)
         if listed.status in (401, 403):
             yield probe.result(auth, listed.asked, listed.shown(), False)
             yield from self.untold(
@@ -127,7 +128,7 @@ class Prober:
 
     def host_row(self, listed: Answer) -> probe.ProbeResult:
         """Which host answers: the configured one, named by the documented form it has."""
-        url = str(self.tap.config.get("api_url") or "").rstrip("/")
+        url = (self.tap.settings.api_url or "").rstrip("/")
         form = host_form(url)
         asked = f"{listed.asked} at {url}"
         if listed.status is None:
@@ -176,13 +177,11 @@ class Prober:
         return dataset
 
     def transaction_checks(self, dataset: dict) -> t.Iterator[probe.ProbeResult]:
-        last = self.tap.config.get("end_date") or clock.today().isoformat()
-        first = max(
-            str(self.tap.config["start_date"])[:10],
-            (dt.date.fromisoformat(str(last)[:10]) - dt.timedelta(days=WINDOW_DAYS - 1)).isoformat(),
-        )
+        last = self.tap.settings.end_date or clock.today()
+        first = max(self.tap.settings.start_date, last - dt.timedelta(days=WINDOW_DAYS - 1))
         listed = self.ask(
-            f"/v1/datasets/{dataset['uuid']}/transactions", {"start-date": first, "end-date": str(last)[:10]}
+            f"/v1/datasets/{dataset['uuid']}/transactions",
+            {"start-date": first.isoformat(), "end-date": last.isoformat()},
         )
         items = listed.document.get("transactions") if listed.ok and isinstance(listed.document, dict) else None
         holds = isinstance(items, list) and all(isinstance(i, dict) and isinstance(i.get("uuid"), str) for i in items)
@@ -195,7 +194,7 @@ class Prober:
             )
             yield from self.untold(listed.asked, reason, TX_FILTER, STATUS, DATA_PATH, DATA_SHAPE)
             return
-        yield filter_row(listed.asked, items, first, str(last)[:10])
+        yield filter_row(listed.asked, items, first.isoformat(), last.isoformat())
         complete, statuses, asked = None, [], []
         for item in sorted(items, key=lambda i: str(i.get("submittedAt") or ""))[:MAX_STATUSES]:
             answer = self.ask(f"/v1/datasets/{dataset['uuid']}/transactions/{item['uuid']}/status")
@@ -294,5 +293,5 @@ def _definition_fields(document: t.Any) -> t.Any:
     return definition.get("fields") if isinstance(definition, dict) else None
 
 
-def run(tap: TapClaravine) -> t.Iterator[probe.ProbeResult]:
+def run(tap: VendorTap[ClaravineSettings]) -> t.Iterator[probe.ProbeResult]:
     return Prober(tap).results()

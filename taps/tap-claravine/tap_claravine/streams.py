@@ -10,6 +10,7 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_claravine.api import COMPLETE, PENDING, DataRow
 from tap_claravine.id_field import id_field_name, id_header
@@ -25,6 +26,7 @@ if t.TYPE_CHECKING:
 
     from tap_claravine.api import ClaravineApi
     from tap_claravine.datasets import DatasetDefinitions
+    from tap_claravine.settings import ClaravineSettings
     from tapkit.tap import VendorTap
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -43,6 +45,7 @@ class ClaravineStream(VendorStream):
     """A stream of the Claravine API."""
 
     api: ClaravineApi  # the tap's `api_class`
+    settings: ClaravineSettings
 
     def wants(self, context: Context | None) -> bool:
         """As a child of `transactions`: whether this stream reads the rows of that transaction."""
@@ -65,12 +68,14 @@ class DatasetsStream(CompleteSnapshot, ClaravineStream):
         super().__init__(tap)
         self.datasets = datasets
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         definitions = self.datasets.definitions()
         names = dataset_stream_names(definitions)
         for item in definitions:
             yield {**item, "stream_name": names[item["uuid"]]}
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"dataset_uuid": record["uuid"]}
 
@@ -86,6 +91,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
     and keeps the pending transactions in state, in day order, in the sync's thread.
     """
 
+    settings: ClaravineSettings  # as ClaravineStream says (DayWindowStream names the kit's part)
     name = "transactions"
     parent_stream_type = DatasetsStream
     primary_keys = ("dataset_uuid", "uuid")
@@ -97,6 +103,7 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
         super().__init__(*args, **kwargs)
         self.emitted: dict[str, set[str]] = {}  # dataset uuid -> its transactions emitted in this run
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.recheck_pending(context)
         yield from super().get_records(context)
@@ -113,9 +120,11 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
         emitted.add(item["uuid"])
         return True
 
+    @override
     def fetch_day(self, day: dt.date, context: Context | None) -> list[dict]:
         return self.transactions_of_day(day.isoformat(), context)
 
+    @override
     def day_rows(self, day: dt.date, fetched: list[dict], context: Context | None) -> t.Iterable[dict]:
         for item in fetched:
             if not self.first_time(item, context):
@@ -179,10 +188,12 @@ class TransactionsStream(DayWindowStream, ClaravineStream):
 
     # -- children: rows of complete transactions, each dataset's table only its own ------------
 
+    @override
     def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[dict]:
         if record.get("status") == COMPLETE:
             yield {"dataset_uuid": record["dataset_uuid"], "transaction_uuid": record["uuid"]}
 
+    @override
     def syncs_child(self, child: Stream, child_context: Context) -> bool:
         # The SDK syncs every child with every context; a dataset's table wants only its own
         # dataset's transactions (else each one would cost a SCHEMA and a STATE message per table).
@@ -203,6 +214,7 @@ class TransactionRowsStream(ClaravineStream):
         super().__init__(tap)
         self.datasets = datasets
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         parent = of_parent(context)
         dataset_uuid, transaction_uuid = parent["dataset_uuid"], parent["transaction_uuid"]
@@ -327,6 +339,7 @@ class DatasetRowsStream(ClaravineStream):
         self.primary_keys = ("cvid",) if self.has_cvid else tuple(ROW_COLUMNS)
 
     @cached_property
+    @override
     def shaper(self) -> RecordShaper:
         # As `VendorStream.shaper`, with the renames of this stream's dataset.
         return RecordShaper(
@@ -338,9 +351,11 @@ class DatasetRowsStream(ClaravineStream):
             credentials=CredentialFilter(self.credential_fields, self.credential_allowed_fields),
         )
 
+    @override
     def wants(self, context: Context | None) -> bool:
         return context is not None and context.get("dataset_uuid") == self.dataset_uuid
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         transaction_uuid = of_parent(context)["transaction_uuid"]
         rows = self.api.transaction_data(self.dataset_uuid, transaction_uuid, context)

@@ -6,9 +6,11 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_claravine.api import API_HOST, CUSTOMER_HOST, DEFAULT_KEY_HEADER, DEFAULT_SECRET_HEADER, ClaravineApi
 from tap_claravine.datasets import DatasetDefinitions
+from tap_claravine.settings import ClaravineSettings
 from tap_claravine.state_layout import LAYOUT as STATE_LAYOUT
 from tap_claravine.streams import (
     DatasetRowsStream,
@@ -21,7 +23,7 @@ from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
 
 
-class TapClaravine(VendorTap):
+class TapClaravine(VendorTap[ClaravineSettings]):
     """Claravine API: datasets (templates), transactions (submissions) and their rows, one typed table per dataset."""
 
     name = "tap-claravine"
@@ -29,6 +31,7 @@ class TapClaravine(VendorTap):
     auth_settings = ("api_key", "api_secret")
     state_layout = STATE_LAYOUT
     api_class = ClaravineApi
+    settings_class = ClaravineSettings
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -96,16 +99,16 @@ class TapClaravine(VendorTap):
         "tap-claravine --probe says whether the configured one answers."
     )
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
-        self.require_date_window()
-        self.require_at_least("lookback_days", 0)
-        headers = [str(self.config.get(name) or "").strip() for name in ("key_header", "secret_header")]
+        headers = [self.settings.key_header.strip(), self.settings.secret_header.strip()]
         if not all(headers) or headers[0].lower() == headers[1].lower():
             raise ConfigError("settings key_header and secret_header must be two different, non-empty header names")
-        if any(not isinstance(uuid, str) or not uuid.strip() for uuid in self.config.get("datasets") or []):
+        if any(not uuid.strip() for uuid in self.settings.datasets or ()):
             raise ConfigError("setting datasets must be a list of dataset UUIDs (non-empty strings)")
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_claravine import probe
 
@@ -117,10 +120,11 @@ class TapClaravine(VendorTap):
         api = t.cast("ClaravineApi", self.api)  # `api_class` above
         return DatasetDefinitions(
             api.for_stream(DatasetsStream.name),
-            wanted=self.config.get("datasets") or [],
+            wanted=list(self.settings.datasets or ()),
             logger=self.logger.getChild(DatasetsStream.name),  # its warnings read as the stream's
         )
 
+    @override
     def discover_streams(self) -> list:
         # The per-dataset streams come from the API: discovery needs working credentials.
         datasets = self.dataset_definitions

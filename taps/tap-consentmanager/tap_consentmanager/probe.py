@@ -20,10 +20,11 @@ from tap_consentmanager.envelope import DataMember
 from tap_consentmanager.streams import CmpReportStream, ConsentLogStream, CustomPurposesStream, CustomVendorsStream
 from tapkit import AuthenticationError, TapkitError
 from tapkit import probe as kit
-from tapkit.windows import parse_day, utc_today
+from tapkit.windows import utc_today
 
 if t.TYPE_CHECKING:
-    from tap_consentmanager.tap import TapConsentmanager
+    from tap_consentmanager.settings import ConsentmanagerSettings
+    from tapkit.tap import VendorTap
 
 ARCHIVED_DAY_OFFSET = 8  # the consent log keeps seven days, today included
 
@@ -67,14 +68,13 @@ def ask(
     return answer
 
 
-def probe(tap: TapConsentmanager) -> t.Iterator[kit.ProbeResult]:
+def probe(tap: VendorTap[ConsentmanagerSettings]) -> t.Iterator[kit.ProbeResult]:
     api = tap.api.for_stream("probe")
     assert isinstance(api, ConsentmanagerApi)
     today = utc_today()
     yesterday = today - dt.timedelta(days=1)
     # the lists ask the sync's own window (the vendor expects from/to; lists ignore them)
-    end = tap.config.get("end_date")
-    first, last = parse_day(tap.config["start_date"]), parse_day(end) if end else today
+    first, last = tap.settings.start_date, tap.settings.end_date or today
     archived_day = today - dt.timedelta(days=ARCHIVED_DAY_OFFSET)
     report = ask(api, CmpReportStream.data_type, yesterday, yesterday, day=True)
     purposes = ask(api, CustomPurposesStream.data_type, first, last, day=False)
@@ -84,7 +84,7 @@ def probe(tap: TapConsentmanager) -> t.Iterator[kit.ProbeResult]:
         first,
         last,
         day=False,
-        all_entries=bool(tap.config.get("custom_vendors_all")),
+        all_entries=tap.settings.custom_vendors_all,
     )
     archived = ask(api, ConsentLogStream.data_type, archived_day, archived_day, day=True)
 

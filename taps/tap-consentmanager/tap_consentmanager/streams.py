@@ -7,16 +7,18 @@ import typing as t
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
-from tap_consentmanager.client import ConsentmanagerStream
 from tap_consentmanager.duplicates import DuplicateKeys
 from tap_consentmanager.ids import ids_as_text
+from tap_consentmanager.stream_base import ConsentmanagerStream
 from tapkit import CompleteSnapshot, DayWindowStream
-from tapkit.windows import parse_day, utc_today
+from tapkit.windows import utc_today
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_consentmanager.settings import ConsentmanagerSettings
     from tapkit import VendorResponse
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -30,13 +32,13 @@ class ReferenceStream(CompleteSnapshot, ConsentmanagerStream):
 
     def request_window(self) -> tuple[dt.date, dt.date]:
         """from/to of the request; reference lists ignore them, but the vendor expects them."""
-        end = self.config.get("end_date")
-        return parse_day(self.config["start_date"]), parse_day(end) if end else utc_today()
+        return self.settings.start_date, self.settings.end_date or utc_today()
 
     def lists_all_entries(self) -> bool:
         """Whether the request asks `all=1` (custom_vendors only)."""
         return False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         return self.guarded(self.list_rows(context), context)
 
@@ -61,21 +63,26 @@ class ReportStream(DayWindowStream, ConsentmanagerStream):
     A day is asked in `fetch_day` (possibly in a worker, several days at once: see tapkit.windows) and
     its rows are read in `day_rows`, in day order, in the sync's thread."""
 
+    settings: ConsentmanagerSettings  # as ConsentmanagerStream says (DayWindowStream names the kit's part)
     replication_key = "date"
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         return self.guarded(super().get_records(context), context)
 
+    @override
     def stop_note(self, context: Context | None) -> str:
         # The failing day was never committed: the bookmark is still the last day fully emitted.
         bookmark = self.bookmark(context)
         kept = f"its bookmark stays at {bookmark}" if bookmark else "it has no bookmark yet"
         return f"the report stopped there ({kept}: the next run reads that day again)"
 
+    @override
     def fetch_day(self, day: dt.date, context: Context | None) -> VendorResponse:
         return self.api.report(self.data_type, day, day, context=context)
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         return self.rows_of(fetched, day)
 
@@ -89,6 +96,7 @@ class CmpReportStream(ReportStream):
     #: the vendor fields of `primary_keys`
     vendor_keys = ("cmpID", "designID", "country", "date", "hour", "urlID", "osID", "uaID", "deviceID")
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         duplicates = DuplicateKeys(self.vendor_keys)
         try:
@@ -123,6 +131,7 @@ class DeliveryDomainsStream(ReportStream):
     data_type = 16
     primary_keys = ("id",)
 
+    @override
     def day_rows(self, day: dt.date, fetched: VendorResponse, context: Context | None) -> t.Iterator[dict]:
         for row in super().day_rows(day, fetched, context):
             if isinstance(row, dict):
@@ -148,6 +157,7 @@ class ConsentLogStream(TextIdsMixin, ReportStream):
     data_type = 19
     primary_keys = ("id",)
 
+    @override
     def window_days(self, context: Context | None) -> list[dt.date]:
         days = super().window_days(context)
         oldest_served = utc_today() - dt.timedelta(days=CONSENT_LOG_DAYS - 1)
@@ -178,8 +188,9 @@ class CustomVendorsStream(TextIdsMixin, ReferenceStream):
     primary_keys = ("id", "cmp")
     text_id_fields = ("id",)
 
+    @override
     def lists_all_entries(self) -> bool:
-        return bool(self.config.get("custom_vendors_all"))
+        return self.settings.custom_vendors_all
 
 
 class CustomPurposesStream(TextIdsMixin, ReferenceStream):
@@ -199,6 +210,7 @@ class TextVersionsStream(ReferenceStream):
     primary_keys = ("id", "design", "lang")
     ALL_LANGUAGES = "*"
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         # `lang` is part of the key, and warehouses refuse an empty or null key column.
         if not row.get("lang"):

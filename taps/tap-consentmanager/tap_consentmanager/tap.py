@@ -5,20 +5,22 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_consentmanager.api import ConsentmanagerApi
+from tap_consentmanager.settings import ConsentmanagerSettings
 from tap_consentmanager.streams import STREAM_TYPES
 from tapkit import VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
-    from tap_consentmanager.client import ConsentmanagerStream
+    from tap_consentmanager.stream_base import ConsentmanagerStream
     from tapkit.probe import ProbeResult
 
 __all__ = ["TapConsentmanager"]
 
 
-class TapConsentmanager(VendorTap):
+class TapConsentmanager(VendorTap[ConsentmanagerSettings]):
     """consentmanager.net Data API: all 17 live report types (CMP statistics, consent log, vendors,
     purposes, changelog ...), typed and incremental by day."""
 
@@ -26,6 +28,7 @@ class TapConsentmanager(VendorTap):
     vendor_name = "consentmanager.net"
     auth_settings = ("api_key",)
     api_class = ConsentmanagerApi
+    settings_class = ConsentmanagerSettings
     state_layout = StateLayout.of(STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
@@ -69,17 +72,14 @@ class TapConsentmanager(VendorTap):
         *request_settings("https://app.consentmanager.net", snapshots=True),
     ).to_dict()
 
-    def check_settings(self) -> None:
-        super().check_settings()
-        self.require_date_window("start_date", "end_date")
-        self.require_at_least("lookback_days", 0)
-
+    @override
     def discover_streams(self) -> list[ConsentmanagerStream]:
         # A report that cannot be read stops alone, the run failing at the end: the kit's isolation.
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 
     # -- `--probe` -----------------------------------------------------------------------------
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_consentmanager.probe import probe
 

@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tapkit.http import VendorApi
 
 if t.TYPE_CHECKING:
     from collections.abc import Collection
 
+    from tap_gravito.settings import GravitoSettings
     from tapkit.http import VendorResponse
 
 API_DAYS = 7  # the API serves the last seven days only
@@ -39,10 +42,13 @@ DEFAULT_VERSION = "v3"
 class GravitoApi(VendorApi):
     """One method per Gravito endpoint (there is one)."""
 
+    settings: GravitoSettings
+
+    @override
     def auth_headers(self) -> dict[str, str]:
         return {
-            "gravitoaccess": self.config["access_token"],
-            "gravitoversion": self.config.get("gravito_version") or DEFAULT_VERSION,
+            "gravitoaccess": self.settings.access_token,
+            "gravitoversion": self.settings.gravito_version or DEFAULT_VERSION,
         }
 
     def microprofiles(self, domain: str, *, tolerate: Collection[int] = ()) -> VendorResponse:

@@ -10,12 +10,13 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
 
-from tap_gravito.api import API_DAYS, GravitoApi
+from tap_gravito.api import API_DAYS, DEFAULT_VERSION, GravitoApi
 from tap_gravito.microprofile import MILLISECONDS_FROM, parse_element
 from tapkit import TapkitError, clock, probe
 
 if t.TYPE_CHECKING:
-    from tap_gravito.tap import TapGravito
+    from tap_gravito.settings import GravitoSettings
+    from tapkit.tap import VendorTap
 
 MAX_DOMAINS = 10
 #: a timestamp older than this many days says the API serves more than its seven (a day of slack)
@@ -65,7 +66,7 @@ class DomainAnswer:
 
 
 class Prober:
-    def __init__(self, tap: TapGravito) -> None:
+    def __init__(self, tap: VendorTap[GravitoSettings]) -> None:
         self.tap = tap
         #: the sync's own client (headers, pacing, retries), its requests counted under "probe"
         self.api = t.cast(GravitoApi, tap.api).for_stream("probe")
@@ -106,8 +107,8 @@ class Prober:
             answer.gravito_data_errors += profile.gravito_data_error is not None
 
     def results(self) -> t.Iterator[probe.ProbeResult]:
-        domains = list(self.tap.config["domains"])[:MAX_DOMAINS]
-        version = self.tap.config.get("gravito_version") or "v3"
+        domains = list(self.tap.settings.domains)[:MAX_DOMAINS]
+        version = self.tap.settings.gravito_version or DEFAULT_VERSION
         asked = f"GET /api/gp/gravitocustomerdata?domainName=<each of {len(domains)} domain(s)>"
         answers: list[DomainAnswer] = []
         for domain in domains:
@@ -128,7 +129,7 @@ class Prober:
             for assumption in rest:
                 yield probe.could_not_tell(assumption, asked, f"not every domain answered ({statuses})")
             return
-        yield from self.checks(asked, answered, len(self.tap.config["domains"]))
+        yield from self.checks(asked, answered, len(self.tap.settings.domains))
 
     def checks(self, asked: str, answers: list[DomainAnswer], configured: int) -> t.Iterator[probe.ProbeResult]:
         elements = sum(a.elements for a in answers)
@@ -179,5 +180,5 @@ class Prober:
         )
 
 
-def run(tap: TapGravito) -> t.Iterator[probe.ProbeResult]:
+def run(tap: VendorTap[GravitoSettings]) -> t.Iterator[probe.ProbeResult]:
     return Prober(tap).results()

@@ -6,9 +6,10 @@ import typing as t
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
-from tap_gravito.client import GravitoStream
 from tap_gravito.microprofile import MESSAGE_FIELDS, Microprofile, epoch_seconds, iso_datetime
+from tap_gravito.stream_base import GravitoStream
 from tap_gravito.tcf import decode_tc_string
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -24,6 +25,7 @@ class MicroprofilesStream(GravitoStream):
     schema = StreamSchema(SCHEMAS)
     field_renames: t.ClassVar[dict[str, str]] = {"r": "origin", "v": "version", "e": "events"}
 
+    @override
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         if not self.is_new(profile.updated_at, after):
             return
@@ -59,6 +61,7 @@ class EntryStream(GravitoStream):
     def entries(self, profile: Microprofile) -> list[dict]:
         raise NotImplementedError
 
+    @override
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         # The same id logged twice in one second is one primary key: the later entry wins.
         latest = {(repr(entry.get("i")), repr(entry.get("t"))): entry for entry in self.entries(profile)}
@@ -84,6 +87,7 @@ class ConsentsStream(EntryStream):
         "t": "recorded_at",
     }
 
+    @override
     def entries(self, profile: Microprofile) -> list[dict]:
         return profile.consents
 
@@ -93,6 +97,7 @@ class KeyringStream(EntryStream):
     primary_keys = ("domain", "profile_id", "key_id", "recorded_at")
     field_renames: t.ClassVar[dict[str, str]] = {"i": "key_id", "k": "key_name", "v": "key_value", "t": "recorded_at"}
 
+    @override
     def entries(self, profile: Microprofile) -> list[dict]:
         return profile.keyring
 
@@ -104,6 +109,7 @@ class GravitoDataStream(GravitoStream):
     schema = StreamSchema(SCHEMAS)
     fingerprinted = True
 
+    @override
     def rows_for(self, profile: Microprofile, domain: str, after: float | None) -> t.Iterable[dict]:
         if profile.gravito_data is None or not self.is_new(profile.updated_at, after):
             return
@@ -124,6 +130,7 @@ class TcfConsentsStream(GravitoDataStream):
     name = "tcf_consents"
     primary_keys = ("domain", "profile_id")
 
+    @override
     def data_rows(self, gravito_data: dict, base: dict) -> t.Iterable[dict]:
         if "TCString" not in gravito_data:
             return
@@ -137,6 +144,7 @@ class NonTcfVendorConsentsStream(GravitoDataStream):
     primary_keys = ("domain", "profile_id", "vendor_id")
     field_renames: t.ClassVar[dict[str, str]] = {"id": "vendor_id", "name": "vendor_name"}
 
+    @override
     def data_rows(self, gravito_data: dict, base: dict) -> t.Iterable[dict]:
         vendors = gravito_data.get("NonTCFVendors")
         for vendor in vendors if isinstance(vendors, list) else []:

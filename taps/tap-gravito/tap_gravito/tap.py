@@ -7,10 +7,12 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_gravito.api import GravitoApi
 from tap_gravito.feeds import DomainFeeds
 from tap_gravito.fingerprints import STATE_KEY
+from tap_gravito.settings import GravitoSettings
 from tap_gravito.streams import STREAM_TYPES
 from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.probe import ProbeResult
@@ -35,13 +37,14 @@ def check_fingerprints(value: object, where: Where) -> None:
     check_text(value, where, nullable=True)
 
 
-class TapGravito(VendorTap):
+class TapGravito(VendorTap[GravitoSettings]):
     """Gravito customer data access API: microprofiles, consent histories, keyrings, decoded TCF strings, per domain."""
 
     name = "tap-gravito"
     vendor_name = "Gravito"
     auth_settings = ("access_token",)
     api_class = GravitoApi
+    settings_class = GravitoSettings
     state_layout = StateLayout.of(
         STREAM_TYPES, fields={cls.name: {STATE_KEY: check_fingerprints} for cls in STREAM_TYPES}
     )
@@ -81,10 +84,11 @@ class TapGravito(VendorTap):
         *request_settings("https://apiv2.gravito.net"),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
-        domains = self.config.get("domains")
-        if not isinstance(domains, list) or not domains:
+        domains = list(self.settings.domains)
+        if not domains:
             raise ConfigError('setting domains must list at least one domain, e.g. ["example.com"]')
         for domain in domains:
             if not isinstance(domain, str) or not domain.strip():
@@ -92,10 +96,10 @@ class TapGravito(VendorTap):
         repeated = sorted({domain for domain in domains if domains.count(domain) > 1})
         if repeated:
             raise ConfigError(f"setting domains lists {', '.join(repeated)} more than once")
-        self.require_at_least("lookback_hours", 0)
-        if not str(self.config.get("gravito_version") or "v3").strip():
+        if self.settings.gravito_version and not self.settings.gravito_version.strip():
             raise ConfigError("setting gravito_version must not be empty (the vendor's default is v3)")
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_gravito import probe
 
@@ -106,7 +110,7 @@ class TapGravito(VendorTap):
         """Each domain's answer, asked once per run and handed to every stream."""
         api = t.cast(GravitoApi, self.api)
         return DomainFeeds(
-            api, self.config["domains"], self.prefetch, self.saved_bookmarks, self.logger.getChild(DomainFeeds.NAME)
+            api, self.settings.domains, self.prefetch, self.saved_bookmarks, self.logger.getChild(DomainFeeds.NAME)
         )
 
     def saved_bookmarks(self, domain: str) -> list[t.Any]:
@@ -117,6 +121,7 @@ class TapGravito(VendorTap):
             if stream.selected
         ]
 
+    @override
     def discover_streams(self) -> list:
         return [stream_class(tap=self, feeds=self.domain_feeds) for stream_class in STREAM_TYPES]
 

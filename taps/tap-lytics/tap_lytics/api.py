@@ -37,11 +37,15 @@ from enum import Enum
 from http import HTTPStatus
 from urllib.parse import quote
 
+from typing_extensions import override
+
 from tapkit import RetriesExhaustedError, VendorApi, VendorResponse, VendorResponseError
 from tapkit.http import RetriableResponseError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
+
+    from tap_lytics.settings import LyticsSettings
 
 FIRST_ERROR_STATUS = 400
 NOT_FOUND_MESSAGE = "not found"  # compared case-insensitively, like the two below
@@ -137,9 +141,13 @@ class ScanAnswer:
 class LyticsApi(VendorApi):
     """The Lytics endpoints tap-lytics reads (all GET)."""
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": str(self.config["api_key"])}
+    settings: LyticsSettings
 
+    @override
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": self.settings.api_key}
+
+    @override
     def check(self, answer: VendorResponse) -> None:
         # Inside the retried attempt: a transient error envelope behind HTTP 200 is tried again,
         # any other non-success envelope stops with the vendor's message.

@@ -24,9 +24,8 @@ from tapkit.errors import AuthenticationError
 from tapkit.http import describe_request
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from tap_lytics.api import LyticsApi
+    from tap_lytics.settings import LyticsSettings
     from tapkit.probe import ProbeResult
 
 AUTH = "the token is accepted raw in the Authorization header (no Bearer prefix)"
@@ -119,9 +118,9 @@ def untested(assumptions: t.Iterable[str], failed: ProbeRequestError) -> t.Itera
         yield probe.could_not_tell(assumption, failed.asked, failed.error)
 
 
-def probe_lytics(api: LyticsApi, config: Mapping[str, t.Any]) -> t.Iterator[ProbeResult]:
+def probe_lytics(api: LyticsApi, settings: LyticsSettings) -> t.Iterator[ProbeResult]:
     client = ProbeRequests(api)
-    table = str(config["table"])
+    table = settings.table
     try:
         asked, accounts = client.get("/api/account")
     except ProbeRequestError as failed:
@@ -140,17 +139,17 @@ def probe_lytics(api: LyticsApi, config: Mapping[str, t.Any]) -> t.Iterator[Prob
         asked_schema, schema = client.get(f"/api/schema/{table}", endpoint="/api/schema/<table>")
     except ProbeRequestError as failed:
         asked_schema, schema = failed.asked, failed
-    yield from scan_checks(client, config, asked_schema, schema)
+    yield from scan_checks(client, settings, asked_schema, schema)
     yield from schema_checks(asked_schema, schema)
     yield envelope_status_check(client)
-    yield from lookup_checks(client, config, schema)
+    yield from lookup_checks(client, settings, schema)
 
 
 def scan_checks(
-    client: ProbeRequests, config: Mapping[str, t.Any], asked_schema: str, schema: dict | ProbeRequestError
+    client: ProbeRequests, settings: LyticsSettings, asked_schema: str, schema: dict | ProbeRequestError
 ) -> t.Iterator[ProbeResult]:
     """The assumptions about scan rows and paging (the schema types and keys the rows)."""
-    table = str(config["table"])
+    table = settings.table
     try:
         if isinstance(schema, ProbeRequestError):
             raise schema
@@ -158,7 +157,7 @@ def scan_checks(
         parsed = table_schema(data)
         columns = list(parsed.columns)
         identity = identity_fields(parsed.by_fields, columns)
-        segment_id, size, asked_segments = largest_audience(client, config)
+        segment_id, size, asked_segments = largest_audience(client, settings)
         if segment_id is None:
             yield from untested(
                 ASSUMPTIONS[2:7],
@@ -174,9 +173,9 @@ def scan_checks(
         return
     scanned = [row for row in _as_list(page.get("data")) if isinstance(row, dict)]
     asked_rows = f"{asked_schema}; {asked_page}"
-    key_fields = tuple(dict.fromkeys([*([config["profile_key"]] if config.get("profile_key") else []), *identity]))
+    key_fields = tuple(dict.fromkeys([*([settings.profile_key] if settings.profile_key else []), *identity]))
     yield scalar_identity_check(asked_rows, scanned, columns, key_fields)
-    yield keyed_rows_check(asked_rows, scanned, MemberKey(config.get("profile_key"), identity))
+    yield keyed_rows_check(asked_rows, scanned, MemberKey(settings.profile_key, identity))
     yield typed_values_check(asked_rows, scanned, columns)
     yield page_limit_check(asked_page, scanned, page.get("total"), size)
     yield from cursor_check(client, segment_id)
@@ -218,11 +217,11 @@ def envelope_status_check(client: ProbeRequests) -> ProbeResult:
 
 
 def lookup_checks(
-    client: ProbeRequests, config: Mapping[str, t.Any], schema: dict | ProbeRequestError
+    client: ProbeRequests, settings: LyticsSettings, schema: dict | ProbeRequestError
 ) -> t.Iterator[ProbeResult]:
     """One lookup of a profile nobody has, on the table's first identity field: 404 or the 200
     placeholder, and whether it answered "Timed out" first."""
-    table = str(config["table"])
+    table = settings.table
     data = schema.get("data") if isinstance(schema, dict) else None
     parsed = table_schema(data if isinstance(data, dict) else {})
     field = (identity_fields(parsed.by_fields, parsed.columns) or ("_uid",))[0]
@@ -272,11 +271,11 @@ def credentials_check(asked: str, accounts: list[dict]) -> ProbeResult:
     )
 
 
-def largest_audience(client: ProbeRequests, config: Mapping[str, t.Any]) -> tuple[str | None, int | None, str]:
+def largest_audience(client: ProbeRequests, settings: LyticsSettings) -> tuple[str | None, int | None, str]:
     """(id, size, requests) of the biggest audience among the configured ones, else among the table's."""
-    asked_list, listing = client.get("/api/segment", {"table": config["table"]}, endpoint="/api/segment")
+    asked_list, listing = client.get("/api/segment", {"table": settings.table}, endpoint="/api/segment")
     segments = [row for row in _as_list(listing.get("data")) if isinstance(row, dict) and row.get("id")]
-    wanted = set(config.get("segments") or [])
+    wanted = set(settings.segments)
     chosen = [row["id"] for row in segments if not wanted or {row.get("id"), row.get("slug_name")} & wanted]
     if not chosen:
         return None, None, asked_list

@@ -7,6 +7,7 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_lytics import scan_state
 from tap_lytics.api import MAX_SCAN_PAGE, Lookup, LyticsApi
@@ -22,6 +23,7 @@ if t.TYPE_CHECKING:
 
     from tap_lytics.api import TableSchema
     from tap_lytics.audiences import AudienceCatalog
+    from tap_lytics.settings import LyticsSettings
     from tapkit.concurrency import OrderedPrefetch
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
@@ -83,10 +85,11 @@ class LyticsStream(VendorStream):
     """One Lytics resource: it asks the tap's `LyticsApi` (under this stream's name) and shapes rows."""
 
     api: LyticsApi
+    settings: LyticsSettings
 
     @property
     def table(self) -> str:
-        return str(self.config["table"])
+        return self.settings.table
 
 
 class AccountsStream(CompleteSnapshot, LyticsStream):
@@ -104,9 +107,11 @@ class AccountsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self._dropped: set[str] = set()
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.api.accounts()
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         found = [name for name in row if name.lower() in self.credential_fields]
         if not found:
@@ -136,6 +141,7 @@ class SegmentsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self.audiences = audiences
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.audiences.rows
 
@@ -159,9 +165,11 @@ class SchemaFieldsStream(CompleteSnapshot, LyticsStream):
         super().__init__(*args, **kwargs)
         self.table_schema = table_schema
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.table_schema.columns
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return {"table": self.table, **row}
 
@@ -179,9 +187,11 @@ class SegmentSizesStream(LyticsStream):
         self.audiences = audiences
         self.run_started_at = run_started_at
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         yield from self.api.segment_sizes(self.audiences.sized_ids())
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return {**row, "measured_at": self.run_started_at}
 
@@ -213,12 +223,13 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         self.repeated: dict[str, int] = {}  # segment id -> rows the scan served again
 
     @property
+    @override
     def partitions(self) -> list[dict]:
         return [{"segment_id": segment_id} for segment_id in self.audiences.configured_ids()]
 
     @cached_property
     def scan_limit(self) -> int:
-        asked = int(self.config["scan_page_size"])
+        asked = self.settings.scan_page_size
         if asked > MAX_SCAN_PAGE:
             self.logger.warning(
                 "setting scan_page_size is %d; Lytics serves at most %d rows per scan page, so pages of %d are asked",
@@ -228,6 +239,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
             )
         return min(asked, MAX_SCAN_PAGE)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         if not context:
             return  # no audience configured
@@ -249,6 +261,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         if context == self.partitions[-1]:
             self.report_scan_counts()  # once per stream, after its last audience
 
+    @override
     def snapshot_is_complete(self) -> bool:
         return all(cursor is None for cursor in self.scan_starts.values())
 
@@ -319,6 +332,7 @@ class AudienceMembersStream(CompleteSnapshot, LyticsStream):
         self.unidentified.clear()
         self.repeated.clear()
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return self.typing.apply(row)
 
@@ -343,11 +357,13 @@ class ProfilesStream(LyticsStream):
         super().__init__(*args, **kwargs)
         self.typing = typing
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         return self.typing.apply(row)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        lookups = self.config.get("profile_lookups") or []
+        lookups = self.settings.profile_lookups
         missing = 0
         for number, lookup in enumerate(lookups, start=1):
             identity = {"lookup_field": lookup["field"], "lookup_value": lookup["value"]}
@@ -382,8 +398,9 @@ class DeletionRequestsStream(LyticsStream):
         super().__init__(*args, **kwargs)
         self.run_started_at = run_started_at
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        for request_id in self.config.get("deletion_request_ids") or []:
+        for request_id in self.settings.deletion_request_ids:
             answer = self.api.deletion_status(request_id)
             if answer is Lookup.TIMED_OUT:
                 self.logger.warning(
@@ -393,6 +410,7 @@ class DeletionRequestsStream(LyticsStream):
                 )
             yield {**looked_up(answer), "request_id": request_id}
 
+    @override
     def prepare_row(self, row: dict, context: Context | None) -> dict:
         state = row.get("state")
         if isinstance(state, dict) and set(state) == {"current"}:

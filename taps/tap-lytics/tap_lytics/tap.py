@@ -7,6 +7,7 @@ import typing as t
 from functools import cached_property
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_lytics import scan_state
 from tap_lytics.api import LyticsApi
@@ -14,6 +15,7 @@ from tap_lytics.audiences import AudienceCatalog
 from tap_lytics.identity import MemberKey, identity_fields
 from tap_lytics.profile_schema import profile_properties
 from tap_lytics.scalars import ScalarTyping
+from tap_lytics.settings import LyticsSettings
 from tap_lytics.state_layout import LAYOUT as STATE_LAYOUT
 from tap_lytics.streams import (
     PROFILE_RESERVED,
@@ -33,7 +35,7 @@ from tapkit.probe import ProbeResult
 TABLE_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-class TapLytics(VendorTap):
+class TapLytics(VendorTap[LyticsSettings]):
     """Lytics API: accounts, audiences and their sizes, schema, audience members, profile lookups and GDPR deletion status."""  # noqa: E501 - `--about` shows this docstring as the one-line description
 
     name = "tap-lytics"
@@ -41,6 +43,7 @@ class TapLytics(VendorTap):
     auth_settings = ("api_key",)
     state_layout = STATE_LAYOUT
     api_class = LyticsApi
+    settings_class = LyticsSettings
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -105,38 +108,40 @@ class TapLytics(VendorTap):
         *request_settings("https://api.lytics.io", snapshots=True),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
-        if not str(self.config.get("api_key") or "").strip():
+        settings = self.settings
+        if not settings.api_key.strip():
             raise ConfigError("setting api_key is empty: set a Lytics access token")
-        table = self.config.get("table")
-        if not TABLE_NAME.fullmatch(str(table)):
+        table = settings.table
+        if not TABLE_NAME.fullmatch(table):
             raise ConfigError(f"setting table must be a Lytics table name such as 'user', got {table!r}")
-        self.require_at_least("scan_page_size", 1)
-        profile_key = self.config.get("profile_key")
+        profile_key = settings.profile_key
         if profile_key is not None and not str(profile_key).strip():
             raise ConfigError(
                 "setting profile_key is empty: name a profile identity field such as user_id, "
                 "or leave it unset to key members on the table's identity fields"
             )
-        for name in ("segments", "deletion_request_ids"):
-            if any(not str(value).strip() for value in self.config.get(name) or []):
+        for name, values in (("segments", settings.segments), ("deletion_request_ids", settings.deletion_request_ids)):
+            if any(not value.strip() for value in values):
                 raise ConfigError(f"setting {name} contains an empty entry")
-        for number, lookup in enumerate(self.config.get("profile_lookups") or [], start=1):
+        for number, lookup in enumerate(settings.profile_lookups, start=1):
             if not str(lookup.get("field") or "").strip() or not str(lookup.get("value") or "").strip():
                 raise ConfigError(f"setting profile_lookups: entry {number} needs a non-empty field and value")
 
     # -- discovery -------------------------------------------------------------------------------
 
+    @override
     def discover_streams(self) -> list:
         # The table's schema types the profile columns and keys the members; schema_fields emits the
         # same answer. The audience list is asked once, when a stream first needs it.
-        table = str(self.config["table"])
+        table = self.settings.table
         schema = self.lytics_api.for_stream("schema_fields").schema(table)
         profile_columns, untyped = profile_properties(schema.columns, PROFILE_RESERVED)
         if untyped:
             self.logger.warning("Lytics fields of unknown type, kept in _extra: %s", ", ".join(untyped))
-        member_key = MemberKey(self.config.get("profile_key"), identity_fields(schema.by_fields, schema.columns))
+        member_key = MemberKey(self.settings.profile_key, identity_fields(schema.by_fields, schema.columns))
         typing = ScalarTyping(schema.columns)
         audiences = self.audience_catalog
         return [
@@ -157,11 +162,12 @@ class TapLytics(VendorTap):
 
     # -- `--probe` -------------------------------------------------------------------------------
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         """Each assumption about Lytics checked with a handful of read-only requests (tap_lytics.probe)."""
         from tap_lytics.probe import probe_lytics  # only `--probe` needs it
 
-        return probe_lytics(self.lytics_api.for_stream("probe"), self.config)
+        return probe_lytics(self.lytics_api.for_stream("probe"), self.settings)
 
     # -- shared by streams (handed to them when they are built) ------------------------------------
 
@@ -177,9 +183,9 @@ class TapLytics(VendorTap):
     @cached_property
     def audience_catalog(self) -> AudienceCatalog:
         """The table's audiences, one request shared by segments, segment_sizes and audience_members."""
-        table = str(self.config["table"])
+        table = self.settings.table
         api = self.lytics_api.for_stream("segments")
-        return AudienceCatalog(lambda: api.segments(table), table=table, configured=self.config.get("segments") or [])
+        return AudienceCatalog(lambda: api.segments(table), table=table, configured=self.settings.segments)
 
 
 # Console scripts (kept as module attributes so existing entry points keep working).

@@ -26,16 +26,19 @@ import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from typing_extensions import override
+
 from tap_voyado import versions
 from tapkit import Request, TapkitError, VendorApi, VendorResponse, VendorResponseError
 from tapkit.secrets import scrub
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
     import requests
 
     from tap_voyado.exports import DownloadStore
+    from tap_voyado.settings import VoyadoSettings
     from tapkit.http import HttpClient
 
 DEFAULT_API_VERSION = versions.DEFAULT_API_VERSION
@@ -119,18 +122,20 @@ class VoyadoApi(VendorApi):
     falls back along the chain of known versions (see `tap_voyado.versions`); a job is polled and
     downloaded on the version given."""
 
-    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
-        super().__init__(http, config)
+    settings: VoyadoSettings
+
+    def __init__(self, http: HttpClient, settings: VoyadoSettings) -> None:
+        super().__init__(http, settings)
         self.run = versions.RunVersion(self.configured_version)
 
     @property
     def configured_version(self) -> str:
-        return str(self.config.get("api_version") or DEFAULT_API_VERSION)
+        return self.settings.api_version or DEFAULT_API_VERSION
 
     @property
     def host(self) -> str:
-        api_url = self.config.get("api_url")
-        base = str(api_url) if api_url else CLUSTER_URL.format(cluster_id=self.config["cluster_id"])
+        api_url = self.settings.api_url
+        base = api_url if api_url else CLUSTER_URL.format(cluster_id=self.settings.cluster_id)
         return base.rstrip("/")
 
     @property
@@ -141,8 +146,9 @@ class VoyadoApi(VendorApi):
     def version_base(self, version: str) -> str:
         return self.host + versions.version(version).base_path
 
+    @override
     def auth_headers(self) -> dict[str, str]:
-        return {"Api-Key": str(self.config["api_key"])}
+        return {"Api-Key": self.settings.api_key}
 
     def call(
         self,

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from tapkit import ConfigError
 
+if t.TYPE_CHECKING:
+    from tap_voyado.settings import VoyadoSettings
+
 
 def read_keys_file(path: str) -> list[str]:
     """One key per line; blank lines and lines starting with '#' are ignored."""
@@ -20,9 +23,9 @@ def read_keys_file(path: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-def configured_keys(config: t.Mapping[str, t.Any]) -> list[str]:
+def configured_keys(settings: VoyadoSettings) -> list[str]:
     """Every configured key once, in the order given (list first, then file)."""
-    keys = [str(key).strip() for key in config.get("customer_keys") or []]
-    if config.get("customer_keys_file"):
-        keys += read_keys_file(str(config["customer_keys_file"]))
+    keys = [key.strip() for key in settings.customer_keys or ()]
+    if settings.customer_keys_file:
+        keys += read_keys_file(settings.customer_keys_file)
     return list(dict.fromkeys(key for key in keys if key))

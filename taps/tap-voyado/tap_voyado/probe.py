@@ -17,7 +17,8 @@ from tapkit import TapkitError, VendorResponse, probe
 from tapkit.errors import AuthenticationError
 
 if t.TYPE_CHECKING:
-    from tap_voyado.tap import TapVoyado
+    from tap_voyado.settings import VoyadoSettings
+    from tapkit.tap import VendorTap
 
 #: the documented answer for a jid the vendor does not know
 UNKNOWN_JOB_STATUS = "not_found"
@@ -27,7 +28,7 @@ def made_up_jid() -> str:
     return str(uuid.uuid4())
 
 
-def probe_rows(tap: TapVoyado) -> t.Iterator[probe.ProbeResult]:
+def probe_rows(tap: VendorTap[VoyadoSettings]) -> t.Iterator[probe.ProbeResult]:
     api = t.cast("VoyadoApi", tap.api).for_stream("probe")
     configured = versions.version(api.configured_version)
     yield version_life_row(configured)

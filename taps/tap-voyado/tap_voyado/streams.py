@@ -17,6 +17,7 @@ from importlib import resources
 
 import msgspec
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_voyado import disk, jobs, versions
 from tap_voyado.api import DEFAULT_API_VERSION, ExportRefusedError, JobStatus, VoyadoApi
@@ -27,6 +28,8 @@ from tapkit import ConfigError, VendorStream, stopping
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_voyado.settings import VoyadoSettings
+
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
 _DECODER = msgspec.json.Decoder()
 
@@ -35,6 +38,7 @@ class ExportJobsStream(VendorStream):
     """One row per export job, emitted on each run that changed it; the job table lives in this stream's state."""
 
     api: VoyadoApi
+    settings: VoyadoSettings
 
     name = "export_jobs"
     primary_keys = ("jid",)
@@ -45,7 +49,7 @@ class ExportJobsStream(VendorStream):
 
     @cached_property
     def store(self) -> DownloadStore:
-        return DownloadStore(self.config["download_dir"])
+        return DownloadStore(self.settings.download_dir)
 
     @property
     def job_table(self) -> dict[str, dict]:
@@ -53,8 +57,7 @@ class ExportJobsStream(VendorStream):
 
     @property
     def min_free_mb(self) -> float:
-        value = self.config.get("download_min_free_mb")
-        return disk.DEFAULT_MIN_FREE_MB if value is None else float(value)
+        return self.settings.download_min_free_mb
 
     @property
     def configured_version(self) -> str:
@@ -62,6 +65,7 @@ class ExportJobsStream(VendorStream):
 
     # -- the run ------------------------------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         table = self.job_table
         disk.check_ready(self.store.directory, self.min_free_mb)  # before any request: see tap_voyado.disk
@@ -70,7 +74,7 @@ class ExportJobsStream(VendorStream):
         now = jobs.utc_now()
         # A customer key whose requests keep failing, or whose answer cannot be read, is skipped alone
         # (tapkit.isolation): its job table entry stays as the run found it, the other keys go on.
-        for customer_key in configured_keys(self.config):
+        for customer_key in configured_keys(self.settings):
             if customer_key not in table:
                 with self.isolated_part({"customer_key": customer_key}):
                     created, version = self.api.create_export_job_on_run_version(customer_key)
@@ -118,7 +122,7 @@ class ExportJobsStream(VendorStream):
             job["completed_at"] = job.get("completed_at") or now
             job["file_count"], job["record_count"] = self.store.summary(jid)
             self.write_state_now()
-        elif job["status"] not in jobs.FAILED and jobs.past_timeout(job, now, int(self.config["job_timeout_days"])):
+        elif job["status"] not in jobs.FAILED and jobs.past_timeout(job, now, self.settings.job_timeout_days):
             job["status"] = jobs.EXPIRED
         if job["status"] in jobs.FAILED:
             self.logger.warning(
@@ -174,6 +178,7 @@ class ExportJobsStream(VendorStream):
         if answer is not None:  # the vendor sent a status instead of the zip (e.g. not_found)
             job["status"] = answer.status
 
+    @override
     def generate_child_contexts(self, record: dict, context: Context | None) -> t.Iterable[Context | None]:
         # Only the row of a job whose zip is saved carries "downloaded" here: its lines go out now,
         # before `get_records` resumes and marks the job downloaded in the state.
@@ -215,6 +220,7 @@ class CustomerDataStream(VendorStream):
     name = "customer_data"
     parent_stream_type = ExportJobsStream
     primary_keys = ("jid", "file_name", "line_number")
+    settings: VoyadoSettings
     state_partitioning_keys: t.ClassVar[list[str]] = []  # the job table in export_jobs tracks what was emitted
     field_renames: t.ClassVar[dict[str, str]] = {"time": "event_time"}
     schema = StreamSchema(SCHEMAS)
@@ -223,9 +229,10 @@ class CustomerDataStream(VendorStream):
         super().__init__(*args, **kwargs)
         self._warned_unparsed = False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None
-        store = DownloadStore(self.config["download_dir"])
+        store = DownloadStore(self.settings.download_dir)
         for file_name, line_number, line in store.iter_lines(context["jid"]):
             row = {
                 "jid": context["jid"],

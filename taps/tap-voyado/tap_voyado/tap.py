@@ -6,11 +6,13 @@ import re
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_voyado import versions
 from tap_voyado.api import CLUSTER_URL, DEFAULT_API_VERSION, VoyadoApi
 from tap_voyado.disk import DEFAULT_MIN_FREE_MB
 from tap_voyado.keys import configured_keys
+from tap_voyado.settings import VoyadoSettings
 from tap_voyado.state_layout import LAYOUT as STATE_LAYOUT
 from tap_voyado.streams import STREAM_TYPES
 from tapkit import ConfigError, VendorTap, request_settings
@@ -18,7 +20,7 @@ from tapkit import ConfigError, VendorTap, request_settings
 CLUSTER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 
 
-class TapVoyado(VendorTap):
+class TapVoyado(VendorTap[VoyadoSettings]):
     """Voyado Elevate GDPR customer-data exports: one asynchronous export job per customer key, across runs."""
 
     name = "tap-voyado"
@@ -27,6 +29,7 @@ class TapVoyado(VendorTap):
     state_layout = STATE_LAYOUT
     #: the GDPR API's operations; it also holds the run's API version and its one fallback
     api_class = VoyadoApi
+    settings_class = VoyadoSettings
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -91,29 +94,31 @@ class TapVoyado(VendorTap):
         *request_settings(None),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
-        api_url, cluster_id = self.config.get("api_url"), self.config.get("cluster_id")
+        settings = self.settings
+        api_url, cluster_id = settings.api_url, settings.cluster_id
         if not api_url and not cluster_id:
             raise ConfigError(f"set cluster_id ({CLUSTER_URL}) or api_url")
         if cluster_id and not CLUSTER_ID.fullmatch(str(cluster_id)):
             raise ConfigError(f"setting cluster_id must be letters, digits and dashes, got {cluster_id!r}")
-        version = self.config.get("api_version") or DEFAULT_API_VERSION
-        if versions.named(str(version)) is None:
+        version = settings.api_version or DEFAULT_API_VERSION
+        if versions.named(version) is None:
             raise ConfigError(f"setting api_version must be one of {versions.allowed_values()}, got {version!r}")
-        if self.config.get("customer_keys") is None and not self.config.get("customer_keys_file"):
+        if settings.customer_keys is None and not settings.customer_keys_file:
             raise ConfigError("set customer_keys (a list) or customer_keys_file (one key per line)")
-        configured_keys(self.config)  # a missing or unreadable keys file fails here, before any request
-        self.require_at_least("job_timeout_days", 0)
-        self.require_at_least("download_min_free_mb", 0)
-        if not str(self.config.get("download_dir") or "").strip():
+        configured_keys(settings)  # a missing or unreadable keys file fails here, before any request
+        if not settings.download_dir.strip():
             raise ConfigError("setting download_dir must name a directory")
 
+    @override
     def probe(self) -> t.Iterable:
         from tap_voyado.probe import probe_rows
 
         return probe_rows(self)
 
+    @override
     def discover_streams(self) -> list:
         return [stream_class(tap=self) for stream_class in STREAM_TYPES]
 

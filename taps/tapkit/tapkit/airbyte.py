@@ -39,12 +39,12 @@ from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.exceptions import ConfigurationError
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from singer_sdk.singerlib.messages import RecordMessage, SchemaMessage, StateMessage
+from typing_extensions import override
 
 from tapkit import config_files, secrets, stopping
 from tapkit.errors import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError
 from tapkit.isolation import PartsFailedError
 from tapkit.state import StateError, checked_state
-from tapkit.tap import secret_setting_names
 
 if t.TYPE_CHECKING:
     from singer_sdk import Stream, Tap
@@ -123,6 +123,7 @@ class AirbyteLogHandler(logging.Handler):
         self.output = output
         self.setFormatter(logging.Formatter("%(name)s: %(message)s"))
 
+    @override
     def emit(self, record: logging.LogRecord) -> None:
         try:
             log: dict[str, t.Any] = {
@@ -146,7 +147,7 @@ def connection_specification(tap_class: type[Tap]) -> dict:
     tap_class.append_builtin_config(builtin)
     for name in builtin["properties"]:
         schema["properties"].pop(name, None)
-    for name in secret_setting_names(schema):
+    for name in secrets.secret_setting_names(schema):
         schema["properties"][name]["airbyte_secret"] = True
     # Airbyte reads connection specifications as JSON Schema draft-07, which these settings fit.
     return {
@@ -244,9 +245,11 @@ def singer_bookmarks(airbyte_state: t.Any) -> dict[str, dict]:
 class MessageSink(GenericSingerWriter[t.Any, t.Any]):
     """A writer singer-sdk hands every Singer message to, that writes no Singer text itself."""
 
+    @override
     def serialize_message(self, message: t.Any) -> t.Any:
         return message
 
+    @override
     def write_message(self, message: t.Any) -> None:
         pass
 
@@ -267,6 +270,7 @@ class AirbyteWriter(MessageSink):
         self._pending = dict.fromkeys(self.selected, 0)
         self._started: set[str] = set()
 
+    @override
     def write_message(self, message: t.Any) -> None:
         if isinstance(message, RecordMessage):
             # Counted first: a stop signal takes effect as the line is written, and the record must be covered.
@@ -332,7 +336,9 @@ def load_config(tap_class: type[Tap], path: str) -> dict:
     config = config_files.read_json_file(path, "config")
     # Before anything can print them: secrets are masked in logs, traces and statuses.
     secrets.install(
-        config[name] for name in secret_setting_names(tap_class.config_jsonschema) if isinstance(config.get(name), str)
+        config[name]
+        for name in secrets.secret_setting_names(tap_class.config_jsonschema)
+        if isinstance(config.get(name), str)
     )
     return config
 

@@ -56,6 +56,8 @@ class OrderedPrefetch(t.Generic[K, T]):
         self._keys = list(dict.fromkeys(keys))
         self._lanes: dict[K, _Lane] = {}
         self._pool: ThreadPoolExecutor | None = None
+        #: partitions fetched at once (the `max_concurrency` setting)
+        self.workers = workers
         #: set once `close()` began: a `produce` that waits for something may watch it, and give up
         self.closed = threading.Event()
         # Even one partition gains: its next pages are fetched while the main thread emits the current one.

@@ -49,6 +49,8 @@ if t.TYPE_CHECKING:
 
     from requests.auth import AuthBase
 
+    from tapkit.settings import KitSettings
+
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
 #: what the SDK's `request_decorator` retries, plus the kit's network errors
 RETRIED: tuple[type[Exception], ...] = (RetriableAPIError, *retry.RETRIABLE_NETWORK_ERRORS)
@@ -415,9 +417,10 @@ class VendorApi:
 
     metric_stream: str = "api"
 
-    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
+    def __init__(self, http: HttpClient, settings: KitSettings) -> None:
         self.http = http
-        self.config = config
+        #: the run's typed settings (a tap's api annotates its own `KitSettings` subclass here)
+        self.settings = settings
 
     @property
     def vendor(self) -> str:

@@ -2,23 +2,17 @@
 
 A tap lists its assumptions (`VendorTap.probe`, usually in the tap's `probe.py`); each one makes a
 few read-only requests through the tap's own client (so rate limit, retries and secret scrubbing
-apply) and yields a `ProbeResult`. The kit prints one row per assumption and exits 0 when all hold,
-1 otherwise. A probe never writes or deletes anything at the vendor.
+apply) and yields a `ProbeResult`. The kit (`tapkit.cli.run_probe`) prints one row per assumption and
+exits 0 when all hold, 1 otherwise. A probe never writes or deletes anything at the vendor.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import typing as t
 from dataclasses import dataclass
 
-from tapkit.errors import TapkitError
 from tapkit.secrets import scrub
-
-if t.TYPE_CHECKING:
-    from tapkit.tap import VendorTap
 
 HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold"
@@ -81,29 +75,3 @@ def render(results: t.Sequence[ProbeResult]) -> str:
     held = sum(r.verdict == HOLDS for r in results)
     lines.append(f"{held} of {len(results)} assumptions hold")
     return "\n".join(lines)
-
-
-def wants_probe(argv: t.Sequence[str]) -> bool:
-    return "--probe" in argv
-
-
-def run(tap_class: type[VendorTap], argv: t.Sequence[str]) -> int:
-    """Parse `--config` (repeatable, a path or ENV) beside `--probe`, probe, print, return the exit code."""
-    parser = argparse.ArgumentParser(prog=tap_class.name, add_help=False)
-    parser.add_argument("--probe", action="store_true")
-    parser.add_argument("--config", action="append", default=[])
-    options, _ = parser.parse_known_args(list(argv))
-    paths = [path for path in options.config if path != "ENV"]
-    tap = tap_class(
-        config=paths or None, parse_env_config="ENV" in options.config, validate_config=True, setup_mapper=False
-    )
-    results: list[ProbeResult] = []
-    try:
-        results.extend(tap.probe())
-    except TapkitError as exc:
-        # A check that cannot even start (auth failed for every request): show what ran, then say why.
-        print(scrub(render(results)))
-        raise TapkitError(f"probe stopped: {exc}") from None
-    print(scrub(render(results)))
-    sys.stdout.flush()
-    return 0 if results and all(r.verdict == HOLDS for r in results) else 1

@@ -30,6 +30,7 @@ from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import AbortedSyncFailedException, AbortedSyncPausedException
 from singer_sdk.plugin_base import PluginBase
 from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -134,12 +135,15 @@ class SeamTap(Tap):
         """Wrap the SDK's sync of every stream: override, and call `sync_every_stream()` inside."""
         sync_every_stream()
 
-    def sync_all(self) -> None:  # type: ignore[misc]  # final for typing only; the kit's one override
+    @override  # type: ignore[misc]  # final for typing only; the kit's one override
+    def sync_all(self) -> None:
         self.run_sync(super().sync_all)
 
+    @override
     def _setup_signal_handlers(self) -> None:
         self.install_signal_handlers()
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         return self.validate_settings(
             lambda: super(SeamTap, self)._validate_config(raise_errors=raise_errors), raise_errors=raise_errors
@@ -196,6 +200,7 @@ class SeamStream(Stream):
 
     # -- the private overrides ------------------------------------------------------------------
 
+    @override
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
         if not self.emits_records_as_shaped:
             yield from super()._generate_record_messages(record)
@@ -220,6 +225,7 @@ class SeamStream(Stream):
 
         return write_line
 
+    @override
     def _write_record_message(self, record: dict) -> None:
         write_line = self._record_line_writer
         if write_line is None:
@@ -237,6 +243,7 @@ class SeamStream(Stream):
             and cls.get_child_context is Stream.get_child_context
         )
 
+    @override
     def _process_record(
         self, record: dict, child_context: Context | None = None, partition_context: Context | None = None
     ) -> None:
@@ -248,6 +255,7 @@ class SeamStream(Stream):
                 if key not in record:
                     record[key] = value
 
+    @override
     def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
         value = latest_record.get(self.replication_key) if self.replication_key else None
         greatest = self._greatest_counted
@@ -268,6 +276,7 @@ class SeamStream(Stream):
             if type(value) is str:
                 self._greatest_counted = (context, value)
 
+    @override
     def _sync_children(self, child_context: Context | None) -> None:
         if child_context is None:
             super()._sync_children(child_context)
@@ -279,7 +288,8 @@ class SeamStream(Stream):
                 except (AbortedSyncFailedException, AbortedSyncPausedException):
                     continue  # as the SDK does: an interrupted child leaves the other children be
 
-    def sync(self, context: Context | None = None) -> None:  # type: ignore[misc]  # final for typing only; the one override
+    @override  # type: ignore[misc]  # final for typing only; the one override
+    def sync(self, context: Context | None = None) -> None:
         self._greatest_counted = None
         records_of = self.get_records
         # The SDK's private `_sync_records` asks `self.get_records(context)` once per partition: shadowed for

@@ -14,6 +14,8 @@ import sys
 import typing as t
 from urllib.parse import quote, quote_plus
 
+from typing_extensions import override
+
 MASK = "***"
 # Shorter values would mask ordinary words in logs; no real credential is this short.
 MIN_SECRET_LENGTH = 4
@@ -51,6 +53,7 @@ class _ScrubbingFilter(logging.Filter):
         super().__init__()
         self.scrubber = scrubber
 
+    @override
     def filter(self, record: logging.LogRecord) -> bool:
         # Render once, then scrub the final text; args may hold URLs or exceptions.
         message = record.getMessage()
@@ -70,20 +73,25 @@ class _ScrubbingStream(io.TextIOBase):
         self._wrapped = wrapped
         self._scrubber = scrubber
 
+    @override
     def write(self, text: str) -> int:
         self._wrapped.write(self._scrubber.scrub(text))
         return len(text)
 
+    @override
     def flush(self) -> None:
         self._wrapped.flush()
 
+    @override
     def fileno(self) -> int:
         return self._wrapped.fileno()
 
+    @override
     def isatty(self) -> bool:
         return self._wrapped.isatty()
 
     @property
+    @override
     def encoding(self) -> str:  # type: ignore[override]  # TextIO declares a plain attribute; a read-only view here
         return getattr(self._wrapped, "encoding", "utf-8")
 
@@ -115,6 +123,11 @@ def _attach_filters() -> None:
         for handler in logger.handlers:
             if not any(isinstance(f, _ScrubbingFilter) for f in handler.filters):
                 handler.addFilter(_ScrubbingFilter(_GLOBAL))
+
+
+def secret_setting_names(config_jsonschema: dict) -> list[str]:
+    """The settings a tap's schema marks `secret=True` (their values are scrubbed from every output)."""
+    return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
 
 
 def scrub(text: str) -> str:

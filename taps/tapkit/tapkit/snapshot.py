@@ -17,24 +17,35 @@ from __future__ import annotations
 
 import typing as t
 
+from typing_extensions import override
+
 from tapkit.seam import SeamStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tapkit.settings import SnapshotSettings
+
 
 class CompleteSnapshot(SeamStream):
     """Mixin for a singer-sdk stream; put it first among the bases."""
+
+    #: the run's settings, a `SnapshotSettings` (set by `VendorStream`; Any here, so that the stream's own
+    #: base may name its tap's settings class)
+    settings: t.Any
 
     def snapshot_is_complete(self) -> bool:
         """Whether this run yields the whole set (override to say no for a resumed run)."""
         return True
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         # the setting (tapkit.settings.SNAPSHOT_SETTING) turns the announcements off for a loader that lacks them
-        return bool(self.config.get("emit_activate_version_messages", True)) and self.snapshot_is_complete()
+        settings: SnapshotSettings = self.settings
+        return settings.emit_activate_version_messages and self.snapshot_is_complete()
 
+    @override
     def after_sync(self, context: Context | None) -> None:
         super().after_sync(context)
         version = self.announced_version

@@ -30,6 +30,8 @@ import os
 import typing as t
 from dataclasses import dataclass, field
 
+from typing_extensions import override
+
 from tapkit import clock
 from tapkit.errors import TapkitError
 
@@ -68,6 +70,7 @@ class Where:
     def at(self, name: str) -> Where:
         return Where(self.stream, self.partition, f"{self.field}.{name}" if self.field else name)
 
+    @override
     def __str__(self) -> str:
         text = f"stream {self.stream}"
         if self.partition is not None:
@@ -114,14 +117,12 @@ class StateLayout:
         dynamic: tuple[tuple[str, StreamState], ...] = (),
     ) -> StateLayout:
         """The layout read from stream classes: name, replication key, partitioning keys, day windows."""
-        from tapkit.windows import DayWindowStream
-
         streams = {}
         for stream_class in stream_classes:
             name = stream_class.name  # type: ignore[attr-defined]  # every stream class declares its name
             streams[name] = StreamState(
                 replication_key=_class_value(stream_class, "replication_key"),
-                by_day=issubclass(stream_class, DayWindowStream),
+                by_day=bool(_class_value(stream_class, "bookmarks_by_day")),
                 partition_keys=tuple(_class_value(stream_class, "state_partitioning_keys") or ()),
                 fields=(fields or {}).get(name, {}),
             )

@@ -14,6 +14,7 @@ from http import HTTPStatus
 
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
+from typing_extensions import override
 
 from tapkit.credentials import CredentialFilter
 from tapkit.isolation import PartGuard, drop_uncommitted, is_part_fault
@@ -25,6 +26,7 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tapkit.settings import KitSettings
     from tapkit.tap import VendorTap
 
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
@@ -47,8 +49,12 @@ class VendorStream(SeamStream):
     #: vendor fields the rule would drop that are not credentials in this stream (kept).
     credential_allowed_fields: t.ClassVar[frozenset[str]] = frozenset()
 
+    #: the run's typed settings (a tap's stream base annotates its own `KitSettings` subclass here)
+    settings: KitSettings
+
     def __init__(self, tap: VendorTap, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
+        self.settings = tap.settings
         #: the tap's API client under this stream's name (its requests count in this stream's metrics)
         self.api = tap.api.for_stream(self.name)
         #: ordered prefetch of partitions with `max_concurrency` workers, closed by the tap at the end
@@ -68,6 +74,7 @@ class VendorStream(SeamStream):
 
     # -- one failing part never sinks the rest (tapkit.isolation) -------------------------------
 
+    @override
     def partition_records(self, records: Iterable[dict], context: Context | None) -> Iterable[dict]:
         return self.failed_parts.guard(
             self.name, records, lambda: self.get_context_state(context), self.part_context(context), vendor=self.vendor
@@ -82,6 +89,7 @@ class VendorStream(SeamStream):
         the stream's own; a part fault skips it (`part.failed`), the loop goes on, the run fails at the end."""
         return self.failed_parts.part(self.name, context, vendor=self.vendor)
 
+    @override
     def sync_stream(self, sync: Callable[[], None], context: Context | None) -> bool:
         try:
             sync()
@@ -93,6 +101,7 @@ class VendorStream(SeamStream):
         return self.name not in self.failed_parts.failed_streams()
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         # Only streams that are the vendor's whole set announce versions (tapkit.snapshot.CompleteSnapshot, put
         # first among the bases, says when). The SDK's own reading of the setting would also announce them for
@@ -116,6 +125,7 @@ class VendorStream(SeamStream):
         """Vendor-specific reshaping of one raw row before typing (override in a tap)."""
         return row
 
+    @override
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         prepared = self.prepare_row(row, context)
         if prepared is None:
@@ -138,6 +148,7 @@ class VendorStream(SeamStream):
         )
 
     @property
+    @override
     def emits_records_as_shaped(self) -> bool:
         # tests/tapkit/test_fast_path.py proves both paths emit the same.
         return self._emits_records_as_shaped

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import typing as t
 from functools import cached_property
 
@@ -11,8 +10,9 @@ import click
 import requests
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.singerlib import StateMessage
+from typing_extensions import override
 
-from tapkit import clock, retry, secrets, settings_check, stopping
+from tapkit import clock, secrets, settings_check, stopping
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.http import HttpClient, VendorApi
@@ -20,16 +20,14 @@ from tapkit.isolation import FailedParts
 from tapkit.probe import ProbeResult
 from tapkit.retry import RateLimiter
 from tapkit.seam import SeamTap
+from tapkit.secrets import secret_setting_names
+from tapkit.settings import DayWindowSettings, KitSettings, S
 from tapkit.state import StateCheckedTap
 from tapkit.writer import BufferedRecordWriter
 
 
-def secret_setting_names(config_jsonschema: dict) -> list[str]:
-    return [name for name, prop in config_jsonschema.get("properties", {}).items() if prop.get("secret")]
-
-
-class VendorTap(StateCheckedTap, SeamTap):
-    """A singer-sdk Tap with the kit's conventions."""
+class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
+    """A singer-sdk Tap with the kit's conventions; `S`, its settings class (tapkit.settings)."""
 
     #: how errors name the vendor ("consentmanager.net", "Lytics" ...)
     vendor_name: t.ClassVar[str] = "vendor"
@@ -48,14 +46,18 @@ class VendorTap(StateCheckedTap, SeamTap):
 
     #: the tap's API client (its `api.py`), built on the kit's `HttpClient`
     api_class: t.ClassVar[type[VendorApi]] = VendorApi
+    #: the tap's typed settings (a `KitSettings` subclass with its vendor's settings), built once per run
+    settings_class: type[S] = KitSettings  # type: ignore[assignment]  # a tap names its own subclass
 
     message_writer_class = BufferedRecordWriter
 
+    @override
     def install_signal_handlers(self) -> None:
         # The SDK's handler exits 0 and writes a STATE before the kit's buffered records; the kit's
         # stops the run with `Stopped` instead (see tapkit.stopping).
         stopping.install()
 
+    @override
     def validate_settings(self, validate: t.Callable[[], list[str]], *, raise_errors: bool) -> list[str]:
         # Register secrets first: nothing below (validation messages included) may print them.
         self.register_secrets()
@@ -80,43 +82,21 @@ class VendorTap(StateCheckedTap, SeamTap):
 
     # -- config checks (before any request) -----------------------------------------------------
 
+    @cached_property
+    def settings(self) -> S:
+        """The run's settings, typed and bounded, read once from the validated config (tapkit.settings)."""
+        return self.settings_class.from_config(self.config)
+
     def check_settings(self) -> None:
         """Raise `ConfigError` for settings that the JSON schema cannot judge. Extend in a tap."""
-        for name in ("request_timeout", "max_requests_per_second"):
-            value = self.config.get(name)
-            if value is not None and value <= 0:
-                raise ConfigError(f"setting {name} must be a positive number, got {value!r}")
-        self.require_at_least("max_concurrency", 1)
-        settings_check.check_api_url(self.config.get("api_url"), example=self.api_url_shown_as_example)
-        if "start_date" in self.config_jsonschema.get("properties", {}):
-            settings_check.check_not_future("start_date", self.require_date("start_date"), clock.today())
-
-    def require_date(self, name: str, *, required: bool = False) -> dt.date | None:
-        value = self.config.get(name)
-        if value in (None, ""):
-            if required:
-                raise ConfigError(f"setting {name} is required (a date, YYYY-MM-DD)")
-            return None
-        try:
-            return dt.date.fromisoformat(str(value)[:10])
-        except ValueError:
-            raise ConfigError(f"setting {name} must be a date (YYYY-MM-DD), got {value!r}") from None
-
-    def require_date_window(self, start: str = "start_date", end: str = "end_date") -> tuple[dt.date, dt.date | None]:
-        """The configured window: `start` required, `end` optional and not before it."""
-        first = self.require_date(start, required=True)
-        last = self.require_date(end)
-        assert first is not None  # required=True raised otherwise
-        if last is not None and last < first:
-            raise ConfigError(f"setting {end} ({last}) is before {start} ({first})")
-        return first, last
-
-    def require_at_least(self, name: str, minimum: int) -> None:
-        """A numeric setting, when set, is at least `minimum` (a lookback of 0 or more, a page of 1 or more)."""
-        value = self.config.get(name)
-        if value is not None and value < minimum:
-            bound = "0 or more" if minimum == 0 else f"at least {minimum}"
-            raise ConfigError(f"setting {name} must be {bound}, got {value!r}")
+        settings = self.settings  # types and bounds (tapkit.settings)
+        settings_check.check_api_url(settings.api_url, example=self.api_url_shown_as_example)
+        if isinstance(settings, DayWindowSettings):
+            settings_check.check_not_future("start_date", settings.start_date, clock.today())
+            if settings.end_date is not None and settings.end_date < settings.start_date:
+                raise ConfigError(
+                    f"setting end_date ({settings.end_date}) is before start_date ({settings.start_date})"
+                )
 
     # -- `--probe`: the tap's assumptions about its vendor, checked against a live account -------
 
@@ -127,6 +107,7 @@ class VendorTap(StateCheckedTap, SeamTap):
     # -- console scripts (entry points `tap-<vendor>` and `source-<vendor>`) ----------------------
 
     @classmethod
+    @override
     def get_singer_command(cls) -> click.Command:
         command = super().get_singer_command()
         # `tapkit.cli` runs `--probe` before click parses anything; the option is here for `--help`
@@ -146,7 +127,7 @@ class VendorTap(StateCheckedTap, SeamTap):
     @classmethod
     def run_singer(cls) -> None:
         """`tap-<vendor>`: the Singer CLI, ending on one clear line when it fails."""
-        from tapkit import cli
+        from tapkit import cli  # cli runs a VendorTap class: imported when the console script runs
 
         cli.run(cls)
 
@@ -162,25 +143,25 @@ class VendorTap(StateCheckedTap, SeamTap):
     @cached_property
     def http_client(self) -> HttpClient:
         """One client for every stream and thread of the tap: one session, one rate limiter."""
-        config = self.config
-        backoff_base = config.get("retry_backoff_seconds")
+        settings = self.settings
         return HttpClient(
             vendor=self.vendor_name,
-            base_url=str(config.get("api_url") or ""),
+            base_url=settings.api_url or "",
             user_agent=f"{self.name}/{self.plugin_version}",
             logger=self.logger,
-            timeout=float(config.get("request_timeout") or 60),
-            max_attempts=int(config.get("retry_max_attempts") or retry.DEFAULT_MAX_ATTEMPTS),
-            backoff_base=retry.DEFAULT_BACKOFF_BASE if backoff_base is None else float(backoff_base),
-            max_requests_per_second=config.get("max_requests_per_second"),
-            pool_size=max(4, int(config.get("max_concurrency") or 4)),
+            timeout=settings.request_timeout,
+            max_attempts=settings.retry_max_attempts,
+            backoff_base=settings.retry_backoff_seconds,
+            max_requests_per_second=settings.max_requests_per_second,
+            # every prefetch worker has a connection; 4 at least, for the sync's own thread beside them
+            pool_size=max(4, settings.max_concurrency),
             auth_settings=self.auth_settings,
         )
 
     @cached_property
     def api(self) -> VendorApi:
         """The tap's API client; streams take it (under their own name, for metrics) when built."""
-        return self.api_class(self.http_client, self.config)
+        return self.api_class(self.http_client, self.settings)
 
     @property
     def rate_limiter(self) -> RateLimiter:
@@ -197,7 +178,7 @@ class VendorTap(StateCheckedTap, SeamTap):
 
     def prefetch(self, keys: t.Iterable[t.Any], produce: t.Callable[[t.Any], t.Iterable[t.Any]]) -> OrderedPrefetch:
         """An ordered prefetch over `keys` with `max_concurrency` workers, closed when the sync ends."""
-        prefetch = OrderedPrefetch(keys, produce, workers=int(self.config.get("max_concurrency") or 1))
+        prefetch = OrderedPrefetch(keys, produce, workers=self.settings.max_concurrency)
         self._prefetches.append(prefetch)
         return prefetch
 
@@ -218,6 +199,7 @@ class VendorTap(StateCheckedTap, SeamTap):
         """The run's one ledger of failed parts, handed to every stream; read once every stream synced."""
         return FailedParts(self.logger)
 
+    @override
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         try:
             try:
@@ -249,8 +231,8 @@ def _probe_callback(tap_class: type[VendorTap]) -> t.Callable[[click.Context, cl
         if value:
             import sys
 
-            from tapkit import probe
+            from tapkit import cli
 
-            context.exit(probe.run(tap_class, sys.argv[1:]))
+            context.exit(cli.run_probe(tap_class, sys.argv[1:]))
 
     return run_probe

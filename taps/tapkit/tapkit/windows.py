@@ -21,11 +21,15 @@ import datetime as dt
 import threading
 import typing as t
 
+from typing_extensions import override
+
 from tapkit import clock
 from tapkit.streams import VendorStream
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
+
+    from tapkit.settings import DayWindowSettings
 
 
 def parse_day(value: t.Any) -> dt.date:
@@ -92,7 +96,9 @@ class DayWindowStream(VendorStream):
     """A stream read day by day; subclasses implement `records_for_day`."""
 
     is_sorted = False
-    lookback_setting = "lookback_days"
+    settings: DayWindowSettings
+    #: the bookmark is a day's (tapkit.state checks a saved one as such)
+    bookmarks_by_day: t.ClassVar[bool] = True
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,14 +106,13 @@ class DayWindowStream(VendorStream):
 
     @property
     def lookback_days(self) -> int:
-        return int(self.config.get(self.lookback_setting) or 0)
+        return self.settings.lookback_days
 
     def start_day(self) -> dt.date:
-        return parse_day(self.config["start_date"])
+        return self.settings.start_date
 
     def end_day(self) -> dt.date:
-        end = self.config.get("end_date")
-        return parse_day(end) if end else utc_today()
+        return self.settings.end_date or utc_today()
 
     def bookmark(self, context: Context | None) -> t.Any:
         return self.get_context_state(context).get("replication_key_value")
@@ -146,7 +151,7 @@ class DayWindowStream(VendorStream):
 
     @property
     def max_concurrency(self) -> int:
-        return int(self.config.get("max_concurrency") or 1)
+        return self.settings.max_concurrency
 
     def fetches_ahead(self) -> bool:
         """Whether days are fetched concurrently: `max_concurrency` > 1 and a stream that fetches in
@@ -181,12 +186,14 @@ class DayWindowStream(VendorStream):
             ahead.close()
             prefetch.close(wait=every_day_taken)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for day, fetched in self.fetched_days(self.window_days(context), context):
             self._day_max = None
             yield from self.day_rows(day, fetched, context)
             self.commit_day(day, context)
 
+    @override
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
         # Remember the newest value of the day; the bookmark moves only in `commit_day`.
         value = record.get(self.replication_key)

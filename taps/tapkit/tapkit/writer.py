@@ -25,6 +25,7 @@ import typing as t
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.contrib.msgspec import encoder as _ENCODER
 from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
 
 from tapkit import stopping
 
@@ -36,6 +37,7 @@ class BufferedRecordWriter(MsgSpecWriter):
         super().__init__(*args, **kwargs)
         self._pending = bytearray()
 
+    @override
     def write_message(self, message: t.Any) -> None:
         line = self.format_message(message)
         if isinstance(message, RecordMessage):

@@ -1,14 +1,14 @@
 """The base of every consentmanager stream: one report type, read from the api's answers.
 
-The vendor's quirks are written at the top of `api.py`, where the requests are made.
+The vendor's quirks are written, and decided, in `api.py`, where the requests are made.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-from tap_consentmanager.envelope import TEXT
-from tapkit import VendorResponseError, VendorStream
+from tap_consentmanager.api import ReportShapeError
+from tapkit import VendorStream
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -17,26 +17,15 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_consentmanager.api import ConsentmanagerApi
+    from tap_consentmanager.settings import ConsentmanagerSettings
     from tapkit import VendorResponse, VendorTap
-
-
-class ReportShapeError(VendorResponseError):
-    """A report's `data` is not a JSON array (CSV text, an object ...): that report cannot be read."""
-
-    def __init__(self, stream: str, message: str) -> None:
-        super().__init__(message)
-        self.stream = stream
-
-
-def on_day(day: dt.date | None) -> str:
-    """How messages name the day a date-ranged report asked for (" on 2026-11-30"); empty for a list."""
-    return f" on {day.isoformat()}" if day is not None else ""
 
 
 class ConsentmanagerStream(VendorStream):
     """One report type of the Data API."""
 
     api: ConsentmanagerApi
+    settings: ConsentmanagerSettings
     lenient_numbers = True
     #: the Data API's `type` parameter
     data_type: t.ClassVar[int]
@@ -56,17 +45,10 @@ class ConsentmanagerStream(VendorStream):
         """The raw rows of one answer (of `day`, for a date-ranged report); its spool is closed after, unless
         the caller reads it again and closes it itself (`close=False`)."""
         try:
-            data = self.api.data_of(answer)
-            if data.is_array:
-                yield from self.api.rows(answer)
-            elif data.is_empty_report:
-                self._empty_answers.append((day.isoformat() if day else "", '""' if data.kind == TEXT else "null"))
-            else:
-                raise ReportShapeError(
-                    self.name,
-                    f"{self.report_name}{on_day(day)}: `data` is {data.describe()}, not the JSON array the tap "
-                    f"reads (it asks output=json)",
-                )
+            report = self.api.read_report(answer, self.report_name, day)  # the `data` quirk: see api.py
+            if report.empty is not None:
+                self._empty_answers.append((day.isoformat() if day else "", report.empty))
+            yield from report.rows
         finally:
             if close:
                 answer.close()

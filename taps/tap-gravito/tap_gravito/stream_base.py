@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from typing_extensions import override
+
 from tap_gravito import fingerprints
 from tap_gravito.api import API_DAYS
 from tap_gravito.bookmarks import parse_bookmark
@@ -16,6 +18,7 @@ if t.TYPE_CHECKING:
 
     from tap_gravito.feeds import DomainFeeds
     from tap_gravito.microprofile import Microprofile
+    from tap_gravito.settings import GravitoSettings
     from tapkit.tap import VendorTap
 
 
@@ -26,6 +29,7 @@ class GravitoStream(VendorStream):
     name: str
     state_partitioning_keys: t.ClassVar[list[str]] = ["domain"]
     is_sorted = False  # the vendor documents no order
+    settings: GravitoSettings
 
     def __init__(self, tap: VendorTap, *args: t.Any, feeds: DomainFeeds, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
@@ -33,8 +37,9 @@ class GravitoStream(VendorStream):
         self.feeds = feeds
 
     @property
+    @override
     def partitions(self) -> list[dict]:
-        return [{"domain": domain} for domain in self.config["domains"]]
+        return [{"domain": domain} for domain in self.settings.domains]
 
     # -- incremental --------------------------------------------------------------------------
 
@@ -43,7 +48,7 @@ class GravitoStream(VendorStream):
         bookmark = parse_bookmark(self.get_context_state(context).get("replication_key_value"))
         if bookmark is None:
             return None
-        lookback = dt.timedelta(hours=float(self.config.get("lookback_hours") or 0))
+        lookback = dt.timedelta(hours=self.settings.lookback_hours)
         return (bookmark - lookback).timestamp()
 
     @staticmethod
@@ -51,6 +56,7 @@ class GravitoStream(VendorStream):
         """Rows without a timestamp cannot be placed in time, so they are always emitted."""
         return after is None or seconds is None or seconds > after
 
+    @override
     def counts_toward_bookmark(self, record: dict, context: Context | None) -> bool:
         value = record.get(self.replication_key)
         if value is None:
@@ -84,6 +90,7 @@ class GravitoStream(VendorStream):
     #: profile is emitted again when its content fingerprint changed (see `fingerprints`)
     fingerprinted: t.ClassVar[bool] = False
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         domain = (context or {})["domain"]
         self._started_from = None
