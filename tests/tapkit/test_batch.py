@@ -11,12 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tests.consentmanager.truth import raw_rows
-from tests.support.singer import TapRun, run_tap
+from tests.support.live import clock_env
+from tests.support.singer import TapRun, run_tap, tap_executable
 
 FAST_RETRIES = {"retry_backoff_seconds": 0.01, "retry_max_attempts": 3}
 #: small files, so that a stream's records span several BATCH messages and STATEs
@@ -129,3 +135,42 @@ def test_a_stream_with_children_keeps_records_and_its_children_batch(sandbox, tm
     for stream, rows in expected.items():
         assert canonical({**files, **records}[stream]) == canonical(rows), stream
     assert run.last_state == plain.last_state
+
+
+def test_a_stop_while_a_batch_file_fills_leaves_a_state_of_announced_files_only(sandbox, tmp_path):
+    """SIGTERM while the window's last day is being fetched: the records of the days before it are in a batch
+    file not yet announced, and their days are committed in the tap's memory. The last STATE must not claim them."""
+    cfg = {**consentmanager_config(sandbox), **batch_config(tmp_path), "max_concurrency": 1}
+    cfg["batch_config"]["batch_size"] = 1_000_000  # one file per stream: none is announced before the stop
+    last_day = sandbox.today().isoformat()
+    stall = sandbox.faults.add("slow", vendor="consentmanager", path=f"from={last_day}", delay=60)
+    with tempfile.TemporaryDirectory() as scratch:
+        config_path = Path(scratch, "config.json")
+        config_path.write_text(json.dumps(cfg))
+        proc = subprocess.Popen(
+            [tap_executable("tap-consentmanager"), "--config", str(config_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **clock_env()},
+        )
+        deadline = time.monotonic() + 120
+        while stall.times and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stall.times == 0, "the tap never asked for the last day"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err.decode()[-2000:]
+    messages = [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+    assert messages[-1]["type"] == "STATE"
+    run = TapRun(proc.returncode, "", err.decode(), messages)
+    announced = batched(run)
+    bookmarks = messages[-1]["value"].get("bookmarks", {})
+    for stream, bookmark in bookmarks.items():
+        value = bookmark.get("replication_key_value")
+        if value is None:
+            continue
+        days = {str(row["date"])[:10] for row in announced.get(stream, [])} | {
+            str(row["date"])[:10] for row in by_stream(run).get(stream, [])
+        }
+        assert days and str(value)[:10] <= max(days), (stream, value)
