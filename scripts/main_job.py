@@ -7,6 +7,8 @@ incremental (fewer records and requests, the same rows). Ends with a headline ta
 and the job's wall time by phase (Meltano start-up, discovery, tap, target, dbt), read from the logs.
 
 Work a second run does not repeat:
+- Meltano's start-up per step: every step is a block of one `meltano run` (scripts/main_job_runs.py; a
+  failing tap stops alone, the blocks after it run in a new one); `--legacy` runs one `meltano run` per step;
 - `meltano install` runs only when a plugin's definition changed or its virtualenv is missing (a
   fingerprint of the definitions in .meltano/, `--install` forces it); the taps are editable installs,
   so their code is current without one;
