@@ -174,3 +174,15 @@ def test_a_stop_while_a_batch_file_fills_leaves_a_state_of_announced_files_only(
             str(row["date"])[:10] for row in by_stream(run).get(stream, [])
         }
         assert days and str(value)[:10] <= max(days), (stream, value)
+
+
+def test_stream_maps_apply_to_batch_files_as_to_record_messages(sandbox, tmp_path):
+    maps = {"stream_maps": {"cmp_report": {"page_view": "__NULL__", "views": "consent_view * 2"}}}
+    cfg = {**consentmanager_config(sandbox), **maps}
+    plain = run_tap("tap-consentmanager", cfg)
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    run = run_tap("tap-consentmanager", {**cfg, **batch_config(tmp_path)})
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = by_stream(plain)["cmp_report"]
+    assert expected and all("page_view" not in row and "views" in row for row in expected)
+    assert canonical(batched(run)["cmp_report"]) == canonical(expected)
