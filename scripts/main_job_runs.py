@@ -28,7 +28,7 @@ LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)Z \[(\w+)\s*\] (\S
 
 class Step(t.NamedTuple):
     name: str  # a tap, or DBT_STEP
-    command: str  # what the job prints: `meltano run tap-x target-duckdb`
+    command: str  # what the job prints: `meltano run tap-x target-duckdb`, or `block tap-x target-duckdb` of one run
     returncode: int
     log: str
     started: float  # wall clock (time.time()) at the step's start, and at its end
@@ -45,6 +45,10 @@ def blocks(step: str) -> list[str]:
 
 def command(step: str) -> str:
     return "meltano run " + " ".join(blocks(step))
+
+
+def block(step: str) -> str:
+    return "block " + " ".join(blocks(step))
 
 
 def one_process_per_step(meltano: str, root: Path, steps: list[str], env: dict) -> t.Iterator[Step]:
@@ -80,13 +84,13 @@ def one_process(meltano: str, root: Path, steps: list[str], env: dict) -> t.Iter
         for n, (step, (log, finished, _)) in enumerate(zip(remaining[:done], parts[:done], strict=True)):
             last = n == done - 1 and proc.returncode == 0  # Meltano's wrap-up goes with the last step
             step_ended = ended if last or finished is None else finished
-            yield Step(step, command(step), 0, log + (parts[-1][0] if last else ""), step_started, step_ended)
+            yield Step(step, block(step), 0, log + (parts[-1][0] if last else ""), step_started, step_ended)
             step_started = step_ended
         if proc.returncode == 0 and done == len(remaining):
             return
         if done >= len(remaining):  # every block completed, and yet the run failed: no step to blame
             raise RuntimeError(f"meltano run failed after its last block (exit {proc.returncode})")
-        yield Step(remaining[done], command(remaining[done]), proc.returncode or 1, parts[-1][0], step_started, ended)
+        yield Step(remaining[done], block(remaining[done]), proc.returncode or 1, parts[-1][0], step_started, ended)
         remaining = remaining[done + 1 :]
 
 

@@ -24,8 +24,10 @@ WALL = re.compile(r"^Wall time ([\d.]+) s", re.M)
 ALL_ROW = re.compile(r"^all\s+((?:[\d.]+\s+){5}[\d.]+)\s*$", re.M)
 
 
-def run(legacy: bool) -> dict[str, float]:
+def run(legacy: bool, log: Path | None = None) -> dict[str, float]:
     proc = subprocess.run([*JOB, *(["--legacy"] if legacy else [])], cwd=ROOT, capture_output=True, text=True)
+    if log is not None:  # the run's own output, with its table of steps by phase
+        log.write_text(proc.stdout + proc.stderr)
     if proc.returncode:
         raise SystemExit(f"main job failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
     wall, totals = WALL.search(proc.stdout), ALL_ROW.search(proc.stdout)
@@ -38,21 +40,28 @@ def run(legacy: bool) -> dict[str, float]:
 
 def count_processes(output: str, legacy: bool) -> int:
     steps = len(re.findall(r"^  meltano run .*: (?:ok|FAILED)", output, re.M))
-    return steps if legacy else 1 + len(re.findall(r"^  meltano run .*: FAILED", output, re.M))
+    return steps if legacy else 1 + len(re.findall(r"^  block .*: FAILED", output, re.M))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-warm-up", action="store_true", help="the project has run the job before: skip the warm-up"
+    )
     args = parser.parse_args()
-    print("warm-up run (not measured) ...", flush=True)
-    run(legacy=False)
+    logs = ROOT / "output" / "benchmark-main-job"
+    logs.mkdir(parents=True, exist_ok=True)
+    if not args.no_warm_up:
+        print("warm-up run (not measured) ...", flush=True)
+        run(legacy=False)
     runs: dict[str, list[dict[str, float]]] = defaultdict(list)
     for n in range(args.repeat):
         for way in ("legacy", "new"):
-            figures = run(legacy=way == "legacy")
+            figures = run(legacy=way == "legacy", log=logs / f"{n + 1}-{way}.log")
             runs[way].append(figures)
-            print(f"  run {n + 1} {way}: {figures['wall']:.1f} s", flush=True)
+            phases = ", ".join(f"{name} {figures[name]:.1f}" for name in (*PHASES, "other"))
+            print(f"  run {n + 1} {way}: {figures['wall']:.1f} s ({phases}; output/benchmark-main-job/)", flush=True)
     print(f"\nIncremental run of ./scripts/main-job, medians of {args.repeat} (seconds):\n")
     print("| phase | legacy | new | new / legacy |")
     print("|---|---|---|---|")
