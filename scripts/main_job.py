@@ -7,6 +7,8 @@ incremental (fewer records and requests, the same rows). Ends with a headline ta
 and the job's wall time by phase (Meltano start-up, discovery, tap, target, dbt), read from the logs.
 
 Work a second run does not repeat:
+- Meltano's start-up per step: every step is a block of one `meltano run` (scripts/main_job_runs.py; a
+  failing tap stops alone, the blocks after it run in a new one); `--legacy` runs one `meltano run` per step;
 - `meltano install` runs only when a plugin's definition changed or its virtualenv is missing (a
   fingerprint of the definitions in .meltano/, `--install` forces it); the taps are editable installs,
   so their code is current without one;
@@ -41,6 +43,7 @@ from sandbox.core import Sandbox
 from sandbox.profiles import all_profiles
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import main_job_runs
 from headline import headline
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -211,6 +214,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tap", action="append", help="run only this tap (repeatable)")
     parser.add_argument("--install", action="store_true", help="run `meltano install` even if nothing changed")
+    parser.add_argument(
+        "--legacy", action="store_true", help="one `meltano run` per step, as before issue 28 (for comparison)"
+    )
     args = parser.parse_args()
     job_started = time.time()
     OUTPUT.mkdir(exist_ok=True)
@@ -239,50 +245,33 @@ def main() -> int:
         failed: list[str] = []
         extracted: dict[str, Counter] = {}
         requests: Counter = Counter()
-        for tap in taps:
-            vendor = tap.removeprefix("tap-")
-            before = sandbox.count(vendor)
-            run_env = dict(env)
-            catalog = reusable_catalog(tap, env)
+        run_env = dict(env)
+        reused = {tap: reusable_catalog(tap, env) for tap in taps}
+        for tap, catalog in reused.items():
             if catalog is not None:
                 run_env[tap.upper().replace("-", "_") + "__CATALOG"] = str(catalog)
-            started = time.time()
-            proc = subprocess.run(
-                [meltano, "run", tap, "target-duckdb"],
-                cwd=ROOT,
-                env=run_env,
-                capture_output=True,
-                text=True,
-                check=False,
+        before = {tap: sandbox.count(tap.removeprefix("tap-")) for tap in taps}
+        run_steps = main_job_runs.one_process_per_step if args.legacy else main_job_runs.one_process
+        for step in run_steps(meltano, ROOT, [*taps, main_job_runs.DBT_STEP], run_env):
+            log_name = "dbt-duckdb" if step.tap is None else step.tap
+            (OUTPUT / "logs" / f"{log_name}.log").write_text(step.log)
+            timings.append((step.command, phases(step.log, step.started, step.ended, step.tap)))
+            status = (
+                "ok" if step.returncode == 0 else f"FAILED (exit {step.returncode}, see output/logs/{log_name}.log)"
             )
-            ended = time.time()
-            log = proc.stdout + proc.stderr
-            (OUTPUT / "logs" / f"{tap}.log").write_text(log)
-            extracted[tap] = extracted_records(log)
-            requests[tap] = sandbox.count(vendor) - before
-            timings.append((f"meltano run {tap} target-duckdb", phases(log, started, ended, tap)))
-            discovered = "catalog of the last run reused" if catalog is not None else "discovered"
-            status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, see output/logs/{tap}.log)"
-            print(f"  meltano run {tap} target-duckdb: {status} in {ended - started:.1f} s ({discovered})")
-            if proc.returncode:
-                failed.append(tap)
-            elif catalog is None:
-                keep_catalog(tap, env)
-        started = time.time()
-        proc = subprocess.run(
-            [meltano, "run", "dbt-duckdb:build"], cwd=ROOT, env=env, capture_output=True, text=True, check=False
-        )
-        ended = time.time()
-        (OUTPUT / "logs" / "dbt-duckdb.log").write_text(proc.stdout + proc.stderr)
-        timings.append(("meltano run dbt-duckdb:build", phases(proc.stdout + proc.stderr, started, ended, None)))
-        summary = DBT_DONE.search(proc.stdout + proc.stderr)
-        status = "ok" if proc.returncode == 0 else f"FAILED (exit {proc.returncode}, see output/logs/dbt-duckdb.log)"
-        print(
-            f"  meltano run dbt-duckdb:build: {status} in {ended - started:.1f} s"
-            + (f" ({summary.group(1)})" if summary else "")
-        )
-        if proc.returncode:
-            failed.append("dbt-duckdb:build")
+            if step.tap is None:
+                summary = DBT_DONE.search(step.log)
+                detail = f" ({summary.group(1)})" if summary else ""
+            else:
+                detail = " (catalog of the last run reused)" if reused[step.tap] is not None else " (discovered)"
+                extracted[step.tap] = extracted_records(step.log)
+            print(f"  {step.command}: {status} in {step.ended - step.started:.1f} s{detail}")
+            if step.returncode:
+                failed.append(step.name)
+            elif step.tap is not None and reused[step.tap] is None:
+                keep_catalog(step.tap, env)
+        for tap in taps:  # each vendor is asked only by its tap
+            requests[tap] = sandbox.count(tap.removeprefix("tap-")) - before[tap]
         today = sandbox.today()
     finally:
         sandbox.stop()

@@ -14,8 +14,8 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
 
 #: What Meltano acts on (flags it passes, features it offers). Every tap here supports these; the
-#: SDK's other capabilities (batch, activate-version ...) are not promised by the kit.
-CAPABILITIES = ("about", "catalog", "discover", "state", "stream-maps", "schema-flattening")
+#: SDK's other capabilities (activate-version, structured-logging) are not promised by the kit.
+CAPABILITIES = ("about", "catalog", "discover", "state", "stream-maps", "schema-flattening", "batch")
 _KINDS = {"integer": "integer", "number": "decimal", "boolean": "boolean", "array": "array", "object": "object"}
 
 

@@ -16,6 +16,8 @@ Hooks the seam gives (public names, overridden by the kit and the taps):
   partition changes nothing there, so neither hook nor SDK sees it), `write_state_now()`, `announced_version`,
   `announce_version(version)`, `after_sync(context)`, `syncs_child(child, child_context)`,
   `partition_records(records, context)` (wraps one partition's records during a sync) and
+  `holds_state` (True: `write_state_now` writes nothing, a batch file is being filled),
+  `batched_records(context)` (the SDK's records of a sync, as RECORD messages would carry them, for batch files),
   `sync_stream(sync, context)` (wraps the SDK's sync of the stream; False: it did not sync whole,
   and `after_sync` is not called): the kit's failure isolation (tapkit.isolation) stands on these two.
 """
@@ -33,7 +35,7 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
 
     from singer_sdk.helpers.types import Context
 
@@ -109,7 +111,8 @@ PRIVATE_API: tuple[PrivateName, ...] = (
         ("self", "context", "write_messages"),
         "it asks `self.get_records(context)` once per partition: the seam's `sync` puts `partition_records` "
         "around that call (an instance attribute, during the sync only), the one point where one partition's "
-        "records can be wrapped without copying the SDK's loop",
+        "records can be wrapped without copying the SDK's loop; with BATCH, `batched_records` takes its records "
+        "(write_messages=False) as the SDK's own `get_batches` does",
     ),
     PrivateName(
         Stream,
@@ -169,8 +172,13 @@ class SeamStream(Stream):
     #: (the partition's context, the greatest text value handed to the SDK's bookmark in it)
     _greatest_counted: tuple[Context | None, str] | None = None
 
+    #: True while records go to a batch file not yet announced: the STATE after its BATCH message carries them
+    holds_state: bool = False
+
     def write_state_now(self) -> None:
         """Write a STATE message now (after a day is committed, a scan finished ...)."""
+        if self.holds_state:
+            return
         self.state_manager.is_flushed = False
         self._write_state_message()
 
@@ -197,6 +205,19 @@ class SeamStream(Stream):
     def syncs_child(self, child: Stream, child_context: Context) -> bool:
         """Whether `child` is synced for this parent record's context (default: every selected child)."""
         return True
+
+    def batched_records(self, context: Context | None) -> Iterator[dict]:
+        """The records of a sync for batch files (the SDK's loop, writing no RECORD or STATE message), as the
+        primary stream map's RECORD messages would carry them: the SDK alone would write them unmapped."""
+        records = self._sync_records(context, write_messages=False)
+        if self.emits_records_as_shaped:
+            yield from records
+            return
+        alias = self.stream_maps[0].stream_alias
+        for record in records:
+            for message in self._generate_record_messages(record):
+                if message.stream == alias:
+                    yield message.record
 
     # -- the private overrides ------------------------------------------------------------------
 

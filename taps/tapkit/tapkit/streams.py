@@ -16,9 +16,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from typing_extensions import override
 
+from tapkit.batching import BatchingStream
 from tapkit.credentials import CredentialFilter
 from tapkit.isolation import PartGuard, drop_uncommitted, is_part_fault
-from tapkit.seam import SeamStream
 from tapkit.shaping import RecordShaper
 
 if t.TYPE_CHECKING:
@@ -32,7 +32,7 @@ if t.TYPE_CHECKING:
 RETRY_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.REQUEST_TIMEOUT})
 
 
-class VendorStream(SeamStream):
+class VendorStream(BatchingStream):
     """A stream of one vendor resource: it asks the tap's API client (`self.api`) and shapes rows.
 
     What a stream needs of its tap is handed over when it is built (`api`, `prefetch`, `vendor`);
@@ -65,6 +65,8 @@ class VendorStream(SeamStream):
         self.failed_parts = tap.failed_parts
         #: the tap's writer's one-line RECORD path, when it has one (tapkit.writer); else the SDK's messages
         self.record_writer = getattr(tap.message_writer, "write_record", None)
+        #: the state as of the last BATCH message, for the tap's last STATE after a stop (tapkit.batching)
+        self.batch_ledger = tap.batch_ledger
 
     # -- settings -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tapkit import clock, secrets, settings_check, stopping
+from tapkit.batching import BatchLedger
 from tapkit.concurrency import OrderedPrefetch
 from tapkit.errors import ConfigError
 from tapkit.http import HttpClient, VendorApi
@@ -214,10 +215,17 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
         if error is not None:
             raise error
 
+    @cached_property
+    def batch_ledger(self) -> BatchLedger:
+        """The state as of the last BATCH message while a stream fills a batch file (tapkit.batching)."""
+        return BatchLedger()
+
     def write_last_state(self) -> None:
         """After a stop signal: one STATE after every record written (the buffered ones included).
-        `self.state` only ever covers records already handed to the writer (see tapkit.stopping)."""
-        self.write_message(StateMessage(value=self.state))
+        `self.state` only ever covers records already handed to the writer (see tapkit.stopping); while a
+        batch file was being filled, the state of the last BATCH message does."""
+        at_last_batch = self.batch_ledger.state_at_last_batch
+        self.write_message(StateMessage(value=self.state if at_last_batch is None else at_last_batch))
         self.message_writer_flush()
 
     def message_writer_flush(self) -> None:
