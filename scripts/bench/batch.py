@@ -1,11 +1,12 @@
 """RECORD against BATCH, end to end: tap plus MeltanoLabs target-postgres into PostgreSQL, side by side.
 
-`./scripts/benchmark-batch [--size 100] [--repeat 3]`: the consentmanager `consent_log` case of
-scripts/benchmark.py (one answer of about `--size` MB, recorded once from the sandbox and served from
-memory by the replay server), then, interleaved, `tap | target-postgres` with RECORD messages and with a
-`batch_config` (jsonl, gzip), each into a fresh database of one embedded PostgreSQL server. Wall time of
-the whole pipe (both processes), medians; the rows in the table are counted after each run and must be the
-tap's records. target-postgres is the project's pinned one (meltano.yml), installed by Meltano if missing.
+`./scripts/benchmark-batch [--tap VENDOR] [--size 100] [--repeat 3]`: the tap's largest-stream case of
+scripts/benchmark.py (default: the first vendor profile with a single large answer): one answer of about
+`--size` MB, recorded once from the sandbox and served from memory by the replay server, then, interleaved,
+`tap | target-postgres` with RECORD messages and with a `batch_config` (jsonl, gzip), each into a fresh
+database of one embedded PostgreSQL server. Wall time of the whole pipe (both processes), medians; the rows
+in the table are counted after each run and must be the tap's records. target-postgres is the project's
+pinned one (meltano.yml), installed by Meltano if missing.
 """
 
 from __future__ import annotations
@@ -67,16 +68,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=float, default=100, help="MB of the one answer (default 100)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--tap", help="the vendor whose largest stream is measured (default: the first with one large answer)"
+    )
     parser.add_argument("--batch-size", type=int, default=100_000, help="records per batch file")
     args = parser.parse_args()
     from tests.pipelines.postgres import fresh_server
 
     target_postgres()
-    case = next(c for c in benchmark.cases([args.size], ["consentmanager"], many_pages=False) if c.target_mb)
+    vendors = [args.tap] if args.tap else list(benchmark.VENDOR_PROFILES)
+    case = next(c for c in benchmark.cases([args.size], vendors, many_pages=False) if c.target_mb)
+    schema, stream = f"tap_{case.vendor}", case.stream
     scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     simulator = benchmark.Simulator()
     directory = scratch / "answers"
-    print(f"Recording one ~{args.size:g} MB answer of consentmanager consent_log ...", flush=True)
+    print(f"Recording one ~{args.size:g} MB answer of tap-{case.vendor} {stream} ...", flush=True)
     tap, shape = benchmark.build(simulator, case, directory)
     simulator.sandbox.stop()
     replay = Replay(directory)
@@ -94,7 +100,7 @@ def main() -> None:
                     **base,
                     "batch_config": {
                         "encoding": {"format": "jsonl", "compression": "gzip"},
-                        "storage": {"root": f"file://{batch_root}", "prefix": "consent_log-"},
+                        "storage": {"root": f"file://{batch_root}", "prefix": f"{stream}-"},
                         "batch_size": args.batch_size,
                     },
                 }
@@ -109,24 +115,24 @@ def main() -> None:
                         json.dumps(
                             {
                                 "sqlalchemy_url": postgres.sqlalchemy_url(database),
-                                "default_target_schema": "tap_consentmanager",
+                                "default_target_schema": schema,
                                 "add_record_metadata": True,
                             }
                         )
                     )
                     replay.reset()
                     seconds = pipe(tap, configs[mode], target_config, scratch / f"{mode}.log")
-                    loaded = postgres.table_counts(database, "tap_consentmanager").get("consent_log", 0)
+                    loaded = postgres.table_counts(database, schema).get(stream, 0)
                     runs[mode].append(seconds)
                     rows[mode].add(loaded)
-                    print(f"  run {n + 1} {mode}: {seconds:.1f} s, {loaded:,} rows in consent_log", flush=True)
+                    print(f"  run {n + 1} {mode}: {seconds:.1f} s, {loaded:,} rows in {stream}", flush=True)
                     for spent in batch_root.glob("*"):
                         spent.unlink()
     finally:
         replay.stop()
     record_s, batch_s = statistics.median(runs["RECORD"]), statistics.median(runs["BATCH"])
     size = shape["content"] / MB
-    print(f"\nconsent_log, 1 answer of {size:.1f} MB, tap | target-postgres, medians of {args.repeat}:\n")
+    print(f"\n{stream}, 1 answer of {size:.1f} MB, tap | target-postgres, medians of {args.repeat}:\n")
     print("| messages | rows loaded | seconds | records/s | MB/s | x RECORD |")
     print("|---|---|---|---|---|---|")
     for mode, seconds in (("RECORD", record_s), ("BATCH", batch_s)):
