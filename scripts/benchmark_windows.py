@@ -1,12 +1,14 @@
-"""Concurrent day windows (issue 17, part 3): a tap's date-ranged streams over 30 days against the sandbox
-at 200 ms per request, whole-process wall time with max_concurrency=1 and with N, side by side, in one run.
+"""Concurrent day windows (issue 17, part 3) and partitions (issue 28): a tap's date-ranged streams over 30 days,
+or one stream's partitions (Lytics audiences), against the sandbox at 200 ms per request, whole-process wall time
+with max_concurrency=1 and with N, side by side, in one run.
 
     uv run python scripts/benchmark_windows.py [--concurrency 4 8] [--days 30] [--latency 0.2] [--repeat 1]
 
 Each run is the tap's console script from spawn to exit (start-up included: what a user waits for;
 the streams' own sync time, singer-sdk's `sync_duration`, is shown beside it), with a catalog that
 selects only the date-ranged streams (discovered once, before any timing). The records (clocks aside:
-`time_extracted`) and the final state (the SDK's run-start signpost aside) of every concurrent run are
+`time_extracted`, a snapshot's `version`) and the final state (the SDK's run-start signpost and a scan's
+`saved_at` aside) of every concurrent run are
 compared with the sequential run's. With --repeat, the runs are interleaved and the median is shown.
 Numbers, not pass/fail: the target (>= 3.5x) is printed next to them.
 """
@@ -22,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -30,6 +32,7 @@ import requests
 BIN = Path(sys.executable).parent
 TODAY = dt.datetime.now(dt.UTC).date()
 TARGET = 3.5
+PARTITIONS = 32  # Lytics audiences in the partition case
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class WindowedTap:
     streams: tuple[str, ...]  # the date-ranged streams (the catalog selects only these)
     config: dict  # settings besides api_url and the window
     note: str
+    sandbox_settings: dict = field(default_factory=dict)  # the simulator's settings besides size and latency
 
 
 TAPS = {
@@ -56,6 +60,15 @@ TAPS = {
         {"api_key": "bench-key", "api_secret": "bench-secret"},
         "per dataset and submitted day: the day's list, then each listed transaction's status (one fetch_day); "
         "the datasets are listed first, one after the other",
+    ),
+    "lytics": WindowedTap(
+        "tap-lytics",
+        "lytics",
+        ("audience_members",),
+        {"api_key": "bench-token", "segments": [f"bench_{n:02d}" for n in range(PARTITIONS)], "scan_page_size": 20},
+        f"partitions, not days: {PARTITIONS} audiences of 120 members, each scanned in 6 pages one after the other; "
+        "the audiences are fetched ahead, max_concurrency at a time, and emitted in the configured order",
+        {"size": 2, "lytics.extra_segments": PARTITIONS},
     ),
 }
 
@@ -75,9 +88,9 @@ class Sandbox:
     def control(self, action: str, payload: dict | None = None) -> None:
         requests.post(f"{self.url}/_sandbox/{action}", json=payload or {}, timeout=30).raise_for_status()
 
-    def configure(self, latency: float) -> None:
+    def configure(self, latency: float, settings: dict | None = None) -> None:
         self.control("reset")
-        self.control("settings", {"size": 1, "latency": latency})
+        self.control("settings", {"size": 1, "latency": latency, **(settings or {})})
 
     def requests_made(self) -> int:
         return len(requests.get(f"{self.url}/_sandbox/requests", timeout=30).json())
@@ -99,11 +112,14 @@ def catalog_of(tap: WindowedTap, config_path: Path) -> dict:
     return catalog
 
 
+#: what a clock decides: the extraction time, the SDK's run-start signpost, a snapshot's version (the run's start in
+#: milliseconds: tapkit.snapshot) and when a scan's cursor was saved (tap-lytics)
+CLOCKS = ("time_extracted", "replication_key_signpost", "version", "saved_at")
+
+
 def without_clocks(value):
     if isinstance(value, dict):
-        return {
-            k: without_clocks(v) for k, v in value.items() if k not in ("time_extracted", "replication_key_signpost")
-        }
+        return {k: without_clocks(v) for k, v in value.items() if k not in CLOCKS}
     if isinstance(value, list):
         return [without_clocks(item) for item in value]
     return value
@@ -119,7 +135,7 @@ class Run:
 
 
 def run_once(tap: WindowedTap, sandbox: Sandbox, workdir: Path, config: dict, latency: float) -> Run:
-    sandbox.configure(latency)
+    sandbox.configure(latency, tap.sandbox_settings)
     config_path = workdir / f"config-{config['max_concurrency']}.json"
     config_path.write_text(json.dumps(config))
     command = [str(BIN / tap.name), "--config", str(config_path), "--catalog", str(workdir / "catalog.json")]
@@ -154,7 +170,7 @@ def benchmark(tap: WindowedTap, sandbox: Sandbox, concurrencies: list[int], days
             "end_date": TODAY.isoformat(),
         }
         (workdir / "discover.json").write_text(json.dumps({**base, "max_concurrency": 1}))
-        sandbox.configure(0.0)
+        sandbox.configure(0.0, tap.sandbox_settings)
         (workdir / "catalog.json").write_text(json.dumps(catalog_of(tap, workdir / "discover.json")))
         runs: dict[int, list[Run]] = {n: [] for n in [1, *concurrencies]}
         for _ in range(repeat):  # interleaved: a slow moment of the machine hits every setting alike
