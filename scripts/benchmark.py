@@ -35,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.bytecode import cache_bytecode_for_children
 from bench.replay import Recorder, Replay
 
 from sandbox.core import Sandbox, default_today
@@ -441,11 +442,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.no_bytecode_cache:
-        # An installed tap has compiled bytecode (pip compiles at install). This environment sets
-        # PYTHONDONTWRITEBYTECODE and uv installs none, so every process would compile its ~580 modules again
-        # (~1-2 s of CPU): the children (taps and floors alike) share one cache, filled by the untimed recording run.
-        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-        os.environ["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pycache-")
+        cache_bytecode_for_children()  # filled by the untimed recording run (bench.bytecode says why)
     vendors = args.tap or list(STREAMS)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
     shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]
