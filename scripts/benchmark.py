@@ -35,6 +35,7 @@ from importlib import metadata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.bytecode import cache_bytecode_for_children
 from bench.replay import Recorder, Replay
 
 from sandbox.core import Sandbox
@@ -383,6 +384,10 @@ METHOD = """\
 - **records/s** and **MB/s** are the tap's whole process (start-up included: what a user waits for), the
   figure published singer-sdk taps are usually quoted with; in brackets, records/s of the sync alone (its
   `sync_duration`). MB are the answers' bytes (for {zipped}, the JSON Lines it holds), 1 MB = 2^20 bytes.
+- **Compiled bytecode, as installed.** pip compiles a package's modules when it installs them; this
+  environment sets `PYTHONDONTWRITEBYTECODE=1` and uv installs no bytecode, so every process would compile
+  its modules again. The tap and the floors share one bytecode cache for the run (`PYTHONPYCACHEPREFIX`,
+  filled by the untimed recording run); `--no-bytecode-cache` measures as before 2026-12-07's second run.
 - **Peak RSS** is the tap process's VmHWM, polled every 20 ms. Streams that keep a structure per answer
   ({per_answer}) get a case of their own at each answer size.
 - **Start-up**: `tap-x --about` against `python -c "import singer_sdk"`, interleaved, medians of 5.
@@ -423,7 +428,14 @@ def main() -> None:
     parser.add_argument(
         "--profile", default=str(SCRIPTS / "bench" / "profile.md"), help="Markdown appended as the profile section"
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="every process compiles its modules again (the method before 2026-12-07's second run)",
+    )
     args = parser.parse_args()
+    if not args.no_bytecode_cache:
+        cache_bytecode_for_children()  # filled by the untimed recording run (bench.bytecode says why)
     vendors = args.tap or list(VENDOR_PROFILES)
     sizes = args.size or ([5.0] if args.quick else [5.0, 100.0, *([1024.0] if args.gigabyte else [])])
     shown = [a for n, a in enumerate(sys.argv[1:]) if a != "--output" and (n == 0 or sys.argv[n] != "--output")]

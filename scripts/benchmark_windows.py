@@ -1,12 +1,15 @@
-"""Concurrent day windows (issue 17, part 3): a tap's date-ranged streams over 30 days against the sandbox
+"""Concurrent day windows (issue 17, part 3) and partitions (issue 28): a tap's date-ranged streams over 30 days,
+or one stream's partitions (the vendor profiles' `day_windows` and `concurrent_partitions`), against the sandbox
 at 200 ms per request, whole-process wall time with max_concurrency=1 and with N, side by side, in one run.
 
     uv run python scripts/benchmark_windows.py [--concurrency 4 8] [--days 30] [--latency 0.2] [--repeat 1]
 
-Each run is the tap's console script from spawn to exit (start-up included: what a user waits for;
+Each run is the tap's console script from spawn to exit (start-up included: what a user waits for, with
+compiled bytecode as an installed package has it, see bench.bytecode;
 the streams' own sync time, singer-sdk's `sync_duration`, is shown beside it), with a catalog that
 selects only the date-ranged streams (discovered once, before any timing). The records (clocks aside:
-`time_extracted`) and the final state (the SDK's run-start signpost aside) of every concurrent run are
+`time_extracted`, a snapshot's `version`) and the final state (the SDK's run-start signpost and a scan's
+`saved_at` aside) of every concurrent run are
 compared with the sequential run's. With --repeat, the runs are interleaved and the median is shown.
 Numbers, not pass/fail: the target (>= 3.5x) is printed next to them.
 """
@@ -22,12 +25,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
 from sandbox.profiles import all_profiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench.bytecode import cache_bytecode_for_children
 
 BIN = Path(sys.executable).parent
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -41,21 +47,29 @@ class WindowedTap:
     streams: tuple[str, ...]  # the date-ranged streams (the catalog selects only these)
     config: dict  # settings besides api_url and the window
     note: str
+    sandbox_settings: dict = field(default_factory=dict)  # the simulator's settings besides size and latency
 
 
 def windowed_taps() -> dict[str, WindowedTap]:
-    """The taps whose vendor profile lists date-ranged streams, by vendor."""
-    return {
-        vendor.vendor: WindowedTap(
-            vendor.tap,
-            vendor.vendor,
-            vendor.day_windows.streams,
-            {name: f"bench-{name}" for name in vendor.secrets},
-            vendor.day_windows.note,
-        )
-        for vendor in all_profiles()
-        if vendor.day_windows
-    }
+    """The taps whose vendor profile lists date-ranged streams or a partitioned stream to fetch concurrently,
+    by vendor (a profile has at most one of the two)."""
+    taps = {}
+    for vendor in all_profiles():
+        credentials = {name: f"bench-{name}" for name in vendor.secrets}
+        if vendor.day_windows:
+            windows = vendor.day_windows
+            taps[vendor.vendor] = WindowedTap(vendor.tap, vendor.vendor, windows.streams, credentials, windows.note)
+        elif vendor.concurrent_partitions:
+            parts = vendor.concurrent_partitions
+            taps[vendor.vendor] = WindowedTap(
+                vendor.tap,
+                vendor.vendor,
+                (parts.stream,),
+                {**credentials, **parts.config},
+                parts.note,
+                parts.sandbox_settings,
+            )
+    return taps
 
 
 TAPS = windowed_taps()
@@ -76,9 +90,9 @@ class Sandbox:
     def control(self, action: str, payload: dict | None = None) -> None:
         requests.post(f"{self.url}/_sandbox/{action}", json=payload or {}, timeout=30).raise_for_status()
 
-    def configure(self, latency: float) -> None:
+    def configure(self, latency: float, settings: dict | None = None) -> None:
         self.control("reset")
-        self.control("settings", {"size": 1, "latency": latency})
+        self.control("settings", {"size": 1, "latency": latency, **(settings or {})})
 
     def requests_made(self) -> int:
         return len(requests.get(f"{self.url}/_sandbox/requests", timeout=30).json())
@@ -100,11 +114,14 @@ def catalog_of(tap: WindowedTap, config_path: Path) -> dict:
     return catalog
 
 
+#: what a clock decides: the extraction time, the SDK's run-start signpost, a snapshot's version (the run's start in
+#: milliseconds: tapkit.snapshot) and when a scan's cursor was saved (tap-lytics)
+CLOCKS = ("time_extracted", "replication_key_signpost", "version", "saved_at")
+
+
 def without_clocks(value):
     if isinstance(value, dict):
-        return {
-            k: without_clocks(v) for k, v in value.items() if k not in ("time_extracted", "replication_key_signpost")
-        }
+        return {k: without_clocks(v) for k, v in value.items() if k not in CLOCKS}
     if isinstance(value, list):
         return [without_clocks(item) for item in value]
     return value
@@ -120,7 +137,7 @@ class Run:
 
 
 def run_once(tap: WindowedTap, sandbox: Sandbox, workdir: Path, config: dict, latency: float) -> Run:
-    sandbox.configure(latency)
+    sandbox.configure(latency, tap.sandbox_settings)
     config_path = workdir / f"config-{config['max_concurrency']}.json"
     config_path.write_text(json.dumps(config))
     command = [str(BIN / tap.name), "--config", str(config_path), "--catalog", str(workdir / "catalog.json")]
@@ -155,7 +172,7 @@ def benchmark(tap: WindowedTap, sandbox: Sandbox, concurrencies: list[int], days
             "end_date": TODAY.isoformat(),
         }
         (workdir / "discover.json").write_text(json.dumps({**base, "max_concurrency": 1}))
-        sandbox.configure(0.0)
+        sandbox.configure(0.0, tap.sandbox_settings)
         (workdir / "catalog.json").write_text(json.dumps(catalog_of(tap, workdir / "discover.json")))
         runs: dict[int, list[Run]] = {n: [] for n in [1, *concurrencies]}
         for _ in range(repeat):  # interleaved: a slow moment of the machine hits every setting alike
@@ -181,7 +198,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--latency", type=float, default=0.2, help="seconds the sandbox adds to each request")
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting (the median is shown)")
+    parser.add_argument(
+        "--no-bytecode-cache", action="store_true", help="every tap process compiles its modules again (as before)"
+    )
     args = parser.parse_args()
+    if not args.no_bytecode_cache:
+        cache_bytecode_for_children()  # filled by the untimed discovery (bench.bytecode says why)
     sandbox = Sandbox()
     try:
         print(

@@ -44,6 +44,7 @@ from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import (
     Benchmark,
     BenchStream,
+    ConcurrentPartitions,
     Credentials,
     FailingPart,
     Partitions,
@@ -817,6 +818,8 @@ def rows_without_failing_audience(sandbox: t.Any, config: dict) -> dict[str, int
     return {**expected_table_rows(sandbox, config), "audience_members": members}
 
 
+BENCH_AUDIENCES = 32  # audiences in the window benchmark's partition case
+
 PROFILE = VendorProfile(
     vendor="lytics",
     label="Lytics",
@@ -854,6 +857,13 @@ PROFILE = VendorProfile(
         also_named="accounts: dropped credential field(s) apikey, dataapikey from the account records",
     ),
     own_scenarios=frozenset({"state: tap's own fields"}),
+    concurrent_partitions=ConcurrentPartitions(
+        "audience_members",
+        {"segments": [f"bench_{n:02d}" for n in range(BENCH_AUDIENCES)], "scan_page_size": 20},
+        f"partitions, not days: {BENCH_AUDIENCES} audiences of 120 members, each scanned in 6 pages one after the "
+        "other; the audiences are fetched ahead, max_concurrency at a time, and emitted in the configured order",
+        {"size": 2, "lytics.extra_segments": BENCH_AUDIENCES},
+    ),
     benchmark=Benchmark(
         largest=BenchStream(
             "audience_members",

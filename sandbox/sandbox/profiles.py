@@ -85,6 +85,16 @@ class DayWindows:
 
 
 @dataclass(frozen=True)
+class ConcurrentPartitions:
+    """A partitioned stream whose partitions are fetched `max_concurrency` at a time, for the same benchmark."""
+
+    stream: str
+    config: dict  # tap settings besides the credentials (the partitions to configure)
+    note: str  # how the tap asks for a partition
+    sandbox_settings: dict  # the simulator's settings that serve those partitions
+
+
+@dataclass(frozen=True)
 class Partitions:
     """A setting that lists partitions: each its own requests and state."""
 
@@ -170,6 +180,7 @@ class VendorProfile:
     one_run_sandbox_settings: dict = field(default_factory=dict)  # sandbox switches: one run shows every stream
     benchmark: Benchmark | None = None  # None: the tap has no throughput cases
     day_windows: DayWindows | None = None  # None: no date-ranged streams to fetch concurrently
+    concurrent_partitions: ConcurrentPartitions | None = None  # a partitioned stream for the same benchmark
     static_discovery: bool = False  # discovery asks nothing of the vendor: the main job reuses its catalog
     # -- the dbt staging models (scripts/generate_dbt_staging.py) --
     #: streams whose schema the tap builds at run time: the fixed columns (name -> kind) of their staging models

@@ -29,6 +29,20 @@ def test_trailing_commas_are_dropped_outside_strings_only():
         lenient_json.loads('["open string,]')
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"TCString":"CPé,]","NonTCFVendors":[{"id":1,"name":"Æ, ]"},{"id":2},]}',  # non-ASCII before the comma
+        '{"a":[[1,],[2 , ],],"b":{"c":{},},}',  # several, nested
+        "[1,\r\n\t ]",
+        "[,]",  # no element before the comma: not what msgspec calls a trailing comma
+        "[1e400,]",  # out of float range
+    ],
+)
+def test_dropping_the_trailing_commas_msgspec_reports_reads_as_stripping_them_all(text):
+    assert lenient_json.loads(text) == json.loads(lenient_json.strip_trailing_commas(text))
+
+
 def test_the_vendor_sample_with_a_trailing_comma_parses():
     message = {
         "i": "e20e3759",

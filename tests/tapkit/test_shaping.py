@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
 
-from tapkit.shaping import RecordShaper, snake_case
+from tapkit.shaping import Mismatch, RecordShaper, snake_case, to_datetime_text
 
 SCHEMA = {
     "properties": {
@@ -80,3 +81,18 @@ def test_a_null_in_a_required_column_is_kept_in_extra():
 def test_explicit_renames_win_over_snake_case():
     shaper = RecordShaper("s", SCHEMA, renames={"i": "profile_id"})
     assert shaper.shape({"i": "abc"}) == {"profile_id": "abc"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-20T13:05:09+00:00", "2026-11-20 13:05:09+00:00", "2026-11-20T13:05:09Z", "2026-11-20T15:05:09+02:00"],
+)
+def test_a_utc_text_is_written_as_parsing_it_would(value):
+    # the fast path (whole seconds, naive, Z or +00:00) writes what parsing and converting to UTC writes
+    assert to_datetime_text(value) == dt.datetime.fromisoformat(value).astimezone(dt.UTC).isoformat()
+
+
+@pytest.mark.parametrize("value", ["2026-13-45T10:00:00+00:00", "2026-11-20T24:00:00+00:00"])
+def test_an_impossible_utc_text_does_not_fit(value):
+    with pytest.raises(Mismatch):
+        to_datetime_text(value)

@@ -139,7 +139,7 @@ def request_settings(
         th.Property(
             "max_concurrency",
             th.IntegerType,
-            default=4,
+            default=8,
             title="Max concurrency",
             description="How many partitions (domains, segments ...) are fetched at once.",
         ),

@@ -8,9 +8,9 @@ second run re-reads only the lookback days.
 
 Days are fetched concurrently when `max_concurrency` > 1 and the stream fetches in `fetch_day`: the
 tap's ordered prefetch (`tapkit.concurrency`) asks up to `max_concurrency` days at once, at most
-`DAYS_AHEAD_PER_WORKER` x `max_concurrency` days ahead of the day being emitted (each waiting day is a
-spooled answer, so memory stays bounded however long the window). Days are still emitted, and their
-bookmarks committed, strictly in day order, in the sync's thread: records and state are exactly a
+`days_ahead(max_concurrency)` days ahead of the day being emitted (2 per worker, at most 8 or one per worker:
+each waiting day is a spooled answer, so memory stays bounded however long the window). Days are still
+emitted, and their bookmarks committed, strictly in day order, in the sync's thread: records and state are exactly a
 sequential run's, and a run killed mid-way re-reads only the day it was emitting. The rate limit and
 a vendor's `Retry-After` hold every worker (the tap's one `HttpClient` and its shared limiter).
 """
@@ -51,6 +51,15 @@ def days_between(first: dt.date, last: dt.date) -> list[dt.date]:
 #: days fetched ahead of the one being emitted, per worker: enough to keep every worker busy while
 #: the sync's thread emits, few enough that waiting answers stay a handful of spooled bodies
 DAYS_AHEAD_PER_WORKER = 2
+#: ... but no more than this many days (or one per worker): a waiting day is held in memory up to
+#: tapkit.body's spool limit, so the default of 8 workers keeps the memory of the old default of 4
+MAX_DAYS_AHEAD = 8
+
+
+def days_ahead(workers: int) -> int:
+    return min(DAYS_AHEAD_PER_WORKER * workers, max(MAX_DAYS_AHEAD, workers))
+
+
 _POLL_SECONDS = 0.2
 
 
@@ -164,7 +173,7 @@ class DayWindowStream(VendorStream):
             for day in days:
                 yield day, self.fetch_day(day, context)
             return
-        ahead = DaysAhead(DAYS_AHEAD_PER_WORKER * self.max_concurrency)
+        ahead = DaysAhead(days_ahead(self.max_concurrency))
         index_of = {day: index for index, day in enumerate(days)}
 
         def fetch(day: dt.date) -> t.Iterator[t.Any]:
