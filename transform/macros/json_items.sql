@@ -1,0 +1,43 @@
+{#
+  One row per element of a JSON array inside a JSON column: (the relation's `keys` columns..., item), item a JSON
+  value. `path` is a list of object keys leading to the array (['vendors', 'enabled'] for consents.vendors.enabled);
+  a missing path or a value that is not an array gives no row. The loaders store objects differently:
+  target-duckdb as JSON text, target-postgres as jsonb, target-snowflake as VARIANT.
+  json_text(item, field) reads a field of an object item as text; json_text(item) a scalar item.
+#}
+{% macro json_items(relation, column, path, keys) %}{{ return(adapter.dispatch('json_items')(relation, column, path, keys)) }}{% endmacro %}
+
+{% macro duckdb__json_items(relation, column, path, keys) %}
+    select {{ keys | join(', ') }}, unnest(from_json(json_extract({{ column }}, '$.{{ path | join(".") }}'), '["JSON"]')) as item
+    from {{ relation }}
+    where json_type(json_extract({{ column }}, '$.{{ path | join(".") }}')) = 'ARRAY'
+{% endmacro %}
+
+{% macro postgres__json_items(relation, column, path, keys) %}
+    select {% for key in keys %}r.{{ key }}, {% endfor %}e.item
+    from {{ relation }} as r
+    cross join lateral jsonb_array_elements(r.{{ column }} #> '{ {{- path | join(",") -}} }') as e(item)
+    where jsonb_typeof(r.{{ column }} #> '{ {{- path | join(",") -}} }') = 'array'
+{% endmacro %}
+
+{% macro snowflake__json_items(relation, column, path, keys) %}
+    select {% for key in keys %}r.{{ key }}, {% endfor %}f.value as item
+    from {{ relation }} as r, lateral flatten(input => r.{{ column }}:{{ path | join(":") }}) as f
+    where is_array(r.{{ column }}:{{ path | join(":") }})
+{% endmacro %}
+
+
+{% macro json_text(item, field=none) %}{{ return(adapter.dispatch('json_text')(item, field)) }}{% endmacro %}
+
+{% macro duckdb__json_text(item, field) -%}
+    json_extract_string({{ item }}, '$
+    {%- if field is not none %}.{{ field }}{% endif %}')
+{%- endmacro %}
+
+{% macro postgres__json_text(item, field) -%}
+    {% if field is not none %}{{ item }} ->> '{{ field }}'{% else %}{{ item }} #>> '{}'{% endif %}
+{%- endmacro %}
+
+{% macro snowflake__json_text(item, field) -%}
+    {% if field is not none %}{{ item }}:{{ field }}::string{% else %}{{ item }}::string{% endif %}
+{%- endmacro %}
