@@ -66,7 +66,7 @@ LIST_PATHS = {
 COUNTRIES = ("FR", "DE", "ES")
 DEVICES = ("desktop", "mobile")
 S3_ACCESS_KEY_ID = "sandbox-s3-key-id"
-S3_SECRET_ACCESS_KEY = "sandbox-s3-secret"  # noqa: S105 (moto's server checks no signature)
+S3_SECRET_ACCESS_KEY = "sandbox-s3-secret"  # a dummy: moto checks no signature
 S3_REGION = "eu-west-1"
 
 
@@ -329,7 +329,9 @@ class DidomiApp(VendorApp):
         start = dt.date.fromisoformat(str(kwargs.get("start_date") or self.export_days()[0]))
         truth: dict[str, list[dict]] = {stream: self.rest_rows(stream) for stream in REST_STREAMS}
         truth["consent_users"] = self.consent_users()
-        truth["consent_events"] = [event for user in truth["consent_users"] for event in self.consent_events(user["id"])]
+        truth["consent_events"] = [
+            event for user in truth["consent_users"] for event in self.consent_events(user["id"])
+        ]
         for stream in STREAM_OF_TYPE.values():
             truth[stream] = []
         for export_id, kinds in EXPORT_TYPES.items():
