@@ -565,7 +565,7 @@ PROFILE = VendorProfile(
         ("missing setting", {"organization_id": None}, "organization_id"),
         ("malformed bucket URL", {"export_bucket_url": "didomi-exports/data"}, "export_bucket_url"),
     ),
-    partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id="),
+    partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"  # boto3 percent-encodes = in keys),
     no_error_envelope="no error envelope documented: the fault is a 200 with {\"error\": ...} where a page belongs",
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
 )
