@@ -565,7 +565,8 @@ PROFILE = VendorProfile(
         ("missing setting", {"organization_id": None}, "organization_id"),
         ("malformed bucket URL", {"export_bucket_url": "didomi-exports/data"}, "export_bucket_url"),
     ),
-    partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"  # boto3 percent-encodes = in keys),
-    no_error_envelope="no error envelope documented: the fault is a 200 with {\"error\": ...} where a page belongs",
+    # boto3 percent-encodes the = of object keys in the request path
+    partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"),
+    no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
 )
