@@ -40,6 +40,7 @@ import uuid
 from urllib.parse import urlencode
 
 from sandbox.core import Request, Response, VendorApp
+from sandbox.profiles import Partitions, Probe, VendorProfile
 
 ORGANIZATION = "sandbox-org"
 BUCKET = "didomi-exports"
@@ -66,8 +67,10 @@ LIST_PATHS = {
 COUNTRIES = ("FR", "DE", "ES")
 DEVICES = ("desktop", "mobile")
 S3_ACCESS_KEY_ID = "sandbox-s3-key-id"
-S3_SECRET_ACCESS_KEY = "sandbox-s3-secret"  # noqa: S105 (moto's server checks no signature)
+S3_SECRET_ACCESS_KEY = "sandbox-s3-secret"  # a dummy: moto checks no signature
 S3_REGION = "eu-west-1"
+#: the budget the docs state (100 requests per 15 s), announced when no test set one (`didomi.rate_budget`)
+DOCUMENTED_POLICY = {"RateLimit": "limit=100, remaining=99, reset=15", "RateLimit-Policy": "100;w=15"}
 
 
 def _stamp(day: dt.date, seconds: int) -> str:
@@ -325,16 +328,21 @@ class DidomiApp(VendorApp):
         return files
 
     def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
-        """Rows per stream. kwargs: `start_date` (YYYY-MM-DD, exports from that partition date on)."""
+        """Rows per stream. kwargs: `start_date` (YYYY-MM-DD, exports from that partition date on), `export_ids`
+        (a list, or text separated by commas: only those exports)."""
         start = dt.date.fromisoformat(str(kwargs.get("start_date") or self.export_days()[0]))
+        wanted = kwargs.get("export_ids") or list(EXPORT_TYPES)
+        wanted = wanted.split(",") if isinstance(wanted, str) else wanted
         truth: dict[str, list[dict]] = {stream: self.rest_rows(stream) for stream in REST_STREAMS}
         truth["consent_users"] = self.consent_users()
-        truth["consent_events"] = [event for user in truth["consent_users"] for event in self.consent_events(user["id"])]
+        truth["consent_events"] = [
+            event for user in truth["consent_users"] for event in self.consent_events(user["id"])
+        ]
         for stream in STREAM_OF_TYPE.values():
             truth[stream] = []
         for export_id, kinds in EXPORT_TYPES.items():
             for day in self.export_days():
-                if not self.complete(day) or day < start:
+                if not self.complete(day) or day < start or export_id not in wanted:
                     continue
                 for kind in kinds:
                     for _name, index in self.partition_files(export_id, day, kind):
@@ -446,6 +454,13 @@ class DidomiApp(VendorApp):
         path = request.path.rstrip("/") or "/"
         if path.startswith("/s3"):
             return self._proxy_s3(request)
+        response = self._answer(request, path)
+        if not path.startswith("/consents/"):  # the docs: /consents/* is not rate-limited
+            # Draft-7 headers on every rate-limited answer; a test's own budget (core) replaces them.
+            response.headers.update(DOCUMENTED_POLICY)
+        return response
+
+    def _answer(self, request: Request, path: str) -> Response:
         if path == "/sessions" and request.method == "POST":
             return self._session(request)
         refused = self._refuse_token(request)
@@ -501,9 +516,57 @@ class DidomiApp(VendorApp):
 
 
 def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
-    truth = sandbox.app("didomi").ground_truth(start_date=config.get("start_date"))
-    counts = {stream: len(rows) for stream, rows in truth.items()}
+    """Rows per table (distinct primary keys: the simulator's are unique) after a first sync with `config`."""
+    truth = sandbox.app("didomi").ground_truth(start_date=config.get("start_date"), export_ids=config.get("export_ids"))
+    counts = {stream: len(rows) for stream, rows in truth.items() if rows}
     if not config.get("consents_api"):
-        counts.pop("consent_users")
-        counts.pop("consent_events")
+        counts.pop("consent_users", None)
+        counts.pop("consent_events", None)
     return counts
+
+
+#: meltano.yml's `sandbox` environment settings of tap-didomi (api_url and secrets aside)
+MELTANO_SETTINGS = {
+    "organization_id": ORGANIZATION,
+    "export_bucket_url": f"s3://{BUCKET}/{PREFIX}",
+    "s3_endpoint_url": "${CONSENT_SANDBOX_URL}/didomi/s3",
+    "aws_region": S3_REGION,
+    "start_date": "${CONSENT_SANDBOX_START_DATE}",
+    "lookback_days": 1,
+    "consents_api": True,
+}
+QUICK_SETTINGS = {key: value for key, value in MELTANO_SETTINGS.items() if key not in ("s3_endpoint_url", "start_date")}
+
+PROFILE = VendorProfile(
+    vendor="didomi",
+    label="Didomi",
+    tap="tap-didomi",
+    tap_class="tap_didomi.tap:TapDidomi",
+    source="source-didomi",
+    order=6,
+    secrets=(
+        "api_key",
+        "api_secret",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "gcs_service_account_json",
+    ),
+    auth_check="api_key and api_secret",
+    meltano_settings=MELTANO_SETTINGS,
+    test_settings=lambda _scratch: dict(QUICK_SETTINGS),
+    airbyte_settings=lambda: dict(QUICK_SETTINGS),
+    url_settings=lambda vendor_url: {"s3_endpoint_url": f"{vendor_url}/s3"},
+    expected_rows=expected_table_rows,
+    records_path="/widgets/notices/deployments",
+    state_bookmark=("export_users", "replication_key_value"),
+    no_lookback={"lookback_days": 0},
+    bad_configs=(
+        ("missing setting", {"organization_id": None}, "organization_id"),
+        ("malformed bucket URL", {"export_bucket_url": "didomi-exports/data"}, "export_bucket_url"),
+    ),
+    # boto3 percent-encodes the = of object keys in the request path
+    partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"),
+    no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
+    probe=Probe(rows=5, breaking_variant="bare-arrays"),
+)

@@ -159,10 +159,14 @@ class VendorProfile:
     one_response: OneResponse | None = None
     second_run_need: str | None = None  # what a second run with nothing changed must ask for, and why
     second_run_settings: dict = field(default_factory=dict)
+    #: vendor URL in the sandbox -> settings besides api_url that name it (an S3 endpoint the simulator serves)
+    url_settings: t.Callable[[str], dict] = lambda _vendor_url: {}
 
     def sandbox_config(self, base_url: str, settings: dict, secret: t.Callable[[str], str]) -> dict:
         """A config against the sandbox served at `base_url`: each secret setting `secret(name)`, then `settings`."""
-        return {**{name: secret(name) for name in self.secrets}, "api_url": f"{base_url}/{self.vendor}", **settings}
+        vendor_url = f"{base_url}/{self.vendor}"
+        secrets = {name: secret(name) for name in self.secrets}
+        return {**secrets, "api_url": vendor_url, **self.url_settings(vendor_url), **settings}
 
     def load_tap_class(self) -> type:
         module, name = self.tap_class.split(":")
