@@ -14,16 +14,18 @@
 {% endmacro %}
 
 {% macro postgres__json_items(relation, column, path, keys) %}
+    {%- set value = "r." ~ column ~ " #> '{" ~ path | join(",") ~ "}'" %}
     select {% for key in keys %}r.{{ key }}, {% endfor %}e.item
     from {{ relation }} as r
-    cross join lateral jsonb_array_elements(r.{{ column }} #> '{ {{- path | join(",") -}} }') as e(item)
-    where jsonb_typeof(r.{{ column }} #> '{ {{- path | join(",") -}} }') = 'array'
+    cross join lateral jsonb_array_elements(
+        case when jsonb_typeof({{ value }}) = 'array' then {{ value }} else '[]'::jsonb end
+    ) as e(item)
 {% endmacro %}
 
 {% macro snowflake__json_items(relation, column, path, keys) %}
     select {% for key in keys %}r.{{ key }}, {% endfor %}f.value as item
-    from {{ relation }} as r, lateral flatten(input => r.{{ column }}:{{ path | join(":") }}) as f
-    where is_array(r.{{ column }}:{{ path | join(":") }})
+    from {{ relation }} as r, lateral flatten(input => r.{{ column }}:{{ path | join(".") }}) as f
+    where is_array(r.{{ column }}:{{ path | join(".") }})
 {% endmacro %}
 
 
