@@ -35,7 +35,7 @@ didomi_purposes as (
 
 didomi_vendors as (
     {%- for list in ('enabled', 'disabled') %}
-    select items.organization_id, items.id, {{ json_text('items.item') }} as vendor, {{ 'true' if list == 'enabled' else 'false' }} as consented
+    select items.organization_id, items.id, items.item_text as vendor, {{ 'true' if list == 'enabled' else 'false' }} as consented
     from ({{ json_items('didomi_users', 'consents', ['vendors', list], ['organization_id', 'id']) }}) as items
     {{- "\n    union all" if not loop.last }}
     {%- endfor %}
