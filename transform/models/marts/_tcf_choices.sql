@@ -53,7 +53,7 @@ choices as (
     {%- if gravito %}
     {%- for kind, list, consented in gravito_lists %}
     {%- do parts.append(
-        "select 'gravito' as source, domain, profile_id, '" ~ kind ~ "' as kind, id as tcf_id, " ~ consented ~ " as consented from ("
+        "select 'gravito' as source, domain, profile_id, '" ~ kind ~ "' as kind, id as tcf_id, " ~ ('true' if consented else 'false') ~ " as consented from ("
         ~ ids_of('gravito', list, ['domain', 'profile_id']) ~ ") as " ~ list
     ) %}
     {%- endfor %}
