@@ -8,16 +8,21 @@ from pathlib import Path
 import duckdb
 
 QUERIES = {
+    # one accept rate across CMPs (consent_daily.accept_rate's formula), then each source's share of it
     "Accept rate, last 7 days": """
-        select 'all CMPs, countries, devices', sum(accepts), sum(consent_views),
-               round(100.0 * sum(accepts) / nullif(sum(consent_views), 0), 1)
+        select coalesce(source, 'all CMPs, countries, devices'), sum(accepts), sum(consent_views),
+               round(100.0 * sum(accepts) / nullif(sum(consent_views), 0), 1),
+               -- share of all views: the window sums the rollup total too, so halve it
+               round(100.0 * sum(consent_views) / nullif(sum(sum(consent_views)) over () / 2, 0), 1)
         from analytics.consent_daily where "date" > ?::date - 7
+        group by rollup (source) order by source nulls first
     """,
-    "Top TCF purposes (all domains)": """
-        select 'purpose ' || purpose_id, sum(consenting_profiles), sum(profiles),
+    "Top TCF purposes (per source, all domains)": """
+        select source || ' purpose ' || purpose_id, sum(consenting_profiles), sum(profiles),
                round(100.0 * sum(consenting_profiles) / sum(profiles), 1)
-        from analytics.tcf_purpose_consent group by purpose_id
-        order by 4 desc, purpose_id limit 3
+        from analytics.tcf_purpose_consent group by source, purpose_id
+        qualify row_number() over (partition by source order by 4 desc, purpose_id) <= 3
+        order by source, 4 desc, purpose_id
     """,
     "Subject requests: open / overdue": """
         select system,
@@ -35,8 +40,8 @@ QUERIES = {
     """,
 }
 COLUMNS = {
-    "Accept rate, last 7 days": ("", "accepts", "consent views", "accept %"),
-    "Top TCF purposes (all domains)": ("", "consenting", "profiles", "consent %"),
+    "Accept rate, last 7 days": ("", "accepts", "consent views", "accept %", "share of views %"),
+    "Top TCF purposes (per source, all domains)": ("", "consenting", "profiles", "consent %"),
     "Subject requests: open / overdue": ("system", "open", "overdue (>30 d)", "age unknown", "all"),
     "Audience sizes (latest)": ("audience", "size", "members loaded", "measured at"),
 }

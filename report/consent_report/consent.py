@@ -24,6 +24,9 @@ HOW = [
     "= interactions, consents asked = banner views.",
     "The 7- and 28-day averages of a day are the accept rate over that day and the days before it (7 or 28 "
     "calendar days), as the sum of accept-all over the sum of interactions: days with more traffic weigh more.",
+    "By source: the same counts per CMP vendor from analytics.consent_daily, which puts Didomi's analytics export "
+    "(cmp_hourly_metrics: notice displays, consents given / denied / partial) beside consentmanager's report; the "
+    "metrics are defined once for both (docs/metrics.md).",
     "Caveats: consentmanager counts banner displays, not people (a reload shows the banner again); a custom "
     "choice that accepts nothing is still counted as an opt-in by Didomi's rule; the site is the delivery "
     "domain of urlID (report type 16), shown as url <id> while that list is not loaded; devices are "
@@ -142,8 +145,8 @@ def section(warehouse: Warehouse) -> Section:
             ],
         )
     )
-    for column, label in SPLITS:
-        groups = split(rows, column)
+    for column, label in (("source", "source"), *SPLITS):
+        groups = split(warehouse.mart("consent_daily"), column) if column == "source" else split(rows, column)
         if column == "country":
             shares = [
                 {label: key, "choice": choice, "count": summed_group[field]}

@@ -14,7 +14,8 @@ from consent_report.warehouse import MART_SCHEMA, Warehouse
 #: per tap, where its newest data day is: (mart, column, the mart's rows of this source)
 NEWEST: dict[str, tuple[str, str, str]] = {
     "tap-consentmanager": ("consent_choices_daily", "date", "true"),
-    "tap-gravito": ("tcf_consent_by_day", "choice_date", "true"),
+    "tap-gravito": ("tcf_consent_by_day", "choice_date", "source = 'gravito'"),
+    "tap-didomi": ("cmp_hourly_metrics", "hour", "true"),
     "tap-lytics": ("audience_size_history", "measured_at", "true"),
     "tap-voyado": ("data_subject_requests", "requested_at", "system = 'voyado'"),
     "tap-claravine": ("taxonomy_submissions", "date", "true"),
@@ -24,7 +25,8 @@ HOW = [
     "Last successful sync: the end of the tap's latest successful `meltano run` (Meltano's system database, table "
     "runs); – when this warehouse's Meltano database is not at hand. Rows loaded: rows now in the tap's schema "
     "(tap_<vendor>), all tables. Newest data day: the newest day in the tap's mart (consentmanager: "
-    "consent_choices_daily.date; Gravito: tcf_consent_by_day.choice_date; Lytics: audience_size_history.measured_at; "
+    "consent_choices_daily.date; Gravito: tcf_consent_by_day.choice_date; Didomi: cmp_hourly_metrics.hour; "
+    "Lytics: audience_size_history.measured_at; "
     "Voyado: data_subject_requests.requested_at; Claravine: taxonomy_submissions.date). Lag = the report's day − "
     "the newest data day.",
     "Warnings: the WARNING and ERROR lines of each tap in the logs of its last run (the main job's output/logs; "

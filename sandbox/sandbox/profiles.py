@@ -194,10 +194,14 @@ class VendorProfile:
     fan_out_request: t.Callable[[str], str] = lambda value: value
     #: a secret setting that identifies an account: one Dagster partition per account (see orchestrate/)
     account_secret: str = ""
+    #: vendor URL in the sandbox -> settings besides api_url that name it (an S3 endpoint the simulator serves)
+    url_settings: t.Callable[[str], dict] = lambda _vendor_url: {}
 
     def sandbox_config(self, base_url: str, settings: dict, secret: t.Callable[[str], str]) -> dict:
         """A config against the sandbox served at `base_url`: each secret setting `secret(name)`, then `settings`."""
-        return {**{name: secret(name) for name in self.secrets}, "api_url": f"{base_url}/{self.vendor}", **settings}
+        vendor_url = f"{base_url}/{self.vendor}"
+        secrets = {name: secret(name) for name in self.secrets}
+        return {**secrets, "api_url": vendor_url, **self.url_settings(vendor_url), **settings}
 
     def load_tap_class(self) -> type:
         module, name = self.tap_class.split(":")

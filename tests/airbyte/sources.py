@@ -52,6 +52,7 @@ class Source:
 
         config: dict[str, t.Any] = {name: SECRET for name in secret_setting_names(self.tap_class.config_jsonschema)}
         config |= {"api_url": sandbox.url(self.vendor), "retry_backoff_seconds": 0, **self.settings()}
+        config |= self.profile.url_settings(sandbox.url(self.vendor))
         if "download_dir" in self.tap_class.config_jsonschema["properties"]:
             # A folder of this config's own: the default one keeps zips of earlier tests whose jids (the
             # simulator restarts them on every reset) are the next test's jids, and the tap would emit those.

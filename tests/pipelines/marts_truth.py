@@ -6,6 +6,7 @@ tests/<vendor>/truth.py helpers) and the Meltano `sandbox` environment's setting
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
 from tests.pipelines.meltano_project import resolved_sandbox_config, truth_module
@@ -13,20 +14,72 @@ from tests.pipelines.meltano_project import resolved_sandbox_config, truth_modul
 VOYADO_ANSWERED = "downloaded"  # a job done on its first poll is downloaded and its lines emitted in the same run
 
 
-def consent_daily(sandbox) -> dict[tuple, tuple]:
-    """(date, cmp_id, country, device_id) -> (page_views, consent_views, accepts, rejects, accept_rate, reject_rate)."""
-    rows = truth_module("tap-consentmanager").raw_rows(sandbox, resolved_sandbox_config("tap-consentmanager"))[
-        "cmp_report"
-    ]
-    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for row in rows:
-        key = (row["date"], int(row["cmpID"]), row["country"], int(row["deviceID"]))
-        for n, field in enumerate(("pageView", "consentView", "consentAccept", "consentReject")):
-            sums[key][n] += int(row[field])
-    return {
-        key: (views, shown, accepts, rejects, accepts / shown if shown else None, rejects / shown if shown else None)
-        for key, (views, shown, accepts, rejects) in sums.items()
-    }
+def consent_daily(sandbox, sources: tuple[str, ...] = ("consentmanager", "didomi")) -> dict[tuple, tuple]:
+    """(source, date, cmp_id, notice_id, country, device_id, device_type) -> (page_views, consent_views, accepts,
+    rejects, accept_rate, reject_rate, custom_choices, interactions, opt_ins, consent_rate, opt_in_rate,
+    interaction_rate), with the published definitions written out here (docs/metrics.md), not read from the SQL."""
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    if "consentmanager" in sources:
+        rows = truth_module("tap-consentmanager").raw_rows(sandbox, resolved_sandbox_config("tap-consentmanager"))
+        for row in rows["cmp_report"]:
+            key = ("consentmanager", row["date"], int(row["cmpID"]), None, row["country"], int(row["deviceID"]), None)
+            for n, field in enumerate(("pageView", "consentView", "consentAccept", "consentReject", "consentCustom")):
+                sums[key][n] += int(row[field])
+    if "didomi" in sources:
+        for row in didomi_truth(sandbox)["cmp_hourly_metrics"]:
+            key = ("didomi", row["hour"][:10], None, row["notice_id"], row["country"], None, row["device_type"])
+            for n, field in enumerate(
+                ("pageviews", "notice_displays", "consents_given", "consents_denied", "consents_partial")
+            ):
+                sums[key][n] += row[field] or 0
+    expected = {}
+    for key, (views, shown, accepts, rejects, custom) in sums.items():
+        choices, opt_ins = accepts + rejects + custom, accepts + custom
+        expected[key] = (
+            *(views, shown, accepts, rejects),
+            *(ratio(accepts, shown), ratio(rejects, shown), custom, choices, opt_ins),
+            ratio(opt_ins, opt_ins + rejects),  # Didomi's consent rate: opt-ins / total choices
+            ratio(opt_ins, shown),  # Didomi's opt-in rate: opt-ins / consents asked (notices shown)
+            ratio(choices, shown),  # Usercentrics' interaction rate: (ACCEPT_ALL + DENY_ALL + SAVE) / CMP_SHOWN
+        )
+    return expected
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def didomi_truth(sandbox) -> dict[str, list[dict]]:
+    """The Didomi simulator's rows for one run with the Meltano sandbox environment's settings."""
+    config = resolved_sandbox_config("tap-didomi")
+    return sandbox.app("didomi").ground_truth(start_date=config["start_date"])
+
+
+def cmp_hourly_metrics(sandbox) -> dict[tuple, tuple]:
+    """(export_id, partition_date, hour, notice_id, domain, country, device_type, regulation) -> (pageviews,
+    notice_displays, consents_given, consents_denied, consents_partial, ui_interactions, opt_ins, opt_outs,
+    total_choices, no_choices, consent_rate, opt_in_rate, interaction_rate); hour as a naive UTC datetime."""
+    expected = {}
+    for row in didomi_truth(sandbox)["cmp_hourly_metrics"]:
+        hour = dt.datetime.fromisoformat(row["hour"].replace("Z", "+00:00")).replace(tzinfo=None)
+        key = (row["export_id"], row["partition_date"], hour, row["notice_id"], row["domain"], row["country"])
+        counts = [row[field] for field in COUNTS]
+        given, denied, partial, shown = (
+            row["consents_given"],
+            row["consents_denied"],
+            row["consents_partial"],
+            row["notice_displays"],
+        )
+        opt_ins, choices = given + partial, given + partial + denied
+        expected[(*key, row["device_type"], row["regulation"])] = (
+            *counts,
+            *(opt_ins, denied, choices, shown - choices),
+            *(ratio(opt_ins, choices), ratio(opt_ins, shown), ratio(choices, shown)),
+        )
+    return expected
+
+
+COUNTS = ("pageviews", "notice_displays", "consents_given", "consents_denied", "consents_partial", "ui_interactions")
 
 
 def _decoded_tc_strings(sandbox) -> list[dict]:
@@ -34,27 +87,69 @@ def _decoded_tc_strings(sandbox) -> list[dict]:
     return [row for row in sandbox.app("gravito").ground_truth(domains=domains)["tcf_consents"] if row["decodes"]]
 
 
-def tcf_consent(sandbox, consented: str, legitimate_interest: str) -> dict[tuple, tuple]:
-    """(domain, id) -> (profiles, consenting_profiles, consent_rate) over the TC strings that decode."""
-    rows = _decoded_tc_strings(sandbox)
-    profiles: dict[str, int] = defaultdict(int)
+def _tcf_profiles(sandbox, sources: tuple[str, ...]) -> list[dict]:
+    """Every profile of the TCF marts: source, domain, profile_id, day (of its latest choice), and per kind the
+    TCF ids it names, each with whether it consented."""
+    profiles = []
+    if "gravito" in sources:
+        for row in _decoded_tc_strings(sandbox):
+            decoded = row["decoded"]
+            named: dict[str, dict[int, bool]] = {"purpose": {}, "vendor": {}}
+            for kind, prefix in (("purpose", "purposes"), ("vendor", "vendors")):
+                named[kind].update(dict.fromkeys(decoded[f"{prefix}_legitimate_interest"], False))
+                named[kind].update(dict.fromkeys(decoded[f"{prefix}_consented"], True))
+            day = decoded["last_updated"][:10] if decoded["last_updated"] else None
+            profiles.append(
+                {"source": "gravito", "domain": row["domain"], "id": row["profile_id"], "day": day, **named}
+            )
+    if "didomi" in sources:
+        truth = didomi_truth(sandbox)
+        purpose_iab = {row["id"]: row["iab_id"] for row in truth["purposes"] if row["iab_id"] is not None}
+        vendor_iab = {row["id"]: row["namespaces"]["iab"] for row in truth["vendors"] if "iab" in row["namespaces"]}
+        latest: dict[tuple, dict] = {}  # a user written again (later partition) counts once, as of its latest
+        for user in sorted(truth["export_users"], key=lambda user: (user["partition_date"], user["updated_at"])):
+            latest[(user["organization_id"], user["id"])] = user
+        for (organization, user_id), user in latest.items():
+            consents = user["consents"] or {}
+            purposes = {
+                purpose_iab[item["id"]]: item["enabled"]
+                for item in consents.get("purposes", [])
+                if item["id"] in purpose_iab
+            }
+            vendors = {
+                vendor_iab[vendor]: enabled
+                for enabled, listed in ((False, "disabled"), (True, "enabled"))
+                for vendor in consents.get("vendors", {}).get(listed, [])
+                if vendor in vendor_iab
+            }
+            day = user["updated_at"][:10] if user["updated_at"] else None
+            profiles.append(
+                {
+                    "source": "didomi",
+                    "domain": organization,
+                    "id": user_id,
+                    "day": day,
+                    "purpose": purposes,
+                    "vendor": vendors,
+                }
+            )
+    return profiles
+
+
+def tcf_consent(sandbox, kind: str, sources: tuple[str, ...] = ("gravito", "didomi")) -> dict[tuple, tuple]:
+    """(source, domain, id) -> (profiles, consenting_profiles, consent_rate): every id a profile of the domain
+    names; consent rate = consenting / all profiles (Didomi's opt-ins / total choices, every profile a choice)."""
+    profiles: dict[tuple, int] = defaultdict(int)
     named: set[tuple] = set()
     consenting: dict[tuple, set] = defaultdict(set)
-    for row in rows:
-        domain, decoded = row["domain"], row["decoded"]
+    for profile in _tcf_profiles(sandbox, sources):
+        domain = (profile["source"], profile["domain"])
         profiles[domain] += 1
-        for id_ in decoded[consented]:
-            named.add((domain, id_))
-            consenting[(domain, id_)].add(row["profile_id"])
-        named.update((domain, id_) for id_ in decoded[legitimate_interest])
-    return {
-        (domain, id_): (
-            profiles[domain],
-            len(consenting[(domain, id_)]),
-            len(consenting[(domain, id_)]) / profiles[domain],
-        )
-        for domain, id_ in named
-    }
+        for id_, consented in profile[kind].items():
+            named.add((*domain, id_))
+            if consented:
+                consenting[(*domain, id_)].add(profile["id"])
+    return {key: (profiles[key[:2]], len(consenting[key]), len(consenting[key]) / profiles[key[:2]]) for key in named}
 
 
 def _lytics(sandbox) -> tuple[dict, dict]:
@@ -136,23 +231,19 @@ def consent_choices_daily(sandbox) -> dict[tuple, tuple]:
     }
 
 
-def tcf_consent_by_day(sandbox) -> dict[tuple, tuple]:
-    """(choice_date, domain, kind, id) -> (profiles, consenting_profiles): per UTC day of the TC string's
-    LastUpdated, every id the domain's decoded strings name (as tcf_consent)."""
-    rows = _decoded_tc_strings(sandbox)
+def tcf_consent_by_day(sandbox, sources: tuple[str, ...] = ("gravito", "didomi")) -> dict[tuple, tuple]:
+    """(source, choice_date, domain, kind, id) -> (profiles, consenting_profiles): per UTC day of the profile's
+    latest choice, every id the domain's profiles name (as tcf_consent)."""
+    profiles = [profile for profile in _tcf_profiles(sandbox, sources) if profile["day"]]
     expected: dict[tuple, tuple] = {}
-    for kind, consented, legitimate_interest in (
-        ("purpose", "purposes_consented", "purposes_legitimate_interest"),
-        ("vendor", "vendors_consented", "vendors_legitimate_interest"),
-    ):
-        named: dict[str, set] = defaultdict(set)
+    for kind in ("purpose", "vendor"):
+        named: dict[tuple, set] = defaultdict(set)
         by_day: dict[tuple, list[dict]] = defaultdict(list)
-        for row in rows:
-            decoded = row["decoded"]
-            named[row["domain"]].update(decoded[consented], decoded[legitimate_interest])
-            by_day[(decoded["last_updated"][:10], row["domain"])].append(decoded)
-        for (day, domain), decoded_rows in by_day.items():
-            for id_ in named[domain]:
-                consenting = sum(id_ in decoded[consented] for decoded in decoded_rows)
-                expected[(day, domain, kind, id_)] = (len(decoded_rows), consenting)
+        for profile in profiles:
+            named[(profile["source"], profile["domain"])].update(profile[kind])
+            by_day[(profile["source"], profile["day"], profile["domain"])].append(profile)
+        for (source, day, domain), day_profiles in by_day.items():
+            for id_ in named[(source, domain)]:
+                consenting = sum(bool(profile[kind].get(id_)) for profile in day_profiles)
+                expected[(source, day, domain, kind, id_)] = (len(day_profiles), consenting)
     return expected

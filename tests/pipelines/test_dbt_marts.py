@@ -25,6 +25,7 @@ SELECT = {
     "tap-lytics": ["segments", "segment_sizes", "audience_members", "deletion_requests"],
     "tap-voyado": ["export_jobs", "customer_data"],
     "tap-claravine": ["datasets", "transactions"],
+    "tap-didomi": ["cmp_hourly_metrics", "export_users", "purposes", "vendors"],
 }
 
 
@@ -55,21 +56,33 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
         return [tuple(plain(value) for value in row) for row in query(sql)]
 
     consent = rows(
-        'select "date", cmp_id, country, device_id, page_views, '
-        "consent_views, accepts, rejects, accept_rate, reject_rate "
-        "from analytics.consent_daily"
+        'select source, "date", cmp_id, notice_id, country, device_id, device_type, page_views, consent_views, '
+        "accepts, rejects, accept_rate, reject_rate, custom_choices, interactions, opt_ins, consent_rate, "
+        "opt_in_rate, interaction_rate from analytics.consent_daily"
     )
-    assert {row[:4]: row[4:] for row in consent} == marts_truth.consent_daily(sandbox)
+    assert {row[:7]: row[7:] for row in consent} == marts_truth.consent_daily(sandbox)
     assert len(consent) == len(marts_truth.consent_daily(sandbox))
+    assert {row[0] for row in consent} == {"consentmanager", "didomi"}  # one mart, both CMPs
 
-    for mart, id_column, lists in (
-        ("tcf_purpose_consent", "purpose_id", ("purposes_consented", "purposes_legitimate_interest")),
-        ("tcf_vendor_consent", "vendor_id", ("vendors_consented", "vendors_legitimate_interest")),
+    for mart, id_column, kind in (
+        ("tcf_purpose_consent", "purpose_id", "purpose"),
+        ("tcf_vendor_consent", "vendor_id", "vendor"),
     ):
-        found = rows(f"select domain, {id_column}, profiles, consenting_profiles, consent_rate from analytics.{mart}")
-        expected = marts_truth.tcf_consent(sandbox, *lists)
+        found = rows(
+            f"select source, domain, {id_column}, profiles, consenting_profiles, consent_rate from analytics.{mart}"
+        )
+        expected = marts_truth.tcf_consent(sandbox, kind)
         assert len(found) == len(expected) > 0
-        assert {row[:2]: row[2:] for row in found} == expected
+        assert {row[:3]: row[3:] for row in found} == expected
+        assert {row[0] for row in found} == {"gravito", "didomi"}
+
+    hourly = rows(
+        "select export_id, partition_date, hour, notice_id, domain, country, device_type, regulation, pageviews, "
+        "notice_displays, consents_given, consents_denied, consents_partial, ui_interactions, opt_ins, opt_outs, "
+        "total_choices, no_choices, consent_rate, opt_in_rate, interaction_rate from analytics.cmp_hourly_metrics"
+    )
+    assert {row[:8]: row[8:] for row in hourly} == marts_truth.cmp_hourly_metrics(sandbox)
+    assert len(hourly) == len(marts_truth.cmp_hourly_metrics(sandbox)) > 0
 
     history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")
     assert {(row[0], row[2], row[3]) for row in history} == marts_truth.audience_sizes(sandbox)
@@ -98,9 +111,10 @@ def assert_marts(query, sandbox, started: dt.datetime) -> None:
     assert any(row[5] is not None for row in choices)  # sites are named from the delivery domains
 
     by_day = rows(
-        "select choice_date, domain, kind, tcf_id, profiles, consenting_profiles from analytics.tcf_consent_by_day"
+        "select source, choice_date, domain, kind, tcf_id, profiles, consenting_profiles "
+        "from analytics.tcf_consent_by_day"
     )
-    assert {row[:4]: row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
+    assert {row[:5]: row[5:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
     assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
 
     taxonomy = rows(

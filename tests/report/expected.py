@@ -80,13 +80,16 @@ def consent_daily(query: Query) -> list[list[str]]:
 
 
 def consent_split(query: Query, column: str) -> list[list[str]]:
+    """Per CMP, site, country or device (consent_choices_daily), or per source (consent_daily: every CMP vendor)."""
     key = "coalesce(site, 'url ' || cast(url_id as varchar))" if column == "site" else f"cast({column} as varchar)"
+    mart = "consent_daily" if column == "source" else "consent_choices_daily"
+    interactions = "accepts + rejects + custom_choices"  # consent_daily's own interactions column is not read back
     rows = query(
         f"""
-        select {key}, sum(consent_views), sum(interactions), sum(accepts), sum(rejects), sum(custom_choices),
-               cast(sum(interactions) as {DOUBLE}) / nullif(sum(consent_views), 0),
-               cast(sum(accepts) as {DOUBLE}) / nullif(sum(interactions), 0)
-        from analytics.consent_choices_daily group by {key}
+        select {key}, sum(consent_views), sum({interactions}), sum(accepts), sum(rejects), sum(custom_choices),
+               cast(sum({interactions}) as {DOUBLE}) / nullif(sum(consent_views), 0),
+               cast(sum(accepts) as {DOUBLE}) / nullif(sum({interactions}), 0)
+        from analytics.{mart} group by {key}
         """
     )
     return [[k, *map(num, counts), pct(ir), pct(ar)] for k, *counts, ir, ar in rows]
@@ -160,7 +163,8 @@ def audiences(query: Query) -> list[list[str]]:
 
 NEWEST = {
     "tap-consentmanager": 'select max("date") from analytics.consent_choices_daily',
-    "tap-gravito": "select max(choice_date) from analytics.tcf_consent_by_day",
+    "tap-gravito": "select max(choice_date) from analytics.tcf_consent_by_day where source = 'gravito'",
+    "tap-didomi": "select max(hour) from analytics.cmp_hourly_metrics",
     "tap-lytics": "select max(measured_at) from analytics.audience_size_history",
     "tap-voyado": "select max(requested_at) from analytics.data_subject_requests where system = 'voyado'",
     "tap-claravine": 'select max("date") from analytics.taxonomy_submissions',

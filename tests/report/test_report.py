@@ -128,8 +128,16 @@ def test_numbers_in_the_page_equal_the_marts_on_duckdb(page, duckdb_page, duckdb
 
 def assert_tables(shown: dict[str, list[list[str]]], query) -> None:
     assert shown["consent-kpis"] == expected.consent_kpis(query)
-    for column, label in (("cmp_id", "CMP"), ("site", "site"), ("country", "country"), ("device_id", "device")):
+    splits = (
+        ("source", "source"),
+        ("cmp_id", "CMP"),
+        ("site", "site"),
+        ("country", "country"),
+        ("device_id", "device"),
+    )
+    for column, label in splits:
         assert sorted(shown[f"consent-by-{label}"]) == sorted(expected.consent_split(query, column)), label
+    assert {row[0] for row in shown["consent-by-source"]} == {"consentmanager", "didomi"}
     assert sorted(shown["tcf-purposes"]) == sorted(expected.tcf(query, "purpose"))
     assert sorted(shown["tcf-vendors"]) == sorted(expected.tcf(query, "vendor"))
     assert sorted(shown["requests-by-system"]) == sorted(expected.requests(query))

@@ -25,7 +25,7 @@ from tests.support.singer import run_tap
 pytestmark = [pytest.mark.pipeline]
 
 LOADED = {"gravito": "raw_gravito", "lytics": "raw_lytics"}  # vendor -> the user's raw schema for it
-NOT_LOADED = ("consentmanager", "voyado", "claravine")
+NOT_LOADED = ("consentmanager", "voyado", "claravine", "didomi")
 PLUGINS = ROOT / ".meltano"
 
 
@@ -121,22 +121,24 @@ def test_a_users_dbt_project_builds_the_marts_of_the_two_vendors_it_loads(plugin
         }
         assert {name.split("__")[0] for name in tables("analytics_staging")} == {"stg_gravito", "stg_lytics"}
 
-        for mart, id_column, lists in (
-            ("tcf_purpose_consent", "purpose_id", ("purposes_consented", "purposes_legitimate_interest")),
-            ("tcf_vendor_consent", "vendor_id", ("vendors_consented", "vendors_legitimate_interest")),
+        for mart, id_column, kind in (
+            ("tcf_purpose_consent", "purpose_id", "purpose"),
+            ("tcf_vendor_consent", "vendor_id", "vendor"),
         ):
             found = rows(
-                f"select domain, {id_column}, profiles, consenting_profiles, consent_rate from analytics.{mart}"
+                f"select source, domain, {id_column}, profiles, consenting_profiles, consent_rate from analytics.{mart}"
             )
-            expected = marts_truth.tcf_consent(sandbox, *lists)
+            expected = marts_truth.tcf_consent(sandbox, kind, sources=("gravito",))
             assert len(found) == len(expected) > 0
-            assert {row[:2]: row[2:] for row in found} == expected
+            assert {row[:3]: row[3:] for row in found} == expected
 
         by_day = rows(
-            "select choice_date, domain, kind, tcf_id, profiles, consenting_profiles from analytics.tcf_consent_by_day"
+            "select source, choice_date, domain, kind, tcf_id, profiles, consenting_profiles "
+            "from analytics.tcf_consent_by_day"
         )
-        assert {(row[0].isoformat(), *row[1:4]): row[4:] for row in by_day} == marts_truth.tcf_consent_by_day(sandbox)
-        assert len(by_day) == len(marts_truth.tcf_consent_by_day(sandbox)) > 0
+        expected_by_day = marts_truth.tcf_consent_by_day(sandbox, sources=("gravito",))
+        assert {(row[0], row[1].isoformat(), *row[2:5]): row[5:] for row in by_day} == expected_by_day
+        assert len(by_day) == len(expected_by_day) > 0
 
         history = rows("select segment_id, measured_at, segment_name, size from analytics.audience_size_history")
         assert sorted((row[0], row[2], row[3]) for row in history) == sorted(marts_truth.audience_sizes(sandbox))

@@ -1,3 +1,3 @@
-{{ config(enabled=var('consent_taps_gravito_enabled', true)) }}
--- TCF vendor consent per domain (Gravito's decoded TC strings).
-{{ tcf_consent('vendors_consented', 'vendors_legitimate_interest', 'vendor_id') }}
+{{ config(enabled=var('consent_taps_gravito_enabled', true) or var('consent_taps_didomi_enabled', true)) }}
+-- TCF vendor consent per source and domain (Gravito's decoded TC strings, Didomi's export users).
+{{ tcf_consent('vendor', 'vendor_id') }}

@@ -1,0 +1,1 @@
+"""tap-didomi: a Singer tap for Didomi (Platform API and bucket exports)."""

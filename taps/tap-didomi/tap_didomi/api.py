@@ -1,0 +1,214 @@
+"""Didomi Platform API: one method per route the tap calls, and the vendor's quirks, in one place.
+
+- auth is a session: `POST /sessions` with `{"type": "api-key", "key", "secret"}` answers a JWT
+  `access_token` that lasts about an hour (developers.didomi.io "Authentication"); every other route
+  takes it as `Authorization: Bearer`. The tap renews it `RENEW_MARGIN` before the `exp` its payload
+  states, and, where the token carries no readable `exp` (or the clocks disagree), renews once on a
+  401 and asks again: no request is lost to an expiry mid-run;
+- the token is a credential: registered with the kit's scrubber the moment it arrives, never logged;
+- lists are paged with `$limit`/`$skip` and answer `{"total", "limit", "skip", "data"}` (feathers);
+  a page can hold fewer rows than `$limit` asked (a server cap), so the next `$skip` is the rows
+  received so far. A bare JSON array (the deploy-a-widget page's example) is every row at once;
+- rate limits: 100 requests per 15 s per organization at the time of writing, announced by the IETF
+  draft-7 `RateLimit`/`RateLimit-Policy` headers ("subject to change"): the kit's client reads them
+  (tapkit.ratelimit) and waits for the reset once none is left; nothing here hard-codes the numbers;
+- `/consents/*` is the Consents API, a separately priced product: an organization without it is
+  refused (403, or 404 as some gateways answer); `consents_unavailable` turns that into one line;
+- every route is scoped by the `organization_id` query parameter.
+
+The api knows nothing of streams, state or Singer: it asks and answers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import typing as t
+from http import HTTPStatus
+
+from tapkit import Request, VendorApi, VendorResponse, VendorResponseError, secrets
+
+if t.TYPE_CHECKING:
+    from collections.abc import Collection, Iterator, Mapping
+
+    import requests
+
+    from tapkit.http import HttpClient
+
+DEFAULT_API_URL = "https://api.didomi.io/v1"
+SESSIONS_PATH = "/sessions"
+#: renew this long before the token's `exp` (or a tenth of its lifetime, for short-lived tokens)
+RENEW_MARGIN = 300.0
+DEFAULT_PAGE_SIZE = 100
+LIST_PATHS = {
+    "notices": "/widgets/notices",
+    "notice_deployments": "/widgets/notices/deployments",
+    "purposes": "/metadata/purposes",
+    "vendors": "/metadata/vendors",
+    "regulations": "/metadata/regulations",
+}
+CONSENT_USERS_PATH = "/consents/users"
+CONSENT_EVENTS_PATH = "/consents/events"
+#: how an organization without the Consents API is refused
+CONSENTS_MISSING = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
+
+
+def token_expiry(token: str) -> float | None:
+    """The `exp` (Unix time) a JWT's payload states, unverified; None for a token that is no JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        return float(payload["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class Session:
+    """The run's one access token, shared by every stream and thread; renewed before it expires."""
+
+    def __init__(self, http: HttpClient, key: str, secret: str) -> None:
+        self.http = http
+        self._credentials = {"type": "api-key", "key": key, "secret": secret}
+        self._token: str | None = None
+        self._renew_at = 0.0
+        self._lock = threading.Lock()
+        self.renewals = 0  # sessions opened after the first (logged)
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.time() >= self._renew_at:
+                self._open()
+            assert self._token is not None
+            return self._token
+
+    def renew(self, stale: str) -> None:
+        """After a 401 to a request that carried `stale`: a new token, unless another thread already got one."""
+        with self._lock:
+            if self._token == stale:
+                self._open()
+
+    def _open(self) -> None:
+        answer = self.http.send(
+            Request(SESSIONS_PATH, method="POST", json=self._credentials, endpoint=SESSIONS_PATH),
+            metric_stream="sessions",
+        )
+        try:
+            token = answer.document().get("access_token") if answer.ok else None
+        finally:
+            answer.close()
+        if not isinstance(token, str) or not token:
+            raise VendorResponseError(f"{self.http.vendor}: POST {SESSIONS_PATH} answered no access_token")
+        secrets.install([token])
+        if self._token is not None:
+            self.renewals += 1
+            self.http.logger.info(
+                "%s: access token renewed (session %d of the run)", self.http.vendor, self.renewals + 1
+            )
+        issued = time.time()
+        expiry = token_expiry(token)
+        self._token = token
+        # No readable expiry: keep the token until a 401 says it expired.
+        self._renew_at = float("inf")
+        if expiry is not None:
+            self._renew_at = expiry - min(RENEW_MARGIN, max(expiry - issued, 0) / 10)
+
+
+class DidomiApi(VendorApi):
+    """The Didomi Platform API for one organization."""
+
+    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
+        super().__init__(http, config)
+        self.session = Session(http, str(config.get("api_key") or ""), str(config.get("api_secret") or ""))
+        self._token_sent = threading.local()
+
+    @property
+    def organization_id(self) -> str:
+        return str(self.config["organization_id"])
+
+    @property
+    def page_size(self) -> int:
+        return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
+
+    def auth_headers(self) -> dict[str, str]:
+        token = self.session.token()
+        self._token_sent.value = token
+        return {"Authorization": f"Bearer {token}"}
+
+    def send(
+        self,
+        request: Request,
+        *,
+        context: Mapping[str, t.Any] | None = None,
+        tolerate: Collection[int] = (),
+        on_start: t.Callable[[requests.Response], None] | None = None,
+        checked: bool = True,
+    ) -> VendorResponse:
+        """The answer, asked again once with a new token when the one sent had expired (401)."""
+
+        def ask(tolerated: Collection[int]) -> VendorResponse:
+            return super(DidomiApi, self).send(
+                request, context=context, tolerate=tolerated, on_start=on_start, checked=checked
+            )
+
+        answer = ask({*tolerate, HTTPStatus.UNAUTHORIZED})
+        if answer.status != HTTPStatus.UNAUTHORIZED or HTTPStatus.UNAUTHORIZED in tolerate:
+            return answer
+        answer.close()
+        self.logger.info(
+            "%s: %s answered 401: renewing the access token and asking again", self.vendor, answer.described
+        )
+        self.session.renew(getattr(self._token_sent, "value", ""))
+        return ask(tolerate)
+
+    # -- lists -----------------------------------------------------------------------------------
+
+    def pages(
+        self, path: str, params: Mapping[str, t.Any] | None = None, *, refused: t.Callable[[], str] | None = None
+    ) -> Iterator[dict]:
+        """Every row of a paged list route, `$skip` advancing by the rows received. `refused`: the one line
+        to fail with when the route is refused (403/404: a product the organization lacks)."""
+        skip = 0
+        while True:
+            query = {"organization_id": self.organization_id, **(params or {}), "$limit": self.page_size, "$skip": skip}
+            answer = self.get(path, query, endpoint=path, tolerate=CONSENTS_MISSING if refused else ())
+            try:
+                if refused is not None and answer.status in CONSENTS_MISSING:
+                    raise VendorResponseError(f"{refused()} (HTTP {answer.status})")
+                document = answer.document()
+            finally:
+                answer.close()
+            if isinstance(document, list):  # a bare array: every row at once
+                yield from document
+                return
+            rows = document.get("data") if isinstance(document, dict) else None
+            if not isinstance(rows, list):
+                raise answer.error('no "data" list where a page of rows belongs')
+            yield from rows
+            skip += len(rows)
+            total = document.get("total")
+            if not rows or (isinstance(total, int) and skip >= total):
+                return
+
+    def list_rows(self, stream: str) -> Iterator[dict]:
+        return self.pages(LIST_PATHS[stream])
+
+    # -- the Consents API ------------------------------------------------------------------------
+
+    def consent_users(self) -> Iterator[dict]:
+        return self._consents(CONSENT_USERS_PATH, {})
+
+    def consent_events(self, user_id: str) -> Iterator[dict]:
+        return self._consents(CONSENT_EVENTS_PATH, {"user_id": user_id})
+
+    def _consents(self, path: str, params: Mapping[str, t.Any]) -> Iterator[dict]:
+        return self.pages(path, params, refused=lambda: self.consents_unavailable(path))
+
+    def consents_unavailable(self, path: str) -> str:
+        return (
+            f"the Consents API is not enabled for organization {self.organization_id}: GET {path} was refused; "
+            "turn off consents_api, or ask Didomi for the Consents product"
+        )

@@ -1,0 +1,223 @@
+"""The bucket Didomi's exports land in (S3 or GCS), read as a stream of records.
+
+Layout (developers.didomi.io "Batch export", "Analytics export"): Hive partitions
+`<prefix>/export-id=<id>/date=YYYY-MM-DD/<type>/*.json.gz`, newline-delimited JSON, gzip. A partition
+can be split into several files whose names "are subject to change": every `.json.gz` under the type
+folder is read, whatever its name, and nothing else. A `_SUCCESS` file marks a complete partition (the
+analytics export page; the batch export page does not mention it): a partition is read when it has the
+marker or when its day is over (an export that writes none), never while it may still be written.
+
+A file is never held whole: the object's body is decompressed as it arrives, split into lines, and
+each line decoded on its own (msgspec), so a 1 GB day costs the memory of one line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import msgspec
+
+from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+DATA_SUFFIX = ".json.gz"
+SUCCESS_MARKER = "_SUCCESS"
+EXPORT_ID_KEY = "export-id="
+DATE_KEY = "date="
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One type folder of one export's day: its data files and whether the export finished writing it."""
+
+    export_id: str
+    day: dt.date
+    kind: str
+    files: tuple[str, ...]  # object keys, sorted
+    marked_complete: bool
+
+    def readable(self, today: dt.date) -> bool:
+        return self.marked_complete or self.day < today
+
+
+class Bucket(t.Protocol):
+    """The few calls the reader makes, over S3 or GCS."""
+
+    def keys(self, prefix: str) -> Iterator[str]: ...
+
+    def folders(self, prefix: str) -> list[str]: ...
+
+    def open(self, key: str) -> t.BinaryIO: ...
+
+
+def parse_bucket_url(url: str) -> tuple[str, str, str]:
+    """`s3://bucket/prefix` -> ("s3", "bucket", "prefix")."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("s3", "gs") or not parts.netloc:
+        raise ConfigError(
+            f"setting export_bucket_url must be s3://<bucket>/<prefix> or gs://<bucket>/<prefix>, got {url!r}"
+        )
+    return parts.scheme, parts.netloc, parts.path.strip("/")
+
+
+class ExportReader:
+    """Partitions and records of the exports under one bucket URL."""
+
+    def __init__(self, bucket: Bucket, prefix: str, *, label: str) -> None:
+        self.bucket = bucket
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.label = label  # how errors name the bucket (its URL, no credentials)
+
+    def export_ids(self) -> list[str]:
+        """The export ids the bucket holds (its `export-id=` folders)."""
+        found = []
+        for folder in self._guarded(lambda: self.bucket.folders(self.prefix)):
+            name = folder.rstrip("/").rsplit("/", 1)[-1]
+            if name.startswith(EXPORT_ID_KEY):
+                found.append(name[len(EXPORT_ID_KEY) :])
+        return sorted(found)
+
+    def partition(self, export_id: str, day: dt.date, kind: str) -> Partition:
+        folder = f"{self.prefix}{EXPORT_ID_KEY}{export_id}/{DATE_KEY}{day.isoformat()}/"
+        keys = self._guarded(lambda: list(self.bucket.keys(folder)))
+        files = tuple(sorted(key for key in keys if key.startswith(f"{folder}{kind}/") and key.endswith(DATA_SUFFIX)))
+        marked = any(key.rsplit("/", 1)[-1] == SUCCESS_MARKER for key in keys)
+        return Partition(export_id, day, kind, files, marked)
+
+    def records(self, key: str) -> Iterator[dict]:
+        """The records of one `.json.gz` object, decoded line by line as it is decompressed."""
+        decoder = msgspec.json.Decoder()
+        try:
+            with self.bucket.open(key) as raw, gzip.GzipFile(fileobj=raw) as unzipped:
+                for number, line in enumerate(unzipped, start=1):  # GzipFile reads lines through its own buffer
+                    if not line.strip():
+                        continue
+                    try:
+                        record = decoder.decode(line)
+                    except msgspec.DecodeError as exc:
+                        raise VendorResponseError(f"{self.label}: {key} line {number} is not JSON: {exc}") from None
+                    if isinstance(record, dict):
+                        yield record
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise RetriesExhaustedError(f"{self.label}: reading {key} failed: {type(exc).__name__}: {exc}") from None
+
+    def _guarded(self, call: t.Callable[[], t.Any]) -> t.Any:
+        try:
+            return call()
+        except ConfigError:
+            raise
+        except Exception as exc:  # the storage client's errors: access denied, no such bucket, network
+            raise bucket_error(self.label, exc) from None
+
+
+def bucket_error(label: str, exc: Exception) -> Exception:
+    """An error from the storage client as one line: credentials refused stop the run, the rest fail a part."""
+    from tapkit import AuthenticationError
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if any(word in text for word in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "401")):
+        return AuthenticationError(
+            f"{label}: the bucket refused the credentials: check the aws_* or gcs_* settings ({text})"
+        )
+    if "NoSuchBucket" in text or "404" in text:
+        return ConfigError(f"{label}: no such bucket: check export_bucket_url ({text})")
+    return RetriesExhaustedError(f"{label}: {text}")
+
+
+# -- S3 ---------------------------------------------------------------------------------------------
+
+
+class S3Bucket:
+    """A bucket on S3 (or an S3-compatible server at `endpoint_url`), with the user's own credentials."""
+
+    def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
+        import boto3  # type: ignore[import-untyped]  # no stubs in the workspace
+        from botocore.config import Config  # type: ignore[import-untyped]
+
+        session = boto3.Session(
+            profile_name=config.get("aws_profile") or None,
+            aws_access_key_id=config.get("aws_access_key_id") or None,
+            aws_secret_access_key=config.get("aws_secret_access_key") or None,
+            aws_session_token=config.get("aws_session_token") or None,
+            region_name=config.get("aws_region") or None,
+        )
+        endpoint = config.get("s3_endpoint_url") or None
+        options = Config(
+            retries={"max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
+            connect_timeout=float(config.get("request_timeout") or 60),
+            read_timeout=float(config.get("request_timeout") or 60),
+            s3={"addressing_style": "path"} if endpoint else {},
+        )
+        self.client = session.client("s3", endpoint_url=endpoint, config=options)
+        self.name = name
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def folders(self, prefix: str) -> list[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, Delimiter="/")
+        return [entry["Prefix"] for page in pages for entry in page.get("CommonPrefixes", [])]
+
+    def open(self, key: str) -> t.BinaryIO:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"]
+
+
+# -- GCS --------------------------------------------------------------------------------------------
+
+
+class GcsBucket:
+    """A bucket on Google Cloud Storage, read with a service account's JSON key."""
+
+    def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
+        try:
+            from google.cloud import storage  # type: ignore[import-not-found,unused-ignore]  # optional extra
+        except ImportError:
+            raise ConfigError(
+                "export_bucket_url is a gs:// URL, but google-cloud-storage is not installed: install tap-didomi[gcs]"
+            ) from None
+        key = config.get("gcs_service_account_json")
+        endpoint = config.get("gcs_endpoint_url")
+        options = {"api_endpoint": endpoint} if endpoint else None
+        if key:
+            from google.oauth2 import service_account  # type: ignore[import-not-found,unused-ignore]
+
+            credentials = service_account.Credentials.from_service_account_info(json.loads(key))
+            self.client = storage.Client(
+                project=credentials.project_id, credentials=credentials, client_options=options
+            )
+        else:
+            from google.auth.credentials import AnonymousCredentials  # type: ignore[import-not-found,unused-ignore]
+
+            self.client = storage.Client(project="local", credentials=AnonymousCredentials(), client_options=options)
+        self.bucket = self.client.bucket(name)
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        for blob in self.client.list_blobs(self.bucket, prefix=prefix):
+            yield blob.name
+
+    def folders(self, prefix: str) -> list[str]:
+        blobs = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/")
+        list(blobs)  # the prefixes are known once the pages are read
+        return sorted(blobs.prefixes)
+
+    def open(self, key: str) -> t.BinaryIO:
+        return self.bucket.blob(key).open("rb")
+
+
+def open_bucket(config: Mapping[str, t.Any]) -> ExportReader | None:
+    """The export reader for `export_bucket_url`; None when it is unset."""
+    url = config.get("export_bucket_url")
+    if not url:
+        return None
+    scheme, name, prefix = parse_bucket_url(str(url))
+    bucket: Bucket = S3Bucket(name, config) if scheme == "s3" else GcsBucket(name, config)
+    return ExportReader(bucket, prefix, label=f"{scheme}://{name}")

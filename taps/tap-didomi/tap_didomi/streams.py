@@ -1,0 +1,197 @@
+"""Didomi's configuration lists, its Consents API, and the exports in the customer's bucket.
+
+REST streams ask the tap's `DidomiApi` (api.py); export streams read the tap's `ExportReader`
+(buckets.py) one partition day at a time, one bookmark per export id."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from functools import cached_property
+from importlib import resources
+
+from singer_sdk import SchemaDirectory, StreamSchema
+
+from tap_didomi.buckets import ExportReader, Partition, open_bucket
+from tapkit import CompleteSnapshot, DayWindowStream, VendorStream, clock
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_didomi.api import DidomiApi
+
+SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
+#: the first run's partition days when no start_date is set
+DEFAULT_START_DAYS = 30
+
+
+class DidomiStream(VendorStream):
+    api: DidomiApi  # the tap's `api_class`
+
+
+class ConfigurationStream(CompleteSnapshot, DidomiStream):
+    """One of the organization's configuration lists, whole every run (a deleted entry leaves the warehouse)."""
+
+    primary_keys = ("id",)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        for row in self.api.list_rows(self.name):
+            yield {"organization_id": self.api.organization_id, **row}
+
+
+def _configuration(name: str, doc: str) -> type[ConfigurationStream]:
+    return type(
+        "".join(part.title() for part in name.split("_")) + "Stream",
+        (ConfigurationStream,),
+        {"name": name, "schema": StreamSchema(SCHEMAS, key=name), "__doc__": doc, "__module__": __name__},
+    )
+
+
+NoticesStream = _configuration("notices", "Consent notices (GET /widgets/notices).")
+NoticeDeploymentsStream = _configuration(
+    "notice_deployments",
+    "Deployed notice configurations, the notices' published versions (GET /widgets/notices/deployments).",
+)
+PurposesStream = _configuration("purposes", "Purposes (GET /metadata/purposes).")
+VendorsStream = _configuration("vendors", "Vendors (GET /metadata/vendors).")
+RegulationsStream = _configuration("regulations", "Regulations (GET /metadata/regulations).")
+CONFIGURATION_STREAMS = (NoticesStream, NoticeDeploymentsStream, PurposesStream, VendorsStream, RegulationsStream)
+
+
+class ConsentUsersStream(DidomiStream):
+    """Users of the Consents API (a separately priced product; setting consents_api)."""
+
+    name = "consent_users"
+    primary_keys = ("id",)
+    schema = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        if not self.config.get("consents_api"):
+            return
+        yield from self.api.consent_users()
+
+    def get_child_context(self, record: dict, context: Context | None) -> dict:
+        return {"user_id": record["id"]}
+
+
+class ConsentEventsStream(DidomiStream):
+    """Each Consents API user's consent events (GET /consents/events?user_id=)."""
+
+    name = "consent_events"
+    primary_keys = ("id",)
+    parent_stream_type = ConsentUsersStream
+    state_partitioning_keys = ()  # one user's events are read whole: no bookmark per user
+    schema = StreamSchema(SCHEMAS)
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        assert context is not None  # a child stream is synced with its parent's context
+        yield from self.api.consent_events(str(context["user_id"]))
+
+
+class ExportStream(DayWindowStream, DidomiStream):
+    """One export type read from the bucket, partition day by partition day, one bookmark per export id.
+
+    A day is fetched (its folder listed, which may run in a worker) and then emitted file by file,
+    streamed; its bookmark moves once the whole day is emitted. A partition still being written (no
+    `_SUCCESS`, day not over) is skipped, and no later day is committed past it, so the next run reads it."""
+
+    export_type: t.ClassVar[str]
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("export_id", "partition_date", "id")
+    replication_key = "partition_date"
+    state_partitioning_keys = ("export_id",)
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._held: set[str] = set()  # export ids with a day not yet complete in this run
+
+    @cached_property
+    def reader(self) -> ExportReader | None:
+        return open_bucket(self.config)
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        reader = self.reader
+        if reader is None:
+            return []
+        configured = self.config.get("export_ids")
+        export_ids = list(configured) if configured else reader.export_ids()
+        return [{"export_id": export_id} for export_id in export_ids]
+
+    def start_day(self) -> dt.date:
+        start = self.config.get("start_date")
+        return (
+            dt.date.fromisoformat(str(start)[:10]) if start else clock.today() - dt.timedelta(days=DEFAULT_START_DAYS)
+        )
+
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        if self.reader is None:
+            return
+        yield from super().get_records(context)
+
+    def fetch_day(self, day: dt.date, context: Context | None) -> Partition:
+        assert self.reader is not None and context is not None
+        return self.reader.partition(str(context["export_id"]), day, self.export_type)
+
+    def day_rows(self, day: dt.date, fetched: Partition, context: Context | None) -> t.Iterable[dict]:
+        assert self.reader is not None
+        if not fetched.readable(clock.today()):
+            if fetched.files:
+                self.logger.info(
+                    "%s: export %s, date %s has no _SUCCESS yet: read on a later run",
+                    self.name,
+                    fetched.export_id,
+                    day.isoformat(),
+                )
+            self._held.add(fetched.export_id)
+            return
+        columns = {"export_id": fetched.export_id, "partition_date": day.isoformat()}
+        for key in fetched.files:
+            for record in self.reader.records(key):
+                yield {**columns, **record}
+
+    def commit_day(self, day: dt.date, context: Context | None) -> None:
+        if context is not None and context["export_id"] in self._held:
+            return  # an earlier day is still being written: the bookmark waits for it
+        super().commit_day(day, context)
+
+
+class ExportUsersStream(ExportStream):
+    """Users of the batch export (`users/`)."""
+
+    name = "export_users"
+    export_type = "users"
+    schema = StreamSchema(SCHEMAS)
+
+
+class ExportEventsStream(ExportStream):
+    """Consent events of the batch export (`events/`)."""
+
+    name = "export_events"
+    export_type = "events"
+    schema = StreamSchema(SCHEMAS)
+
+
+class ExportProofsStream(ExportStream):
+    """Consent proofs of the batch export (`proofs/`)."""
+
+    name = "export_proofs"
+    export_type = "proofs"
+    schema = StreamSchema(SCHEMAS)
+
+
+class CmpHourlyMetricsStream(ExportStream):
+    """The analytics export's CMP hourly metrics (`cmp_hourly_metrics/`)."""
+
+    name = "cmp_hourly_metrics"
+    export_type = "cmp_hourly_metrics"
+    primary_keys = ("export_id", "partition_date", "hour", "notice_id", "domain", "country", "device_type")
+    schema = StreamSchema(SCHEMAS)
+
+
+EXPORT_STREAMS = (ExportUsersStream, ExportEventsStream, ExportProofsStream, CmpHourlyMetricsStream)
+STREAM_TYPES: tuple[type[DidomiStream], ...] = (
+    *CONFIGURATION_STREAMS,
+    ConsentUsersStream,
+    ConsentEventsStream,
+    *EXPORT_STREAMS,
+)

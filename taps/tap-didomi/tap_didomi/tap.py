@@ -1,0 +1,172 @@
+"""tap-didomi: Didomi's configuration (notices, purposes, vendors ...), its Consents API, and its bucket exports."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk import typing as th
+
+from tap_didomi.api import DEFAULT_API_URL, DEFAULT_PAGE_SIZE, DidomiApi
+from tap_didomi.buckets import parse_bucket_url
+from tap_didomi.streams import DEFAULT_START_DAYS, STREAM_TYPES
+from tapkit import ConfigError, VendorTap, request_settings
+from tapkit.state import StateLayout
+
+if t.TYPE_CHECKING:
+    from tapkit.probe import ProbeResult
+
+
+class TapDidomi(VendorTap):
+    """Didomi Platform API and the batch/analytics exports Didomi writes to your S3 or GCS bucket."""
+
+    name = "tap-didomi"
+    vendor_name = "Didomi"
+    auth_settings = ("api_key", "api_secret")
+    api_class = DidomiApi
+    state_layout = StateLayout.of(STREAM_TYPES)
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API key",
+            description="Private API key (Didomi console: your organization > Settings > Private API keys).",
+        ),
+        th.Property(
+            "api_secret",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API secret",
+            description="The secret shown once next to the private API key.",
+        ),
+        th.Property(
+            "organization_id",
+            th.StringType,
+            required=True,
+            title="Organization ID",
+            description="The Didomi organization to read (every API route is scoped by it).",
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=DEFAULT_PAGE_SIZE,
+            title="Page size",
+            description="Rows asked per list request ($limit).",
+        ),
+        th.Property(
+            "consents_api",
+            th.BooleanType,
+            default=False,
+            title="Consents API",
+            description="Read consent_users and consent_events from the Consents API (a separately priced "
+            "Didomi product). Off: those streams load nothing.",
+        ),
+        th.Property(
+            "export_bucket_url",
+            th.StringType,
+            title="Export bucket URL",
+            description="Where Didomi writes the batch and analytics exports: s3://<bucket>/<prefix> or "
+            "gs://<bucket>/<prefix> (the prefix holds the export-id=... folders, e.g. s3://bucket/data). "
+            "Unset: the export streams load nothing.",
+        ),
+        th.Property(
+            "export_ids",
+            th.ArrayType(th.StringType),
+            title="Export IDs",
+            description="Export IDs to read. Default: every export-id= folder of the bucket.",
+        ),
+        th.Property(
+            "start_date",
+            th.DateType,
+            title="Start date",
+            description=f"First partition date (YYYY-MM-DD) read on the first run. Default: {DEFAULT_START_DAYS} "
+            "days before today (UTC).",
+        ),
+        th.Property(
+            "lookback_days",
+            th.IntegerType,
+            default=2,
+            title="Lookback days",
+            description="Partition days before each export's bookmark read again, for files Didomi delivers late.",
+        ),
+        th.Property(
+            "aws_profile",
+            th.StringType,
+            title="AWS profile",
+            description="AWS profile for the S3 bucket (default: the standard AWS credential chain).",
+        ),
+        th.Property(
+            "aws_access_key_id", th.StringType, secret=True, title="AWS access key ID", description="S3 access key."
+        ),
+        th.Property(
+            "aws_secret_access_key",
+            th.StringType,
+            secret=True,
+            title="AWS secret access key",
+            description="S3 secret key.",
+        ),
+        th.Property(
+            "aws_session_token",
+            th.StringType,
+            secret=True,
+            title="AWS session token",
+            description="Temporary session token (after assuming Didomi's bucket_access_role_arn).",
+        ),
+        th.Property("aws_region", th.StringType, title="AWS region", description="Region of the S3 bucket."),
+        th.Property(
+            "s3_endpoint_url",
+            th.StringType,
+            title="S3 endpoint URL",
+            description="An S3-compatible endpoint instead of AWS (a local emulator).",
+        ),
+        th.Property(
+            "gcs_service_account_json",
+            th.StringType,
+            secret=True,
+            title="GCS service account JSON",
+            description="The service account key (JSON text) that reads the GCS bucket.",
+        ),
+        th.Property(
+            "gcs_endpoint_url",
+            th.StringType,
+            title="GCS endpoint URL",
+            description="A GCS-compatible endpoint instead of Google's (a local emulator).",
+        ),
+        *request_settings(DEFAULT_API_URL, snapshots=True),
+    ).to_dict()
+
+    def check_settings(self) -> None:
+        super().check_settings()
+        self.require_at_least("lookback_days", 0)
+        self.require_at_least("page_size", 1)
+        self.require_date("start_date")
+        organization = self.config.get("organization_id")
+        if not isinstance(organization, str) or not organization.strip():
+            raise ConfigError("setting organization_id must be your Didomi organization ID (a non-empty text)")
+        url = self.config.get("export_bucket_url")
+        if url:
+            parse_bucket_url(str(url))
+        if any(
+            not isinstance(export_id, str) or not export_id.strip() for export_id in self.config.get("export_ids") or []
+        ):
+            raise ConfigError("setting export_ids must be a list of export IDs (non-empty texts)")
+
+    def probe(self) -> t.Iterable[ProbeResult]:
+        from tap_didomi import probe
+
+        return probe.run(self)
+
+    def discover_streams(self) -> list:
+        return [stream_type(self) for stream_type in STREAM_TYPES]
+
+
+# Console scripts.
+main = TapDidomi.run_singer
+airbyte_main = TapDidomi.run_airbyte
+
+
+if __name__ == "__main__":
+    main()
