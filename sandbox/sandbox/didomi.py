@@ -23,7 +23,8 @@ started on first use and proxied here, so the tap's endpoint_url is `<sandbox>/d
 request log cover it. Bucket `didomi-exports`, keys `data/export-id=<id>/date=YYYY-MM-DD/<type>/<file>.json.gz`
 (newline-delimited JSON, gzip), several files per partition with unrelated names, a `_SUCCESS` marker once a
 partition is complete (today's partition is still being written: no marker). Setting `didomi.late_file` adds
-a file to the partition two days ago (delivered after the tap first read it).
+a file to the partition two days ago (delivered after the tap first read it); `didomi.drift` changes the REST
+rows' fields ("add", "remove", "retype").
 """
 
 from __future__ import annotations
@@ -450,6 +451,10 @@ class DidomiApp(VendorApp):
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
+    def beside_api(self, request: Request) -> bool:
+        """The bucket is S3's, not Didomi's API: outside its rate budget and its vendor-wide faults (sandbox.core)."""
+        return request.path.startswith("/s3")
+
     def handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/s3"):
@@ -469,7 +474,7 @@ class DidomiApp(VendorApp):
         if request.arg("organization_id") != ORGANIZATION and path != "/metadata/regulations":
             return Response.json({"code": 403, "message": "You do not have access to this organization"}, 403)
         if path in LIST_PATHS:
-            return self._page(request, self.rest_rows(LIST_PATHS[path]))
+            return self._page(request, [self._drifted(row) for row in self.rest_rows(LIST_PATHS[path])])
         if path.startswith("/consents/"):
             if not self.sandbox.settings.get("didomi.consents_product", True):
                 status = 404 if self.variant("consents-missing-404") else 403
@@ -479,6 +484,18 @@ class DidomiApp(VendorApp):
             if path == "/consents/events":
                 return self._page(request, self.consent_events(request.arg("user_id") or ""))
         return Response.json({"code": 404, "message": "Not Found"}, 404)
+
+    def _drifted(self, row: dict) -> dict:
+        """Switch `didomi.drift`: "add" (a new field), "remove" (no `updated_at`), "retype" (epoch `created_at`)."""
+        drift = self.sandbox.settings.get("didomi.drift")
+        if drift == "add":
+            return {**row, "review_status": "approved"}
+        if drift == "remove":
+            return {name: value for name, value in row.items() if name != "updated_at"}
+        if drift == "retype":
+            stamp = dt.datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+            return {**row, "created_at": int(stamp.timestamp())}
+        return row
 
     def _session(self, request: Request) -> Response:
         try:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import threading
+import time
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
+from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -137,7 +140,7 @@ def bucket_error(label: str, exc: Exception) -> Exception:
 class S3Bucket:
     """A bucket on S3 (or an S3-compatible server at `endpoint_url`), with the user's own credentials."""
 
-    def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
+    def __init__(self, name: str, config: Mapping[str, t.Any], metric_stream: str) -> None:
         import boto3  # type: ignore[import-untyped]  # no stubs in the workspace
         from botocore.config import Config  # type: ignore[import-untyped]
 
@@ -157,6 +160,24 @@ class S3Bucket:
         )
         self.client = session.client("s3", endpoint_url=endpoint, config=options)
         self.name = name
+        self.metric_stream = metric_stream
+        self._started = threading.local()
+        events = self.client.meta.events
+        events.register("before-send.s3", self._before_send)
+        events.register("needs-retry.s3", self._after_attempt)
+
+    # Every attempt (botocore's retries included) counts in the SDK's request metrics, like the API's requests.
+    def _before_send(self, **_kwargs: t.Any) -> None:
+        self._started.value = time.monotonic()
+
+    def _after_attempt(self, response: t.Any = None, operation: t.Any = None, **_kwargs: t.Any) -> None:
+        started = getattr(self._started, "value", None)
+        if started is None:
+            return
+        self._started.value = None
+        status = response[0].status_code if response else None
+        name = getattr(operation, "name", "s3")
+        count_request(self.metric_stream, f"s3:{name}", None, status, time.monotonic() - started)
 
     def keys(self, prefix: str) -> Iterator[str]:
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
@@ -213,11 +234,11 @@ class GcsBucket:
         return self.bucket.blob(key).open("rb")
 
 
-def open_bucket(config: Mapping[str, t.Any]) -> ExportReader | None:
-    """The export reader for `export_bucket_url`; None when it is unset."""
+def open_bucket(config: Mapping[str, t.Any], metric_stream: str = "bucket") -> ExportReader | None:
+    """The export reader for `export_bucket_url`; None when it is unset. Its requests count under `metric_stream`."""
     url = config.get("export_bucket_url")
     if not url:
         return None
     scheme, name, prefix = parse_bucket_url(str(url))
-    bucket: Bucket = S3Bucket(name, config) if scheme == "s3" else GcsBucket(name, config)
+    bucket: Bucket = S3Bucket(name, config, metric_stream) if scheme == "s3" else GcsBucket(name, config)
     return ExportReader(bucket, prefix, label=f"{scheme}://{name}")

@@ -106,7 +106,7 @@ class ExportStream(DayWindowStream, DidomiStream):
 
     @cached_property
     def reader(self) -> ExportReader | None:
-        return open_bucket(self.config)
+        return open_bucket(self.config, metric_stream=self.name)
 
     @property
     def partitions(self) -> list[dict] | None:
