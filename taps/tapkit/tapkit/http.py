@@ -411,7 +411,7 @@ def count_request(
     stream: str, endpoint: str, context: Mapping[str, t.Any] | None, status: int | None, seconds: float
 ) -> None:
     """A request made outside the client (a storage SDK's) in the SDK's request metrics, counted as its own are."""
-    HttpClient._count(stream, endpoint, context, status, seconds)  # noqa: SLF001 - the client's own counter
+    HttpClient._count(stream, endpoint, context, status, seconds)  # the client's own counter
 
 
 class VendorApi:
