@@ -51,6 +51,7 @@ ANALYTICS_EXPORT = "analytics-2c91"  # cmp_hourly_metrics
 EXPORT_TYPES = {BATCH_EXPORT: ("users", "events", "proofs"), ANALYTICS_EXPORT: ("cmp_hourly_metrics",)}
 EXPORT_DAYS = 4  # complete partitions: the 4 days before today (today's is still being written)
 LATE_DAY = 2  # the late file lands in the partition of 2 days ago
+BULK_FILE = 9  # the file index of the large users file (switch `didomi.bulk_rows`)
 STREAM_OF_TYPE = {
     "users": "export_users",
     "events": "export_events",
@@ -247,6 +248,19 @@ class DidomiApp(VendorApp):
         rng = self._rng(kind, day.isoformat(), file_index)
         stamp_day = day - dt.timedelta(days=1)  # a day's export holds the day before's changes
         key = f"{day:%Y%m%d}-{file_index}"
+        if kind == "users" and file_index == BULK_FILE:
+            return [
+                {
+                    "id": f"u-{key}-{i}",
+                    "organization_id": ORGANIZATION,
+                    "organization_user_id": f"crm-{key}-{i}",
+                    "consents": {"purposes": [{"id": "analytics", "enabled": i % 3 == 0}]},
+                    "metadata": {"note": "x" * 200},
+                    "created_at": _stamp(stamp_day, i % 86400),
+                    "updated_at": _stamp(stamp_day, i % 86400),
+                }
+                for i in range(self.bulk_rows())
+            ]
         if kind == "users":
             return [
                 {
@@ -326,7 +340,13 @@ class DidomiApp(VendorApp):
         files = [(f"part-00000-{tag}.json.gz", 0), (f"{kind}-{day:%Y%m%d}-chunk1.json.gz", 1)]
         if self.sandbox.settings.get("didomi.late_file") and day == self.today() - dt.timedelta(days=LATE_DAY):
             files.append((f"late-delivery-{tag}.json.gz", 2))
+        if self.bulk_rows() and kind == "users" and day == self.today() - dt.timedelta(days=1):
+            files.append((f"bulk-{tag}.json.gz", BULK_FILE))
         return files
+
+    def bulk_rows(self) -> int:
+        """Switch `didomi.bulk_rows`: one more users file of that many rows in yesterday's partition (memory tests)."""
+        return int(self.sandbox.settings.get("didomi.bulk_rows") or 0)
 
     def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
         """Rows per stream. kwargs: `start_date` (YYYY-MM-DD, exports from that partition date on), `export_ids`
@@ -394,6 +414,7 @@ class DidomiApp(VendorApp):
             self.seed,
             self.size,
             bool(self.sandbox.settings.get("didomi.late_file")),
+            self.bulk_rows(),
             tuple(self.sandbox.settings.get("didomi.variants", ())),
         )
         if self._bucket_layout == layout:

@@ -53,7 +53,7 @@ class Partition:
 class Bucket(t.Protocol):
     """The few calls the reader makes, over S3 or GCS."""
 
-    def keys(self, prefix: str) -> Iterator[str]: ...
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]: ...
 
     def folders(self, prefix: str) -> list[str]: ...
 
@@ -87,9 +87,25 @@ class ExportReader:
                 found.append(name[len(EXPORT_ID_KEY) :])
         return sorted(found)
 
-    def partition(self, export_id: str, day: dt.date, kind: str) -> Partition:
+    def listing(self, export_id: str, first_day: dt.date) -> dict[dt.date, list[str]]:
+        """Every key of an export from `first_day` on, by partition day: one listing (keys sort by date)."""
+        folder = f"{self.prefix}{EXPORT_ID_KEY}{export_id}/"
+        start_after = f"{folder}{DATE_KEY}{(first_day - dt.timedelta(days=1)).isoformat()}/~"  # after that day's keys
+        by_day: dict[dt.date, list[str]] = {}
+        for key in self._guarded(lambda: list(self.bucket.keys(folder, start_after))):
+            name = key[len(folder) :].split("/", 1)[0]
+            if not name.startswith(DATE_KEY):
+                continue
+            try:
+                day = dt.date.fromisoformat(name[len(DATE_KEY) :])
+            except ValueError:
+                continue
+            by_day.setdefault(day, []).append(key)
+        return by_day
+
+    def partition(self, export_id: str, day: dt.date, kind: str, keys: list[str]) -> Partition:
+        """One type folder of a day, from that day's `keys` (see `listing`)."""
         folder = f"{self.prefix}{EXPORT_ID_KEY}{export_id}/{DATE_KEY}{day.isoformat()}/"
-        keys = self._guarded(lambda: list(self.bucket.keys(folder)))
         files = tuple(sorted(key for key in keys if key.startswith(f"{folder}{kind}/") and key.endswith(DATA_SUFFIX)))
         marked = any(key.rsplit("/", 1)[-1] == SUCCESS_MARKER for key in keys)
         return Partition(export_id, day, kind, files, marked)
@@ -179,8 +195,10 @@ class S3Bucket:
         name = getattr(operation, "name", "s3")
         count_request(self.metric_stream, f"s3:{name}", None, status, time.monotonic() - started)
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
+        options = {"StartAfter": start_after} if start_after else {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, **options)
+        for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
@@ -200,7 +218,7 @@ class GcsBucket:
 
     def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
         try:
-            from google.cloud import storage  # type: ignore[import-not-found,unused-ignore]  # optional extra
+            from google.cloud import storage  # type: ignore[import-untyped,import-not-found,unused-ignore]  # optional extra, no stubs
         except ImportError:
             raise ConfigError(
                 "export_bucket_url is a gs:// URL, but google-cloud-storage is not installed: install tap-didomi[gcs]"
@@ -209,20 +227,20 @@ class GcsBucket:
         endpoint = config.get("gcs_endpoint_url")
         options = {"api_endpoint": endpoint} if endpoint else None
         if key:
-            from google.oauth2 import service_account  # type: ignore[import-not-found,unused-ignore]
+            from google.oauth2 import service_account  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
             credentials = service_account.Credentials.from_service_account_info(json.loads(key))
             self.client = storage.Client(
                 project=credentials.project_id, credentials=credentials, client_options=options
             )
         else:
-            from google.auth.credentials import AnonymousCredentials  # type: ignore[import-not-found,unused-ignore]
+            from google.auth.credentials import AnonymousCredentials  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
             self.client = storage.Client(project="local", credentials=AnonymousCredentials(), client_options=options)
         self.bucket = self.client.bucket(name)
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        for blob in self.client.list_blobs(self.bucket, prefix=prefix):
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
+        for blob in self.client.list_blobs(self.bucket, prefix=prefix, start_offset=start_after or None):
             yield blob.name
 
     def folders(self, prefix: str) -> list[str]:

@@ -159,6 +159,11 @@ class TapDidomi(VendorTap):
 
         return probe.run(self)
 
+    def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
+        # Credentials are checked before any record: the export streams, which sort first, need no token.
+        t.cast("DidomiApi", self.api).session.token()
+        super().run_sync(sync_every_stream)
+
     def discover_streams(self) -> list:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
