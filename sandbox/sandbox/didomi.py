@@ -41,7 +41,7 @@ import uuid
 from urllib.parse import urlencode
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import Partitions, Probe, VendorProfile
+from sandbox.profiles import FailingPart, Partitions, Probe, VendorProfile, partition_state
 
 ORGANIZATION = "sandbox-org"
 BUCKET = "didomi-exports"
@@ -563,6 +563,13 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     return counts
 
 
+def rows_without_failing_export(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Every table of a first sync, the exports of every export id but the failing one."""
+    full = expected_table_rows(sandbox, config)
+    others = expected_table_rows(sandbox, {**config, "export_ids": [BATCH_EXPORT]})
+    return {table: others.get(table, 0) if table in STREAM_OF_TYPE.values() else count for table, count in full.items()}
+
+
 #: meltano.yml's `sandbox` environment settings of tap-didomi (api_url and secrets aside)
 MELTANO_SETTINGS = {
     "organization_id": ORGANIZATION,
@@ -605,6 +612,13 @@ PROFILE = VendorProfile(
     ),
     # boto3 percent-encodes the = of object keys in the request path
     partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"),
+    failing_part=FailingPart(
+        path=lambda _sandbox, _state: f"export-id%3D{ANALYTICS_EXPORT}",
+        named=lambda _sandbox: f"export_id {ANALYTICS_EXPORT}",
+        streams=tuple(STREAM_OF_TYPE.values()),
+        saved_state=partition_state("cmp_hourly_metrics", lambda _sandbox: {"export_id": ANALYTICS_EXPORT}),
+        healthy_rows=rows_without_failing_export,
+    ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
 )

@@ -141,6 +141,21 @@ def bucket_error(label: str, exc: Exception) -> Exception:
     from tapkit import AuthenticationError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
+    answer = getattr(exc, "response", None)
+    if isinstance(answer, dict) and answer.get("ResponseMetadata", {}).get("HTTPStatusCode"):
+        meta = answer["ResponseMetadata"]
+        status, attempts = meta["HTTPStatusCode"], int(meta.get("RetryAttempts") or 0) + 1
+        operation = getattr(exc, "operation_name", "request")
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{label}: the bucket refused the credentials: check the aws_* or gcs_* settings "
+                f"({operation} answered HTTP {status})"
+            )
+        if status == 404:
+            return ConfigError(f"{label}: no such bucket: check export_bucket_url ({operation} answered HTTP 404)")
+        if status == 429 or status >= 500:
+            return RetriesExhaustedError(f"{label}: {operation} failed after {attempts} attempts: HTTP {status}")
+        return VendorResponseError(f"{label}: {operation} answered HTTP {status}: {text}")
     if any(word in text for word in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "401")):
         return AuthenticationError(
             f"{label}: the bucket refused the credentials: check the aws_* or gcs_* settings ({text})"
@@ -169,7 +184,7 @@ class S3Bucket:
         )
         endpoint = config.get("s3_endpoint_url") or None
         options = Config(
-            retries={"max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
+            retries={"total_max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
             connect_timeout=float(config.get("request_timeout") or 60),
             read_timeout=float(config.get("request_timeout") or 60),
             s3={"addressing_style": "path"} if endpoint else {},
