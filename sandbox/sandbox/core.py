@@ -174,9 +174,12 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def take(self, vendor: str, target: str, carried: str = "") -> FaultRule | None:
+    def take(self, vendor: str, target: str, carried: str = "", *, named_only: bool = False) -> FaultRule | None:
+        """The first live rule for this request (`named_only`: only rules whose path it contains)."""
         with self._lock:
             for rule in self._rules:
+                if named_only and not rule.path:
+                    continue
                 if rule.matches(vendor, target, carried):
                     if rule.times > 0:
                         rule.times -= 1
@@ -408,10 +411,14 @@ class Sandbox:
         received_at = time.time()
         if self.latency:
             time.sleep(self.latency)
-        budget = self.settings.get(f"{vendor}.rate_budget")
+        # Requests a simulator serves beside the vendor's API (Didomi's export bucket: S3, not Didomi) are outside
+        # the vendor's request budget, and only a fault rule that names their path reaches them.
+        beside_api = bool(getattr(app, "beside_api", lambda _request: False)(request))
+        budget = None if beside_api else self.settings.get(f"{vendor}.rate_budget")
         allowed, budget_headers = self.budgets.take(vendor, budget) if budget else (True, {})
         carried = "\n".join([parts.query, *handler.headers.values()])
-        rule = self.faults.take(vendor, rest + "?" + parts.query, carried) if allowed else None
+        target = rest + "?" + parts.query
+        rule = self.faults.take(vendor, target, carried, named_only=beside_api) if allowed else None
         if not allowed:
             response: Response | None = Response.json({"error": "request budget exceeded"}, status=429)
         else:

@@ -23,7 +23,8 @@ started on first use and proxied here, so the tap's endpoint_url is `<sandbox>/d
 request log cover it. Bucket `didomi-exports`, keys `data/export-id=<id>/date=YYYY-MM-DD/<type>/<file>.json.gz`
 (newline-delimited JSON, gzip), several files per partition with unrelated names, a `_SUCCESS` marker once a
 partition is complete (today's partition is still being written: no marker). Setting `didomi.late_file` adds
-a file to the partition two days ago (delivered after the tap first read it).
+a file to the partition two days ago (delivered after the tap first read it); `didomi.drift` changes the REST
+rows' fields ("add", "remove", "retype").
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import uuid
 from urllib.parse import urlencode
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import Partitions, Probe, VendorProfile
+from sandbox.profiles import FailingPart, Partitions, Probe, VendorProfile, partition_state
 
 ORGANIZATION = "sandbox-org"
 BUCKET = "didomi-exports"
@@ -50,6 +51,7 @@ ANALYTICS_EXPORT = "analytics-2c91"  # cmp_hourly_metrics
 EXPORT_TYPES = {BATCH_EXPORT: ("users", "events", "proofs"), ANALYTICS_EXPORT: ("cmp_hourly_metrics",)}
 EXPORT_DAYS = 4  # complete partitions: the 4 days before today (today's is still being written)
 LATE_DAY = 2  # the late file lands in the partition of 2 days ago
+BULK_FILE = 9  # the file index of the large users file (switch `didomi.bulk_rows`)
 STREAM_OF_TYPE = {
     "users": "export_users",
     "events": "export_events",
@@ -246,6 +248,19 @@ class DidomiApp(VendorApp):
         rng = self._rng(kind, day.isoformat(), file_index)
         stamp_day = day - dt.timedelta(days=1)  # a day's export holds the day before's changes
         key = f"{day:%Y%m%d}-{file_index}"
+        if kind == "users" and file_index == BULK_FILE:
+            return [
+                {
+                    "id": f"u-{key}-{i}",
+                    "organization_id": ORGANIZATION,
+                    "organization_user_id": f"crm-{key}-{i}",
+                    "consents": {"purposes": [{"id": "analytics", "enabled": i % 3 == 0}]},
+                    "metadata": {"note": "x" * 200},
+                    "created_at": _stamp(stamp_day, i % 86400),
+                    "updated_at": _stamp(stamp_day, i % 86400),
+                }
+                for i in range(self.bulk_rows())
+            ]
         if kind == "users":
             return [
                 {
@@ -325,7 +340,13 @@ class DidomiApp(VendorApp):
         files = [(f"part-00000-{tag}.json.gz", 0), (f"{kind}-{day:%Y%m%d}-chunk1.json.gz", 1)]
         if self.sandbox.settings.get("didomi.late_file") and day == self.today() - dt.timedelta(days=LATE_DAY):
             files.append((f"late-delivery-{tag}.json.gz", 2))
+        if self.bulk_rows() and kind == "users" and day == self.today() - dt.timedelta(days=1):
+            files.append((f"bulk-{tag}.json.gz", BULK_FILE))
         return files
+
+    def bulk_rows(self) -> int:
+        """Switch `didomi.bulk_rows`: one more users file of that many rows in yesterday's partition (memory tests)."""
+        return int(self.sandbox.settings.get("didomi.bulk_rows") or 0)
 
     def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
         """Rows per stream. kwargs: `start_date` (YYYY-MM-DD, exports from that partition date on), `export_ids`
@@ -393,6 +414,7 @@ class DidomiApp(VendorApp):
             self.seed,
             self.size,
             bool(self.sandbox.settings.get("didomi.late_file")),
+            self.bulk_rows(),
             tuple(self.sandbox.settings.get("didomi.variants", ())),
         )
         if self._bucket_layout == layout:
@@ -450,6 +472,10 @@ class DidomiApp(VendorApp):
 
     # -- HTTP ----------------------------------------------------------------------------------------
 
+    def beside_api(self, request: Request) -> bool:
+        """The bucket is S3's, not Didomi's API: outside its rate budget and its vendor-wide faults (sandbox.core)."""
+        return request.path.startswith("/s3")
+
     def handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/s3"):
@@ -469,7 +495,7 @@ class DidomiApp(VendorApp):
         if request.arg("organization_id") != ORGANIZATION and path != "/metadata/regulations":
             return Response.json({"code": 403, "message": "You do not have access to this organization"}, 403)
         if path in LIST_PATHS:
-            return self._page(request, self.rest_rows(LIST_PATHS[path]))
+            return self._page(request, [self._drifted(row) for row in self.rest_rows(LIST_PATHS[path])])
         if path.startswith("/consents/"):
             if not self.sandbox.settings.get("didomi.consents_product", True):
                 status = 404 if self.variant("consents-missing-404") else 403
@@ -479,6 +505,18 @@ class DidomiApp(VendorApp):
             if path == "/consents/events":
                 return self._page(request, self.consent_events(request.arg("user_id") or ""))
         return Response.json({"code": 404, "message": "Not Found"}, 404)
+
+    def _drifted(self, row: dict) -> dict:
+        """Switch `didomi.drift`: "add" (a new field), "remove" (no `updated_at`), "retype" (epoch `created_at`)."""
+        drift = self.sandbox.settings.get("didomi.drift")
+        if drift == "add":
+            return {**row, "review_status": "approved"}
+        if drift == "remove":
+            return {name: value for name, value in row.items() if name != "updated_at"}
+        if drift == "retype":
+            stamp = dt.datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
+            return {**row, "created_at": int(stamp.timestamp())}
+        return row
 
     def _session(self, request: Request) -> Response:
         try:
@@ -525,6 +563,13 @@ def expected_table_rows(sandbox: t.Any, config: dict) -> dict[str, int]:
     return counts
 
 
+def rows_without_failing_export(sandbox: t.Any, config: dict) -> dict[str, int]:
+    """Every table of a first sync, the exports of every export id but the failing one."""
+    full = expected_table_rows(sandbox, config)
+    others = expected_table_rows(sandbox, {**config, "export_ids": [BATCH_EXPORT]})
+    return {table: others.get(table, 0) if table in STREAM_OF_TYPE.values() else count for table, count in full.items()}
+
+
 #: meltano.yml's `sandbox` environment settings of tap-didomi (api_url and secrets aside)
 MELTANO_SETTINGS = {
     "organization_id": ORGANIZATION,
@@ -567,6 +612,13 @@ PROFILE = VendorProfile(
     ),
     # boto3 percent-encodes the = of object keys in the request path
     partitions=Partitions(setting="export_ids", stream="export_users", request_path="export-id%3D"),
+    failing_part=FailingPart(
+        path=lambda _sandbox, _state: f"export-id%3D{ANALYTICS_EXPORT}",
+        named=lambda _sandbox: f"export_id {ANALYTICS_EXPORT}",
+        streams=tuple(STREAM_OF_TYPE.values()),
+        saved_state=partition_state("cmp_hourly_metrics", lambda _sandbox: {"export_id": ANALYTICS_EXPORT}),
+        healthy_rows=rows_without_failing_export,
+    ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
 )

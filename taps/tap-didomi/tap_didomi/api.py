@@ -179,14 +179,14 @@ class DidomiApi(VendorApi):
                 if refused is not None and answer.status in CONSENTS_MISSING:
                     raise VendorResponseError(f"{refused()} (HTTP {answer.status})")
                 document = answer.document()
+                rows = document.get("data") if isinstance(document, dict) else document
+                if not isinstance(rows, list):
+                    raise answer.error('no "data" list where a page of rows belongs')
             finally:
                 answer.close()
             if isinstance(document, list):  # a bare array: every row at once
                 yield from document
                 return
-            rows = document.get("data") if isinstance(document, dict) else None
-            if not isinstance(rows, list):
-                raise answer.error('no "data" list where a page of rows belongs')
             yield from rows
             skip += len(rows)
             total = document.get("total")

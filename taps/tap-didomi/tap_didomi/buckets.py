@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import threading
+import time
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
+from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -50,7 +53,7 @@ class Partition:
 class Bucket(t.Protocol):
     """The few calls the reader makes, over S3 or GCS."""
 
-    def keys(self, prefix: str) -> Iterator[str]: ...
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]: ...
 
     def folders(self, prefix: str) -> list[str]: ...
 
@@ -84,9 +87,25 @@ class ExportReader:
                 found.append(name[len(EXPORT_ID_KEY) :])
         return sorted(found)
 
-    def partition(self, export_id: str, day: dt.date, kind: str) -> Partition:
+    def listing(self, export_id: str, first_day: dt.date) -> dict[dt.date, list[str]]:
+        """Every key of an export from `first_day` on, by partition day: one listing (keys sort by date)."""
+        folder = f"{self.prefix}{EXPORT_ID_KEY}{export_id}/"
+        start_after = f"{folder}{DATE_KEY}{(first_day - dt.timedelta(days=1)).isoformat()}/~"  # after that day's keys
+        by_day: dict[dt.date, list[str]] = {}
+        for key in self._guarded(lambda: list(self.bucket.keys(folder, start_after))):
+            name = key[len(folder) :].split("/", 1)[0]
+            if not name.startswith(DATE_KEY):
+                continue
+            try:
+                day = dt.date.fromisoformat(name[len(DATE_KEY) :])
+            except ValueError:
+                continue
+            by_day.setdefault(day, []).append(key)
+        return by_day
+
+    def partition(self, export_id: str, day: dt.date, kind: str, keys: list[str]) -> Partition:
+        """One type folder of a day, from that day's `keys` (see `listing`)."""
         folder = f"{self.prefix}{EXPORT_ID_KEY}{export_id}/{DATE_KEY}{day.isoformat()}/"
-        keys = self._guarded(lambda: list(self.bucket.keys(folder)))
         files = tuple(sorted(key for key in keys if key.startswith(f"{folder}{kind}/") and key.endswith(DATA_SUFFIX)))
         marked = any(key.rsplit("/", 1)[-1] == SUCCESS_MARKER for key in keys)
         return Partition(export_id, day, kind, files, marked)
@@ -122,6 +141,21 @@ def bucket_error(label: str, exc: Exception) -> Exception:
     from tapkit import AuthenticationError
 
     text = " ".join(str(exc).split()) or type(exc).__name__
+    answer = getattr(exc, "response", None)
+    if isinstance(answer, dict) and answer.get("ResponseMetadata", {}).get("HTTPStatusCode"):
+        meta = answer["ResponseMetadata"]
+        status, attempts = meta["HTTPStatusCode"], int(meta.get("RetryAttempts") or 0) + 1
+        operation = getattr(exc, "operation_name", "request")
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{label}: the bucket refused the credentials: check the aws_* or gcs_* settings "
+                f"({operation} answered HTTP {status})"
+            )
+        if status == 404:
+            return ConfigError(f"{label}: no such bucket: check export_bucket_url ({operation} answered HTTP 404)")
+        if status == 429 or status >= 500:
+            return RetriesExhaustedError(f"{label}: {operation} failed after {attempts} attempts: HTTP {status}")
+        return VendorResponseError(f"{label}: {operation} answered HTTP {status}: {text}")
     if any(word in text for word in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403", "401")):
         return AuthenticationError(
             f"{label}: the bucket refused the credentials: check the aws_* or gcs_* settings ({text})"
@@ -137,7 +171,7 @@ def bucket_error(label: str, exc: Exception) -> Exception:
 class S3Bucket:
     """A bucket on S3 (or an S3-compatible server at `endpoint_url`), with the user's own credentials."""
 
-    def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
+    def __init__(self, name: str, config: Mapping[str, t.Any], metric_stream: str) -> None:
         import boto3  # type: ignore[import-untyped]  # no stubs in the workspace
         from botocore.config import Config  # type: ignore[import-untyped]
 
@@ -150,16 +184,36 @@ class S3Bucket:
         )
         endpoint = config.get("s3_endpoint_url") or None
         options = Config(
-            retries={"max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
+            retries={"total_max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
             connect_timeout=float(config.get("request_timeout") or 60),
             read_timeout=float(config.get("request_timeout") or 60),
             s3={"addressing_style": "path"} if endpoint else {},
         )
         self.client = session.client("s3", endpoint_url=endpoint, config=options)
         self.name = name
+        self.metric_stream = metric_stream
+        self._started = threading.local()
+        events = self.client.meta.events
+        events.register("before-send.s3", self._before_send)
+        events.register("needs-retry.s3", self._after_attempt)
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
+    # Every attempt (botocore's retries included) counts in the SDK's request metrics, like the API's requests.
+    def _before_send(self, **_kwargs: t.Any) -> None:
+        self._started.value = time.monotonic()
+
+    def _after_attempt(self, response: t.Any = None, operation: t.Any = None, **_kwargs: t.Any) -> None:
+        started = getattr(self._started, "value", None)
+        if started is None:
+            return
+        self._started.value = None
+        status = response[0].status_code if response else None
+        name = getattr(operation, "name", "s3")
+        count_request(self.metric_stream, f"s3:{name}", None, status, time.monotonic() - started)
+
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
+        options = {"StartAfter": start_after} if start_after else {}
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, **options)
+        for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
@@ -179,7 +233,7 @@ class GcsBucket:
 
     def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
         try:
-            from google.cloud import storage  # type: ignore[import-not-found,unused-ignore]  # optional extra
+            from google.cloud import storage  # type: ignore[import-untyped,import-not-found,unused-ignore]  # optional extra, no stubs
         except ImportError:
             raise ConfigError(
                 "export_bucket_url is a gs:// URL, but google-cloud-storage is not installed: install tap-didomi[gcs]"
@@ -188,20 +242,20 @@ class GcsBucket:
         endpoint = config.get("gcs_endpoint_url")
         options = {"api_endpoint": endpoint} if endpoint else None
         if key:
-            from google.oauth2 import service_account  # type: ignore[import-not-found,unused-ignore]
+            from google.oauth2 import service_account  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
             credentials = service_account.Credentials.from_service_account_info(json.loads(key))
             self.client = storage.Client(
                 project=credentials.project_id, credentials=credentials, client_options=options
             )
         else:
-            from google.auth.credentials import AnonymousCredentials  # type: ignore[import-not-found,unused-ignore]
+            from google.auth.credentials import AnonymousCredentials  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
             self.client = storage.Client(project="local", credentials=AnonymousCredentials(), client_options=options)
         self.bucket = self.client.bucket(name)
 
-    def keys(self, prefix: str) -> Iterator[str]:
-        for blob in self.client.list_blobs(self.bucket, prefix=prefix):
+    def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
+        for blob in self.client.list_blobs(self.bucket, prefix=prefix, start_offset=start_after or None):
             yield blob.name
 
     def folders(self, prefix: str) -> list[str]:
@@ -213,11 +267,11 @@ class GcsBucket:
         return self.bucket.blob(key).open("rb")
 
 
-def open_bucket(config: Mapping[str, t.Any]) -> ExportReader | None:
-    """The export reader for `export_bucket_url`; None when it is unset."""
+def open_bucket(config: Mapping[str, t.Any], metric_stream: str = "bucket") -> ExportReader | None:
+    """The export reader for `export_bucket_url`; None when it is unset. Its requests count under `metric_stream`."""
     url = config.get("export_bucket_url")
     if not url:
         return None
     scheme, name, prefix = parse_bucket_url(str(url))
-    bucket: Bucket = S3Bucket(name, config) if scheme == "s3" else GcsBucket(name, config)
+    bucket: Bucket = S3Bucket(name, config, metric_stream) if scheme == "s3" else GcsBucket(name, config)
     return ExportReader(bucket, prefix, label=f"{scheme}://{name}")

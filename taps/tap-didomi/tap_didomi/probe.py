@@ -73,7 +73,7 @@ def run(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
 
 def bucket_rows(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
     try:
-        reader = open_bucket(tap.config)
+        reader = open_bucket(tap.config, metric_stream="probe")
     except TapkitError as exc:
         yield probe.could_not_tell(SUCCESS, "list export_bucket_url", exc)
         return

@@ -103,10 +103,11 @@ class ExportStream(DayWindowStream, DidomiStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._held: set[str] = set()  # export ids with a day not yet complete in this run
+        self._listed: dict[dt.date, list[str]] = {}  # the current export's keys by partition day
 
     @cached_property
     def reader(self) -> ExportReader | None:
-        return open_bucket(self.config)
+        return open_bucket(self.config, metric_stream=self.name)
 
     @property
     def partitions(self) -> list[dict] | None:
@@ -124,13 +125,16 @@ class ExportStream(DayWindowStream, DidomiStream):
         )
 
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        if self.reader is None:
+        if self.reader is None or context is None:
             return
+        days = self.window_days(context)
+        # One listing of the export's window (keys sort by date), not one per day.
+        self._listed = self.reader.listing(str(context["export_id"]), days[0]) if days else {}
         yield from super().get_records(context)
 
     def fetch_day(self, day: dt.date, context: Context | None) -> Partition:
         assert self.reader is not None and context is not None
-        return self.reader.partition(str(context["export_id"]), day, self.export_type)
+        return self.reader.partition(str(context["export_id"]), day, self.export_type, self._listed.get(day, []))
 
     def day_rows(self, day: dt.date, fetched: Partition, context: Context | None) -> t.Iterable[dict]:
         assert self.reader is not None

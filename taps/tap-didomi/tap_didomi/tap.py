@@ -159,8 +159,19 @@ class TapDidomi(VendorTap):
 
         return probe.run(self)
 
+    def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
+        # Credentials are checked before any record: the export streams, which sort first, need no token.
+        t.cast("DidomiApi", self.api).session.token()
+        super().run_sync(sync_every_stream)
+
     def discover_streams(self) -> list:
         return [stream_type(self) for stream_type in STREAM_TYPES]
+
+    def load_streams(self) -> list:  # type: ignore[misc]  # final in singer-sdk only to keep its DAG: kept, reordered
+        # The API's small lists first, the bucket's exports last (the SDK would sort them by name): a run stopped
+        # or refused early has the configuration, and a reader of the output sees the API's answers first.
+        order = {stream_type: index for index, stream_type in enumerate(STREAM_TYPES)}
+        return sorted(super().load_streams(), key=lambda stream: order.get(type(stream), len(order)))
 
 
 # Console scripts.

@@ -409,6 +409,13 @@ class HttpClient:
         return proxies
 
 
+def count_request(
+    stream: str, endpoint: str, context: Mapping[str, t.Any] | None, status: int | None, seconds: float
+) -> None:
+    """A request made outside the client (a storage SDK's) in the SDK's request metrics, counted as its own are."""
+    HttpClient._count(stream, endpoint, context, status, seconds)  # the client's own counter
+
+
 class VendorApi:
     """Base of a tap's `api.py`: one method per vendor endpoint, on the tap's `HttpClient`.
 
