@@ -86,9 +86,9 @@ class PeriodicFaults(Faults):
         return self.random.randint(max(1, self.every // 2), max(1, self.every * 3 // 2))
 
     @override
-    def take(self, vendor: str, target: str, carried: str = "") -> FaultRule | None:
-        rule = super().take(vendor, target, carried)
-        if rule is not None or self.every <= 0:
+    def take(self, vendor: str, target: str, carried: str = "", *, named_only: bool = False) -> FaultRule | None:
+        rule = super().take(vendor, target, carried, named_only=named_only)
+        if rule is not None or named_only or self.every <= 0:  # named_only: a simulator's bucket, left alone
             return rule
         with self._lock:
             self.seen += 1

@@ -40,6 +40,8 @@ import typing as t
 import uuid
 from urllib.parse import urlencode
 
+from typing_extensions import override
+
 from sandbox.core import Request, Response, VendorApp
 from sandbox.profiles import FailingPart, Partitions, Probe, VendorProfile, partition_state
 
@@ -70,7 +72,7 @@ COUNTRIES = ("FR", "DE", "ES")
 DEVICES = ("desktop", "mobile")
 S3_ACCESS_KEY_ID = "sandbox-s3-key-id"
 S3_SECRET_ACCESS_KEY = "sandbox-s3-secret"  # a dummy: moto checks no signature
-S3_REGION = "eu-west-1"
+S3_REGION: t.Final = "eu-west-1"
 #: the budget the docs state (100 requests per 15 s), announced when no test set one (`didomi.rate_budget`)
 DOCUMENTED_POLICY = {"RateLimit": "limit=100, remaining=99, reset=15", "RateLimit-Policy": "100;w=15"}
 
@@ -348,6 +350,7 @@ class DidomiApp(VendorApp):
         """Switch `didomi.bulk_rows`: one more users file of that many rows in yesterday's partition (memory tests)."""
         return int(self.sandbox.settings.get("didomi.bulk_rows") or 0)
 
+    @override
     def ground_truth(self, **kwargs: t.Any) -> dict[str, list[dict]]:
         """Rows per stream. kwargs: `start_date` (YYYY-MM-DD, exports from that partition date on), `export_ids`
         (a list, or text separated by commas: only those exports)."""
@@ -476,6 +479,7 @@ class DidomiApp(VendorApp):
         """The bucket is S3's, not Didomi's API: outside its rate budget and its vendor-wide faults (sandbox.core)."""
         return request.path.startswith("/s3")
 
+    @override
     def handle(self, request: Request) -> Response:
         path = request.path.rstrip("/") or "/"
         if path.startswith("/s3"):
@@ -621,4 +625,11 @@ PROFILE = VendorProfile(
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
+    # every stream's schema is in the package: discovery reads neither the API nor the bucket
+    static_discovery=True,
+    # one Dagster partition per export id (the bucket's object keys carry it, = percent-encoded by boto3)
+    fan_out="export_ids",
+    fan_out_request=lambda export_id: f"export-id%3D{export_id}",
+    # benchmark None: the exports come from the simulator's S3 bucket, which scripts/benchmark.py's
+    # HTTP replay of one API answer does not serve
 )

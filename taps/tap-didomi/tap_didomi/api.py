@@ -28,6 +28,8 @@ import time
 import typing as t
 from http import HTTPStatus
 
+from typing_extensions import override
+
 from tapkit import Request, VendorApi, VendorResponse, VendorResponseError, secrets
 
 if t.TYPE_CHECKING:
@@ -35,6 +37,7 @@ if t.TYPE_CHECKING:
 
     import requests
 
+    from tap_didomi.settings import DidomiSettings
     from tapkit.http import HttpClient
 
 DEFAULT_API_URL = "https://api.didomi.io/v1"
@@ -120,24 +123,28 @@ class Session:
 class DidomiApi(VendorApi):
     """The Didomi Platform API for one organization."""
 
-    def __init__(self, http: HttpClient, config: Mapping[str, t.Any]) -> None:
-        super().__init__(http, config)
-        self.session = Session(http, str(config.get("api_key") or ""), str(config.get("api_secret") or ""))
+    settings: DidomiSettings
+
+    def __init__(self, http: HttpClient, settings: DidomiSettings) -> None:
+        super().__init__(http, settings)
+        self.session = Session(http, settings.api_key, settings.api_secret)
         self._token_sent = threading.local()
 
     @property
     def organization_id(self) -> str:
-        return str(self.config["organization_id"])
+        return self.settings.organization_id
 
     @property
     def page_size(self) -> int:
-        return int(self.config.get("page_size") or DEFAULT_PAGE_SIZE)
+        return self.settings.page_size
 
+    @override
     def auth_headers(self) -> dict[str, str]:
         token = self.session.token()
         self._token_sent.value = token
         return {"Authorization": f"Bearer {token}"}
 
+    @override
     def send(
         self,
         request: Request,

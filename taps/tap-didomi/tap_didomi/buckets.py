@@ -28,7 +28,9 @@ from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
 from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator
+
+    from tap_didomi.settings import DidomiSettings
 
 DATA_SUFFIX = ".json.gz"
 SUCCESS_MARKER = "_SUCCESS"
@@ -171,22 +173,22 @@ def bucket_error(label: str, exc: Exception) -> Exception:
 class S3Bucket:
     """A bucket on S3 (or an S3-compatible server at `endpoint_url`), with the user's own credentials."""
 
-    def __init__(self, name: str, config: Mapping[str, t.Any], metric_stream: str) -> None:
-        import boto3  # type: ignore[import-untyped]  # no stubs in the workspace
-        from botocore.config import Config  # type: ignore[import-untyped]
+    def __init__(self, name: str, settings: DidomiSettings, metric_stream: str) -> None:
+        import boto3
+        from botocore.config import Config
 
         session = boto3.Session(
-            profile_name=config.get("aws_profile") or None,
-            aws_access_key_id=config.get("aws_access_key_id") or None,
-            aws_secret_access_key=config.get("aws_secret_access_key") or None,
-            aws_session_token=config.get("aws_session_token") or None,
-            region_name=config.get("aws_region") or None,
+            profile_name=settings.aws_profile or None,
+            aws_access_key_id=settings.aws_access_key_id or None,
+            aws_secret_access_key=settings.aws_secret_access_key or None,
+            aws_session_token=settings.aws_session_token or None,
+            region_name=settings.aws_region or None,
         )
-        endpoint = config.get("s3_endpoint_url") or None
+        endpoint = settings.s3_endpoint_url or None
         options = Config(
-            retries={"total_max_attempts": int(config.get("retry_max_attempts") or 5), "mode": "standard"},
-            connect_timeout=float(config.get("request_timeout") or 60),
-            read_timeout=float(config.get("request_timeout") or 60),
+            retries={"total_max_attempts": settings.retry_max_attempts, "mode": "standard"},
+            connect_timeout=settings.request_timeout,
+            read_timeout=settings.request_timeout,
             s3={"addressing_style": "path"} if endpoint else {},
         )
         self.client = session.client("s3", endpoint_url=endpoint, config=options)
@@ -211,8 +213,12 @@ class S3Bucket:
         count_request(self.metric_stream, f"s3:{name}", None, status, time.monotonic() - started)
 
     def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
-        options = {"StartAfter": start_after} if start_after else {}
-        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, **options)
+        paginator = self.client.get_paginator("list_objects_v2")
+        pages = (
+            paginator.paginate(Bucket=self.name, Prefix=prefix, StartAfter=start_after)
+            if start_after
+            else paginator.paginate(Bucket=self.name, Prefix=prefix)
+        )
         for page in pages:
             for item in page.get("Contents", []):
                 yield item["Key"]
@@ -222,7 +228,7 @@ class S3Bucket:
         return [entry["Prefix"] for page in pages for entry in page.get("CommonPrefixes", [])]
 
     def open(self, key: str) -> t.BinaryIO:
-        return self.client.get_object(Bucket=self.name, Key=key)["Body"]
+        return t.cast("t.BinaryIO", self.client.get_object(Bucket=self.name, Key=key)["Body"])  # file-like: read()
 
 
 # -- GCS --------------------------------------------------------------------------------------------
@@ -231,15 +237,15 @@ class S3Bucket:
 class GcsBucket:
     """A bucket on Google Cloud Storage, read with a service account's JSON key."""
 
-    def __init__(self, name: str, config: Mapping[str, t.Any]) -> None:
+    def __init__(self, name: str, settings: DidomiSettings) -> None:
         try:
             from google.cloud import storage  # type: ignore[import-untyped,import-not-found,unused-ignore]  # optional extra, no stubs
         except ImportError:
             raise ConfigError(
                 "export_bucket_url is a gs:// URL, but google-cloud-storage is not installed: install tap-didomi[gcs]"
             ) from None
-        key = config.get("gcs_service_account_json")
-        endpoint = config.get("gcs_endpoint_url")
+        key = settings.gcs_service_account_json
+        endpoint = settings.gcs_endpoint_url
         options = {"api_endpoint": endpoint} if endpoint else None
         if key:
             from google.oauth2 import service_account  # type: ignore[import-untyped,import-not-found,unused-ignore]
@@ -267,11 +273,11 @@ class GcsBucket:
         return self.bucket.blob(key).open("rb")
 
 
-def open_bucket(config: Mapping[str, t.Any], metric_stream: str = "bucket") -> ExportReader | None:
+def open_bucket(settings: DidomiSettings, metric_stream: str = "bucket") -> ExportReader | None:
     """The export reader for `export_bucket_url`; None when it is unset. Its requests count under `metric_stream`."""
-    url = config.get("export_bucket_url")
+    url = settings.export_bucket_url
     if not url:
         return None
-    scheme, name, prefix = parse_bucket_url(str(url))
-    bucket: Bucket = S3Bucket(name, config, metric_stream) if scheme == "s3" else GcsBucket(name, config)
+    scheme, name, prefix = parse_bucket_url(url)
+    bucket: Bucket = S3Bucket(name, settings, metric_stream) if scheme == "s3" else GcsBucket(name, settings)
     return ExportReader(bucket, prefix, label=f"{scheme}://{name}")

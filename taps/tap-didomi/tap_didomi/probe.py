@@ -15,7 +15,8 @@ from tapkit import TapkitError, probe, ratelimit
 
 if t.TYPE_CHECKING:
     from tap_didomi.api import DidomiApi
-    from tap_didomi.tap import TapDidomi
+    from tap_didomi.settings import DidomiSettings
+    from tapkit.tap import VendorTap
 
 SESSION = f"POST {SESSIONS_PATH} answers a JWT access_token whose exp the tap reads (renewed before it expires)"
 ENVELOPE = 'list routes answer the paged envelope {"total", "limit", "skip", "data"} ($limit/$skip)'
@@ -24,7 +25,7 @@ CONSENTS = "the organization has the Consents API (consents_api is on)"
 SUCCESS = "the export bucket marks complete partitions with a _SUCCESS file"
 
 
-def run(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
+def run(tap: VendorTap[DidomiSettings]) -> t.Iterator[probe.ProbeResult]:
     api = t.cast("DidomiApi", tap.api).for_stream("probe")
     asked = f"POST {SESSIONS_PATH}"
     try:
@@ -58,7 +59,7 @@ def run(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
         holds = isinstance(document, dict) and {"total", "limit", "skip", "data"} <= set(document)
         yield probe.result(ENVELOPE, asked, shape, holds)
         yield probe.result(RATE_HEADERS, asked, names or "no RateLimit headers", headers is not None and bool(names))
-    if tap.config.get("consents_api"):
+    if tap.settings.consents_api:
         asked = f"GET {CONSENT_USERS_PATH}?organization_id&$limit=1"
         try:
             answer = api.get(
@@ -71,9 +72,9 @@ def run(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
     yield from bucket_rows(tap)
 
 
-def bucket_rows(tap: TapDidomi) -> t.Iterator[probe.ProbeResult]:
+def bucket_rows(tap: VendorTap[DidomiSettings]) -> t.Iterator[probe.ProbeResult]:
     try:
-        reader = open_bucket(tap.config, metric_stream="probe")
+        reader = open_bucket(tap.settings, metric_stream="probe")
     except TapkitError as exc:
         yield probe.could_not_tell(SUCCESS, "list export_bucket_url", exc)
         return

@@ -11,6 +11,7 @@ from functools import cached_property
 from importlib import resources
 
 from singer_sdk import SchemaDirectory, StreamSchema
+from typing_extensions import override
 
 from tap_didomi.buckets import ExportReader, Partition, open_bucket
 from tapkit import CompleteSnapshot, DayWindowStream, VendorStream, clock
@@ -19,14 +20,14 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_didomi.api import DidomiApi
+    from tap_didomi.settings import DidomiSettings
 
 SCHEMAS = SchemaDirectory(resources.files(__package__) / "schemas")
-#: the first run's partition days when no start_date is set
-DEFAULT_START_DAYS = 30
 
 
 class DidomiStream(VendorStream):
     api: DidomiApi  # the tap's `api_class`
+    settings: DidomiSettings
 
 
 class ConfigurationStream(CompleteSnapshot, DidomiStream):
@@ -34,6 +35,7 @@ class ConfigurationStream(CompleteSnapshot, DidomiStream):
 
     primary_keys = ("id",)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         for row in self.api.list_rows(self.name):
             yield {"organization_id": self.api.organization_id, **row}
@@ -65,11 +67,13 @@ class ConsentUsersStream(DidomiStream):
     primary_keys = ("id",)
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
-        if not self.config.get("consents_api"):
+        if not self.settings.consents_api:
             return
         yield from self.api.consent_users()
 
+    @override
     def get_child_context(self, record: dict, context: Context | None) -> dict:
         return {"user_id": record["id"]}
 
@@ -83,6 +87,7 @@ class ConsentEventsStream(DidomiStream):
     state_partitioning_keys = ()  # one user's events are read whole: no bookmark per user
     schema = StreamSchema(SCHEMAS)
 
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         assert context is not None  # a child stream is synced with its parent's context
         yield from self.api.consent_events(str(context["user_id"]))
@@ -99,7 +104,9 @@ class ExportStream(DayWindowStream, DidomiStream):
     primary_keys: t.ClassVar[tuple[str, ...]] = ("export_id", "partition_date", "id")
     replication_key = "partition_date"
     state_partitioning_keys = ("export_id",)
+    settings: DidomiSettings  # as DidomiStream says (DayWindowStream names the kit's part)
 
+    @override
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._held: set[str] = set()  # export ids with a day not yet complete in this run
@@ -107,23 +114,19 @@ class ExportStream(DayWindowStream, DidomiStream):
 
     @cached_property
     def reader(self) -> ExportReader | None:
-        return open_bucket(self.config, metric_stream=self.name)
+        return open_bucket(self.settings, metric_stream=self.name)
 
     @property
+    @override
     def partitions(self) -> list[dict] | None:
         reader = self.reader
         if reader is None:
             return []
-        configured = self.config.get("export_ids")
+        configured = self.settings.export_ids
         export_ids = list(configured) if configured else reader.export_ids()
         return [{"export_id": export_id} for export_id in export_ids]
 
-    def start_day(self) -> dt.date:
-        start = self.config.get("start_date")
-        return (
-            dt.date.fromisoformat(str(start)[:10]) if start else clock.today() - dt.timedelta(days=DEFAULT_START_DAYS)
-        )
-
+    @override
     def get_records(self, context: Context | None) -> t.Iterable[dict]:
         if self.reader is None or context is None:
             return
@@ -132,10 +135,12 @@ class ExportStream(DayWindowStream, DidomiStream):
         self._listed = self.reader.listing(str(context["export_id"]), days[0]) if days else {}
         yield from super().get_records(context)
 
+    @override
     def fetch_day(self, day: dt.date, context: Context | None) -> Partition:
         assert self.reader is not None and context is not None
         return self.reader.partition(str(context["export_id"]), day, self.export_type, self._listed.get(day, []))
 
+    @override
     def day_rows(self, day: dt.date, fetched: Partition, context: Context | None) -> t.Iterable[dict]:
         assert self.reader is not None
         if not fetched.readable(clock.today()):
@@ -153,6 +158,7 @@ class ExportStream(DayWindowStream, DidomiStream):
             for record in self.reader.records(key):
                 yield {**columns, **record}
 
+    @override
     def commit_day(self, day: dt.date, context: Context | None) -> None:
         if context is not None and context["export_id"] in self._held:
             return  # an earlier day is still being written: the bookmark waits for it

@@ -5,24 +5,28 @@ from __future__ import annotations
 import typing as t
 
 from singer_sdk import typing as th
+from typing_extensions import override
 
 from tap_didomi.api import DEFAULT_API_URL, DEFAULT_PAGE_SIZE, DidomiApi
 from tap_didomi.buckets import parse_bucket_url
-from tap_didomi.streams import DEFAULT_START_DAYS, STREAM_TYPES
+from tap_didomi.settings import DEFAULT_START_DAYS, DidomiSettings
+from tap_didomi.streams import STREAM_TYPES
 from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
+    from tap_didomi.streams import DidomiStream
     from tapkit.probe import ProbeResult
 
 
-class TapDidomi(VendorTap):
+class TapDidomi(VendorTap[DidomiSettings]):
     """Didomi Platform API and the batch/analytics exports Didomi writes to your S3 or GCS bucket."""
 
     name = "tap-didomi"
     vendor_name = "Didomi"
     auth_settings = ("api_key", "api_secret")
     api_class = DidomiApi
+    settings_class = DidomiSettings
     state_layout = StateLayout.of(STREAM_TYPES)
 
     config_jsonschema = th.PropertiesList(
@@ -93,6 +97,12 @@ class TapDidomi(VendorTap):
             description="Partition days before each export's bookmark read again, for files Didomi delivers late.",
         ),
         th.Property(
+            "end_date",
+            th.DateType,
+            title="End date",
+            description="Last partition date (YYYY-MM-DD) read. Default: today (UTC).",
+        ),
+        th.Property(
             "aws_profile",
             th.StringType,
             title="AWS profile",
@@ -138,36 +148,35 @@ class TapDidomi(VendorTap):
         *request_settings(DEFAULT_API_URL, snapshots=True),
     ).to_dict()
 
+    @override
     def check_settings(self) -> None:
         super().check_settings()
-        self.require_at_least("lookback_days", 0)
-        self.require_at_least("page_size", 1)
-        self.require_date("start_date")
-        organization = self.config.get("organization_id")
-        if not isinstance(organization, str) or not organization.strip():
+        settings = self.settings
+        if not settings.organization_id.strip():
             raise ConfigError("setting organization_id must be your Didomi organization ID (a non-empty text)")
-        url = self.config.get("export_bucket_url")
-        if url:
-            parse_bucket_url(str(url))
-        if any(
-            not isinstance(export_id, str) or not export_id.strip() for export_id in self.config.get("export_ids") or []
-        ):
+        if settings.export_bucket_url:
+            parse_bucket_url(settings.export_bucket_url)
+        if any(not export_id.strip() for export_id in settings.export_ids or ()):
             raise ConfigError("setting export_ids must be a list of export IDs (non-empty texts)")
 
+    @override
     def probe(self) -> t.Iterable[ProbeResult]:
         from tap_didomi import probe
 
         return probe.run(self)
 
+    @override
     def run_sync(self, sync_every_stream: t.Callable[[], None]) -> None:
         # Credentials are checked before any record: the export streams, which sort first, need no token.
         t.cast("DidomiApi", self.api).session.token()
         super().run_sync(sync_every_stream)
 
-    def discover_streams(self) -> list:
+    @override
+    def discover_streams(self) -> list[DidomiStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
-    def load_streams(self) -> list:  # type: ignore[misc]  # final in singer-sdk only to keep its DAG: kept, reordered
+    @override  # type: ignore[misc]  # final in singer-sdk only to keep its DAG: kept, reordered
+    def load_streams(self) -> list:
         # The API's small lists first, the bucket's exports last (the SDK would sort them by name): a run stopped
         # or refused early has the configuration, and a reader of the output sees the API's answers first.
         order = {stream_type: index for index, stream_type in enumerate(STREAM_TYPES)}
