@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class WindowedTap:
     config: dict  # settings besides api_url and the window
     note: str
     sandbox_settings: dict = field(default_factory=dict)  # the simulator's settings besides size and latency
+    url_settings: t.Callable[[str], dict] = lambda _vendor_url: {}  # settings naming the simulator besides api_url
 
 
 def windowed_taps() -> dict[str, WindowedTap]:
@@ -58,7 +60,14 @@ def windowed_taps() -> dict[str, WindowedTap]:
         credentials = {name: f"bench-{name}" for name in vendor.secrets}
         if vendor.day_windows:
             windows = vendor.day_windows
-            taps[vendor.vendor] = WindowedTap(vendor.tap, vendor.vendor, windows.streams, credentials, windows.note)
+            taps[vendor.vendor] = WindowedTap(
+                vendor.tap,
+                vendor.vendor,
+                windows.streams,
+                {**credentials, **windows.config},
+                windows.note,
+                url_settings=vendor.url_settings,
+            )
         elif vendor.concurrent_partitions:
             parts = vendor.concurrent_partitions
             taps[vendor.vendor] = WindowedTap(
@@ -168,6 +177,7 @@ def benchmark(tap: WindowedTap, sandbox: Sandbox, concurrencies: list[int], days
         base = {
             **tap.config,
             "api_url": f"{sandbox.url}/{tap.vendor}",
+            **tap.url_settings(f"{sandbox.url}/{tap.vendor}"),
             "start_date": (TODAY - dt.timedelta(days=days - 1)).isoformat(),
             "end_date": TODAY.isoformat(),
         }

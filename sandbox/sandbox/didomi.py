@@ -43,7 +43,7 @@ from urllib.parse import urlencode
 from typing_extensions import override
 
 from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import FailingPart, Partitions, Probe, VendorProfile, partition_state
+from sandbox.profiles import DayWindows, FailingPart, Partitions, Probe, VendorProfile, partition_state
 
 ORGANIZATION = "sandbox-org"
 BUCKET = "didomi-exports"
@@ -627,6 +627,11 @@ PROFILE = VendorProfile(
     probe=Probe(rows=5, breaking_variant="bare-arrays"),
     # every stream's schema is in the package: discovery reads neither the API nor the bucket
     static_discovery=True,
+    day_windows=DayWindows(
+        tuple(STREAM_OF_TYPE.values()),
+        "one bucket listing per export and window, then one GET per partition file (S3 on the simulator)",
+        config={key: MELTANO_SETTINGS[key] for key in ("organization_id", "export_bucket_url", "aws_region")},
+    ),
     # one Dagster partition per export id (the bucket's object keys carry it, = percent-encoded by boto3)
     fan_out="export_ids",
     fan_out_request=lambda export_id: f"export-id%3D{export_id}",

@@ -82,6 +82,7 @@ class DayWindows:
 
     streams: tuple[str, ...]
     note: str  # how the tap asks for a day
+    config: dict = field(default_factory=dict)  # tap settings besides the credentials and the window
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ class Session:
 
     def __init__(self, http: HttpClient, key: str, secret: str) -> None:
         self.http = http
-        self._credentials = {"type": "api-key", "key": key, "secret": secret}
+        #: the body of POST /sessions, which trades the key and secret for the token
+        self.credentials = {"type": "api-key", "key": key, "secret": secret}
         self._token: str | None = None
         self._renew_at = 0.0
         self._lock = threading.Lock()
@@ -96,7 +97,7 @@ class Session:
 
     def _open(self) -> None:
         answer = self.http.send(
-            Request(SESSIONS_PATH, method="POST", json=self._credentials, endpoint=SESSIONS_PATH),
+            Request(SESSIONS_PATH, method="POST", json=self.credentials, endpoint=SESSIONS_PATH),
             metric_stream="sessions",
         )
         try:

@@ -35,6 +35,9 @@ class DidomiSettings(DayWindowSettings, SnapshotSettings):
     gcs_service_account_json: str | None
     gcs_endpoint_url: str | None
 
+    #: settings that may be unset though their type has no None: `from_config` computes their default
+    computed_defaults = frozenset({"start_date"})
+
     @override
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> t.Self:
