@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sandbox.didomi import ANALYTICS_EXPORT, BATCH_EXPORT
 from sandbox.profiles import profile_of
 from tests.support.uv import uv
 
@@ -79,7 +80,11 @@ def test_every_tap_fans_out_over_its_partition_setting(orchestrate_python, sandb
     segments = profile_of("lytics").meltano_settings["segments"]
     assert len(domains) == 3 and len(customer_keys) == 4 and len(segments) == 3
 
-    found = fan_out(orchestrate_python, project_with(tmp_path, **{"tap-claravine": {"datasets": datasets}}))
+    export_ids = [BATCH_EXPORT, ANALYTICS_EXPORT]  # the simulator's bucket holds these two
+    project = project_with(
+        tmp_path, **{"tap-claravine": {"datasets": datasets}, "tap-didomi": {"export_ids": export_ids}}
+    )
+    found = fan_out(orchestrate_python, project)
 
     expected = {
         asset("tap_consentmanager", "default"): ("tap-consentmanager", "default", {}),
@@ -93,6 +98,7 @@ def test_every_tap_fans_out_over_its_partition_setting(orchestrate_python, sandb
             for d in datasets
         },
         **{asset("tap_lytics", s): ("tap-lytics", s, {"TAP_LYTICS_SEGMENTS": json.dumps([s])}) for s in segments},
+        **{asset("tap_didomi", e): ("tap-didomi", e, {"TAP_DIDOMI_EXPORT_IDS": json.dumps([e])}) for e in export_ids},
     }
     assert found["keys"] == sorted(expected)
     assert {
@@ -101,11 +107,13 @@ def test_every_tap_fans_out_over_its_partition_setting(orchestrate_python, sandb
 
 
 def test_a_tap_whose_setting_lists_nothing_is_one_partition(orchestrate_python):
-    """The project as committed: Claravine reads every dataset, so the whole tap is one partition."""
+    """The project as committed: Claravine reads every dataset and Didomi every export id, so each whole tap
+    is one partition."""
     found = fan_out(orchestrate_python, ROOT)
     assert [key for key in found["keys"] if key.startswith("tap_claravine/")] == ["tap_claravine/default"]
     assert found["partitions"]["tap_claravine/default"]["env"] == {}
-    assert len(found["keys"]) == 1 + 3 + 4 + 1 + 3
+    assert [key for key in found["keys"] if key.startswith("tap_didomi/")] == ["tap_didomi/default"]  # every id
+    assert len(found["keys"]) == 1 + 3 + 4 + 1 + 3 + 1
 
 
 def test_consentmanager_fans_out_over_accounts_named_in_the_environment(orchestrate_python):
