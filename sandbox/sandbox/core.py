@@ -148,7 +148,7 @@ class FaultRule:
     retry_after: float = 1.0
     delay: float = 3.0
     pad: int = 0  # stall-body: leading whitespace bytes
-    credential: str = ""  # only requests carrying this value (in a header or the query): a refused key
+    credential: str = ""  # only requests carrying this value (in the query, a header or the body): a refused key
 
     def matches(self, vendor: str, target: str, carried: str = "") -> bool:
         wanted = self.credential in carried if self.credential else True
@@ -416,7 +416,8 @@ class Sandbox:
         beside_api = bool(getattr(app, "beside_api", lambda _request: False)(request))
         budget = None if beside_api else self.settings.get(f"{vendor}.rate_budget")
         allowed, budget_headers = self.budgets.take(vendor, budget) if budget else (True, {})
-        carried = "\n".join([parts.query, *handler.headers.values()])
+        # a credential travels in the query, a header, or a body (Didomi's POST /sessions takes the key as JSON)
+        carried = "\n".join([parts.query, *handler.headers.values(), request_body.decode("utf-8", "replace")])
         target = rest + "?" + parts.query
         rule = self.faults.take(vendor, target, carried, named_only=beside_api) if allowed else None
         if not allowed:
