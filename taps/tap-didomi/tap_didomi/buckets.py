@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
+from tapkit import ConfigError, RetriesExhaustedError, TapkitError, VendorResponseError
 from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
@@ -130,7 +130,7 @@ class ExportReader:
     def _guarded(self, call: t.Callable[[], t.Any]) -> t.Any:
         try:
             return call()
-        except ConfigError:
+        except TapkitError:  # already one line naming the bucket
             raise
         except Exception as exc:  # the storage client's errors: access denied, no such bucket, network
             raise bucket_error(self.label, exc) from None
@@ -214,6 +214,11 @@ class S3Bucket:
         options = {"StartAfter": start_after} if start_after else {}
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, **options)
         for page in pages:
+            if page.get("Name") != self.name:  # a 200 that is no listing (an HTML page): never "no files"
+                status = page.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                raise VendorResponseError(
+                    f"s3://{self.name}: ListObjectsV2 answered HTTP {status} with a body that is not a listing"
+                )
             for item in page.get("Contents", []):
                 yield item["Key"]
 
