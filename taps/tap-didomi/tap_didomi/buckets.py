@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from tapkit import ConfigError, RetriesExhaustedError, VendorResponseError
+from tapkit import ConfigError, RetriesExhaustedError, TapkitError, VendorResponseError
 from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
@@ -132,10 +132,8 @@ class ExportReader:
     def _guarded(self, call: t.Callable[[], t.Any]) -> t.Any:
         try:
             return call()
-        except ConfigError:
+        except TapkitError:  # already one line naming the bucket
             raise
-        except VendorResponseError as exc:  # an answer that is not the storage's (see `listed`)
-            raise VendorResponseError(f"{self.label}: {exc}") from None
         except Exception as exc:  # the storage client's errors: access denied, no such bucket, network
             raise bucket_error(self.label, exc) from None
 
@@ -222,24 +220,25 @@ class S3Bucket:
             else paginator.paginate(Bucket=self.name, Prefix=prefix)
         )
         for page in pages:
-            for item in listed(page).get("Contents", []):
+            for item in self._listed(page).get("Contents", []):
                 yield item["Key"]
 
     def folders(self, prefix: str) -> list[str]:
         pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix, Delimiter="/")
-        return [entry["Prefix"] for page in pages for entry in listed(page).get("CommonPrefixes", [])]
+        return [entry["Prefix"] for page in pages for entry in self._listed(page).get("CommonPrefixes", [])]
+
+    def _listed(self, page: t.Any) -> t.Any:
+        """A ListObjectsV2 page, checked: botocore reads any well-formed XML, such as an HTML page answered
+        200, as an empty listing; S3's own answer names the bucket. Never "no files"."""
+        if page.get("Name") != self.name:
+            status = page.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            raise VendorResponseError(
+                f"s3://{self.name}: ListObjectsV2 answered HTTP {status} with a body that is not a listing"
+            )
+        return page
 
     def open(self, key: str) -> t.BinaryIO:
         return t.cast("t.BinaryIO", self.client.get_object(Bucket=self.name, Key=key)["Body"])  # file-like: read()
-
-
-def listed(page: t.Any) -> t.Any:
-    """A ListObjectsV2 page, checked: botocore reads any well-formed XML, such as a proxy's HTML error page
-    answered with 200, as an empty listing; S3's own answer always names the bucket."""
-    if "Name" not in page:
-        status = page.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        raise VendorResponseError(f"ListObjectsV2 answered HTTP {status} without a ListBucketResult (not S3's answer)")
-    return page
 
 
 # -- GCS --------------------------------------------------------------------------------------------
