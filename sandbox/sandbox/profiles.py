@@ -58,6 +58,22 @@ class LargestStream:
 
 
 @dataclass(frozen=True)
+class ExportBenchmark:
+    """A stream read from files in a bucket, for the export benchmark (scripts/bench/exports.py): one partition
+    day built once and served from memory by a plain S3-compatible server."""
+
+    stream: str
+    bucket: str  # the bucket the objects are served in
+    #: megabytes -> key -> bytes: one partition day of about that many MB of decompressed records, in several
+    #: gzip files (and whatever marks the day complete)
+    build: t.Callable[[int], dict[str, bytes]]
+    #: the server's URL -> the tap's settings (credentials included) to read that day from it
+    settings: t.Callable[[str], dict]
+    #: path under the tap's api_url -> JSON body: the few API answers a run needs besides the bucket
+    api_answers: t.Callable[[], dict[str, bytes]] = dict
+
+
+@dataclass(frozen=True)
 class OneResponse:
     """A stream served in one response whose size a sandbox setting controls (peak RSS benchmarks)."""
 
@@ -157,6 +173,7 @@ class VendorProfile:
     page_records: t.Callable[[t.Any], list] = lambda document: document["data"]  # one parsed page's records
     largest_stream: LargestStream | None = None
     one_response: OneResponse | None = None
+    export_benchmark: ExportBenchmark | None = None
     second_run_need: str | None = None  # what a second run with nothing changed must ask for, and why
     second_run_settings: dict = field(default_factory=dict)
     #: vendor URL in the sandbox -> settings besides api_url that name it (an S3 endpoint the simulator serves)
