@@ -42,8 +42,16 @@ from urllib.parse import urlencode
 
 from typing_extensions import override
 
-from sandbox.core import Request, Response, VendorApp
-from sandbox.profiles import DayWindows, FailingPart, Partitions, Probe, VendorProfile, partition_state
+from sandbox.core import Request, Response, VendorApp, default_today
+from sandbox.profiles import (
+    DayWindows,
+    ExportBenchmark,
+    FailingPart,
+    Partitions,
+    Probe,
+    VendorProfile,
+    partition_state,
+)
 
 ORGANIZATION = "sandbox-org"
 BUCKET = "didomi-exports"
@@ -574,6 +582,85 @@ def rows_without_failing_export(sandbox: t.Any, config: dict) -> dict[str, int]:
     return {table: others.get(table, 0) if table in STREAM_OF_TYPE.values() else count for table, count in full.items()}
 
 
+# -- the export benchmark (scripts/bench/exports.py): one large partition day, built once ---------------------
+
+BENCH_FILES = 8  # a large day arrives as several files
+BENCH_API_PATH = "/api"  # where the benchmark's server answers the API's session (the bucket is at its root)
+
+
+def benchmark_day() -> dt.date:
+    """The benchmark's partition date: yesterday (complete, and marked so)."""
+    return default_today() - dt.timedelta(days=1)
+
+
+def benchmark_partition(megabytes: int) -> dict[str, bytes]:
+    """One day of the batch export's events, about `megabytes` MB of JSON lines in `BENCH_FILES` gzip files, and
+    its `_SUCCESS` marker: key -> bytes. Rows in the simulator's shape (`export_records`), fast to make."""
+    day = benchmark_day()
+    stamp_day = day - dt.timedelta(days=1)
+    folder = f"{PREFIX}/export-id={BATCH_EXPORT}/date={day.isoformat()}"
+    rng = random.Random(f"bench:{megabytes}")
+    per_file = megabytes * 2**20 // BENCH_FILES
+    objects: dict[str, bytes] = {}
+    for index in range(BENCH_FILES):
+        lines: list[bytes] = []
+        written, row = 0, 0
+        while written < per_file:
+            user = f"u-{day:%Y%m%d}-{index}-{row % 5000}"
+            line = json.dumps(
+                {
+                    "id": f"e-{day:%Y%m%d}-{index}-{row}",
+                    "organization_id": ORGANIZATION,
+                    "user": {"id": user, "organization_user_id": f"crm-{user}"},
+                    "consents": {"purposes": [{"id": "advertising", "enabled": rng.random() < 0.5}]},
+                    "status": "confirmed",
+                    "regulation": rng.choice(("gdpr", "gdpr", "cpra")),
+                    "source": {"type": "sdk-web", "domain": "www.example.com", "notice_id": "notice-000"},
+                    "created_at": _stamp(stamp_day, rng.randrange(86400)),
+                    "updated_at": _stamp(stamp_day, rng.randrange(86400)),
+                },
+                separators=(",", ":"),
+            ).encode()
+            lines.append(line + b"\n")
+            written += len(line) + 1
+            row += 1
+        objects[f"{folder}/events/part-{index:05d}-bench.json.gz"] = gzip.compress(b"".join(lines), 6, mtime=0)
+    objects[f"{folder}/_SUCCESS"] = b""
+    return objects
+
+
+def benchmark_settings(server_url: str) -> dict:
+    """The tap's settings against the benchmark's server (the bucket at its root, the session under /api)."""
+    return {
+        "api_key": "bench-key",
+        "api_secret": "bench-secret",
+        "organization_id": ORGANIZATION,
+        "api_url": f"{server_url}{BENCH_API_PATH}",
+        "export_bucket_url": f"s3://{BUCKET}/{PREFIX}",
+        "s3_endpoint_url": server_url,
+        "aws_access_key_id": S3_ACCESS_KEY_ID,
+        "aws_secret_access_key": S3_SECRET_ACCESS_KEY,
+        "aws_region": S3_REGION,
+        "export_ids": [BATCH_EXPORT],
+        "start_date": benchmark_day().isoformat(),
+        "lookback_days": 0,
+    }
+
+
+def benchmark_api_answers() -> dict[str, bytes]:
+    """The one API answer a run needs: its session (a token valid for a day)."""
+    token = _jwt({"sub": "api-key", "iat": int(time.time()), "exp": time.time() + 86400, "jti": "bench"})
+    return {f"{BENCH_API_PATH}/sessions": json.dumps({"access_token": token, "type": "api-key"}).encode()}
+
+
+EXPORT_BENCHMARK = ExportBenchmark(
+    stream=STREAM_OF_TYPE["events"],
+    bucket=BUCKET,
+    build=benchmark_partition,
+    settings=benchmark_settings,
+    api_answers=benchmark_api_answers,
+)
+
 #: meltano.yml's `sandbox` environment settings of tap-didomi (api_url and secrets aside)
 MELTANO_SETTINGS = {
     "organization_id": ORGANIZATION,
@@ -635,6 +722,7 @@ PROFILE = VendorProfile(
     # one Dagster partition per export id (the bucket's object keys carry it, = percent-encoded by boto3)
     fan_out="export_ids",
     fan_out_request=lambda export_id: f"export-id%3D{export_id}",
-    # benchmark None: the exports come from the simulator's S3 bucket, which scripts/benchmark.py's
-    # HTTP replay of one API answer does not serve
+    # benchmark None: the exports come from a bucket, which scripts/benchmark.py's HTTP replay of one API answer
+    # does not serve; the export reader has its own benchmark (scripts/bench/exports.py)
+    export_benchmark=EXPORT_BENCHMARK,
 )

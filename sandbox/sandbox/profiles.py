@@ -60,6 +60,22 @@ class BenchStream:
 
 
 @dataclass(frozen=True)
+class ExportBenchmark:
+    """A stream read from files in a bucket, for the export benchmark (scripts/bench/exports.py): one partition
+    day built once and served from memory by a plain S3-compatible server."""
+
+    stream: str
+    bucket: str  # the bucket the objects are served in
+    #: megabytes -> key -> bytes: one partition day of about that many MB of decompressed records, in several
+    #: gzip files (and whatever marks the day complete)
+    build: t.Callable[[int], dict[str, bytes]]
+    #: the server's URL -> the tap's settings (credentials included) to read that day from it
+    settings: t.Callable[[str], dict]
+    #: path under the tap's api_url -> JSON body: the few API answers a run needs besides the bucket
+    api_answers: t.Callable[[], dict[str, bytes]] = dict
+
+
+@dataclass(frozen=True)
 class Benchmark:
     """The cases of scripts/benchmark.py: the largest stream at each answer size and in many small pages."""
 
@@ -195,6 +211,7 @@ class VendorProfile:
     fan_out_request: t.Callable[[str], str] = lambda value: value
     #: a secret setting that identifies an account: one Dagster partition per account (see orchestrate/)
     account_secret: str = ""
+    export_benchmark: ExportBenchmark | None = None  # a stream read from bucket files (scripts/bench/exports.py)
     #: vendor URL in the sandbox -> settings besides api_url that name it (an S3 endpoint the simulator serves)
     url_settings: t.Callable[[str], dict] = lambda _vendor_url: {}
 

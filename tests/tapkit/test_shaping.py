@@ -96,3 +96,25 @@ def test_a_utc_text_is_written_as_parsing_it_would(value):
 def test_an_impossible_utc_text_does_not_fit(value):
     with pytest.raises(Mismatch):
         to_datetime_text(value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-20T13:05:09.000Z",  # JavaScript's toISOString (Didomi's exports): the fast path
+        "2026-11-20 13:05:09.0",
+        "2026-11-20T13:05:09.000000",
+        "2026-11-20T13:05:09.120Z",  # a fraction that is not zero keeps its digits (the general path)
+        "2026-11-20T13:05:09.000+02:00",
+    ],
+)
+def test_a_fraction_of_a_second_gives_the_text_the_parser_gives(text):
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    expected = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC).isoformat()
+    assert RecordShaper("s", SCHEMA).shape({"changed_at": text, "profile_id": "p"})["changed_at"] == expected
+
+
+def test_an_impossible_time_with_a_zero_fraction_is_kept_in_extra():
+    record = RecordShaper("s", SCHEMA).shape({"changed_at": "2026-11-20T25:05:09.000Z", "profile_id": "p"})
+    assert record["changed_at"] is None
+    assert record["_extra"] == {"changed_at": "2026-11-20T25:05:09.000Z"}

@@ -34,8 +34,9 @@ _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 _INT_TEXT = re.compile(r"[+-]?\d+")
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _SQL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?")
-#: naive, Z or +00:00 (what the taps' own epoch conversions write), whole seconds
-_SECONDS_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:Z|\+00:00)?")
+#: naive, Z or +00:00 (what the taps' own epoch conversions write), whole seconds (a zero fraction too:
+#: JavaScript's ".000Z" writes the same instant)
+_SECONDS_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:\.0{1,6})?(?:Z|\+00:00)?")
 #: layouts compiled per stream at most (rows of a sparse vendor can come in many layouts)
 MAX_LAYOUTS = 64
 #: "0".."1023" -> int: the ids and counts vendors send as text, converted by one lookup
