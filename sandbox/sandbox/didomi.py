@@ -711,7 +711,7 @@ PROFILE = VendorProfile(
         healthy_rows=rows_without_failing_export,
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
-    probe=Probe(rows=5, breaking_variant="bare-arrays"),
+    probe=Probe(rows=5, breaking_variant="bare-arrays", sign_in_path="/sessions"),
     # every stream's schema is in the package: discovery reads neither the API nor the bucket
     static_discovery=True,
     day_windows=DayWindows(

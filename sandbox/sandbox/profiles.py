@@ -44,6 +44,8 @@ class Probe:
     rows: int  # assumptions the probe checks
     breaking_variant: str  # a simulator variant that breaks exactly one of them
     requests: int | None = None  # exact requests the probe makes (None: a handful, not counted)
+    #: the one POST a read-only probe may make: signing in, which opens a session and creates no data ("": none)
+    sign_in_path: str = ""
 
 
 @dataclass(frozen=True)
