@@ -281,7 +281,12 @@ def warm_up(vendor_profile: t.Any, base_url: str, scratch: Path) -> None:
     from tests.support.singer import tap_executable
 
     scratch.mkdir(parents=True, exist_ok=True)
-    config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS, "request_timeout": 300}
+    config = {
+        **vendor_profile.config(UrlOnly(base_url), scratch),
+        **VENDOR_PROFILES[vendor_profile.vendor].soak_settings(),
+        **SOAK_SETTINGS,
+        "request_timeout": 300,
+    }
     (scratch / "config.json").write_text(json.dumps(config))
     subprocess.run(
         [tap_executable(vendor_profile.name), "--config", str(scratch / "config.json")],
@@ -325,7 +330,11 @@ def soak_tap(soak: TapSoak, args: argparse.Namespace, started: float, deadline: 
             if soak.round_seconds and time.monotonic() + soak.round_seconds[-1] > deadline:
                 break  # a round that would end past the deadline is not started: --minutes bounds the wall time
             scratch = work / soak.vendor / f"round{soak.rounds + 1}"
-            config = {**vendor_profile.config(UrlOnly(base_url), scratch), **SOAK_SETTINGS}
+            config = {
+                **vendor_profile.config(UrlOnly(base_url), scratch),
+                **VENDOR_PROFILES[soak.vendor].soak_settings(),
+                **SOAK_SETTINGS,
+            }
             if (
                 vendor_profile.fresh_jobs and vendor_profile.served_once
             ):  # every round new jobs (its state starts empty)

@@ -712,6 +712,9 @@ PROFILE = VendorProfile(
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
     probe=Probe(rows=5, breaking_variant="bare-arrays", sign_in_path="/sessions"),
+    # a soak round reads the last 3 partition days, not the default 30: each day is a listing and several files
+    # through the bucket, and a 2-minute soak must fit two rounds
+    soak_settings=lambda: {"start_date": (default_today() - dt.timedelta(days=3)).isoformat()},
     # every stream's schema is in the package: discovery reads neither the API nor the bucket
     static_discovery=True,
     day_windows=DayWindows(

@@ -186,6 +186,8 @@ class VendorProfile:
     #: (label, n) -> settings that start n new jobs at the vendor, named by label (None: no jobs to start)
     fresh_jobs: t.Callable[[str, int], dict] | None = None
     soak_sizes: dict = field(default_factory=lambda: {"small": 1, "full": 50})  # sandbox size per soak scale
+    #: tap settings of every soak round besides the test settings (a narrower window where a round is slow)
+    soak_settings: t.Callable[[], dict] = dict
     #: (label, change to the config, text the error line must hold); None as a value deletes the setting
     bad_configs: tuple[tuple[str, dict, str], ...] = ()
     partitions: Partitions | None = None
