@@ -6,9 +6,9 @@ stream that keeps a structure per answer, at the same sizes, for its peak RSS):
    (`bench.replay.Recorder`) that keeps every answer's bytes;
 2. a replay server in its own process loads those bytes into memory and serves them, with
    `Content-Length`, to the tap and to the floors alike (`bench.replay`);
-3. the tap (its console script with a catalog selecting only that stream, stdout to /dev/null) and
-   the floors F0 and F1 (`bench.floor`) run as whole processes, interleaved, three times each; the
-   medians are compared (what a user waits for), beside the stream's sync time from the tap's own
+3. the tap (its console script with a catalog selecting only that stream, stdout to /dev/null), the
+   floors F0 and F1 (`bench.floor`) and FSDK (`bench.sdk_floor`) run as whole processes, interleaved, three
+   times each; the medians are compared (what a user waits for), beside the stream's sync time from the tap's own
    `sync_duration` metric, and the tap's peak RSS (VmHWM).
 
 Start-up: `tap-x --about` against a bare `python -c "import singer_sdk"`, interleaved, in the same run.
@@ -283,13 +283,25 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
     replay = Replay(directory)
     try:
         tap.write_config(replay.url)
-        runs: dict[str, list] = {"tap": [], "F0": [], "F1": []}
-        for _ in range(REPEATS):  # interleaved: tap, F0, F1, tap, F0, F1 ...
+        runs: dict[str, list] = {"tap": [], "F0": [], "F1": [], "FSDK": []}
+        for _ in range(REPEATS):  # interleaved: tap, F0, F1, FSDK, tap, F0, F1, FSDK ...
             replay.reset()
             runs["tap"].append(tap.run())
-            for floor in ("F0", "F1"):
+            for floor in ("F0", "F1", "FSDK"):
                 replay.reset()
-                command = [sys.executable, "-m", "bench.floor", floor, record_shape(case), str(directory), replay.url]
+                command = (
+                    [sys.executable, "-m", "bench.floor", floor, record_shape(case), str(directory), replay.url]
+                    if floor != "FSDK"
+                    else [
+                        sys.executable,
+                        "-m",
+                        "bench.sdk_floor",
+                        "answers",
+                        record_shape(case),
+                        str(directory),
+                        replay.url,
+                    ]
+                )
                 seconds, cpu, _ = timed(command, cwd=SCRIPTS, stderr_path=directory / "floor.stderr")
                 count, loop = (directory / "floor.stderr").read_text().split()[-2:]
                 runs[floor].append((seconds, int(count), float(loop), cpu))
@@ -299,6 +311,7 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
     tap_seconds = statistics.median(r[0] for r in runs["tap"])
     f0 = statistics.median(r[0] for r in runs["F0"])
     f1 = statistics.median(r[0] for r in runs["F1"])
+    fsdk = statistics.median(r[0] for r in runs["FSDK"])
     records, sync_s = runs["tap"][0][3], statistics.median(r[2] for r in runs["tap"])
     return {
         **shape,
@@ -314,6 +327,10 @@ def measure(simulator: Simulator, case: Case, scratch: Path) -> dict:
         "f1_s": f1,
         "x_f0": f0 / tap_seconds,
         "x_f1": f1 / tap_seconds,
+        "fsdk_s": fsdk,
+        "fsdk_x_f0": f0 / fsdk,
+        "x_fsdk": fsdk / tap_seconds,
+        "fsdk_records": runs["FSDK"][0][1],
         "f0_sync_s": statistics.median(r[2] for r in runs["F0"]),
         "sync_x_f0": statistics.median(r[2] for r in runs["F0"]) / statistics.median(r[2] for r in runs["tap"]),
         "tap_cpu": statistics.median(r[4] for r in runs["tap"]),
@@ -381,6 +398,11 @@ METHOD = """\
 - **F0** = requests (one session) + orjson + one RECORD line per row (`orjson.dumps`, a buffered stdout).
   **F1** = F0 plus converting the fields the tap types (integer, number, boolean columns sent as text;
   date-times parsed and written as ISO 8601 UTC), as the tap's own catalog declares them.
+  **FSDK** = F1's rows through a bare singer-sdk tap (`scripts/bench/sdk_floor.py`): one stream with the tap's
+  schema, open to every other field, and the SDK's own record path (type conformance, RECORD messages, its msgspec
+  writer); no state, no validation. Every choice is in the SDK's favour, so `FSDK x F0` is a ceiling for a tap
+  whose records go through singer-sdk's loop, and `x FSDK` shows where a tap stands against that ceiling
+  (above 1: faster than the SDK's own path).
 - **records/s** and **MB/s** are the tap's whole process (start-up included: what a user waits for), the
   figure published singer-sdk taps are usually quoted with; in brackets, records/s of the sync alone (its
   `sync_duration`). MB are the answers' bytes (for {zipped}, the JSON Lines it holds), 1 MB = 2^20 bytes.
@@ -451,9 +473,9 @@ def main() -> None:
     emit(
         f"## Throughput against the floors (target: >= {TARGET_RATIO}x F0; peak RSS < {TARGET_RSS_MB} MB)",
         "",
-        "| tap | stream | answers | records | tap s (sync s) | records/s (sync) | MB/s | F0 s | F1 s | x F0 | x F1 "
-        "| CPU x F0 | CPU x F1 | sync x F0 | peak RSS | x F0 met | RSS met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tap | stream | answers | records | tap s (sync s) | records/s (sync) | MB/s | F0 s | F1 s | FSDK s | x F0 "
+        "| x F1 | x FSDK | FSDK x F0 | CPU x F0 | CPU x F1 | sync x F0 | peak RSS | x F0 met | RSS met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     )
     simulator = Simulator()
     results = []
@@ -470,13 +492,15 @@ def main() -> None:
             )
             if r["content"] != r["bytes"]:
                 answers += f", {r['content'] / MB:,.0f} MB unzipped"
-            mismatch = "" if r["records"] == r["floor_records"] else f" (floor {r['floor_records']:,})"
+            floors = {r["floor_records"], r["fsdk_records"]}
+            mismatch = "" if floors == {r["records"]} else f" (floors {', '.join(f'{n:,}' for n in sorted(floors))})"
             emit(
                 f"| {VENDOR_PROFILES[case.vendor].tap} | {case.stream} | {case.label}: {answers} | "
                 f"{r['records']:,}{mismatch} | "
                 f"{r['tap_s']:.2f} ({r['sync_s']:.2f}) | {r['records_per_s']:,.0f} ({r['sync_records_per_s']:,.0f}) | "
-                f"{r['mb_per_s']:.1f} | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['x_f0']:.2f}x | "
-                f"{r['x_f1']:.2f}x | {r['f0_cpu'] / r['tap_cpu']:.2f}x | {r['f1_cpu'] / r['tap_cpu']:.2f}x | "
+                f"{r['mb_per_s']:.1f} | {r['f0_s']:.2f} | {r['f1_s']:.2f} | {r['fsdk_s']:.2f} | {r['x_f0']:.2f}x | "
+                f"{r['x_f1']:.2f}x | {r['x_fsdk']:.2f}x | {r['fsdk_x_f0']:.2f}x | "
+                f"{r['f0_cpu'] / r['tap_cpu']:.2f}x | {r['f1_cpu'] / r['tap_cpu']:.2f}x | "
                 f"{r['sync_x_f0']:.2f}x | {r['rss']:.0f} MB | {yes(r['x_f0'] >= TARGET_RATIO)} | "
                 f"{yes(r['rss'] < TARGET_RSS_MB)} |"
             )

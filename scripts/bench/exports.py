@@ -4,7 +4,8 @@
 which tap and stream, and builds one partition day of about MB megabytes of records (decompressed) in several
 `.json.gz` files, once (`bench.s3_memory`, its own process, serving the bytes from memory). Then, interleaved,
 N times each (default 3): the tap (its console script, only that stream selected, `s3_endpoint_url` at the
-server) and F0 (`bench.export_floor`), stdout to /dev/null; medians compared, with the tap's own
+server), F0 (`bench.export_floor`) and FSDK (`bench.sdk_floor`: F0's lines through a bare singer-sdk tap, the
+ceiling of a tap on singer-sdk's record path), stdout to /dev/null; medians compared, with the tap's own
 `sync_duration`, CPU seconds and each process's peak RSS (VmHWM). Prints one markdown table.
 """
 
@@ -43,6 +44,10 @@ def catalog_selecting(exe: str, config: Path, stream: str) -> dict:
     return catalog
 
 
+def stream_schema(catalog: dict, stream: str) -> dict:
+    return next(entry["schema"] for entry in catalog["streams"] if entry["tap_stream_id"] == stream)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=100, help="MB of records (decompressed) in the day; 1024: 1 GB")
@@ -66,14 +71,23 @@ def main() -> None:
         floor_command = [
             sys.executable, "-m", "bench.export_floor", shape["url"], bench.bucket, shape["folder"], bench.stream,
         ]  # fmt: skip
-        runs: dict[str, list] = {"tap": [], "F0": []}
-        for _ in range(args.repeat):  # interleaved: tap, F0, tap, F0 ...
+        schema = work / "schema.json"
+        schema.write_text(json.dumps(stream_schema(json.loads(catalog.read_text()), bench.stream)))
+        sdk_command = [
+            sys.executable, "-m", "bench.sdk_floor", "export", shape["url"], bench.bucket, shape["folder"],
+            bench.stream, str(schema),
+        ]  # fmt: skip
+        runs: dict[str, list] = {"tap": [], "F0": [], "FSDK": []}
+        for _ in range(args.repeat):  # interleaved: tap, F0, FSDK, tap, F0, FSDK ...
             seconds, cpu, rss = timed(tap_command, stderr_path=work / "tap.stderr")
             text = (work / "tap.stderr").read_text()
             records = int(metric_total(text, "record_count", bench.stream))
             runs["tap"].append((seconds, cpu, rss, records, metric_total(text, "sync_duration", bench.stream)))
             seconds, cpu, rss = timed(floor_command, cwd=SCRIPTS, stderr_path=work / "floor.stderr")
             runs["F0"].append((seconds, cpu, rss, int((work / "floor.stderr").read_text().split()[-1]), 0.0))
+            seconds, cpu, rss = timed(sdk_command, cwd=SCRIPTS, stderr_path=work / "sdk.stderr")
+            count, sync = (work / "sdk.stderr").read_text().split()[-2:]
+            runs["FSDK"].append((seconds, cpu, rss, int(count), float(sync)))
         if args.profile:
             subprocess.run(
                 [sys.executable, "-m", "cProfile", "-o", args.profile, exe, *tap_command[1:]],
@@ -89,18 +103,20 @@ def table(tap: str, stream: str, size: int, shape: dict, runs: dict, before: tup
     def median(name: str, field: int) -> float:
         return statistics.median(run[field] for run in runs[name])
 
-    tap_s, floor_s = median("tap", 0), median("F0", 0)
+    tap_s, floor_s, sdk_s = median("tap", 0), median("F0", 0), median("FSDK", 0)
     tap_cpu, floor_cpu = median("tap", 1), median("F0", 1)
-    counts = {run[3] for run in runs["tap"]} | {run[3] for run in runs["F0"]}
+    counts = {run[3] for name in runs for run in runs[name]}
     records = f"{shape['records']:,}" + ("" if counts == {shape["records"]} else f" (runs: {sorted(counts)})")
     ratio, rss = floor_s / tap_s, max(run[2] for run in runs["tap"])
     label = f"{size:g} MB" if size < 1024 else f"{size / 1024:g} GB"
     rows = [
-        "| tap | stream | day | files | records | compressed MB | decompressed MB | tap s (sync s) | F0 s | x F0 | "
-        "CPU x F0 | records/s (sync) | MB/s | tap peak RSS | F0 peak RSS | x F0 met | RSS met |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tap | stream | day | files | records | compressed MB | decompressed MB | tap s (sync s) | F0 s | "
+        "FSDK s (sync s) | x F0 | x FSDK | FSDK x F0 | CPU x F0 | records/s (sync) | MB/s | tap peak RSS | "
+        "F0 peak RSS | x F0 met | RSS met |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         f"| {tap} | {stream} | {label} | {shape['files']} | {records} | {shape['compressed'] / MB:.1f} | "
-        f"{shape['decompressed'] / MB:.1f} | {tap_s:.2f} ({median('tap', 4):.2f}) | {floor_s:.2f} | {ratio:.2f}x | "
+        f"{shape['decompressed'] / MB:.1f} | {tap_s:.2f} ({median('tap', 4):.2f}) | {floor_s:.2f} | "
+        f"{sdk_s:.2f} ({median('FSDK', 4):.2f}) | {ratio:.2f}x | {sdk_s / tap_s:.2f}x | {floor_s / sdk_s:.2f}x | "
         f"{floor_cpu / tap_cpu:.2f}x | {shape['records'] / tap_s:,.0f} ({shape['records'] / median('tap', 4):,.0f}) | "
         f"{shape['decompressed'] / MB / tap_s:.1f} | {rss:.0f} MB | {max(run[2] for run in runs['F0']):.0f} MB | "
         f"{'yes' if ratio >= TARGET_RATIO else '**no**'} | {'yes' if rss < TARGET_RSS_MB else '**no**'} |",

@@ -23,7 +23,7 @@ import re
 import sys
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import orjson
@@ -114,19 +114,15 @@ def converters(schema: dict) -> dict[str, object]:
     return out
 
 
-def main() -> None:
-    mode, shape, recording, url = sys.argv[1:5]
+def rows(mode: str, shape: str, recording: str, url: str) -> Iterator[dict]:
+    """Every row of the recorded record answers, asked of the replay server in the recorded order (F1's converted)."""
     rows_of = SHAPES[shape]
     directory = Path(recording)
     entries = json.loads((directory / "index.json").read_text())
     pages = set(json.loads((directory / "pages.json").read_text()))
     typed = converters(json.loads((directory / "schema.json").read_text())) if mode == "F1" else {}
     by_field: dict[str, object] = {}
-    stream = json.loads((directory / "stream.json").read_text())
     session = requests.Session()
-    started = time.perf_counter()
-    out = sys.stdout.buffer
-    count = 0
     for number, entry in enumerate(entries):
         answer = session.request(entry["method"], url + entry["target"], data=entry["sent"].encode("latin-1") or None)
         body = answer.content
@@ -141,8 +137,18 @@ def main() -> None:
                     if convert is not None and value is not None:
                         with contextlib.suppress(ValueError):  # kept as sent, as the tap keeps it (in _extra)
                             row[field] = convert(value)  # type: ignore[operator]
-            out.write(orjson.dumps({"type": "RECORD", "stream": stream, "record": row}) + b"\n")
-            count += 1
+            yield row
+
+
+def main() -> None:
+    mode, shape, recording, url = sys.argv[1:5]
+    stream = json.loads((Path(recording) / "stream.json").read_text())
+    started = time.perf_counter()
+    out = sys.stdout.buffer
+    count = 0
+    for row in rows(mode, shape, recording, url):
+        out.write(orjson.dumps({"type": "RECORD", "stream": stream, "record": row}) + b"\n")
+        count += 1
     out.flush()
     print(count, time.perf_counter() - started, file=sys.stderr)  # records, seconds of the loop (its sync)
 
