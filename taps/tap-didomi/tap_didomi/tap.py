@@ -15,6 +15,8 @@ from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
+    from singer_sdk import Stream
+
     from tap_didomi.streams import DidomiStream
     from tapkit.probe import ProbeResult
 
@@ -175,12 +177,12 @@ class TapDidomi(VendorTap[DidomiSettings]):
     def discover_streams(self) -> list[DidomiStream]:
         return [stream_type(self) for stream_type in STREAM_TYPES]
 
-    @override  # type: ignore[misc]  # final in singer-sdk only to keep its DAG: kept, reordered
-    def load_streams(self) -> list:
+    @override
+    def ordered_streams(self, streams: list[Stream]) -> list[Stream]:
         # The API's small lists first, the bucket's exports last (the SDK would sort them by name): a run stopped
         # or refused early has the configuration, and a reader of the output sees the API's answers first.
-        order = {stream_type: index for index, stream_type in enumerate(STREAM_TYPES)}
-        return sorted(super().load_streams(), key=lambda stream: order.get(type(stream), len(order)))
+        order: dict[type, int] = {stream_type: index for index, stream_type in enumerate(STREAM_TYPES)}
+        return sorted(streams, key=lambda stream: order.get(type(stream), len(order)))
 
 
 # Console scripts.

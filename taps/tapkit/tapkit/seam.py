@@ -138,9 +138,18 @@ class SeamTap(Tap):
         """Wrap the SDK's sync of every stream: override, and call `sync_every_stream()` inside."""
         sync_every_stream()
 
+    def ordered_streams(self, streams: list[Stream]) -> list[Stream]:
+        """The order streams are synced in (the SDK's: parents before children, then by name). Override to
+        reorder; keep every stream, and keep a parent before its children."""
+        return streams
+
     @override  # type: ignore[misc]  # final for typing only; the kit's one override
     def sync_all(self) -> None:
         self.run_sync(super().sync_all)
+
+    @override  # type: ignore[misc]  # final for typing only (the SDK's stream DAG): kept, then `ordered_streams`
+    def load_streams(self) -> list[Stream]:
+        return self.ordered_streams(super().load_streams())
 
     @override
     def _setup_signal_handlers(self) -> None:

@@ -1,0 +1,22 @@
+"""tap-didomi syncs the API's configuration lists first and the bucket's exports last (the kit's
+`ordered_streams` hook), not by name as singer-sdk would: a run stopped early has the configuration."""
+
+from __future__ import annotations
+
+from tap_didomi.streams import CONFIGURATION_STREAMS, EXPORT_STREAMS
+from tests.didomi.support import TAP, config
+from tests.support.singer import run_tap
+
+
+def test_configuration_streams_come_first_and_exports_last(sandbox):
+    run = run_tap(TAP, config(sandbox))
+    assert run.returncode == 0, run.stderr[-2000:]
+    first_seen: list[str] = []
+    for message in run.messages:
+        if message["type"] == "RECORD" and message["stream"] not in first_seen:
+            first_seen.append(message["stream"])
+    configuration = [stream.name for stream in CONFIGURATION_STREAMS]
+    exports = [stream.name for stream in EXPORT_STREAMS]
+    assert first_seen[: len(configuration)] == configuration
+    assert first_seen[-len(exports) :] == exports
+    assert first_seen != sorted(first_seen)  # not the SDK's order by name
