@@ -125,11 +125,10 @@ def test_a_key_the_token_endpoint_refuses_ends_on_one_authentication_line(
     token_endpoint.refuse_with = status
     key = account.key_json(token_endpoint.url)
     run = run_tap(TAP, gcs_settings(sandbox, gated_bucket.url, **{SETTING: key}))
-    line = assert_one_clear_line(run, f"gs://{BUCKET}", SETTING, "refused", "invalid_grant")
-    assert token_endpoint.grants and {grant.status for grant in token_endpoint.grants} == {status}
+    assert_one_clear_line(run, f"gs://{BUCKET}", SETTING, "refused", "invalid_grant")
+    assert [grant.status for grant in token_endpoint.grants] == [status]  # the first refusal stops the run
     assert gated_bucket.admitted == 0  # no token, no request got through
     assert not any(run.records(stream) for stream in EXPORT_STREAMS)  # no export row without the token
-    assert "Traceback" not in run.stderr and line
     assert_nothing_shows(run, account.private_key_pem, account.pem_body, account.pem_body[200:240], key)
 
 

@@ -287,6 +287,7 @@ class S3Bucket:
 
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"  # the tap only lists and reads
+MIN_PEM_LINE = 16
 SERVICE_ACCOUNT_FIELDS = ("client_email", "private_key", "token_uri")  # what google-auth signs and sends with
 
 
@@ -319,8 +320,9 @@ def key_secrets(text: object) -> list[str]:
     private_key = info.get("private_key") if isinstance(info, dict) else None
     if not isinstance(private_key, str):
         return []
-    lines = [line.strip() for line in private_key.splitlines() if line.strip() and not line.startswith("-----")]
-    return [private_key, "".join(lines), *lines]
+    lines = [line.strip() for line in private_key.splitlines() if not line.startswith("-----")]
+    # a PEM line is 64 characters; a short last line alone could mask ordinary words
+    return [private_key, "".join(lines), *(line for line in lines if len(line) >= MIN_PEM_LINE)]
 
 
 @functools.cache  # one credentials object, hence one access token, for every reader of the run
