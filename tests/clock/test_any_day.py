@@ -13,6 +13,8 @@ The subset is chosen for what depends on the day, so the suite stays fast (11 py
 - gravito: the API's seven-day window (a bookmark behind it), timestamps within the simulated week;
 - voyado: job ages over days and the timeout, api_version end-of-life dates (admin-v3 ends 2026-12-31);
 - lytics: a scan cursor's age (resumed within the hour);
+- didomi: partition days (today's still being written, the days before complete), the default start_date
+  (30 days before today), the lookback that picks up a late file, the listing that starts after a day's keys;
 - the kit: a tap's default end date from the pinned day.
 Tests that take the day only as an input (drift, faults, auth, bad config) run once, in the normal suite.
 """
@@ -45,6 +47,11 @@ DATE_SENSITIVE = [
     ("tests/voyado/test_variants.py", "v2_selected or admin_v3_selected"),
     ("tests/lytics/test_scan_resume.py", "within_the_hour or older_than_an_hour"),
     ("tests/tapkit/test_clock.py", "default_end_date"),
+    (
+        "tests/didomi/test_sync.py",
+        "every_stream_matches or every_file_of_a_partition or still_being_written or late_file_within"
+        " or without_start_date",
+    ),
 ]
 
 CLOCKS = [

@@ -9,7 +9,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from sandbox.didomi import BUCKET, EXPORT_TYPES, LATE_DAY, PREFIX, DidomiApp
+from sandbox.didomi import BUCKET, EXPORT_TYPES, LATE_DAY, PREFIX, STREAM_OF_TYPE, DidomiApp
 from tests.didomi.support import API_KEY, API_SECRET, TAP, config, key_of, truth
 from tests.support.singer import run_tap
 
@@ -94,6 +94,24 @@ def test_a_partition_still_being_written_waits_for_a_later_run(sandbox):
     bookmarks = run.last_state["bookmarks"]["export_users"]["partitions"]
     assert {entry["replication_key_value"] for entry in bookmarks} == {(today - dt.timedelta(days=1)).isoformat()}
     assert "has no _SUCCESS yet" in run.stderr
+
+
+def test_without_start_date_the_first_run_reads_from_30_days_before_today(sandbox):
+    """The README's default: 30 days before today (UTC). The bucket holds fewer days, so the listing shows
+    the first day asked for (each export is listed after the keys of the day before it)."""
+    settings = {key: value for key, value in config(sandbox).items() if key != "start_date"}
+    run = run_tap(TAP, settings)
+    assert run.returncode == 0, run.stderr[-2000:]
+    first_day = sandbox.today() - dt.timedelta(days=30)
+    assert_exact(run, truth(sandbox, start_date=first_day.isoformat()), tuple(STREAM_OF_TYPE.values()))
+    listed_after = {
+        after
+        for request in sandbox.requests
+        if request.vendor == "didomi" and request.path == f"/s3/{BUCKET}"
+        for after in request.query.get("start-after", [])
+    }
+    day_before = (first_day - dt.timedelta(days=1)).isoformat()
+    assert listed_after == {f"{PREFIX}/export-id={export_id}/date={day_before}/~" for export_id in EXPORT_TYPES}
 
 
 def test_a_late_file_within_the_lookback_is_picked_up_on_the_next_run(sandbox):

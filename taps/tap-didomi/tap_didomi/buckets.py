@@ -14,7 +14,9 @@ one run. (One msgspec call per run, as a JSON array, measured slower: the cyclic
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import json
 import threading
 import time
@@ -25,7 +27,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from tapkit import ConfigError, RetriesExhaustedError, TapkitError, VendorResponseError
+from tapkit import AuthenticationError, ConfigError, RetriesExhaustedError, TapkitError, VendorResponseError
 from tapkit.http import count_request
 
 if t.TYPE_CHECKING:
@@ -182,8 +184,6 @@ class ExportReader:
 
 def bucket_error(label: str, exc: Exception) -> Exception:
     """An error from the storage client as one line: credentials refused stop the run, the rest fail a part."""
-    from tapkit import AuthenticationError
-
     text = " ".join(str(exc).split()) or type(exc).__name__
     answer = getattr(exc, "response", None)
     if isinstance(answer, dict) and answer.get("ResponseMetadata", {}).get("HTTPStatusCode"):
@@ -286,8 +286,69 @@ class S3Bucket:
 # -- GCS --------------------------------------------------------------------------------------------
 
 
+READ_ONLY_SCOPE = "https://www.googleapis.com/auth/devstorage.read_only"  # the tap only lists and reads
+MIN_PEM_LINE = 16
+SERVICE_ACCOUNT_FIELDS = ("client_email", "private_key", "token_uri")  # what google-auth signs and sends with
+
+
+def service_account_info(text: str) -> dict[str, t.Any]:
+    """The fields of a service account's JSON key (`gcs_service_account_json`), checked before any request.
+
+    Each error is one line naming the setting and what is wrong, never the key's text: a decoder's
+    message can quote what it read, so only positions and field names are told."""
+    setting = "setting gcs_service_account_json must be a service account's JSON key (the key file's text)"
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{setting}: it is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if not isinstance(info, dict):
+        raise ConfigError(f"{setting}: it is JSON but not an object")
+    if info.get("type", "service_account") != "service_account":
+        raise ConfigError(f"{setting}: its type is not service_account (a user's or an external account's key?)")
+    missing = [name for name in SERVICE_ACCOUNT_FIELDS if not isinstance(info.get(name), str) or not info[name]]
+    if missing:
+        raise ConfigError(f"{setting}: it lacks {', '.join(missing)}")
+    return info
+
+
+def key_secrets(text: object) -> list[str]:
+    """The private key inside a JSON key, whole and by PEM line, to mask wherever it might be quoted."""
+    try:
+        info = json.loads(text) if isinstance(text, str) else None
+    except json.JSONDecodeError:
+        return []
+    private_key = info.get("private_key") if isinstance(info, dict) else None
+    if not isinstance(private_key, str):
+        return []
+    lines = [line.strip() for line in private_key.splitlines() if not line.startswith("-----")]
+    # a PEM line is 64 characters; a short last line alone could mask ordinary words
+    return [private_key, "".join(lines), *(line for line in lines if len(line) >= MIN_PEM_LINE)]
+
+
+@functools.cache  # one credentials object, hence one access token, for every reader of the run
+def gcs_credentials(text: str) -> t.Any:
+    """google-auth's service-account credentials for a JSON key; ConfigError (without the key) if it is unusable."""
+    from google.oauth2 import service_account  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+    info = service_account_info(text)
+    try:
+        return service_account.Credentials.from_service_account_info(info, scopes=[READ_ONLY_SCOPE])
+    except Exception:  # cryptography's or rsa's messages could quote the key: name the field, not the text
+        raise ConfigError(
+            "setting gcs_service_account_json must be a service account's JSON key (the key file's text): "
+            "its private_key is not a PEM private key"
+        ) from None
+
+
 class GcsBucket:
-    """A bucket on Google Cloud Storage, read with a service account's JSON key."""
+    """A bucket on Google Cloud Storage, read with a service account's JSON key (anonymously without one).
+
+    google-auth signs a JWT with the key and trades it at the key's `token_uri` for an access token
+    (an hour long, renewed by itself), which every request carries as `Authorization: Bearer`. The
+    readers of a run share the credentials, and the token is fetched under a lock before a listing:
+    google-auth refreshes without one, so parallel listings would each fetch their own."""
+
+    _token_lock = threading.Lock()
 
     def __init__(self, name: str, settings: DidomiSettings) -> None:
         try:
@@ -299,10 +360,10 @@ class GcsBucket:
         key = settings.gcs_service_account_json
         endpoint = settings.gcs_endpoint_url
         options = {"api_endpoint": endpoint} if endpoint else None
+        self.label = f"gs://{name}"
+        self.credentials: t.Any = None
         if key:
-            from google.oauth2 import service_account  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-            credentials = service_account.Credentials.from_service_account_info(json.loads(key))
+            self.credentials = credentials = gcs_credentials(key)
             self.client = storage.Client(
                 project=credentials.project_id, credentials=credentials, client_options=options
             )
@@ -313,16 +374,44 @@ class GcsBucket:
         self.bucket = self.client.bucket(name)
 
     def keys(self, prefix: str, start_after: str = "") -> Iterator[str]:
-        for blob in self.client.list_blobs(self.bucket, prefix=prefix, start_offset=start_after or None):
-            yield blob.name
+        with self._token_refusal():
+            self._hold_token()
+            for blob in self.client.list_blobs(self.bucket, prefix=prefix, start_offset=start_after or None):
+                yield blob.name
 
     def folders(self, prefix: str) -> list[str]:
-        blobs = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/")
-        list(blobs)  # the prefixes are known once the pages are read
-        return sorted(blobs.prefixes)
+        with self._token_refusal():
+            self._hold_token()
+            blobs = self.client.list_blobs(self.bucket, prefix=prefix, delimiter="/")
+            list(blobs)  # the prefixes are known once the pages are read
+            return sorted(blobs.prefixes)
 
     def open(self, key: str) -> t.BinaryIO:
-        return self.bucket.blob(key).open("rb")
+        return self.bucket.blob(key).open("rb")  # sends nothing yet: the listing before it holds the token
+
+    def _hold_token(self) -> None:
+        if self.credentials is None:
+            return
+        from google.auth.transport.requests import Request  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        with self._token_lock:
+            if not self.credentials.valid:
+                self.credentials.refresh(Request())
+
+    @contextlib.contextmanager
+    def _token_refusal(self) -> Iterator[None]:
+        """The token endpoint refusing the key (an OAuth error, such as invalid_grant) as one line: the
+        error's code and description, as Google words them (its answer quotes no part of the key)."""
+        from google.auth.exceptions import RefreshError  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        try:
+            yield
+        except RefreshError as exc:
+            reason = " ".join(str(exc.args[0] if exc.args else "").split()) or "no reason given"
+            raise AuthenticationError(
+                f"{self.label}: the token endpoint refused the service account key in gcs_service_account_json "
+                f"({reason})"
+            ) from None
 
 
 def open_bucket(settings: DidomiSettings, metric_stream: str = "bucket") -> ExportReader | None:

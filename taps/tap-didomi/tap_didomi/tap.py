@@ -8,10 +8,10 @@ from singer_sdk import typing as th
 from typing_extensions import override
 
 from tap_didomi.api import DEFAULT_API_URL, DEFAULT_PAGE_SIZE, DidomiApi
-from tap_didomi.buckets import parse_bucket_url
+from tap_didomi.buckets import key_secrets, parse_bucket_url, service_account_info
 from tap_didomi.settings import DEFAULT_START_DAYS, DidomiSettings
 from tap_didomi.streams import STREAM_TYPES
-from tapkit import ConfigError, VendorTap, request_settings
+from tapkit import ConfigError, VendorTap, request_settings, secrets
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
@@ -151,6 +151,12 @@ class TapDidomi(VendorTap[DidomiSettings]):
     ).to_dict()
 
     @override
+    def register_secrets(self) -> None:
+        super().register_secrets()
+        # The JSON key is masked whole; its private key also alone and line by line, as a message might quote it.
+        secrets.install(key_secrets(self.config.get("gcs_service_account_json")))
+
+    @override
     def check_settings(self) -> None:
         super().check_settings()
         settings = self.settings
@@ -158,6 +164,8 @@ class TapDidomi(VendorTap[DidomiSettings]):
             raise ConfigError("setting organization_id must be your Didomi organization ID (a non-empty text)")
         if settings.export_bucket_url:
             parse_bucket_url(settings.export_bucket_url)
+        if settings.gcs_service_account_json:
+            service_account_info(settings.gcs_service_account_json)  # its fields, before any request
         if any(not export_id.strip() for export_id in settings.export_ids or ()):
             raise ConfigError("setting export_ids must be a list of export IDs (non-empty texts)")
 
