@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tap_didomi.streams import CONFIGURATION_STREAMS, EXPORT_STREAMS
+from sandbox.didomi import REST_STREAMS, STREAM_OF_TYPE
 from tests.didomi.support import TAP, config
 from tests.support.singer import run_tap
 
@@ -15,8 +15,7 @@ def test_configuration_streams_come_first_and_exports_last(sandbox):
     for message in run.messages:
         if message["type"] == "RECORD" and message["stream"] not in first_seen:
             first_seen.append(message["stream"])
-    configuration = [stream.name for stream in CONFIGURATION_STREAMS]
-    exports = [stream.name for stream in EXPORT_STREAMS]
-    assert first_seen[: len(configuration)] == configuration
-    assert first_seen[-len(exports) :] == exports
+    configuration, exports = set(REST_STREAMS), set(STREAM_OF_TYPE.values())
+    assert set(first_seen[: len(configuration)]) == configuration
+    assert set(first_seen[-len(exports) :]) == exports
     assert first_seen != sorted(first_seen)  # not the SDK's order by name
