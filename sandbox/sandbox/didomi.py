@@ -19,11 +19,12 @@ a tap given `<sandbox>/didomi/v1` sees what it would see there). Beside it, at t
 GET  /compliance/v1/regulations[?$search[releaseStatus]=S]  -> {"data": [regulations]}: the Compliance API, not paged,
                                                                no organization (every regulation Didomi supports)
 
-Nothing answers at the undocumented /metadata/regulations. Every route but /sessions needs `Authorization: Bearer <access_token>`; a token expires `didomi.token_ttl`
-seconds (default 3600, "about an hour") after it was issued: then 401. Lists answer the feathers envelope
-`{"total", "limit", "skip", "data"}`, paged by `$limit` (capped at `didomi.max_limit`, default 100) and `$skip`.
-Without the Consents product (setting `didomi.consents_product` False) /consents/* answers 403. The request
-budget (100 per 15 s in the docs, draft-7 `RateLimit`/`RateLimit-Policy` headers) is the sandbox's shared
+Nothing answers at the undocumented /metadata/regulations. Every route but /sessions needs
+`Authorization: Bearer <access_token>`; a token expires `didomi.token_ttl` seconds (default 3600, "about an
+hour") after it was issued: then 401. Lists answer the feathers envelope `{"total", "limit", "skip", "data"}`,
+paged by `$limit` (capped at `didomi.max_limit`, default 100) and `$skip`. Without the Consents product
+(setting `didomi.consents_product` False) /consents/* answers 403. The request budget (100 per 15 s in the
+docs, draft-7 `RateLimit`/`RateLimit-Policy` headers) is the sandbox's shared
 `didomi.rate_budget` (see sandbox.core.RequestBudgets).
 
 Bucket (developers.didomi.io "Batch export", "Analytics export"): `/s3/...` is a real S3 API, moto's server
@@ -254,9 +255,13 @@ class DidomiApp(VendorApp):
             ]
         if stream in ("vendor_numeric_ids", "purpose_numeric_ids"):
             # Numbered when a notice is first published with them: a subset, numbered in that order.
-            source, field = ("vendors", "metadata_partner_id") if stream == "vendor_numeric_ids" else (
-                "purposes",
-                "metadata_purpose_id",
+            source, field = (
+                ("vendors", "metadata_partner_id")
+                if stream == "vendor_numeric_ids"
+                else (
+                    "purposes",
+                    "metadata_purpose_id",
+                )
             )
             numbered = [row["id"] for row in self.rest_rows(source)][::2]
             return [
@@ -814,7 +819,7 @@ PROFILE = VendorProfile(
         healthy_rows=rows_without_failing_export,
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
-    probe=Probe(rows=5, breaking_variant="bare-arrays", sign_in_path="/sessions"),
+    probe=Probe(rows=8, breaking_variant="bare-arrays", sign_in_path="/sessions"),
     # a soak round reads the last 3 partition days, not the default 30: each day is a listing and several files
     # through the bucket, and a 2-minute soak must fit two rounds
     soak_settings=lambda: {"start_date": (default_today() - dt.timedelta(days=3)).isoformat()},

@@ -120,7 +120,9 @@ def test_an_api_url_without_v1_is_its_own_host_root(sandbox):
     assert run.returncode == 0, run.stderr[-2000:]
     assert_exact(run, truth(sandbox), CONFIGURATION)
     assert [request.status for request in didomi_requests(sandbox, "/compliance/v1/regulations")] == [200]
-    assert not [request for request in sandbox.requests if request.vendor == "didomi" and request.path.startswith("/v1")]
+    assert not [
+        request for request in sandbox.requests if request.vendor == "didomi" and request.path.startswith("/v1")
+    ]
 
 
 def test_exports_carry_their_export_id_and_partition_date_and_keep_nested_objects(sandbox):

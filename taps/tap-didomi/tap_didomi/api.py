@@ -222,7 +222,7 @@ class DidomiApi(VendorApi):
         skip, endpoint = 0, endpoint or path  # metrics name the route, wherever it was asked
         tolerated = CONSENTS_MISSING if refused else {HTTPStatus.NOT_FOUND} if at_root_on_404 else set()
         while True:
-            query = {"organization_id": self.organization_id} if scoped else {}
+            query: dict[str, t.Any] = {"organization_id": self.organization_id} if scoped else {}
             query.update(params or {})
             if paged or skip:
                 query.update({"$limit": self.page_size, "$skip": skip})
