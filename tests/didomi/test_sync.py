@@ -10,6 +10,7 @@ from urllib.parse import unquote
 import pytest
 
 from sandbox.didomi import BUCKET, EXPORT_TYPES, LATE_DAY, ORGANIZATION, PREFIX, REST_STREAMS, DidomiApp
+from tap_didomi.api import host_root
 from tests.didomi.support import API_KEY, API_SECRET, TAP, config, key_of, truth
 from tests.support.singer import run_tap
 
@@ -113,6 +114,20 @@ def test_numeric_ids_are_asked_under_api_url_then_at_the_host_root_on_404(sandbo
             assert f"{path} answered 404: asking {path} at the host root" in run.stderr
         else:
             assert (under_v1, at_root) == ([200], []), path
+
+
+@pytest.mark.parametrize(
+    ("api_url", "root"),
+    [
+        ("https://api.didomi.io/v1", "https://api.didomi.io"),
+        ("https://api.didomi.io/v1/", "https://api.didomi.io"),
+        ("https://proxy.example/didomi/v1", "https://proxy.example/didomi"),
+        ("https://proxy.example/didomi", "https://proxy.example/didomi"),
+        ("https://proxy.example/v10", "https://proxy.example/v10"),
+    ],
+)
+def test_the_host_root_is_api_url_without_its_trailing_v1(api_url, root):
+    assert host_root(api_url) == root
 
 
 def test_an_api_url_without_v1_is_its_own_host_root(sandbox):
