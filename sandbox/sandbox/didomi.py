@@ -141,6 +141,8 @@ class DidomiApp(VendorApp):
         "consents-missing-404": "an organization without the Consents API gets 404 (not 403) on /consents/*",
         "no-success-marker": "the batch export writes no _SUCCESS file (only the analytics export's page "
         "documents one): a partition is complete once its day is over",
+        "regulations-filter-required": "the Compliance API refuses (400) a request for regulations without the "
+        "documented $search[releaseStatus] filter: only the stable ones can be read",
         "numeric-ids-at-root": "the numeric-ID routes answer only at the host root, as the docs' curl "
         "(https://api.didomi.io/metadata/numeric-partners) asks them, and 404 under /v1",
     }
@@ -289,9 +291,11 @@ class DidomiApp(VendorApp):
             ]
         if stream == "regulations":
             renamed = {"releaseStatus": "release_status"}
+            readable = self.variant("regulations-filter-required")  # then the stable ones only
             return [
                 {"organization_id": ORGANIZATION} | {renamed.get(name, name): value for name, value in row.items()}
                 for row in rows
+                if not readable or row["releaseStatus"] == "stable"
             ]
         return rows
 
@@ -617,6 +621,8 @@ class DidomiApp(VendorApp):
         """The Compliance API's answer: `{"data": [...]}`, every row at once; `$search[releaseStatus]` filters.
         Switch `didomi.regulations_page`: pages of that many rows in the feathers envelope (the other reading)."""
         wanted = request.arg("$search[releaseStatus]")
+        if wanted is None and self.variant("regulations-filter-required"):
+            return Response.json({"code": 400, "message": "$search[releaseStatus] is required"}, 400)
         rows = [self._drifted(row) for row in self.rest_rows("regulations")]
         rows = [row for row in rows if wanted in (None, row["releaseStatus"])]
         page = self.sandbox.settings.get("didomi.regulations_page")

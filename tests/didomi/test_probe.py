@@ -27,6 +27,7 @@ BROKEN = {
     "consents-missing-404": set(),  # the product is there: how its absence is answered is not seen
     "no-success-marker": {didomi_probe.SUCCESS},
     "numeric-ids-at-root": {didomi_probe.NUMERIC_IDS},
+    "regulations-filter-required": {didomi_probe.REGULATIONS},
 }
 
 

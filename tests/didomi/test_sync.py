@@ -74,6 +74,23 @@ def test_regulations_are_the_compliance_apis_every_one_with_its_release_status(s
     assert sandbox.count("didomi", "/metadata/regulations") == 0
 
 
+def test_a_compliance_api_that_refuses_the_unfiltered_request_gives_the_stable_regulations(sandbox):
+    sandbox.set_variants("didomi", "regulations-filter-required")
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    everything = app(sandbox).rest_rows("regulations")
+    expected = truth(sandbox)
+    assert 0 < len(expected["regulations"]) < len(everything)
+    assert_exact(run, expected, ("regulations",))
+    assert {record["release_status"] for record in run.records("regulations")} == {"stable"}
+    asked = didomi_requests(sandbox, "/compliance/v1/regulations")
+    assert [(request.status, request.query) for request in asked] == [
+        (400, {}),
+        (200, {"$search[releaseStatus]": ["stable"]}),
+    ]
+    assert "/compliance/v1/regulations answered 400: asking the stable regulations only" in run.stderr
+
+
 def test_regulations_answered_in_pages_are_paged_on(sandbox):
     sandbox.settings["didomi.regulations_page"] = 1
     run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))

@@ -15,7 +15,8 @@
   documented as `{"data": [...]}` with no paging: asked without `$limit`, paged on only when an answer states a
   `total` beyond its rows; read whatever their `releaseStatus` (the docs ask `$search[releaseStatus]=stable`, the
   ones consents may be collected for: the table keeps every regulation with its status, so that an event's
-  regulation that left "stable" still finds its row). The numeric IDs ("Purposes & Vendors Numerical IDs") are
+  regulation that left "stable" still finds its row; a route that refuses the unfiltered request (400/422) is
+  asked the documented way, stable ones only). The numeric IDs ("Purposes & Vendors Numerical IDs") are
   asked under `api_url` like every list, and, on 404 only, at the host root, where the docs' curl asks them;
 - the organization's vendors (its Data Manager's IAB, Google ATP, global and custom vendors, with their purposes)
   are `GET /metadata/partners`; `/metadata/vendors` is Didomi's URL-matching vendor directory (no organization,
@@ -70,6 +71,10 @@ NUMERIC_ID_PATHS = {
 }
 #: at the host root (the Compliance API is not under the Platform API's /v1)
 REGULATIONS_PATH = "/compliance/v1/regulations"
+#: the filter the docs' request carries: the regulations consents may be collected for
+STABLE_ONLY = {"$search[releaseStatus]": "stable"}
+#: a first answer's status -> (what to ask instead, query to add, the log line's reason): another reading of a route
+Fallbacks = t.Mapping[int, tuple[str, t.Mapping[str, t.Any], str]]
 API_VERSION_SUFFIX = "/v1"
 CONSENT_USERS_PATH = "/consents/users"
 CONSENT_EVENTS_PATH = "/consents/events"
@@ -211,38 +216,39 @@ class DidomiApi(VendorApi):
         refused: t.Callable[[], str] | None = None,
         scoped: bool = True,
         paged: bool = True,
-        at_root_on_404: bool = False,
+        fallbacks: Fallbacks | None = None,
         endpoint: str | None = None,
     ) -> Iterator[dict]:
         """Every row of a list route, `$skip` advancing by the rows received. `refused`: the one line to fail with
         when the route is refused (403/404: a product the organization lacks). `scoped`: ask for the organization
         (organization_id). `paged` False: the first request asks no `$limit` (a route documented unpaged), and
-        only an answer whose `total` exceeds its rows is paged on. `at_root_on_404`: a 404 to the first request
-        asks the same route at the host root instead (see the module's notes)."""
-        skip, endpoint = 0, endpoint or path  # metrics name the route, wherever it was asked
-        tolerated = CONSENTS_MISSING if refused else {HTTPStatus.NOT_FOUND} if at_root_on_404 else set()
+        only an answer whose `total` exceeds its rows is paged on. `fallbacks`: what to ask instead when the
+        first request answers one of their statuses (another reading of the route)."""
+        skip, endpoint, params = 0, endpoint or path, dict(params or {})  # metrics name the route, wherever asked
+        usual = CONSENTS_MISSING if refused else frozenset()
+        fallbacks = dict(fallbacks or {})
         while True:
             query: dict[str, t.Any] = {"organization_id": self.organization_id} if scoped else {}
-            query.update(params or {})
+            query.update(params)
             if paged or skip:
                 query.update({"$limit": self.page_size, "$skip": skip})
-            answer = self.get(path, query, endpoint=endpoint, tolerate=tolerated)
+            answer = self.get(path, query, endpoint=endpoint, tolerate={*usual, *fallbacks})
             try:
+                if answer.status in fallbacks:
+                    path, extra, why = fallbacks[answer.status]
+                    self.logger.info("%s: %s answered %d: %s", self.vendor, endpoint, answer.status, why)
+                    params.update(extra)
+                    fallbacks = {}
+                    continue
                 if refused is not None and answer.status in CONSENTS_MISSING:
                     raise VendorResponseError(f"{refused()} (HTTP {answer.status})")
-                if answer.status == HTTPStatus.NOT_FOUND:  # tolerated only for a route asked at root next
-                    root_path = self.host_root + path
-                    if skip or "://" in path or root_path == self.http.url(path):
-                        raise answer.error("route not found")
-                    self.logger.info("%s: %s answered 404: asking %s at the host root", self.vendor, path, path)
-                    path, tolerated = root_path, set()
-                    continue
                 document = answer.document()
                 rows = document.get("data") if isinstance(document, dict) else document
                 if not isinstance(rows, list):
                     raise answer.error('no "data" list where a page of rows belongs')
             finally:
                 answer.close()
+            fallbacks = {}  # only the first answer tells which reading holds
             if isinstance(document, list):  # a bare array: every row at once
                 yield from document
                 return
@@ -256,12 +262,23 @@ class DidomiApi(VendorApi):
         if stream == "regulations":
             return self.regulations()
         if stream in NUMERIC_ID_PATHS:
-            return self.pages(NUMERIC_ID_PATHS[stream], at_root_on_404=True)
+            return self.numeric_ids(NUMERIC_ID_PATHS[stream])
         return self.pages(LIST_PATHS[stream])
 
+    def numeric_ids(self, path: str) -> Iterator[dict]:
+        """Under api_url; on 404, at the host root, where the docs' curl asks (none when api_url is its own root)."""
+        at_root = self.host_root + path
+        if at_root == self.http.url(path):
+            return self.pages(path)
+        return self.pages(path, fallbacks={HTTPStatus.NOT_FOUND: (at_root, {}, f"asking {path} at the host root")})
+
     def regulations(self) -> Iterator[dict]:
-        """Every regulation Didomi supports, whatever its releaseStatus (the Compliance API: global, unscoped)."""
-        return self.pages(self.host_root + REGULATIONS_PATH, scoped=False, paged=False, endpoint=REGULATIONS_PATH)
+        """Every regulation Didomi supports, whatever its releaseStatus (the Compliance API: global, unscoped);
+        the stable ones only, as the docs ask them, where the route refuses a request without that filter."""
+        url = self.host_root + REGULATIONS_PATH
+        stable_only = (url, STABLE_ONLY, "asking the stable regulations only (the documented $search[releaseStatus])")
+        refusals: Fallbacks = {HTTPStatus.BAD_REQUEST: stable_only, HTTPStatus.UNPROCESSABLE_ENTITY: stable_only}
+        return self.pages(url, scoped=False, paged=False, fallbacks=refusals, endpoint=REGULATIONS_PATH)
 
     # -- the Consents API ------------------------------------------------------------------------
 

@@ -35,8 +35,8 @@ VENDORS = (
     "the Data Manager's list"
 )
 REGULATIONS = (
-    f'GET {REGULATIONS_PATH} (host root) answers {{"data": [...]}}, each regulation with its releaseStatus '
-    "(the tap reads every status)"
+    f'GET {REGULATIONS_PATH} (host root) answers {{"data": [...]}} without a releaseStatus filter, each regulation '
+    "with its releaseStatus (the tap reads every status)"
 )
 NUMERIC_IDS = (
     "the numeric-ID routes answer under api_url like every list (else the tap asks them at the host root, "
@@ -121,13 +121,19 @@ def vendors_row(api: DidomiApi) -> probe.ProbeResult:
 def regulations_row(api: DidomiApi) -> probe.ProbeResult:
     asked = f"GET <host root>{REGULATIONS_PATH}"
     try:
-        answer = api.get(api.host_root + REGULATIONS_PATH, endpoint=REGULATIONS_PATH)
+        answer = api.get(
+            api.host_root + REGULATIONS_PATH,
+            endpoint=REGULATIONS_PATH,
+            tolerate={HTTPStatus.BAD_REQUEST, HTTPStatus.UNPROCESSABLE_ENTITY},
+        )
         try:
-            document = answer.document()
+            document = None if not answer.ok else answer.document()
         finally:
             answer.close()
     except TapkitError as exc:
         return probe.could_not_tell(REGULATIONS, asked, exc)
+    if document is None:  # the unfiltered request is refused: the tap reads the stable ones only
+        return probe.result(REGULATIONS, asked, f"HTTP {answer.status} without $search[releaseStatus]", False)
     rows = first_rows(document) if isinstance(document, dict) else None
     if not rows:
         shape = sorted(document) if isinstance(document, dict) else type(document).__name__
