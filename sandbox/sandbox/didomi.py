@@ -6,16 +6,25 @@ POST /sessions {"type": "api-key", "key": K, "secret": S}   -> {"access_token": 
 GET  /widgets/notices?organization_id=O                     -> notices
 GET  /widgets/notices/deployments?organization_id=O         -> deployed notice configurations
 GET  /metadata/purposes?organization_id=O                   -> purposes
-GET  /metadata/vendors?organization_id=O                    -> vendors
-GET  /metadata/regulations?organization_id=O                -> regulations
+GET  /metadata/partners?organization_id=O                   -> the organization's vendors (IAB, Google ATP, global,
+                                                               custom: its Data Manager's list, with their purposes)
+GET  /metadata/numeric-partners?organization_id=O           -> vendors' numeric IDs (as the consent string holds them)
+GET  /metadata/numeric-purposes?organization_id=O           -> purposes' numeric IDs
 GET  /consents/users?organization_id=O                      -> users of the Consents API (a separate product)
 GET  /consents/events?organization_id=O&user_id=U           -> one user's consent events
 
-Every route but /sessions needs `Authorization: Bearer <access_token>`; a token expires `didomi.token_ttl`
-seconds (default 3600, "about an hour") after it was issued: then 401. Lists answer the feathers envelope
-`{"total", "limit", "skip", "data"}`, paged by `$limit` (capped at `didomi.max_limit`, default 100) and `$skip`.
-Without the Consents product (setting `didomi.consents_product` False) /consents/* answers 403. The request
-budget (100 per 15 s in the docs, draft-7 `RateLimit`/`RateLimit-Policy` headers) is the sandbox's shared
+The Platform API answers both at the vendor root and under `/v1` (the real host's layout, https://api.didomi.io/v1:
+a tap given `<sandbox>/didomi/v1` sees what it would see there). Beside it, at the host root:
+
+GET  /compliance/v1/regulations[?$search[releaseStatus]=S]  -> {"data": [regulations]}: the Compliance API, not paged,
+                                                               no organization (every regulation Didomi supports)
+
+Nothing answers at the undocumented /metadata/regulations. Every route but /sessions needs
+`Authorization: Bearer <access_token>`; a token expires `didomi.token_ttl` seconds (default 3600, "about an
+hour") after it was issued: then 401. Lists answer the feathers envelope `{"total", "limit", "skip", "data"}`,
+paged by `$limit` (capped at `didomi.max_limit`, default 100) and `$skip`. Without the Consents product
+(setting `didomi.consents_product` False) /consents/* answers 403. The request budget (100 per 15 s in the
+docs, draft-7 `RateLimit`/`RateLimit-Policy` headers) is the sandbox's shared
 `didomi.rate_budget` (see sandbox.core.RequestBudgets).
 
 Bucket (developers.didomi.io "Batch export", "Analytics export"): `/s3/...` is a real S3 API, moto's server
@@ -24,7 +33,8 @@ request log cover it. Bucket `didomi-exports`, keys `data/export-id=<id>/date=YY
 (newline-delimited JSON, gzip), several files per partition with unrelated names, a `_SUCCESS` marker once a
 partition is complete (today's partition is still being written: no marker). Setting `didomi.late_file` adds
 a file to the partition two days ago (delivered after the tap first read it); `didomi.drift` changes the REST
-rows' fields ("add", "remove", "retype").
+rows' fields ("add", "remove", "retype"); `didomi.regulations_page` (a number) pages the regulations in the
+feathers envelope, the reading of the Compliance API the docs leave open.
 """
 
 from __future__ import annotations
@@ -68,14 +78,37 @@ STREAM_OF_TYPE = {
     "proofs": "export_proofs",
     "cmp_hourly_metrics": "cmp_hourly_metrics",
 }
-REST_STREAMS = ("notices", "notice_deployments", "purposes", "vendors", "regulations")
+REST_STREAMS = (
+    "notices",
+    "notice_deployments",
+    "purposes",
+    "vendors",
+    "regulations",
+    "vendor_numeric_ids",
+    "purpose_numeric_ids",
+)
+#: the Platform API's paged lists (under /v1 on the real host)
 LIST_PATHS = {
     "/widgets/notices": "notices",
     "/widgets/notices/deployments": "notice_deployments",
     "/metadata/purposes": "purposes",
-    "/metadata/vendors": "vendors",
-    "/metadata/regulations": "regulations",
+    "/metadata/partners": "vendors",
+    "/metadata/numeric-partners": "vendor_numeric_ids",
+    "/metadata/numeric-purposes": "purpose_numeric_ids",
 }
+#: the numeric-ID routes, which the docs' curl asks at the host root (variant "numeric-ids-at-root")
+NUMERIC_PATHS = frozenset({"/metadata/numeric-partners", "/metadata/numeric-purposes"})
+#: the Compliance API's list of regulations, at the host root (not under /v1)
+REGULATIONS_PATH = "/compliance/v1/regulations"
+#: (id, name, release status, countries): Didomi's `releaseStatus`; "stable" ones are those consents may be
+#: collected for (developers.didomi.io "Regulations"); a beta and a deprecated one test that every status is read
+REGULATIONS = (
+    ("gdpr", "General Data Protection Regulation", "stable", (("FR", "France"), ("DE", "Germany"), ("ES", "Spain"))),
+    ("cpra", "California Privacy Rights Act", "stable", (("US", "United States"),)),
+    ("cpa", "Colorado Privacy Act", "beta", (("US", "United States"),)),
+    ("lgpd", "Lei Geral de Protecao de Dados", "deprecated", (("BR", "Brazil"),)),
+)
+US_REGIONS = {"cpra": ("CA", "California"), "cpa": ("CO", "Colorado")}
 COUNTRIES = ("FR", "DE", "ES")
 DEVICES = ("desktop", "mobile")
 S3_ACCESS_KEY_ID = "sandbox-s3-key-id"
@@ -108,6 +141,10 @@ class DidomiApp(VendorApp):
         "consents-missing-404": "an organization without the Consents API gets 404 (not 403) on /consents/*",
         "no-success-marker": "the batch export writes no _SUCCESS file (only the analytics export's page "
         "documents one): a partition is complete once its day is over",
+        "regulations-filter-required": "the Compliance API refuses (400) a request for regulations without the "
+        "documented $search[releaseStatus] filter: only the stable ones can be read",
+        "numeric-ids-at-root": "the numeric-ID routes answer only at the host root, as the docs' curl "
+        "(https://api.didomi.io/metadata/numeric-partners) asks them, and 404 under /v1",
     }
 
     def __init__(self, sandbox: t.Any) -> None:
@@ -177,34 +214,90 @@ class DidomiApp(VendorApp):
                 for i, name in enumerate(names * size)
             ]
         if stream == "vendors":
+            kinds = ("iab", "google", "global", "custom")
             return [
                 {
                     "id": f"vendor-{i:03d}",
-                    "organization_id": org,
                     "name": f"Vendor {i}",
-                    "policy_url": f"https://vendor{i}.example/privacy",
-                    "namespaces": {"iab": 100 + i} if i % 2 == 0 else {},
-                    "purposes_ids": ["analytics", "advertising"][: 1 + i % 2],
-                    "legitimate_interest_purposes_ids": ["measurement"] if i % 3 == 0 else [],
+                    "website": f"https://vendor{i}.example",
+                    "country": COUNTRIES[i % len(COUNTRIES)],
+                    "namespaces": {
+                        "iab": {"iab2": str(100 + i)},
+                        "google": {"google": str(200 + i)},
+                        "global": {"didomi": f"vendor{i}"},
+                        "custom": {"custom": f"crm-vendor-{i}"},
+                    }[kinds[i % 4]],
+                    # IAB, Google ATP and global vendors belong to no organization; custom ones to their creator
+                    "organization_id": org if kinds[i % 4] == "custom" else None,
+                    "default_purposes_id": ["analytics", "advertising"][: 1 + i % 2],
+                    "legitimate_interest_purposes_id": ["measurement"] if i % 3 == 0 else [],
+                    "spi_purposes_id": ["social"] if i % 5 == 0 else [],
+                    "deprecated": i % 7 == 6,
                     "created_at": _stamp(base, i * 120),
                     "updated_at": _stamp(base, i * 120 + 5),
                 }
                 for i in range(7 * size)
             ]
         if stream == "regulations":
-            regulations = (("gdpr", "GDPR", ["EU"]), ("cpra", "CPRA", ["US-CA"]), ("lgpd", "LGPD", ["BR"]))
             return [
                 {
                     "id": key,
-                    "organization_id": org,
+                    "archived": status == "deprecated",
+                    "geos": [
+                        {
+                            "country": {"id": country, "name": country_name},
+                            "region": dict(zip(("id", "name"), US_REGIONS.get(key, ("*", "All")), strict=True)),
+                        }
+                        for country, country_name in countries
+                    ],
                     "name": name,
-                    "geos": geos,
-                    "created_at": _stamp(base, 0),
-                    "updated_at": _stamp(base, 0),
+                    "releaseStatus": status,
                 }
-                for key, name, geos in regulations
+                for key, name, status, countries in REGULATIONS
+            ]
+        if stream in ("vendor_numeric_ids", "purpose_numeric_ids"):
+            # Numbered when a notice is first published with them: a subset, numbered in that order.
+            source, field = (
+                ("vendors", "metadata_partner_id")
+                if stream == "vendor_numeric_ids"
+                else (
+                    "purposes",
+                    "metadata_purpose_id",
+                )
+            )
+            numbered = [row["id"] for row in self.rest_rows(source)][::2]
+            return [
+                {
+                    "created_at": _stamp(base, 3600 + n),
+                    "updated_at": _stamp(base, 3600 + n),
+                    field: string_id,
+                    "numeric_id": n + 1,
+                    "organization_id": org,
+                }
+                for n, string_id in enumerate(numbered)
             ]
         raise KeyError(stream)
+
+    def table_rows(self, stream: str) -> list[dict]:
+        """A REST list's rows as the tap's table holds them: `organization_id` is the organization read; a vendor's
+        own `organization_id` (its owner, none for IAB, Google ATP and global vendors) is `owner_organization_id`;
+        the Compliance API's camelCase fields are snake_case columns."""
+        rows = self.rest_rows(stream)
+        if stream == "vendors":
+            return [
+                {"organization_id": ORGANIZATION, "owner_organization_id": row["organization_id"]}
+                | {name: value for name, value in row.items() if name != "organization_id"}
+                for row in rows
+            ]
+        if stream == "regulations":
+            renamed = {"releaseStatus": "release_status"}
+            readable = self.variant("regulations-filter-required")  # then the stable ones only
+            return [
+                {"organization_id": ORGANIZATION} | {renamed.get(name, name): value for name, value in row.items()}
+                for row in rows
+                if not readable or row["releaseStatus"] == "stable"
+            ]
+        return rows
 
     def consent_users(self) -> list[dict]:
         base = self.today() - dt.timedelta(days=30)
@@ -365,7 +458,7 @@ class DidomiApp(VendorApp):
         start = dt.date.fromisoformat(str(kwargs.get("start_date") or self.export_days()[0]))
         wanted = kwargs.get("export_ids") or list(EXPORT_TYPES)
         wanted = wanted.split(",") if isinstance(wanted, str) else wanted
-        truth: dict[str, list[dict]] = {stream: self.rest_rows(stream) for stream in REST_STREAMS}
+        truth: dict[str, list[dict]] = {stream: self.table_rows(stream) for stream in REST_STREAMS}
         truth["consent_users"] = self.consent_users()
         truth["consent_events"] = [
             event for user in truth["consent_users"] for event in self.consent_events(user["id"])
@@ -499,12 +592,18 @@ class DidomiApp(VendorApp):
         return response
 
     def _answer(self, request: Request, path: str) -> Response:
+        under_v1 = path.startswith("/v1/")
+        path = path.removeprefix("/v1")  # the Platform API's base on the real host
         if path == "/sessions" and request.method == "POST":
             return self._session(request)
         refused = self._refuse_token(request)
         if refused is not None:
             return refused
-        if request.arg("organization_id") != ORGANIZATION and path != "/metadata/regulations":
+        if path == REGULATIONS_PATH and not under_v1:
+            return self._regulations(request)
+        if path in NUMERIC_PATHS and under_v1 and self.variant("numeric-ids-at-root"):
+            return Response.json({"code": 404, "message": "Not Found"}, 404)
+        if request.arg("organization_id") != ORGANIZATION:
             return Response.json({"code": 403, "message": "You do not have access to this organization"}, 403)
         if path in LIST_PATHS:
             return self._page(request, [self._drifted(row) for row in self.rest_rows(LIST_PATHS[path])])
@@ -518,6 +617,21 @@ class DidomiApp(VendorApp):
                 return self._page(request, self.consent_events(request.arg("user_id") or ""))
         return Response.json({"code": 404, "message": "Not Found"}, 404)
 
+    def _regulations(self, request: Request) -> Response:
+        """The Compliance API's answer: `{"data": [...]}`, every row at once; `$search[releaseStatus]` filters.
+        Switch `didomi.regulations_page`: pages of that many rows in the feathers envelope (the other reading)."""
+        wanted = request.arg("$search[releaseStatus]")
+        if wanted is None and self.variant("regulations-filter-required"):
+            return Response.json({"code": 400, "message": "$search[releaseStatus] is required"}, 400)
+        rows = [self._drifted(row) for row in self.rest_rows("regulations")]
+        rows = [row for row in rows if wanted in (None, row["releaseStatus"])]
+        page = self.sandbox.settings.get("didomi.regulations_page")
+        if page:
+            limit = min(int(request.arg("$limit") or page), page)
+            skip = int(request.arg("$skip") or 0)
+            return Response.json({"total": len(rows), "limit": limit, "skip": skip, "data": rows[skip : skip + limit]})
+        return Response.json({"data": rows})
+
     def _drifted(self, row: dict) -> dict:
         """Switch `didomi.drift`: "add" (a new field), "remove" (no `updated_at`), "retype" (epoch `created_at`)."""
         drift = self.sandbox.settings.get("didomi.drift")
@@ -525,7 +639,7 @@ class DidomiApp(VendorApp):
             return {**row, "review_status": "approved"}
         if drift == "remove":
             return {name: value for name, value in row.items() if name != "updated_at"}
-        if drift == "retype":
+        if drift == "retype" and "created_at" in row:
             stamp = dt.datetime.fromisoformat(row["created_at"].replace("Z", "+00:00"))
             return {**row, "created_at": int(stamp.timestamp())}
         return row
@@ -711,7 +825,7 @@ PROFILE = VendorProfile(
         healthy_rows=rows_without_failing_export,
     ),
     no_error_envelope='no error envelope documented: the fault is a 200 with {"error": ...} where a page belongs',
-    probe=Probe(rows=5, breaking_variant="bare-arrays", sign_in_path="/sessions"),
+    probe=Probe(rows=8, breaking_variant="bare-arrays", sign_in_path="/sessions"),
     # a soak round reads the last 3 partition days, not the default 30: each day is a listing and several files
     # through the bucket, and a 2-minute soak must fit two rounds
     soak_settings=lambda: {"start_date": (default_today() - dt.timedelta(days=3)).isoformat()},

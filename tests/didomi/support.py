@@ -15,6 +15,8 @@ KEYS = {
     "export_events": ("export_id", "partition_date", "id"),
     "export_proofs": ("export_id", "partition_date", "id"),
     "cmp_hourly_metrics": ("export_id", "partition_date", "hour", "notice_id", "domain", "country", "device_type"),
+    "vendor_numeric_ids": ("metadata_partner_id", "organization_id"),
+    "purpose_numeric_ids": ("metadata_purpose_id", "organization_id"),
 }
 
 
@@ -26,7 +28,7 @@ def config(sandbox: t.Any, **overrides: t.Any) -> dict:
     return {
         "api_key": API_KEY,
         "api_secret": API_SECRET,
-        "api_url": sandbox.url("didomi"),
+        "api_url": sandbox.url("didomi") + "/v1",  # the real host's layout: the Compliance API beside /v1
         "organization_id": ORGANIZATION,
         "export_bucket_url": f"s3://{BUCKET}/{PREFIX}",
         "s3_endpoint_url": sandbox.url("didomi") + "/s3",

@@ -14,6 +14,9 @@ ROWS = [
     didomi_probe.SESSION,
     didomi_probe.ENVELOPE,
     didomi_probe.RATE_HEADERS,
+    didomi_probe.VENDORS,
+    didomi_probe.REGULATIONS,
+    didomi_probe.NUMERIC_IDS,
     didomi_probe.CONSENTS,
     didomi_probe.SUCCESS,
 ]
@@ -23,6 +26,8 @@ BROKEN = {
     "opaque-token": {didomi_probe.SESSION},
     "consents-missing-404": set(),  # the product is there: how its absence is answered is not seen
     "no-success-marker": {didomi_probe.SUCCESS},
+    "numeric-ids-at-root": {didomi_probe.NUMERIC_IDS},
+    "regulations-filter-required": {didomi_probe.REGULATIONS},
 }
 
 
@@ -50,5 +55,5 @@ def test_probe_says_when_the_consents_api_is_missing(sandbox, status_variant):
 
 def test_probe_without_consents_api_or_bucket_checks_the_api_only(sandbox):
     run = run_tap(TAP, config(sandbox, consents_api=False, export_bucket_url=None), args=["--probe"])
-    assert_verdicts(run, ROWS[:3], set())
+    assert_verdicts(run, ROWS[:6], set())
     assert sandbox.count("didomi", "/s3") == 0

@@ -9,10 +9,21 @@ from urllib.parse import unquote
 
 import pytest
 
-from sandbox.didomi import BUCKET, EXPORT_TYPES, LATE_DAY, PREFIX, STREAM_OF_TYPE, DidomiApp
+from sandbox.didomi import (
+    BUCKET,
+    EXPORT_TYPES,
+    LATE_DAY,
+    ORGANIZATION,
+    PREFIX,
+    REST_STREAMS,
+    STREAM_OF_TYPE,
+    DidomiApp,
+)
+from tap_didomi.api import host_root
 from tests.didomi.support import API_KEY, API_SECRET, TAP, config, key_of, truth
 from tests.support.singer import run_tap
 
+CONFIGURATION = tuple(REST_STREAMS)  # the configuration lists, whole every run
 ZULU_MILLIS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.000Z$")
 
 
@@ -52,6 +63,107 @@ def test_every_stream_matches_the_ground_truth(sandbox):
     assert set(run.counts()) == set(expected)
     assert all(expected.values()), {stream: len(rows) for stream, rows in expected.items()}
     assert_exact(run, expected)
+
+
+def didomi_requests(sandbox, path: str) -> list:
+    return [request for request in sandbox.requests if request.vendor == "didomi" and request.path == path]
+
+
+def test_regulations_are_the_compliance_apis_every_one_with_its_release_status(sandbox):
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = truth(sandbox)
+    assert_exact(run, expected, ("regulations",))
+    statuses = {row["release_status"] for row in expected["regulations"]}
+    assert "stable" in statuses and len(statuses) > 1  # the table keeps the regulations not (or no longer) stable
+    assert {record["release_status"] for record in run.records("regulations")} == statuses
+    (asked,) = didomi_requests(sandbox, "/compliance/v1/regulations")  # at the host root, beside /v1; not paged
+    assert asked.status == 200
+    assert asked.query == {}  # no organization (the list is Didomi's), no $limit, no releaseStatus filter
+    assert sandbox.count("didomi", "/metadata/regulations") == 0
+
+
+def test_a_compliance_api_that_refuses_the_unfiltered_request_gives_the_stable_regulations(sandbox):
+    sandbox.set_variants("didomi", "regulations-filter-required")
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    everything = app(sandbox).rest_rows("regulations")
+    expected = truth(sandbox)
+    assert 0 < len(expected["regulations"]) < len(everything)
+    assert_exact(run, expected, ("regulations",))
+    assert {record["release_status"] for record in run.records("regulations")} == {"stable"}
+    asked = didomi_requests(sandbox, "/compliance/v1/regulations")
+    assert [(request.status, request.query) for request in asked] == [
+        (400, {}),
+        (200, {"$search[releaseStatus]": ["stable"]}),
+    ]
+    assert "/compliance/v1/regulations answered 400: asking the stable regulations only" in run.stderr
+
+
+def test_regulations_answered_in_pages_are_paged_on(sandbox):
+    sandbox.settings["didomi.regulations_page"] = 1
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = truth(sandbox)
+    assert_exact(run, expected, ("regulations",))
+    asked = didomi_requests(sandbox, "/compliance/v1/regulations")
+    # one row per answer: the first asked no $limit, each next one skips the rows received, until the total
+    assert len(asked) == len(expected["regulations"])
+    assert [request.query.get("$skip") for request in asked] == [None] + [[str(skip)] for skip in range(1, len(asked))]
+
+
+def test_vendors_are_the_organizations_data_manager_list(sandbox):
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    expected = truth(sandbox)
+    assert_exact(run, expected, ("vendors",))
+    assert sandbox.count("didomi", "/metadata/partners") >= 1
+    assert sandbox.count("didomi", "/metadata/vendors") == 0  # Didomi's URL-matching directory is not read
+    owners = {record["owner_organization_id"] for record in run.records("vendors")}
+    assert owners == {None, ORGANIZATION}  # custom vendors are the organization's, IAB/Google/global ones nobody's
+    assert all(record["organization_id"] == ORGANIZATION for record in run.records("vendors"))
+    assert any(record["spi_purposes_id"] for record in run.records("vendors"))
+
+
+@pytest.mark.parametrize("variant", [None, "numeric-ids-at-root"])
+def test_numeric_ids_are_asked_under_api_url_then_at_the_host_root_on_404(sandbox, variant):
+    if variant:
+        sandbox.set_variants("didomi", variant)
+    run = run_tap(TAP, config(sandbox, export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_exact(run, truth(sandbox), ("vendor_numeric_ids", "purpose_numeric_ids"))
+    for path in ("/metadata/numeric-partners", "/metadata/numeric-purposes"):
+        under_v1 = [request.status for request in didomi_requests(sandbox, "/v1" + path)]
+        at_root = [request.status for request in didomi_requests(sandbox, path)]
+        if variant:
+            assert (under_v1, at_root) == ([404], [200]), path  # one 404, then every page at the root
+            assert f"{path} answered 404: asking {path} at the host root" in run.stderr
+        else:
+            assert (under_v1, at_root) == ([200], []), path
+
+
+@pytest.mark.parametrize(
+    ("api_url", "root"),
+    [
+        ("https://api.didomi.io/v1", "https://api.didomi.io"),
+        ("https://api.didomi.io/v1/", "https://api.didomi.io"),
+        ("https://proxy.example/didomi/v1", "https://proxy.example/didomi"),
+        ("https://proxy.example/didomi", "https://proxy.example/didomi"),
+        ("https://proxy.example/v10", "https://proxy.example/v10"),
+    ],
+)
+def test_the_host_root_is_api_url_without_its_trailing_v1(api_url, root):
+    assert host_root(api_url) == root
+
+
+def test_an_api_url_without_v1_is_its_own_host_root(sandbox):
+    run = run_tap(TAP, config(sandbox, api_url=sandbox.url("didomi"), export_bucket_url=None, consents_api=False))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert_exact(run, truth(sandbox), CONFIGURATION)
+    assert [request.status for request in didomi_requests(sandbox, "/compliance/v1/regulations")] == [200]
+    assert not [
+        request for request in sandbox.requests if request.vendor == "didomi" and request.path.startswith("/v1")
+    ]
 
 
 def test_exports_carry_their_export_id_and_partition_date_and_keep_nested_objects(sandbox):
@@ -145,7 +257,7 @@ def test_the_access_token_is_renewed_before_it_expires_mid_run(sandbox):
     assert not [r for r in sandbox.requests if r.vendor == "didomi" and r.status == 401]  # renewed before expiry
     assert "access token renewed" in run.stderr
     expected = truth(sandbox)
-    assert_exact(run, expected, ("notices", "notice_deployments", "purposes", "vendors", "regulations"))
+    assert_exact(run, expected, CONFIGURATION)
     assert_exact(run, expected, ("consent_users", "consent_events"))
 
 
@@ -159,7 +271,7 @@ def test_a_token_without_a_readable_expiry_is_renewed_on_401_and_the_request_ask
     assert refused, "the token never expired mid-run: the test proves nothing"
     assert sandbox.count("didomi", "/sessions") == len(refused) + 1  # one renewal per expiry
     expected = truth(sandbox)
-    assert_exact(run, expected, ("notices", "notice_deployments", "purposes", "vendors", "regulations"))
+    assert_exact(run, expected, CONFIGURATION)
     assert_exact(run, expected, ("consent_users", "consent_events"))
 
 
@@ -171,7 +283,7 @@ def test_the_rate_limit_headers_keep_the_run_within_the_budget(sandbox):
     statuses = [r.status for r in sandbox.requests if r.vendor == "didomi"]
     assert len(statuses) > 12  # more than two windows' worth
     assert 429 not in statuses
-    assert_exact(run, truth(sandbox), ("notices", "notice_deployments", "purposes", "vendors", "regulations"))
+    assert_exact(run, truth(sandbox), CONFIGURATION)
 
 
 def test_consents_api_off_asks_nothing_of_it(sandbox):

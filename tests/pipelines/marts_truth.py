@@ -105,7 +105,9 @@ def _tcf_profiles(sandbox, sources: tuple[str, ...]) -> list[dict]:
     if "didomi" in sources:
         truth = didomi_truth(sandbox)
         purpose_iab = {row["id"]: row["iab_id"] for row in truth["purposes"] if row["iab_id"] is not None}
-        vendor_iab = {row["id"]: row["namespaces"]["iab"] for row in truth["vendors"] if "iab" in row["namespaces"]}
+        # a vendor's TCF id: its IAB TCF v2 id (namespaces.iab2), else its v1 one (namespaces.iab), sent as text
+        tcf_ids = {row["id"]: row["namespaces"].get("iab2") or row["namespaces"].get("iab") for row in truth["vendors"]}
+        vendor_iab = {vendor: int(tcf_id) for vendor, tcf_id in tcf_ids.items() if tcf_id is not None}
         latest: dict[tuple, dict] = {}  # a user written again (later partition) counts once, as of its latest
         for user in sorted(truth["export_users"], key=lambda user: (user["partition_date"], user["updated_at"])):
             latest[(user["organization_id"], user["id"])] = user

@@ -9,6 +9,18 @@
 - lists are paged with `$limit`/`$skip` and answer `{"total", "limit", "skip", "data"}` (feathers);
   a page can hold fewer rows than `$limit` asked (a server cap), so the next `$skip` is the rows
   received so far. A bare JSON array (the deploy-a-widget page's example) is every row at once;
+- the Platform API's base is `https://api.didomi.io/v1`; two documented routes live beside it on the same host
+  (the "host root": `api_url` without its trailing `/v1`; an `api_url` with no `/v1` is its own root):
+  regulations are the Compliance API's `GET /compliance/v1/regulations` (developers.didomi.io "Regulations"),
+  documented as `{"data": [...]}` with no paging: asked without `$limit`, paged on only when an answer states a
+  `total` beyond its rows; read whatever their `releaseStatus` (the docs ask `$search[releaseStatus]=stable`, the
+  ones consents may be collected for: the table keeps every regulation with its status, so that an event's
+  regulation that left "stable" still finds its row; a route that refuses the unfiltered request (400/422) is
+  asked the documented way, stable ones only). The numeric IDs ("Purposes & Vendors Numerical IDs") are
+  asked under `api_url` like every list, and, on 404 only, at the host root, where the docs' curl asks them;
+- the organization's vendors (its Data Manager's IAB, Google ATP, global and custom vendors, with their purposes)
+  are `GET /metadata/partners`; `/metadata/vendors` is Didomi's URL-matching vendor directory (no organization,
+  no purposes) and is not read;
 - rate limits: 100 requests per 15 s per organization at the time of writing, announced by the IETF
   draft-7 `RateLimit`/`RateLimit-Policy` headers ("subject to change"): the kit's client reads them
   (tapkit.ratelimit) and waits for the reset once none is left; nothing here hard-codes the numbers;
@@ -45,17 +57,35 @@ SESSIONS_PATH = "/sessions"
 #: renew this long before the token's `exp` (or a tenth of its lifetime, for short-lived tokens)
 RENEW_MARGIN = 300.0
 DEFAULT_PAGE_SIZE = 100
+#: the Platform API's paged lists, under api_url
 LIST_PATHS = {
     "notices": "/widgets/notices",
     "notice_deployments": "/widgets/notices/deployments",
     "purposes": "/metadata/purposes",
-    "vendors": "/metadata/vendors",
-    "regulations": "/metadata/regulations",
+    "vendors": "/metadata/partners",
 }
+#: under api_url, else (404) at the host root
+NUMERIC_ID_PATHS = {
+    "vendor_numeric_ids": "/metadata/numeric-partners",
+    "purpose_numeric_ids": "/metadata/numeric-purposes",
+}
+#: at the host root (the Compliance API is not under the Platform API's /v1)
+REGULATIONS_PATH = "/compliance/v1/regulations"
+#: the filter the docs' request carries: the regulations consents may be collected for
+STABLE_ONLY = {"$search[releaseStatus]": "stable"}
+#: a first answer's status -> (what to ask instead, query to add, the log line's reason): another reading of a route
+Fallbacks = t.Mapping[int, tuple[str, t.Mapping[str, t.Any], str]]
+API_VERSION_SUFFIX = "/v1"
 CONSENT_USERS_PATH = "/consents/users"
 CONSENT_EVENTS_PATH = "/consents/events"
 #: how an organization without the Consents API is refused
 CONSENTS_MISSING = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
+
+
+def host_root(api_url: str) -> str:
+    """Where Didomi's routes beside the Platform API live: `api_url` without its trailing `/v1`."""
+    base = api_url.rstrip("/")
+    return base.removesuffix(API_VERSION_SUFFIX)
 
 
 def token_expiry(token: str) -> float | None:
@@ -174,16 +204,42 @@ class DidomiApi(VendorApi):
 
     # -- lists -----------------------------------------------------------------------------------
 
+    @property
+    def host_root(self) -> str:
+        return host_root(self.http.base_url)
+
     def pages(
-        self, path: str, params: Mapping[str, t.Any] | None = None, *, refused: t.Callable[[], str] | None = None
+        self,
+        path: str,
+        params: Mapping[str, t.Any] | None = None,
+        *,
+        refused: t.Callable[[], str] | None = None,
+        scoped: bool = True,
+        paged: bool = True,
+        fallbacks: Fallbacks | None = None,
+        endpoint: str | None = None,
     ) -> Iterator[dict]:
-        """Every row of a paged list route, `$skip` advancing by the rows received. `refused`: the one line
-        to fail with when the route is refused (403/404: a product the organization lacks)."""
-        skip = 0
+        """Every row of a list route, `$skip` advancing by the rows received. `refused`: the one line to fail with
+        when the route is refused (403/404: a product the organization lacks). `scoped`: ask for the organization
+        (organization_id). `paged` False: the first request asks no `$limit` (a route documented unpaged), and
+        only an answer whose `total` exceeds its rows is paged on. `fallbacks`: what to ask instead when the
+        first request answers one of their statuses (another reading of the route)."""
+        skip, endpoint, params = 0, endpoint or path, dict(params or {})  # metrics name the route, wherever asked
+        usual = CONSENTS_MISSING if refused else frozenset()
+        fallbacks = dict(fallbacks or {})
         while True:
-            query = {"organization_id": self.organization_id, **(params or {}), "$limit": self.page_size, "$skip": skip}
-            answer = self.get(path, query, endpoint=path, tolerate=CONSENTS_MISSING if refused else ())
+            query: dict[str, t.Any] = {"organization_id": self.organization_id} if scoped else {}
+            query.update(params)
+            if paged or skip:
+                query.update({"$limit": self.page_size, "$skip": skip})
+            answer = self.get(path, query, endpoint=endpoint, tolerate={*usual, *fallbacks})
             try:
+                if answer.status in fallbacks:
+                    path, extra, why = fallbacks[answer.status]
+                    self.logger.info("%s: %s answered %d: %s", self.vendor, endpoint, answer.status, why)
+                    params.update(extra)
+                    fallbacks = {}
+                    continue
                 if refused is not None and answer.status in CONSENTS_MISSING:
                     raise VendorResponseError(f"{refused()} (HTTP {answer.status})")
                 document = answer.document()
@@ -192,17 +248,37 @@ class DidomiApi(VendorApi):
                     raise answer.error('no "data" list where a page of rows belongs')
             finally:
                 answer.close()
+            fallbacks = {}  # only the first answer tells which reading holds
             if isinstance(document, list):  # a bare array: every row at once
                 yield from document
                 return
             yield from rows
             skip += len(rows)
             total = document.get("total")
-            if not rows or (isinstance(total, int) and skip >= total):
+            if not rows or (isinstance(total, int) and skip >= total) or (not isinstance(total, int) and not paged):
                 return
 
     def list_rows(self, stream: str) -> Iterator[dict]:
+        if stream == "regulations":
+            return self.regulations()
+        if stream in NUMERIC_ID_PATHS:
+            return self.numeric_ids(NUMERIC_ID_PATHS[stream])
         return self.pages(LIST_PATHS[stream])
+
+    def numeric_ids(self, path: str) -> Iterator[dict]:
+        """Under api_url; on 404, at the host root, where the docs' curl asks (none when api_url is its own root)."""
+        at_root = self.host_root + path
+        if at_root == self.http.url(path):
+            return self.pages(path)
+        return self.pages(path, fallbacks={HTTPStatus.NOT_FOUND: (at_root, {}, f"asking {path} at the host root")})
+
+    def regulations(self) -> Iterator[dict]:
+        """Every regulation Didomi supports, whatever its releaseStatus (the Compliance API: global, unscoped);
+        the stable ones only, as the docs ask them, where the route refuses a request without that filter."""
+        url = self.host_root + REGULATIONS_PATH
+        stable_only = (url, STABLE_ONLY, "asking the stable regulations only (the documented $search[releaseStatus])")
+        refusals: Fallbacks = {HTTPStatus.BAD_REQUEST: stable_only, HTTPStatus.UNPROCESSABLE_ENTITY: stable_only}
+        return self.pages(url, scoped=False, paged=False, fallbacks=refusals, endpoint=REGULATIONS_PATH)
 
     # -- the Consents API ------------------------------------------------------------------------
 

@@ -41,11 +41,32 @@ class ConfigurationStream(CompleteSnapshot, DidomiStream):
             yield {"organization_id": self.api.organization_id, **row}
 
 
-def _configuration(name: str, doc: str) -> type[ConfigurationStream]:
+class VendorsStream(ConfigurationStream):
+    """The organization's vendors, its Data Manager's list (GET /metadata/partners). A vendor's own
+    `organization_id` names its owner (none for IAB, Google ATP and global vendors): `owner_organization_id`."""
+
+    name = "vendors"
+    schema = StreamSchema(SCHEMAS)
+
+    @override
+    def get_records(self, context: Context | None) -> t.Iterable[dict]:
+        for row in self.api.list_rows(self.name):
+            owner = row.get("organization_id")
+            fields = {name: value for name, value in row.items() if name != "organization_id"}
+            yield {"organization_id": self.api.organization_id, "owner_organization_id": owner, **fields}
+
+
+def _configuration(name: str, doc: str, keys: tuple[str, ...] = ("id",)) -> type[ConfigurationStream]:
     return type(
         "".join(part.title() for part in name.split("_")) + "Stream",
         (ConfigurationStream,),
-        {"name": name, "schema": StreamSchema(SCHEMAS, key=name), "__doc__": doc, "__module__": __name__},
+        {
+            "name": name,
+            "primary_keys": keys,
+            "schema": StreamSchema(SCHEMAS, key=name),
+            "__doc__": doc,
+            "__module__": __name__,
+        },
     )
 
 
@@ -55,9 +76,28 @@ NoticeDeploymentsStream = _configuration(
     "Deployed notice configurations, the notices' published versions (GET /widgets/notices/deployments).",
 )
 PurposesStream = _configuration("purposes", "Purposes (GET /metadata/purposes).")
-VendorsStream = _configuration("vendors", "Vendors (GET /metadata/vendors).")
-RegulationsStream = _configuration("regulations", "Regulations (GET /metadata/regulations).")
-CONFIGURATION_STREAMS = (NoticesStream, NoticeDeploymentsStream, PurposesStream, VendorsStream, RegulationsStream)
+RegulationsStream = _configuration(
+    "regulations", "Every regulation Didomi supports, with its release status (GET /compliance/v1/regulations)."
+)
+VendorNumericIdsStream = _configuration(
+    "vendor_numeric_ids",
+    "Vendors' numeric IDs, as the Didomi consent string holds them (GET /metadata/numeric-partners).",
+    ("metadata_partner_id", "organization_id"),
+)
+PurposeNumericIdsStream = _configuration(
+    "purpose_numeric_ids",
+    "Purposes' numeric IDs, as the Didomi consent string holds them (GET /metadata/numeric-purposes).",
+    ("metadata_purpose_id", "organization_id"),
+)
+CONFIGURATION_STREAMS = (
+    NoticesStream,
+    NoticeDeploymentsStream,
+    PurposesStream,
+    VendorsStream,
+    RegulationsStream,
+    VendorNumericIdsStream,
+    PurposeNumericIdsStream,
+)
 
 
 class ConsentUsersStream(DidomiStream):

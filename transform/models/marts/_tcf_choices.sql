@@ -3,7 +3,8 @@
   vendor), id and whether it consented: the ids of the TCF marts, and their numerators.
   - Gravito: the decoded TC string's consent lists (consented) and legitimate-interest lists (not consented).
   - Didomi: the user's consents.purposes [{id, enabled}] and consents.vendors {enabled, disabled}, each named by
-    its TCF id: the purpose's iab_id (stg_didomi__purposes), the vendor's namespaces.iab (stg_didomi__vendors).
+    its TCF id: the purpose's iab_id (stg_didomi__purposes), the vendor's namespaces.iab2 (its IAB TCF v2 id; the
+    TCF v1 id namespaces.iab where it has no v2 one) (stg_didomi__vendors, Didomi's /metadata/partners).
     Purposes and vendors with no TCF id (Didomi's own, custom ones) are left out.
 #}
 {% set gravito = var('consent_taps_gravito_enabled', true) %}
@@ -42,9 +43,9 @@ didomi_vendors as (
 ),
 
 vendor_iab as (
-    select id, cast({{ json_text('namespaces', 'iab') }} as {{ dbt.type_bigint() }}) as tcf_id
+    select id, cast(coalesce({{ json_text('namespaces', 'iab2') }}, {{ json_text('namespaces', 'iab') }}) as {{ dbt.type_bigint() }}) as tcf_id
     from {{ ref('stg_didomi__vendors') }}
-    where {{ json_text('namespaces', 'iab') }} is not null
+    where coalesce({{ json_text('namespaces', 'iab2') }}, {{ json_text('namespaces', 'iab') }}) is not null
 ),
 {%- endif %}
 

@@ -4,6 +4,8 @@
     "id": "string",
     "organization_id": "string",
     "name": "string",
+    "release_status": "string",
+    "archived": "boolean",
     "geos": "json",
     "created_at": "timestamp",
     "updated_at": "timestamp",
