@@ -162,10 +162,10 @@ class TapDidomi(VendorTap[DidomiSettings]):
         settings = self.settings
         if not settings.organization_id.strip():
             raise ConfigError("setting organization_id must be your Didomi organization ID (a non-empty text)")
-        if settings.export_bucket_url:
-            parse_bucket_url(settings.export_bucket_url)
-        if settings.gcs_service_account_json:
-            service_account_info(settings.gcs_service_account_json)  # its fields, before any request
+        scheme = parse_bucket_url(settings.export_bucket_url)[0] if settings.export_bucket_url else None
+        if scheme == "gs" and settings.gcs_service_account_json:
+            # its fields, before any request; only where it is used (an S3 user's unused key is not judged)
+            service_account_info(settings.gcs_service_account_json)
         if any(not export_id.strip() for export_id in settings.export_ids or ()):
             raise ConfigError("setting export_ids must be a list of export IDs (non-empty texts)")
 
