@@ -227,3 +227,32 @@ def test_a_token_renewal_refused_mid_run_ends_on_one_line_and_keeps_what_was_rea
     assert_nothing_shows(
         run, account.private_key_pem, account.pem_body, account.pem_body[200:240], token_endpoint.access_token, key
     )
+
+
+def test_a_gcs_file_gone_between_listing_and_read_fails_its_export_id_alone(
+    sandbox, account, token_endpoint, gated_bucket
+):
+    days = sorted(day for day in app(sandbox).export_days() if app(sandbox).complete(day))
+    failing_day = days[1]
+    _first, (name, _index) = app(sandbox).partition_files(BATCH_EXPORT, failing_day, "users")
+    key = f"{PREFIX}/export-id={BATCH_EXPORT}/date={failing_day.isoformat()}/users/{name}"
+    gated_bucket.gone = {key}
+    settings = gcs_settings(sandbox, gated_bucket.url, **{SETTING: account.key_json(token_endpoint.url)})
+    run = run_tap(TAP, settings)
+
+    line = assert_one_clear_line(run, f"gs://{BUCKET}", key, "was listed but is gone", "HTTP 404")
+    assert "1 part(s) failed" in line
+    expected = truth(sandbox, start_date=settings["start_date"])
+    assert_exact(run, expected, ("export_events", "export_proofs", "cmp_hourly_metrics"))
+    written = by_key("export_users", run.records("export_users"))
+    before = {
+        key: row
+        for key, row in by_key("export_users", expected["export_users"]).items()
+        if row["partition_date"] < failing_day.isoformat()
+    }
+    assert before and before.items() <= written.items()
+    bookmarks = {
+        entry["context"]["export_id"]: entry.get("replication_key_value")
+        for entry in run.last_state["bookmarks"]["export_users"]["partitions"]
+    }
+    assert bookmarks[BATCH_EXPORT] == days[0].isoformat()

@@ -11,7 +11,8 @@ Three pieces on 127.0.0.1, all real HTTP:
   `refuse_after` after that many grants (a key revoked mid-run).
 - `BearerGate`: a front for gcp-storage-emulator (which ignores credentials and logs no headers) that
   answers 401 to any request without `Authorization: Bearer <the token issued>`, records what it saw,
-  and forwards the rest unchanged; `expire_after_reads` ends the token's life after that many object reads.
+  and forwards the rest unchanged; `expire_after_reads` ends the token's life after that many object reads,
+  and the objects named in `gone` answer 404.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -213,6 +214,7 @@ class BearerGate:
         #: object reads (`alt=media`) the token serves; then it is past its lifetime: 401, as Google answers
         self.expire_after_reads: int | None = None
         self.reads = 0  # object reads admitted
+        self.gone: set[str] = set()  # object names whose reads answer 404 (deleted after the listing)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -250,6 +252,9 @@ class BearerGate:
                         gate.reads += 1
                 if authorization != f"Bearer {gate.token}" or expired:
                     self.answer(401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, b'{"error": {"code": 401}}')
+                    return
+                if "alt=media" in self.path and any(quote(name, safe="") in self.path for name in gate.gone):
+                    self.answer(404, {}, b'{"error": {"code": 404, "message": "No such object"}}')
                     return
                 upstream = http.client.HTTPConnection(gate.upstream.hostname, gate.upstream.port, timeout=30)
                 try:
