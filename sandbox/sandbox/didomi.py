@@ -33,8 +33,10 @@ request log cover it. Bucket `didomi-exports`, keys `data/export-id=<id>/date=YY
 (newline-delimited JSON, gzip), several files per partition with unrelated names, a `_SUCCESS` marker once a
 partition is complete (today's partition is still being written: no marker). Setting `didomi.late_file` adds
 a file to the partition two days ago (delivered after the tap first read it); `didomi.drift` changes the REST
-rows' fields ("add", "remove", "retype"); `didomi.regulations_page` (a number) pages the regulations in the
-feathers envelope, the reading of the Compliance API the docs leave open.
+rows' fields ("add", "remove", "retype"); `didomi.gone_keys` (object keys) answers S3's 404 NoSuchKey to
+reading those keys while listings still show them (a file deleted between the tap's listing and its read);
+`didomi.regulations_page` (a number) pages the regulations in the feathers envelope, the reading of the
+Compliance API the docs leave open.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import threading
 import time
 import typing as t
 import uuid
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 from typing_extensions import override
 
@@ -547,6 +549,9 @@ class DidomiApp(VendorApp):
         import requests
 
         self.fill_bucket()
+        gone = self._gone(request)
+        if gone is not None:
+            return gone
         target = self.s3_server_url() + request.path[len("/s3") :]
         query = urlencode([(name, value) for name, values in request.query.items() for value in values])
         headers = {
@@ -573,6 +578,17 @@ class DidomiApp(VendorApp):
             content_type=answer.headers.get("Content-Type", "application/xml"),
             headers=kept,
         )
+
+    def _gone(self, request: Request) -> Response | None:
+        """S3's NoSuchKey for a key of `didomi.gone_keys`: still listed, deleted before it is read."""
+        key = unquote(request.path.removeprefix(f"/s3/{BUCKET}/"))
+        if request.method != "GET" or key not in self.sandbox.settings.get("didomi.gone_keys", ()):
+            return None
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code>"
+            f"<Message>The specified key does not exist.</Message><Key>{key}</Key></Error>"
+        )
+        return Response(status=404, body=body.encode(), content_type="application/xml")
 
     # -- HTTP ----------------------------------------------------------------------------------------
 

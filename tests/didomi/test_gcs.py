@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from google.auth import crypt, jwt
 
-from sandbox.didomi import BUCKET, PREFIX
+from sandbox.didomi import BATCH_EXPORT, BUCKET, PREFIX
 from tests.didomi.support import TAP, config, truth
-from tests.didomi.test_sync import assert_exact
+from tests.didomi.test_sync import app, assert_exact, by_key
 from tests.support.gcs import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER, BearerGate, GcsEmulator, ServiceAccount, TokenEndpoint
 from tests.support.singer import TapRun, run_tap
 
@@ -183,3 +183,76 @@ def test_the_token_endpoint_refuses_what_google_refuses(account, token_endpoint)
     assert status(JWT_BEARER, signed(account, {**claims, "iss": "someone@example.com"})) == 400
     assert status(JWT_BEARER, signed(account, {**claims, "aud": token_endpoint.url})) == 400
     assert status(JWT_BEARER, signed(account, {**claims, "exp": int(time.time()) - 3600})) == 400
+
+
+def test_a_token_renewal_refused_mid_run_ends_on_one_line_and_keeps_what_was_read(
+    sandbox, account, token_endpoint, gated_bucket
+):
+    """The hour-long token runs out between two files of one partition (the gate answers 401 to it, as Google
+    does past its lifetime; google-auth renews any token with less than 3m45s left before each request, so a
+    short expires_in would renew at the first listing, not mid-read), and the renewal is refused: the run stops
+    on one authentication line naming the bucket, the key being read and the setting. What was written before
+    is exact, and the state covers only whole days."""
+    batch_days = sorted(day for day in app(sandbox).export_days() if app(sandbox).complete(day))
+    first_day, failing_day = batch_days[0], batch_days[1]
+    files_of = {day: app(sandbox).partition_files(BATCH_EXPORT, day, "users") for day in batch_days}
+    assert len(files_of[first_day]) == len(files_of[failing_day]) == 2  # the test reads 3 files, then the 4th fails
+    # export_users (the first export stream) reads its files day by day, each in two ranged reads (its bytes, then
+    # the 416 that ends it): the token serves the first day's two files and the failing day's first
+    gated_bucket.expire_after_reads = 6
+    token_endpoint.refuse_after = 1
+    key = account.key_json(token_endpoint.url)
+    settings = gcs_settings(sandbox, gated_bucket.url, **{SETTING: key})
+    run = run_tap(TAP, settings)
+
+    failing_key = f"{PREFIX}/export-id={BATCH_EXPORT}/date={failing_day.isoformat()}/users/"
+    line = assert_one_clear_line(run, f"gs://{BUCKET}", SETTING, "refused", "invalid_grant", "while reading")
+    assert failing_key in line
+    assert [grant.status for grant in token_endpoint.grants] == [200, 400]  # one renewal asked, refused, no retry
+    assert gated_bucket.reads == 6
+
+    expected = truth(sandbox, start_date=settings["start_date"])
+    written = by_key("export_users", run.records("export_users"))
+    truth_users = by_key("export_users", expected["export_users"])
+    assert written.items() <= truth_users.items()  # every record written is exact
+    whole_day = {key: row for key, row in truth_users.items() if row["partition_date"] == first_day.isoformat()}
+    assert whole_day.items() <= written.items()  # the first day whole, and of the failing day its first file only
+    assert len(written) == len(whole_day) + len(app(sandbox).export_records("users", failing_day, 0))
+    bookmarks = {
+        entry["context"]["export_id"]: entry.get("replication_key_value")
+        for entry in run.last_state["bookmarks"]["export_users"]["partitions"]
+    }
+    assert bookmarks[BATCH_EXPORT] == first_day.isoformat()  # the failing day is read again next run
+    assert not any(run.records(stream) for stream in ("export_events", "export_proofs", "cmp_hourly_metrics"))
+    assert_nothing_shows(
+        run, account.private_key_pem, account.pem_body, account.pem_body[200:240], token_endpoint.access_token, key
+    )
+
+
+def test_a_gcs_file_gone_between_listing_and_read_fails_its_export_id_alone(
+    sandbox, account, token_endpoint, gated_bucket
+):
+    days = sorted(day for day in app(sandbox).export_days() if app(sandbox).complete(day))
+    failing_day = days[1]
+    _first, (name, _index) = app(sandbox).partition_files(BATCH_EXPORT, failing_day, "users")
+    key = f"{PREFIX}/export-id={BATCH_EXPORT}/date={failing_day.isoformat()}/users/{name}"
+    gated_bucket.gone = {key}
+    settings = gcs_settings(sandbox, gated_bucket.url, **{SETTING: account.key_json(token_endpoint.url)})
+    run = run_tap(TAP, settings)
+
+    line = assert_one_clear_line(run, f"gs://{BUCKET}", key, "was listed but is gone", "HTTP 404")
+    assert "1 part(s) failed" in line
+    expected = truth(sandbox, start_date=settings["start_date"])
+    assert_exact(run, expected, ("export_events", "export_proofs", "cmp_hourly_metrics"))
+    written = by_key("export_users", run.records("export_users"))
+    before = {
+        key: row
+        for key, row in by_key("export_users", expected["export_users"]).items()
+        if row["partition_date"] < failing_day.isoformat()
+    }
+    assert before and before.items() <= written.items()
+    bookmarks = {
+        entry["context"]["export_id"]: entry.get("replication_key_value")
+        for entry in run.last_state["bookmarks"]["export_users"]["partitions"]
+    }
+    assert bookmarks[BATCH_EXPORT] == days[0].isoformat()

@@ -7,10 +7,12 @@ Three pieces on 127.0.0.1, all real HTTP:
   served at the key's `token_uri`: it checks the grant type, the assertion's RS256 signature against the
   account's public key, `iss` (the account's email), `aud` (Google's token URL, which Google documents as
   the audience whatever the endpoint, and google-auth always signs), the key id, the scope and the times,
-  then answers an access token. Every call is counted; `refuse_with` makes it answer an OAuth error instead.
+  then answers an access token. Every call is counted; `refuse_with` makes it answer an OAuth error instead,
+  `refuse_after` after that many grants (a key revoked mid-run).
 - `BearerGate`: a front for gcp-storage-emulator (which ignores credentials and logs no headers) that
   answers 401 to any request without `Authorization: Bearer <the token issued>`, records what it saw,
-  and forwards the rest unchanged.
+  and forwards the rest unchanged; `expire_after_reads` ends the token's life after that many object reads,
+  and the objects named in `gone` answer 404.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -110,6 +112,7 @@ class TokenEndpoint:
         self.access_token = "ya29.local-" + secrets.token_urlsafe(32)
         self.grants: list[Grant] = []
         self.refuse_with: int | None = None  # an HTTP status (400, 401): the key is refused
+        self.refuse_after: int | None = None  # grants answered before every later one is refused (key revoked)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -140,8 +143,13 @@ class TokenEndpoint:
             claims = self.verified_claims(form.get("assertion", ""))
         except ValueError as exc:
             return 400, {"error": "invalid_grant", "error_description": str(exc)}, {}
-        if self.refuse_with:
-            return self.refuse_with, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, claims
+        revoked = self.refuse_after is not None and self.issued >= self.refuse_after
+        if self.refuse_with or revoked:
+            return (
+                self.refuse_with or 400,
+                {"error": "invalid_grant", "error_description": "Invalid JWT Signature."},
+                claims,
+            )
         return 200, {"access_token": self.access_token, "expires_in": 3599, "token_type": "Bearer"}, claims
 
     def verified_claims(self, assertion: str) -> dict:
@@ -203,6 +211,10 @@ class BearerGate:
         self.upstream = urlsplit(upstream)
         self.token = token
         self.seen: list[str] = []  # the Authorization header of every request ("" when none)
+        #: object reads (`alt=media`) the token serves; then it is past its lifetime: 401, as Google answers
+        self.expire_after_reads: int | None = None
+        self.reads = 0  # object reads admitted
+        self.gone: set[str] = set()  # object names whose reads answer 404 (deleted after the listing)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -234,8 +246,15 @@ class BearerGate:
                 with gate._lock:
                     gate.seen.append(authorization)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if authorization != f"Bearer {gate.token}":
-                    self.answer(401, {"WWW-Authenticate": "Bearer"}, b'{"error": {"code": 401}}')
+                with gate._lock:
+                    expired = gate.expire_after_reads is not None and gate.reads >= gate.expire_after_reads
+                    if authorization == f"Bearer {gate.token}" and not expired and "alt=media" in self.path:
+                        gate.reads += 1
+                if authorization != f"Bearer {gate.token}" or expired:
+                    self.answer(401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}, b'{"error": {"code": 401}}')
+                    return
+                if "alt=media" in self.path and any(quote(name, safe="") in self.path for name in gate.gone):
+                    self.answer(404, {}, b'{"error": {"code": 404, "message": "No such object"}}')
                     return
                 upstream = http.client.HTTPConnection(gate.upstream.hostname, gate.upstream.port, timeout=30)
                 try:

@@ -67,6 +67,11 @@ class Bucket(t.Protocol):
 
     def open(self, key: str) -> t.BinaryIO: ...
 
+    def read_error(self, key: str, exc: Exception) -> Exception | None:
+        """The client's error raised while opening or reading `key`, as one of the kit's errors; None when
+        `exc` is not the client's (a bug, which must not pass for a vendor fault)."""
+        ...
+
 
 def line_runs(raw: t.BinaryIO) -> Iterator[bytes]:
     """Runs of whole lines of a gzip stream (members concatenated, as gzip reads them), each about
@@ -168,10 +173,17 @@ class ExportReader:
                         if isinstance(record, dict):
                             yield record
                     number -= 1  # a run ends with its last line's newline: the empty text after it is no line
+        except TapkitError:  # a line that is not JSON: already one line naming the key
+            raise
         except zlib.error as exc:
             raise RetriesExhaustedError(f"{self.label}: reading {key} failed: not gzip data: {exc}") from None
         except (OSError, EOFError) as exc:
             raise RetriesExhaustedError(f"{self.label}: reading {key} failed: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # the storage client's, raised at the file (open, a ranged read), not per line
+            mapped = self.bucket.read_error(key, exc)
+            if mapped is None:
+                raise
+            raise mapped from None
 
     def _guarded(self, call: t.Callable[[], t.Any]) -> t.Any:
         try:
@@ -207,6 +219,22 @@ def bucket_error(label: str, exc: Exception) -> Exception:
     if "NoSuchBucket" in text or "404" in text:
         return ConfigError(f"{label}: no such bucket: check export_bucket_url ({text})")
     return RetriesExhaustedError(f"{label}: {text}")
+
+
+def read_failure(label: str, key: str, status: int | None, detail: str, *, credentials: str) -> Exception:
+    """A file that could not be opened or read, as one line naming the bucket and the key.
+
+    Refused credentials stop the run (`credentials` names the settings to check); a file listed then
+    gone (404) and a read the client gave up retrying (429, 5xx, no status) fail the partition alone."""
+    if status in (401, 403):
+        return AuthenticationError(
+            f"{label}: the bucket refused the credentials while reading {key}: check {credentials} ({detail})"
+        )
+    if status == 404:
+        return VendorResponseError(f"{label}: {key} was listed but is gone when read ({detail})")
+    if status is None or status == 429 or status >= 500:
+        return RetriesExhaustedError(f"{label}: reading {key} failed after the client's retries ({detail})")
+    return VendorResponseError(f"{label}: reading {key} failed ({detail})")
 
 
 # -- S3 ---------------------------------------------------------------------------------------------
@@ -281,6 +309,22 @@ class S3Bucket:
 
     def open(self, key: str) -> t.BinaryIO:
         return t.cast("t.BinaryIO", self.client.get_object(Bucket=self.name, Key=key)["Body"])  # file-like: read()
+
+    def read_error(self, key: str, exc: Exception) -> Exception | None:
+        """botocore's errors of GetObject (after its retries) or of the body's stream."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        label = f"s3://{self.name}"
+        if isinstance(exc, ClientError):
+            meta = exc.response.get("ResponseMetadata", {})
+            status = meta.get("HTTPStatusCode")
+            attempts = int(meta.get("RetryAttempts") or 0) + 1
+            detail = f"{exc.operation_name} answered HTTP {status} after {attempts} attempt(s)"
+            return read_failure(label, key, status, detail, credentials="the aws_* settings")
+        if isinstance(exc, BotoCoreError):  # the connection or the body's stream broke after the retries
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            return read_failure(label, key, None, f"{type(exc).__name__}: {text}", credentials="the aws_* settings")
+        return None
 
 
 # -- GCS --------------------------------------------------------------------------------------------
@@ -389,6 +433,22 @@ class GcsBucket:
     def open(self, key: str) -> t.BinaryIO:
         return self.bucket.blob(key).open("rb")  # sends nothing yet: the listing before it holds the token
 
+    def read_error(self, key: str, exc: Exception) -> Exception | None:
+        """google-auth's refused refresh (the token renewed mid-run, an hour in) and google-api-core's errors
+        of a ranged read, by their HTTP `code`, after google-cloud-storage's own retries."""
+        from google.api_core.exceptions import GoogleAPICallError, RetryError  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        from google.auth.exceptions import RefreshError, TransportError  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+        if isinstance(exc, RefreshError):
+            return self._refused(exc, f" while reading {key}")
+        if isinstance(exc, GoogleAPICallError):
+            status = int(exc.code) if exc.code is not None else None
+            detail = f"answered HTTP {status}" if status is not None else type(exc).__name__
+            return read_failure(self.label, key, status, detail, credentials="gcs_service_account_json")
+        if isinstance(exc, (RetryError, TransportError)):
+            return read_failure(self.label, key, None, type(exc).__name__, credentials="gcs_service_account_json")
+        return None
+
     def _hold_token(self) -> None:
         if self.credentials is None:
             return
@@ -407,11 +467,14 @@ class GcsBucket:
         try:
             yield
         except RefreshError as exc:
-            reason = " ".join(str(exc.args[0] if exc.args else "").split()) or "no reason given"
-            raise AuthenticationError(
-                f"{self.label}: the token endpoint refused the service account key in gcs_service_account_json "
-                f"({reason})"
-            ) from None
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: Exception, when: str = "") -> AuthenticationError:
+        reason = " ".join(str(exc.args[0] if exc.args else "").split()) or "no reason given"
+        return AuthenticationError(
+            f"{self.label}: the token endpoint refused the service account key in gcs_service_account_json{when} "
+            f"({reason})"
+        )
 
 
 def open_bucket(settings: DidomiSettings, metric_stream: str = "bucket") -> ExportReader | None:
