@@ -11,7 +11,7 @@ from tap_didomi.api import DEFAULT_API_URL, DEFAULT_PAGE_SIZE, DidomiApi
 from tap_didomi.buckets import key_secrets, parse_bucket_url, service_account_info
 from tap_didomi.settings import DEFAULT_START_DAYS, DidomiSettings
 from tap_didomi.streams import STREAM_TYPES
-from tapkit import ConfigError, VendorTap, request_settings, secrets
+from tapkit import ConfigError, VendorTap, request_settings
 from tapkit.state import StateLayout
 
 if t.TYPE_CHECKING:
@@ -151,10 +151,9 @@ class TapDidomi(VendorTap[DidomiSettings]):
     ).to_dict()
 
     @override
-    def register_secrets(self) -> None:
-        super().register_secrets()
+    def secrets_within(self, secret_settings: t.Mapping[str, t.Any]) -> t.Iterable[str]:
         # The JSON key is masked whole; its private key also alone and line by line, as a message might quote it.
-        secrets.install(key_secrets(self.config.get("gcs_service_account_json")))
+        return key_secrets(secret_settings.get("gcs_service_account_json"))
 
     @override
     def check_settings(self) -> None:

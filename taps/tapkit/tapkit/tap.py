@@ -78,8 +78,14 @@ class VendorTap(StateCheckedTap, SeamTap, t.Generic[S]):
         return errors
 
     def register_secrets(self) -> None:
-        values = [self.config.get(name) for name in secret_setting_names(self.config_jsonschema)]
-        secrets.install(value for value in values if isinstance(value, str))
+        values = {name: self.config.get(name) for name in secret_setting_names(self.config_jsonschema)}
+        texts = [value for value in values.values() if isinstance(value, str)]
+        secrets.install([*texts, *self.secrets_within(values)])
+
+    def secrets_within(self, secret_settings: t.Mapping[str, t.Any]) -> t.Iterable[str]:
+        """Parts of the secret settings (raw, by name) to mask on their own too, such as the private key inside a
+        JSON key, which a message might quote without the rest. Override; the whole values are masked anyway."""
+        return ()
 
     # -- config checks (before any request) -----------------------------------------------------
 
